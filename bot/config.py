@@ -1,0 +1,303 @@
+"""Typed settings from ``config.toml`` plus a few environment variables.
+
+Any bad value stops start-up with one line naming the key and what is wrong
+(:class:`ConfigError`); the CLI prints it and exits with code 2.
+
+Environment variables win over the file:
+``AFTERCARE_TELEGRAM_TOKEN``, ``AFTERCARE_DATABASE_URL``, ``AFTERCARE_MANAGER_IDS``
+(comma-separated Telegram user ids).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from dispatch.catalogue import Localized, PriceItem, Product
+from dispatch.model import Language
+from dispatch.sla import SLA_DEFAULTS, Limit, parse_limit
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class ConfigError(Exception):
+    """One line: the key and what is wrong with it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _http_url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+class WebhookSettings(_Section):
+    listen: str = "127.0.0.1"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 8443
+    url_path: str = "telegram"
+    # The public https URL Telegram calls; required in webhook mode.
+    url: str = ""
+    secret_token: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value) if value else value
+
+
+class TelegramSettings(_Section):
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookSettings = WebhookSettings()
+
+    _check_base_url = field_validator("base_url", "base_file_url")(_http_url)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///aftercare.db"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"{value!r} is not a database URL") from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"driver {url.drivername!r} is not supported; use one of "
+                + ", ".join(SUPPORTED_DRIVERS)
+            )
+        return value
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _hours(value: str) -> str:
+    if not _HOURS.match(value):
+        raise ValueError(f"{value!r} is not a span like '09:00-17:30'")
+    return value
+
+
+class DeskSettings(_Section):
+    timezone: str = "Asia/Shanghai"
+    calendar_country: str = "CN"
+    default_language: Language = Language.EN
+    office_hours: str = "09:00-17:30"
+    quiet_hours: str = "21:00-09:00"
+    managers: tuple[int, ...] = ()
+    invite_ttl_hours: Annotated[float, Field(gt=0)] = 72
+    draft_ttl_hours: Annotated[float, Field(gt=0)] = 72
+
+    @field_validator("default_language", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> Language:
+        try:
+            return Language(str(value))
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not one of " + ", ".join(x.value for x in Language)
+            ) from None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone") from None
+        return value
+
+    @field_validator("calendar_country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if value not in holidays.list_supported_countries():
+            raise ValueError(f"{value!r} is not a country the holidays package knows")
+        return value
+
+    _check_hours = field_validator("office_hours", "quiet_hours")(_hours)
+
+
+class Place(_Section):
+    name: str
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+    radius_km: Annotated[float, Field(gt=0)] = 10
+
+
+class DispatchSettings(_Section):
+    offer_timeout_minutes: Annotated[float, Field(gt=0)] = 10
+    arrival_radius_m: Annotated[float, Field(gt=0)] = 300
+    far_distance_km: Annotated[float, Field(gt=0)] = 100
+    default_service_radius_km: Annotated[float, Field(gt=0)] = 50
+    default_capacity: Annotated[int, Field(gt=0)] = 3
+    backlog_interval_seconds: Annotated[float, Field(ge=15, le=600)] = 45
+    sweep_interval_seconds: Annotated[float, Field(ge=15, le=60)] = 30
+    cost_per_km: Annotated[float, Field(ge=0)] = 1.0
+    cost_per_open_job: Annotated[float, Field(ge=0)] = 5.0
+    credit_per_waiting_minute: Annotated[float, Field(ge=0)] = 0.5
+    service_points: tuple[Place, ...] = ()
+    priority_areas: tuple[Place, ...] = ()
+
+
+class LocalizedName(_Section):
+    en: str
+    zh_Hans: str
+    zh_Hant: str
+
+
+class ProductSettings(_Section):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
+    name: LocalizedName
+    warranty_months: Annotated[int, Field(ge=0)] = 12
+
+
+class PriceSettings(_Section):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
+    name: LocalizedName
+    price: Annotated[float, Field(ge=0)]
+
+
+def _limit_table(raw: Mapping[str, Any]) -> dict[str, Limit]:
+    table = dict(SLA_DEFAULTS)
+    for key, value in raw.items():
+        if key not in SLA_DEFAULTS:
+            raise ConfigError(f"config error: sla.{key}: unknown key")
+        if not isinstance(value, str):
+            raise ConfigError(f"config error: sla.{key}: expected a string like '1h' or '2wd'")
+        try:
+            table[key] = parse_limit(value)
+        except ValueError as exc:
+            raise ConfigError(f"config error: sla.{key}: {exc}") from None
+    return table
+
+
+class _File(_Section):
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    desk: DeskSettings = DeskSettings()
+    dispatch: DispatchSettings = DispatchSettings()
+    sla: dict[str, Any] = Field(default_factory=dict)
+    catalogue: tuple[ProductSettings, ...] = ()
+    prices: tuple[PriceSettings, ...] = ()
+
+
+class Settings:
+    """The validated configuration, as the rest of the program uses it."""
+
+    def __init__(self, raw: _File, sla: dict[str, Limit], *, source: Path | None) -> None:
+        self.telegram = raw.telegram
+        self.database = raw.database
+        self.desk = raw.desk
+        self.dispatch = raw.dispatch
+        self.sla = sla
+        self.source = source
+        self.products: tuple[Product, ...] = tuple(
+            Product(p.code, Localized(**p.name.model_dump()), p.warranty_months)
+            for p in raw.catalogue
+        )
+        self.prices: tuple[PriceItem, ...] = tuple(
+            PriceItem(p.code, Localized(**p.name.model_dump()), p.price) for p in raw.prices
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.desk.timezone)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"config error: {key}: unknown key"
+    if err["type"] == "missing":
+        return f"config error: {key}: missing"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"].endswith("_type") and "input" in err:
+        message = f"{message} (got {type(err['input']).__name__} {err['input']!r})"
+    return f"config error: {key}: {message}"
+
+
+def _env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    if token := env.get("AFTERCARE_TELEGRAM_TOKEN"):
+        data.setdefault("telegram", {})["token"] = token
+    if url := env.get("AFTERCARE_DATABASE_URL"):
+        data.setdefault("database", {})["url"] = url
+    if ids := env.get("AFTERCARE_MANAGER_IDS"):
+        try:
+            managers = [int(part) for part in ids.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise ConfigError(
+                "config error: AFTERCARE_MANAGER_IDS: expected comma-separated Telegram user ids"
+            ) from None
+        data.setdefault("desk", {})["managers"] = managers
+
+
+def _tuples(data: Any) -> Any:
+    """TOML arrays arrive as lists; strict models want the tuples they declare."""
+    if isinstance(data, dict):
+        return {key: _tuples(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return tuple(_tuples(value) for value in data)
+    return data
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    require_token: bool = False,
+) -> Settings:
+    """Read ``path`` (or ``./config.toml`` when present, else defaults) and validate it."""
+    env = os.environ if env is None else env
+    source: Path | None = path
+    if source is None and (env_path := env.get("AFTERCARE_CONFIG")):
+        source = Path(env_path)
+    if source is None and DEFAULT_CONFIG_PATH.exists():
+        source = DEFAULT_CONFIG_PATH
+    data: dict[str, Any] = {}
+    if source is not None:
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config error: {source}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config error: {source}: not valid TOML ({exc})") from None
+    _env_overrides(data, env)
+    try:
+        raw = _File.model_validate(_tuples(data))
+    except ValidationError as exc:
+        raise ConfigError(_first_error(exc)) from None
+    sla = _limit_table(raw.sla)
+    codes = [p.code for p in raw.catalogue]
+    if len(codes) != len(set(codes)):
+        raise ConfigError("config error: catalogue: two products share a code")
+    if require_token and not raw.telegram.token.strip():
+        raise ConfigError(
+            "config error: telegram.token: missing; put the token from BotFather in "
+            "AFTERCARE_TELEGRAM_TOKEN or in the config file"
+        )
+    if raw.telegram.mode == "webhook" and not raw.telegram.webhook.url:
+        raise ConfigError("config error: telegram.webhook.url: required in webhook mode")
+    return Settings(raw, sla, source=source)

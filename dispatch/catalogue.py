@@ -1,0 +1,37 @@
+"""The product catalogue and the national price list, as the config gives them.
+
+A catalogue entry's ``code`` doubles as the technician skill needed to service
+it, so a technician's skills are chosen from the catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatch.model import Language
+
+__all__ = ["Localized", "PriceItem", "Product"]
+
+
+@dataclass(frozen=True)
+class Localized:
+    en: str
+    zh_Hans: str
+    zh_Hant: str
+
+    def in_(self, language: Language) -> str:
+        return str(getattr(self, language.value))
+
+
+@dataclass(frozen=True)
+class Product:
+    code: str
+    name: Localized
+    warranty_months: int
+
+
+@dataclass(frozen=True)
+class PriceItem:
+    code: str
+    name: Localized
+    price: float

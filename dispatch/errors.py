@@ -1,0 +1,52 @@
+"""Domain errors, one tree so that handlers can turn any of them into a polite reply.
+
+DomainError
+├── IllegalTransition      a ticket may not move from its status to the one asked
+├── NotFound               the ticket / user / invite asked for does not exist
+├── NotAllowed             the acting user's role does not permit the action
+├── ConcurrentUpdate       somebody else changed the row first; nothing was written
+└── InviteRefused          the invite token is unknown, used, or expired
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConcurrentUpdate",
+    "DomainError",
+    "IllegalTransition",
+    "InviteRefused",
+    "NotAllowed",
+    "NotFound",
+]
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class IllegalTransition(DomainError):
+    def __init__(self, kind: str, current: str, wanted: str) -> None:
+        super().__init__(f"a {kind} ticket cannot go from {current} to {wanted}")
+        self.kind = kind
+        self.current = current
+        self.wanted = wanted
+
+
+class NotFound(DomainError):
+    pass
+
+
+class NotAllowed(DomainError):
+    pass
+
+
+class ConcurrentUpdate(DomainError):
+    pass
+
+
+class InviteRefused(DomainError):
+    """``reason`` is one of ``unknown``, ``used``, ``expired``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invite refused: {reason}")
+        self.reason = reason

@@ -1,0 +1,296 @@
+"""Service functions: one per user action, each one transaction.
+
+Shape (cosmicpython's service layer): take plain values, a unit of work and a
+clock; open the unit of work; load; call the domain; write the events and the
+outgoing messages; commit; return a small result. Raising anything before the
+commit leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatch.clock import Clock
+from dispatch.errors import InviteRefused, NotAllowed, NotFound
+from dispatch.model import Event, Invite, Language, Role, Technician, Ticket, TicketKind, User
+from dispatch.numbering import PREFIX, format_number
+from dispatch.ports import UnitOfWork
+from dispatch.states import INITIAL_STATUS, transition
+
+__all__ = [
+    "CreatedInvite",
+    "Registration",
+    "change_status",
+    "create_invite",
+    "create_ticket",
+    "hash_token",
+    "redeem_invite",
+    "register_user",
+    "save_technician_profile",
+    "set_language",
+]
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: User
+    created: bool
+
+
+async def register_user(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    telegram_id: int,
+    display_name: str,
+    username: str | None,
+    telegram_language: str | None,
+    manager_ids: Collection[int],
+) -> Registration:
+    """Find or create the user behind a Telegram account; config managers become managers."""
+    async with uow:
+        now = clock.now()
+        user = await uow.users.by_telegram_id(telegram_id)
+        created = user is None
+        if user is None:
+            role = Role.MANAGER if telegram_id in manager_ids else Role.CUSTOMER
+            user = await uow.users.add(
+                telegram_id=telegram_id,
+                role=role,
+                display_name=display_name[:128],
+                username=username,
+                telegram_language=telegram_language,
+                at=now,
+            )
+            await uow.events.add(
+                Event(
+                    kind="user.registered", created_at=now, actor_id=user.id, details={"role": role}
+                )
+            )
+        else:
+            user.display_name = display_name[:128]
+            user.username = username
+            user.telegram_language = telegram_language
+            if telegram_id in manager_ids and user.role is not Role.MANAGER:
+                await uow.events.add(
+                    Event(
+                        kind="role.changed",
+                        created_at=now,
+                        actor_id=user.id,
+                        details={"from": user.role, "to": Role.MANAGER, "by": "config"},
+                    )
+                )
+                user.role = Role.MANAGER
+            # Writing to us again means they have not blocked the bot (any more).
+            user.unreachable_at = None
+            await uow.users.save(user)
+        await uow.commit()
+        return Registration(user, created)
+
+
+async def set_language(uow: UnitOfWork, *, user_id: int, language: Language | None) -> User:
+    async with uow:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"user {user_id}")
+        user.language = language
+        await uow.users.save(user)
+        await uow.commit()
+        return user
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedInvite:
+    token: str
+    invite: Invite
+
+
+async def create_invite(
+    uow: UnitOfWork, clock: Clock, *, manager_id: int, role: Role, ttl: timedelta
+) -> CreatedInvite:
+    """A single-use, expiring invite; only its hash is stored, the token is shown once."""
+    if role is Role.CUSTOMER:
+        raise NotAllowed("customers need no invite")
+    async with uow:
+        manager = await uow.users.get(manager_id)
+        if manager is None or manager.role is not Role.MANAGER:
+            raise NotAllowed("only managers create invites")
+        token = secrets.token_urlsafe(18)
+        now = clock.now()
+        invite = await uow.invites.add(
+            token_hash=hash_token(token),
+            role=role,
+            created_by=manager_id,
+            at=now,
+            expires_at=now + ttl,
+        )
+        await uow.events.add(
+            Event(
+                kind="invite.created",
+                created_at=now,
+                actor_id=manager_id,
+                details={"invite_id": invite.id, "role": role},
+            )
+        )
+        await uow.commit()
+        return CreatedInvite(token, invite)
+
+
+async def redeem_invite(uow: UnitOfWork, clock: Clock, *, user_id: int, token: str) -> User:
+    """Give the user the invite's role, once; a refusal is recorded too and says why."""
+    async with uow:
+        now = clock.now()
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"user {user_id}")
+        invite = await uow.invites.by_hash(hash_token(token))
+        reason: str | None = None
+        if invite is None:
+            reason = "unknown"
+        elif invite.used_at is not None:
+            reason = "used"
+        elif invite.expires_at <= now:
+            reason = "expired"
+        elif user.role is Role.MANAGER and invite.role is not Role.MANAGER:
+            reason = "already"
+        elif not await uow.invites.claim(invite.id, user.id, now):
+            reason = "used"
+        if reason is not None or invite is None:
+            await uow.events.add(
+                Event(
+                    kind="invite.refused",
+                    created_at=now,
+                    actor_id=user.id,
+                    details={"reason": reason, "invite_id": invite.id if invite else None},
+                )
+            )
+            await uow.commit()
+            raise InviteRefused(reason or "unknown")
+        await uow.events.add(
+            Event(
+                kind="invite.redeemed",
+                created_at=now,
+                actor_id=user.id,
+                details={"invite_id": invite.id, "from": user.role, "to": invite.role},
+            )
+        )
+        user.role = invite.role
+        await uow.users.save(user)
+        await uow.commit()
+        return user
+
+
+async def save_technician_profile(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    user_id: int,
+    name: str,
+    phone: str,
+    skills: Collection[str],
+    latitude: float,
+    longitude: float,
+    service_radius_km: float,
+    capacity: int,
+) -> Technician:
+    async with uow:
+        user = await uow.users.get(user_id)
+        if user is None or user.role is not Role.TECHNICIAN:
+            raise NotAllowed("only technicians have a technician profile")
+        existing = await uow.technicians.get(user_id)
+        technician = Technician(
+            user_id=user_id,
+            name=name,
+            phone=phone,
+            skills=sorted(set(skills)),
+            base_latitude=latitude,
+            base_longitude=longitude,
+            service_radius_km=existing.service_radius_km if existing else service_radius_km,
+            capacity=existing.capacity if existing else capacity,
+            on_duty=existing.on_duty if existing else False,
+        )
+        await uow.technicians.save(technician)
+        user.phone = phone
+        await uow.users.save(user)
+        await uow.events.add(
+            Event(
+                kind="technician.profile",
+                created_at=clock.now(),
+                actor_id=user_id,
+                details={"skills": technician.skills, "new": existing is None},
+            )
+        )
+        await uow.commit()
+        return technician
+
+
+async def create_ticket(
+    uow: UnitOfWork,
+    clock: Clock,
+    zone: ZoneInfo,
+    *,
+    customer_id: int,
+    kind: TicketKind,
+    fields: Mapping[str, Any] | None = None,
+) -> Ticket:
+    """Record a new ticket with a readable number and its ``created`` event."""
+    async with uow:
+        now = clock.now()
+        day = now.astimezone(zone).date()
+        sequence = await uow.tickets.next_number(PREFIX[kind], day)
+        ticket = Ticket(
+            id=0,
+            number=format_number(kind, day, sequence),
+            kind=kind,
+            status=INITIAL_STATUS,
+            customer_id=customer_id,
+            created_at=now,
+            updated_at=now,
+        )
+        for name, value in (fields or {}).items():
+            if not hasattr(ticket, name) or name in ("id", "number", "kind", "status"):
+                raise ValueError(f"a ticket has no settable field {name!r}")
+            setattr(ticket, name, value)
+        ticket = await uow.tickets.add(ticket)
+        await uow.events.add(
+            Event(
+                kind="created",
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=customer_id,
+                to_status=ticket.status,
+            )
+        )
+        await uow.commit()
+        return ticket
+
+
+async def change_status(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ticket_id: int,
+    to: str,
+    actor_id: int | None,
+    details: Mapping[str, Any] | None = None,
+) -> Ticket:
+    """Move a ticket along its state machine; an illegal move writes nothing."""
+    async with uow:
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id}")
+        event = transition(ticket, to, at=clock.now(), actor_id=actor_id, details=details)
+        await uow.tickets.save(ticket)
+        await uow.events.add(event)
+        await uow.commit()
+        return ticket

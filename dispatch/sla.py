@@ -1,0 +1,81 @@
+"""The SLA table: every time limit of SERVICE_RULES, in one place, with its default.
+
+Limits run either round the clock (``h`` / ``min``) or in working days (``wd``)
+of the operator's calendar. The config's ``[sla]`` section overrides any entry
+by name; an unknown name or a malformed / non-positive limit stops start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+__all__ = ["SLA_DEFAULTS", "WARN_FRACTION", "Limit", "Unit", "parse_limit"]
+
+
+class Unit(StrEnum):
+    MINUTES = "min"
+    HOURS = "h"
+    WORKING_DAYS = "wd"
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: float
+    unit: Unit
+
+    @property
+    def round_the_clock(self) -> timedelta | None:
+        """The limit as a plain duration, or None when it counts working days."""
+        if self.unit is Unit.MINUTES:
+            return timedelta(minutes=self.amount)
+        if self.unit is Unit.HOURS:
+            return timedelta(hours=self.amount)
+        return None
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if self.amount == int(self.amount) else self.amount
+        return f"{amount}{self.unit.value}"
+
+
+_LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|wd)\s*$")
+
+
+def parse_limit(text: str) -> Limit:
+    """Parse ``"1h"``, ``"30min"`` or ``"2wd"``; raise ValueError saying what is wrong."""
+    if text.strip().startswith("-"):
+        raise ValueError(f"{text!r} is negative; a time limit must be positive")
+    match = _LIMIT.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a time limit like '1h', '30min' or '2wd'")
+    amount = float(match.group(1))
+    if amount <= 0:
+        raise ValueError(f"{text!r} must be positive")
+    return Limit(amount, Unit(match.group(2)))
+
+
+# Source of each number: shared/domain/SERVICE_RULES.md, "Time limits".
+SLA_DEFAULTS: dict[str, Limit] = {
+    "consultation_first_response": Limit(1, Unit.HOURS),
+    "consultation_answer": Limit(24, Unit.HOURS),
+    "repair_dispatch": Limit(1, Unit.HOURS),
+    "repair_on_site": Limit(24, Unit.HOURS),
+    "repair_on_site_priority": Limit(12, Unit.HOURS),
+    "repair_remote_answer": Limit(12, Unit.HOURS),
+    "application_confirm": Limit(2, Unit.WORKING_DAYS),
+    "application_start": Limit(3, Unit.WORKING_DAYS),
+    "returned_goods_repair": Limit(5, Unit.WORKING_DAYS),
+    "return_review": Limit(1, Unit.WORKING_DAYS),
+    "return_refund": Limit(3, Unit.WORKING_DAYS),
+    "complaint_forward": Limit(1, Unit.WORKING_DAYS),
+    "complaint_verify": Limit(2, Unit.WORKING_DAYS),
+    "complaint_plan": Limit(3, Unit.WORKING_DAYS),
+    "complaint_progress": Limit(24, Unit.HOURS),
+    "complaint_reply": Limit(2, Unit.WORKING_DAYS),
+    "quality_investigation": Limit(3, Unit.WORKING_DAYS),
+}
+
+# A warning goes out when this share of a limit has elapsed.
+WARN_FRACTION = 0.8

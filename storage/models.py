@@ -1,0 +1,289 @@
+"""The tables. Alembic's migrations are written from these; a test checks they agree."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import JSONType, UTCDateTime
+
+__all__ = [
+    "AttachmentRow",
+    "Base",
+    "EventRow",
+    "InviteRow",
+    "OfferRow",
+    "OutboxRow",
+    "PersistenceRow",
+    "ProcessedUpdateRow",
+    "ServiceRecordRow",
+    "SurveyRow",
+    "TechnicianRow",
+    "TicketCounterRow",
+    "TicketRow",
+    "UserRow",
+    "VisitRow",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSONType,
+    }
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # The user's own choice; None means "follow my Telegram language".
+    language: Mapped[str | None] = mapped_column(String(8))
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    unreachable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class TechnicianRow(Base):
+    __tablename__ = "technicians"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str] = mapped_column(String(32))
+    skills: Mapped[list[str]] = mapped_column(JSONType)
+    base_latitude: Mapped[float] = mapped_column(Float)
+    base_longitude: Mapped[float] = mapped_column(Float)
+    service_radius_km: Mapped[float] = mapped_column(Float)
+    capacity: Mapped[int] = mapped_column(Integer)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_latitude: Mapped[float | None] = mapped_column(Float)
+    last_longitude: Mapped[float | None] = mapped_column(Float)
+    last_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    last_location_at: Mapped[datetime | None]
+    live_until: Mapped[datetime | None]
+
+
+class TicketCounterRow(Base):
+    """The last number handed out per prefix and local day, for readable ticket numbers."""
+
+    __tablename__ = "ticket_counters"
+
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, default="")
+    product_category: Mapped[str | None] = mapped_column(String(32))
+    product_model: Mapped[str | None] = mapped_column(String(128))
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    preferred_date: Mapped[date | None] = mapped_column(Date)
+    preferred_slot: Mapped[str | None] = mapped_column(String(16))
+    assigned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    priority_area: Mapped[bool] = mapped_column(Boolean, default=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Deadlines (see dispatch.model.DEADLINES): the sweep looks only at due rows.
+    dispatch_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    dispatch_fired_at: Mapped[datetime | None]
+    arrive_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    arrive_fired_at: Mapped[datetime | None]
+    sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_fired_at: Mapped[datetime | None]
+    progress_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    progress_fired_at: Mapped[datetime | None]
+    survey_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    survey_fired_at: Mapped[datetime | None]
+
+
+class OfferRow(Base):
+    __tablename__ = "offers"
+    __table_args__ = (Index("ix_offers_status_expires_at", "status", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    responded_at: Mapped[datetime | None]
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class VisitRow(Base):
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    planned_at: Mapped[datetime | None]
+    en_route_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    arrival_method: Mapped[str | None] = mapped_column(String(16))
+    arrival_latitude: Mapped[float | None] = mapped_column(Float)
+    arrival_longitude: Mapped[float | None] = mapped_column(Float)
+    arrival_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    completed_at: Mapped[datetime | None]
+
+
+class ServiceRecordRow(Base):
+    __tablename__ = "service_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    warranty: Mapped[str | None] = mapped_column(String(16))
+    fault: Mapped[str] = mapped_column(Text, default="")
+    work: Mapped[str] = mapped_column(Text, default="")
+    parts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    fees: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime]
+    signed_at: Mapped[datetime | None]
+    # SHA-256 of the canonical text the customer signed; set once, never changed.
+    signed_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(24))
+    media_type: Mapped[str] = mapped_column(String(12))
+    telegram_file_id: Mapped[str] = mapped_column(String(256))
+    telegram_file_unique_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "dead_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    template: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    buttons: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # Same key twice is the same message: the second insert is ignored.
+    dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SurveyRow(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    sent_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    timeliness: Mapped[int | None] = mapped_column(Integer)
+    attitude: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # SHA-256 of the token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProcessedUpdateRow(Base):
+    """Telegram update ids already handled, so a redelivered update is ignored."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PersistenceRow(Base):
+    """PTB's persistence: conversations, user / chat / bot data, as JSON."""
+
+    __tablename__ = "ptb_persistence"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,70 @@
+"""The unit of work: one session, one transaction, explicit commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    SqlEventRepository,
+    SqlInviteRepository,
+    SqlOutboxRepository,
+    SqlTechnicianRepository,
+    SqlTicketRepository,
+    SqlUserRepository,
+)
+
+__all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
+
+
+class SqlUnitOfWork:
+    """``async with uow:`` opens a session; leaving without ``commit()`` rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        session = self._sessions()
+        self._session = session
+        self.users = SqlUserRepository(session)
+        self.technicians = SqlTechnicianRepository(session)
+        self.tickets = SqlTicketRepository(session)
+        self.events = SqlEventRepository(session)
+        self.invites = SqlInviteRepository(session)
+        self.outbox = SqlOutboxRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions)

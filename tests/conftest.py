@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dispatch.clock import ManualClock
+from storage.db import make_engine, make_sessionmaker
+from storage.uow import UnitOfWorkFactory
+from tests.databases import postgres_schema, sqlite_database
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # A Sunday morning in Shanghai (02:00 UTC = 10:00 local).
+    return ManualClock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of each kind: every storage test runs on both."""
+    if request.param == "sqlite":
+        eng = make_engine(await sqlite_database(tmp_path))
+        yield eng
+        await eng.dispose()
+    else:
+        async with postgres_schema() as (_url, eng):
+            yield eng
+
+
+@pytest.fixture
+def uow(engine: AsyncEngine) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(make_sessionmaker(engine))

@@ -1,0 +1,216 @@
+"""Storage on SQLite and PostgreSQL: migrations, transitions, events, numbering."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dispatch.clock import ManualClock
+from dispatch.errors import IllegalTransition
+from dispatch.model import Role, TicketKind
+from dispatch.services import change_status, create_ticket, register_user
+from storage.migrate import current_revision, head_revision
+from storage.models import Base, EventRow, TicketRow
+from storage.uow import UnitOfWorkFactory
+from tests.databases import postgres_schema
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def _customer(uow: UnitOfWorkFactory, clock: ManualClock, telegram_id: int = 1001) -> int:
+    reg = await register_user(
+        uow(),
+        clock,
+        telegram_id=telegram_id,
+        display_name="Li Lei",
+        username=None,
+        telegram_language="zh-hans",
+        manager_ids=(),
+    )
+    return reg.user.id
+
+
+async def _count(engine: AsyncEngine, model: type[Base]) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_migrations_reach_head_and_match_the_models(engine: AsyncEngine) -> None:
+    assert await current_revision(engine) == head_revision()
+
+    def diff(sync_conn: object) -> list[object]:
+        return compare_metadata(MigrationContext.configure(sync_conn), Base.metadata)  # type: ignore[arg-type]
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+async def test_each_transition_writes_exactly_one_event(
+    engine: AsyncEngine, uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    customer = await _customer(uow, clock)
+    ticket = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR
+    )
+    assert await _count(engine, EventRow) == 2  # user.registered, created
+    for status in ("offered", "assigned", "en_route", "on_site", "completed", "signed"):
+        clock.advance(timedelta(minutes=5))
+        await change_status(uow(), clock, ticket_id=ticket.id, to=status, actor_id=customer)
+    async with uow() as u:
+        events = await u.events.for_ticket(ticket.id)
+        stored = await u.tickets.get(ticket.id)
+    assert [(e.from_status, e.to_status) for e in events] == [
+        (None, "new"),
+        ("new", "offered"),
+        ("offered", "assigned"),
+        ("assigned", "en_route"),
+        ("en_route", "on_site"),
+        ("on_site", "completed"),
+        ("completed", "signed"),
+    ]
+    assert stored is not None and stored.status == "signed" and stored.version == 7
+    assert events[-1].created_at == clock.now()
+
+
+async def test_illegal_transition_is_refused_and_leaves_no_event(
+    engine: AsyncEngine, uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    customer = await _customer(uow, clock)
+    ticket = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR
+    )
+    before = await _count(engine, EventRow)
+    with pytest.raises(IllegalTransition):
+        await change_status(uow(), clock, ticket_id=ticket.id, to="signed", actor_id=customer)
+    assert await _count(engine, EventRow) == before
+    async with uow() as u:
+        stored = await u.tickets.get(ticket.id)
+    assert stored is not None and stored.status == "new" and stored.version == 1
+
+
+async def test_ticket_numbers_follow_kind_and_local_day(
+    uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    customer = await _customer(uow, clock)
+    # 2026-11-22 23:30 in Shanghai is still 15:30 UTC on the 22nd ...
+    clock.set(datetime(2026, 11, 22, 15, 30, tzinfo=UTC))
+    first = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR
+    )
+    second = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR
+    )
+    complaint = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.COMPLAINT
+    )
+    # ... and 16:30 UTC is already the 23rd there: the sequence starts again.
+    clock.set(datetime(2026, 11, 22, 16, 30, tzinfo=UTC))
+    next_day = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR
+    )
+    assert [first.number, second.number, complaint.number, next_day.number] == [
+        "R-20261122-0001",
+        "R-20261122-0002",
+        "C-20261122-0001",
+        "R-20261123-0001",
+    ]
+
+
+async def test_concurrent_ticket_creation_gives_distinct_numbers(
+    engine: AsyncEngine, uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    customer = await _customer(uow, clock)
+    tickets = await asyncio.gather(
+        *(
+            create_ticket(uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR)
+            for _ in range(50)
+        )
+    )
+    numbers = {t.number for t in tickets}
+    assert len(numbers) == 50
+    assert numbers == {f"R-20261122-{n:04d}" for n in range(1, 51)}
+    assert await _count(engine, TicketRow) == 50
+
+
+async def test_a_stale_copy_cannot_overwrite_a_newer_status(
+    uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    from dispatch.errors import ConcurrentUpdate
+
+    customer = await _customer(uow, clock)
+    ticket = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR
+    )
+    async with uow() as u:
+        stale = await u.tickets.get(ticket.id)
+    await change_status(uow(), clock, ticket_id=ticket.id, to="offered", actor_id=None)
+    assert stale is not None
+    stale.status = "cancelled"
+    async with uow() as u:
+        with pytest.raises(ConcurrentUpdate):
+            await u.tickets.save(stale)
+
+
+async def test_the_event_log_refuses_updates_and_deletes(
+    engine: AsyncEngine, uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    await _customer(uow, clock)
+    for statement in ("UPDATE events SET kind = 'forged'", "DELETE FROM events"):
+        with pytest.raises((DBAPIError, IntegrityError)):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))
+    assert await _count(engine, EventRow) == 1
+
+
+async def test_config_manager_is_promoted_on_next_contact(
+    uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    reg = await register_user(
+        uow(),
+        clock,
+        telegram_id=7,
+        display_name="Wang",
+        username=None,
+        telegram_language="en",
+        manager_ids=(),
+    )
+    assert reg.created and reg.user.role is Role.CUSTOMER
+    again = await register_user(
+        uow(),
+        clock,
+        telegram_id=7,
+        display_name="Wang",
+        username=None,
+        telegram_language="en",
+        manager_ids=(7,),
+    )
+    assert not again.created and again.user.role is Role.MANAGER
+
+
+@pytest.mark.postgres
+async def test_fifty_concurrent_creations_on_postgres_in_separate_connections(
+    clock: ManualClock,
+) -> None:
+    """The issue's own check, spelled out on PostgreSQL with a pool wide enough to race."""
+    from storage.db import make_sessionmaker
+
+    async with postgres_schema() as (_url, eng):
+        uow = UnitOfWorkFactory(make_sessionmaker(eng))
+        customer = await _customer(uow, clock)
+        tickets = await asyncio.gather(
+            *(
+                create_ticket(uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR)
+                for _ in range(50)
+            )
+        )
+        assert len({t.number for t in tickets}) == 50
+        async with eng.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM tickets"))).scalar_one() == 50
