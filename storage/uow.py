@@ -7,6 +7,14 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dispatch.ports import (
+    EventRepository,
+    InviteRepository,
+    OutboxRepository,
+    TechnicianRepository,
+    TicketRepository,
+    UserRepository,
+)
 from storage.repositories import (
     SqlEventRepository,
     SqlInviteRepository,
@@ -21,6 +29,13 @@ __all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
 
 class SqlUnitOfWork:
     """``async with uow:`` opens a session; leaving without ``commit()`` rolls back."""
+
+    users: UserRepository
+    technicians: TechnicianRepository
+    tickets: TicketRepository
+    events: EventRepository
+    invites: InviteRepository
+    outbox: OutboxRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions

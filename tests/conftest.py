@@ -34,3 +34,30 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 @pytest.fixture
 def uow(engine: AsyncEngine) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(make_sessionmaker(engine))
+
+
+@pytest.fixture
+async def desk_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[object]:
+    """Opens a Desk (the whole bot, in-process) on a fresh SQLite database."""
+    from tests.harness import Desk, make_settings
+
+    opened: list[Desk] = []
+    url = await sqlite_database(tmp_path)
+
+    async def open_desk(*, managers: tuple[int, ...] = (), config: str = "") -> Desk:
+        desk = await Desk.open(make_settings(url, managers=managers, config=config), clock)
+        opened.append(desk)
+        return desk
+
+    yield open_desk
+    for desk in opened:
+        if desk.app._initialized:
+            await desk.close()
+
+
+MANAGER_ID = 900_001
+
+
+@pytest.fixture
+async def desk(desk_factory: object) -> object:
+    return await desk_factory(managers=(MANAGER_ID,))  # type: ignore[operator]

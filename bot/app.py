@@ -1,0 +1,141 @@
+"""Builds the PTB Application: one place where every piece is wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from telegram import LinkPreviewOptions, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from bot.config import Settings
+from bot.context import SERVICES_KEY, AppContext, Services
+from bot.i18n import Translator
+from bot.menus import Menus
+from bot.outbox import ChatPacer, OutboxSender
+from dispatch.clock import Clock, SystemClock
+from storage.db import make_engine, make_sessionmaker
+from storage.outbox import OutboxStore
+from storage.persistence import SqlPersistence
+from storage.uow import UnitOfWorkFactory
+
+__all__ = ["build_application", "services_of"]
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+SENDER_TASK = "outbox_sender_task"
+SENDER = "outbox_sender"
+
+
+def services_of(application: AnyApplication) -> Services:
+    services = application.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    return services
+
+
+def sender_of(application: AnyApplication) -> OutboxSender:
+    sender = application.bot_data[SENDER]
+    assert isinstance(sender, OutboxSender)
+    return sender
+
+
+async def _post_init(application: AnyApplication) -> None:
+    """Runs once the bot is initialised, before polling or the webhook starts."""
+    services = services_of(application)
+    try:
+        await services.menus.apply_defaults(application.bot, services.translator)
+    except TelegramError:
+        log.warning("could not set the default command menu", exc_info=True)
+    task = asyncio.get_running_loop().create_task(sender_of(application).run(), name="outbox")
+    application.bot_data[SENDER_TASK] = task
+
+
+async def _post_stop(application: AnyApplication) -> None:
+    task = application.bot_data.pop(SENDER_TASK, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _post_shutdown(application: AnyApplication) -> None:
+    await services_of(application).engine.dispose()
+
+
+async def _on_error(update: object, context: AppContext) -> None:
+    """Log with the traceback; tell the user politely that nothing they entered is lost."""
+    log.error("error while handling an update", exc_info=context.error)
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(
+                update.effective_chat.id,
+                context.t(
+                    "Sorry, something went wrong on our side. What you entered so far is kept; "
+                    "please try again in a moment."
+                ),
+            )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    pacer: ChatPacer | None = None,
+) -> AnyApplication:
+    """The whole bot, ready for ``run_polling``; ``request`` swaps the HTTP layer (tests)."""
+    engine = make_engine(settings.database.url)
+    sessions = make_sessionmaker(engine)
+    clock = clock or SystemClock()
+    services = Services(
+        settings=settings,
+        engine=engine,
+        uow=UnitOfWorkFactory(sessions),
+        clock=clock,
+        translator=Translator(),
+        menus=Menus(),
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram.token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .context_types(ContextTypes(context=AppContext))
+        .persistence(SqlPersistence(sessions, clock))
+        # Paces the global and per-group rates; RetryAfter comes back to the outbox sender,
+        # which pauses that chat (max_retries=0), and private chats are paced by ChatPacer.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .defaults(
+            Defaults(
+                link_preview_options=LinkPreviewOptions(is_disabled=True), tzinfo=settings.zone
+            )
+        )
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application: AnyApplication = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    application.bot_data[SENDER] = OutboxSender(
+        store=OutboxStore(sessions),
+        bot=application.bot,
+        translator=services.translator,
+        settings=settings,
+        clock=clock,
+        pacer=pacer,
+    )
+    handlers.register_all(application)
+    application.add_error_handler(_on_error)
+    return application

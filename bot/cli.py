@@ -1,0 +1,151 @@
+"""The ``aftercare`` command: ``run`` the bot, ``db upgrade`` the database.
+
+Every problem found before start-up is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from telegram import Bot, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.config import ConfigError, Settings, load_settings
+from storage.db import make_engine
+from storage.migrate import current_revision, head_revision, upgrade
+
+__all__ = ["console", "main"]
+
+log = logging.getLogger("aftercare")
+
+
+class StartupError(Exception):
+    """One line for the operator: what is wrong and what to do."""
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _check_database(settings: Settings) -> None:
+    url = settings.database.url
+    engine = make_engine(url)
+    try:
+        try:
+            current = await current_revision(engine)
+        except Exception as exc:  # any driver error: report it, do not crash
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StartupError(f"database error: cannot open {_safe_url(url)}: {reason}") from None
+    finally:
+        await engine.dispose()
+    head = head_revision()
+    if current is None:
+        raise StartupError(
+            f"database error: {_safe_url(url)} has no tables yet; run `aftercare db upgrade` first"
+        )
+    if current != head:
+        raise StartupError(
+            f"database error: {_safe_url(url)} is at revision {current}, this version needs "
+            f"{head}; run `aftercare db upgrade` first"
+        )
+
+
+async def _check_token(settings: Settings) -> str:
+    bot = Bot(
+        settings.telegram.token,
+        base_url=settings.telegram.base_url,
+        base_file_url=settings.telegram.base_file_url,
+    )
+    try:
+        async with bot:
+            me = await bot.get_me()
+    except InvalidToken:
+        raise StartupError(
+            "config error: telegram.token: Telegram refused this token; "
+            "copy it again from BotFather"
+        ) from None
+    except NetworkError as exc:
+        raise StartupError(
+            f"network error: cannot reach the Bot API at {settings.telegram.base_url}: {exc}"
+        ) from None
+    except TelegramError as exc:
+        raise StartupError(f"telegram error: {exc}") from None
+    return f"@{me.username}"
+
+
+async def _upgrade(settings: Settings) -> str:
+    engine = make_engine(settings.database.url)
+    try:
+        try:
+            await upgrade(engine)
+            revision = await current_revision(engine)
+        except Exception as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StartupError(
+                f"database error: cannot upgrade {_safe_url(settings.database.url)}: {reason}"
+            ) from None
+    finally:
+        await engine.dispose()
+    return f"database {_safe_url(settings.database.url)} is at revision {revision}"
+
+
+def _run(settings: Settings) -> None:
+    asyncio.run(_check_database(settings))
+    username = asyncio.run(_check_token(settings))
+    from bot.app import build_application  # imported late: start-up checks come first
+
+    application = build_application(settings)
+    log.info("AfterCare is starting as %s (%s mode)", username, settings.telegram.mode)
+    if settings.telegram.mode == "webhook":
+        hook = settings.telegram.webhook
+        application.run_webhook(
+            listen=hook.listen,
+            port=hook.port,
+            url_path=hook.url_path,
+            webhook_url=hook.url,
+            secret_token=hook.secret_token or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aftercare", description="AfterCare service desk bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="check the setup, then start the bot")
+    run.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    up = db_commands.add_parser("upgrade", help="create or upgrade the tables")
+    up.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        if args.command == "run":
+            _run(load_settings(args.config, require_token=True))
+        else:
+            print(asyncio.run(_upgrade(load_settings(args.config))))
+    except (ConfigError, StartupError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def console() -> None:
+    """Entry point of the ``aftercare`` console script."""
+    raise SystemExit(main())

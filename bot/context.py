@@ -1,0 +1,80 @@
+"""The typed context every callback receives: services, the acting user, their language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.i18n import Translator, language_for
+from bot.menus import Menus
+from dispatch.clock import Clock
+from dispatch.messages import Param
+from dispatch.model import Language, User
+from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
+
+__all__ = ["AppContext", "Services"]
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    clock: Clock
+    translator: Translator
+    menus: Menus
+
+    def language_of(self, user: User) -> Language:
+        return language_for(
+            user.telegram_language, user.language, self.settings.desk.default_language
+        )
+
+
+class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """``context.user`` is set by the guard in group -1 before any feature handler runs."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.user: User | None = None
+
+    @property
+    def services(self) -> Services:
+        services = self.application.bot_data[SERVICES_KEY]
+        assert isinstance(services, Services)
+        return services
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    def uow(self) -> SqlUnitOfWork:
+        return self.services.uow()
+
+    @property
+    def me(self) -> User:
+        if self.user is None:
+            raise RuntimeError("no acting user: the guard did not run for this update")
+        return self.user
+
+    @property
+    def lang(self) -> Language:
+        if self.user is None:
+            return self.services.settings.desk.default_language
+        return self.services.language_of(self.user)
+
+    def t(self, msgid: str, /, **params: Param) -> str:
+        """Translate ``msgid`` into the acting user's language and fill its placeholders."""
+        return self.services.translator.render(
+            self.lang, msgid, params, zone=self.services.settings.zone
+        )

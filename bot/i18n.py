@@ -1,0 +1,96 @@
+"""Every text a user sees, in English, Simplified and Traditional Chinese.
+
+Catalogs are gettext ``.po`` files under ``bot/locales/<lang>/LC_MESSAGES``,
+read with Babel at start-up (no compile step). Source texts (msgids) are the
+English sentences in the code, marked with ``t(...)`` in handlers and ``N_(...)``
+in the domain; ``pybabel extract`` collects them (see docs/translations.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.messages.pofile import read_po
+
+from dispatch.messages import At, Msg, Param
+from dispatch.model import Language
+
+__all__ = ["LANGUAGE_NAMES", "Translator", "language_for"]
+
+LOCALES = Path(__file__).parent / "locales"
+DOMAIN = "aftercare"
+
+# Each language's own name, as a picker shows it.
+LANGUAGE_NAMES: dict[Language, str] = {
+    Language.EN: "English",
+    Language.ZH_HANS: "简体中文",
+    Language.ZH_HANT: "繁體中文",
+}
+
+_TRADITIONAL = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def language_for(telegram_code: str | None, chosen: Language | None, default: Language) -> Language:
+    """The user's own choice first, then their Telegram language, then the desk default."""
+    if chosen is not None:
+        return chosen
+    code = (telegram_code or "").strip().lower().replace("_", "-")
+    if not code:
+        return default
+    if code.startswith(_TRADITIONAL):
+        return Language.ZH_HANT
+    if code == "zh" or code.startswith("zh-"):
+        return Language.ZH_HANS
+    if code == "en" or code.startswith("en-"):
+        return Language.EN
+    return default
+
+
+class Translator:
+    def __init__(self, directory: Path = LOCALES) -> None:
+        self._catalogs: dict[Language, dict[str, str]] = {}
+        for language in Language:
+            path = directory / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=Locale.parse(language.value))
+            self._catalogs[language] = {
+                str(m.id): str(m.string)
+                for m in catalog
+                if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+            }
+        self._locales = {language: Locale.parse(language.value) for language in Language}
+
+    def gettext(self, language: Language, msgid: str) -> str:
+        return self._catalogs[language].get(msgid, msgid)
+
+    def format_moment(self, language: Language, moment: datetime, zone: ZoneInfo) -> str:
+        locale = self._locales[language]
+        day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=locale)
+        return f"{day} {format_skeleton('Hm', moment, tzinfo=zone, locale=locale)}"
+
+    def render(
+        self,
+        language: Language,
+        msgid: str,
+        params: Mapping[str, Param] | None = None,
+        *,
+        zone: ZoneInfo,
+    ) -> str:
+        """Translate ``msgid`` and fill its ``{placeholders}``, translating nested texts too."""
+        text = self.gettext(language, msgid)
+        if not params:
+            return text
+        values: dict[str, object] = {}
+        for key, value in params.items():
+            if isinstance(value, Msg):
+                values[key] = self.gettext(language, value.msgid)
+            elif isinstance(value, At):
+                values[key] = self.format_moment(language, value.moment, zone)
+            else:
+                values[key] = value
+        return text.format(**values)

@@ -1,0 +1,184 @@
+"""The outbox sender: delivers what transactions wrote to the outbox, each row once.
+
+- Renders each row in the recipient's language at delivery time.
+- Paces each private chat itself (a small burst, then about one a second):
+  PTB's AIORateLimiter paces groups and the global rate but not private chats.
+- ``RetryAfter`` pauses that chat for the time Telegram asks; it is not a failure.
+- Network errors are retried with exponential backoff, up to ``max_attempts``.
+- ``Forbidden`` (the user blocked the bot) marks the user unreachable and stops
+  every further attempt for them.
+- Any other Telegram error (a malformed message) gives the row up and logs it.
+
+A timed-out request may have reached Telegram; resending it is the one case
+where a user could see a message twice. Telegram offers no idempotency key, so
+this is the least-bad choice: a lost notification is worse than a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.config import Settings
+from bot.i18n import Translator, language_for
+from dispatch.clock import Clock
+from dispatch.messages import params_from_json
+from dispatch.model import Language
+from storage.outbox import OutboxStore, PendingMessage
+
+__all__ = ["ChatPacer", "OutboxSender"]
+
+log = logging.getLogger(__name__)
+
+
+class ChatPacer:
+    """A token bucket per chat: ``burst`` at once, then ``per_second``."""
+
+    def __init__(
+        self,
+        *,
+        burst: float = 3,
+        per_second: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self.monotonic = monotonic
+        self._buckets: dict[int, tuple[float, float]] = {}
+        self._paused_until: dict[int, float] = {}
+
+    def take(self, chat_id: int) -> bool:
+        now = self.monotonic()
+        if self._paused_until.get(chat_id, 0.0) > now:
+            return False
+        tokens, last = self._buckets.get(chat_id, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.per_second)
+        if tokens < 1:
+            self._buckets[chat_id] = (tokens, now)
+            return False
+        self._buckets[chat_id] = (tokens - 1, now)
+        return True
+
+    def pause(self, chat_id: int, seconds: float) -> None:
+        self._paused_until[chat_id] = self.monotonic() + seconds
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        store: OutboxStore,
+        bot: Bot,
+        translator: Translator,
+        settings: Settings,
+        clock: Clock,
+        pacer: ChatPacer | None = None,
+        max_attempts: int = 12,
+        lease: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.translator = translator
+        self.settings = settings
+        self.clock = clock
+        self.pacer = pacer or ChatPacer()
+        self.max_attempts = max_attempts
+        self.lease = lease
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _render(self, message: PendingMessage) -> tuple[str, InlineKeyboardMarkup | None]:
+        language = language_for(
+            message.telegram_language,
+            Language(message.language) if message.language else None,
+            self.settings.desk.default_language,
+        )
+        text = self.translator.render(
+            language, message.template, params_from_json(message.params), zone=self.settings.zone
+        )
+        if not message.buttons:
+            return text, None
+        rows = [
+            [
+                InlineKeyboardButton(
+                    self.translator.gettext(language, b["label"]),
+                    callback_data=b.get("data"),
+                    url=b.get("url"),
+                )
+                for b in row
+            ]
+            for row in message.buttons
+        ]
+        return text, InlineKeyboardMarkup(rows)
+
+    async def drain(self, limit: int = 50) -> int:
+        """Deliver what is due now, once; return how many messages were sent."""
+        sent = 0
+        for message in await self.store.due(self.clock.now(), limit):
+            if message.unreachable:
+                await self.store.dead(message.id, self.clock.now(), "recipient unreachable")
+                continue
+            if not self.pacer.take(message.chat_id):
+                continue
+            if not await self.store.claim(message.id, self.clock.now(), self.lease):
+                continue  # another sender has it
+            sent += await self._deliver(message)
+        return sent
+
+    async def _deliver(self, message: PendingMessage) -> int:
+        attempt = message.attempts + 1
+        try:
+            text, markup = self._render(message)
+            result = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            self.pacer.pause(message.chat_id, wait)
+            await self.store.retry_at(
+                message.id, self.clock.now() + timedelta(seconds=wait), f"retry after {wait:g}s"
+            )
+            return 0
+        except Forbidden as exc:
+            log.info("user %s blocked the bot: %s", message.user_id, exc)
+            await self.store.recipient_unreachable(message.user_id, self.clock.now(), str(exc))
+            return 0
+        except NetworkError as exc:  # includes TimedOut
+            if attempt >= self.max_attempts:
+                log.error("outbox %s: giving up after %s attempts: %s", message.id, attempt, exc)
+                await self.store.dead(message.id, self.clock.now(), f"network: {exc}")
+                return 0
+            backoff = timedelta(seconds=min(2**attempt, 600))
+            await self.store.retry_at(message.id, self.clock.now() + backoff, f"network: {exc}")
+            return 0
+        except (TelegramError, KeyError, ValueError) as exc:
+            log.error("outbox %s cannot be sent: %s", message.id, exc)
+            await self.store.dead(message.id, self.clock.now(), f"{type(exc).__name__}: {exc}")
+            return 0
+        await self.store.sent(message.id, self.clock.now(), result.message_id)
+        return 1
+
+    async def run(self, *, idle_seconds: float = 1.0) -> None:
+        """Deliver forever: drain, then wait for a wake-up or ``idle_seconds``."""
+        while True:
+            try:
+                delivered = await self.drain()
+            except Exception:  # a database hiccup must not kill the sender
+                log.exception("outbox sender failed; retrying")
+                delivered = 0
+            if delivered:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle_seconds)

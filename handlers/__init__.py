@@ -1,0 +1,24 @@
+"""Telegram adapters: parse the update, call one dispatch service, reply politely.
+
+Handler groups carry policy (see :func:`register_all`):
+- group -1: the guard (duplicate updates, who is acting) may stop everything;
+- group 0: features, in order; the last handlers catch what nothing else took.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from handlers import fallback, guard, invites, language, start
+
+__all__ = ["register_all"]
+
+
+def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    guard.register(application)  # group -1
+    start.register(application)
+    language.register(application)
+    invites.register(application)
+    fallback.register(application)  # last in group 0: stale buttons, stray input

@@ -1,0 +1,86 @@
+"""Small helpers shared by the feature modules: replies, keyboards, role checks."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from bot.context import AppContext
+from dispatch.model import Role
+
+__all__ = [
+    "apply_menu",
+    "contact_keyboard",
+    "inline",
+    "location_keyboard",
+    "require_manager",
+    "say",
+]
+
+
+async def say(
+    update: Update,
+    context: AppContext,
+    text: str,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
+) -> None:
+    """Answer in the chat the update came from (already translated ``text``)."""
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+def inline(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Rows of (already translated label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def contact_keyboard(context: AppContext) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(context.t("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def location_keyboard(context: AppContext) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(context.t("📍 Share my location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+async def require_manager(update: Update, context: AppContext) -> bool:
+    """True for a manager; anyone else is told politely and shown the way to /help."""
+    if context.me.role is Role.MANAGER:
+        return True
+    if update.callback_query:
+        await update.callback_query.answer(
+            context.t("This is not available to you."), show_alert=True
+        )
+    else:
+        await say(
+            update,
+            context,
+            context.t("This command is for managers. Send /help to see what you can do."),
+        )
+    return False
+
+
+async def apply_menu(update: Update, context: AppContext) -> None:
+    """Show the acting user's role menu in their language."""
+    chat = update.effective_chat
+    assert chat is not None
+    services = context.services
+    await services.menus.apply(
+        context.bot, chat.id, context.me.role, context.lang, services.translator
+    )

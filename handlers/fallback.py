@@ -1,0 +1,42 @@
+"""Last in group 0: whatever no feature took gets a helpful answer, never silence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import AppContext
+from handlers.common import say
+
+__all__ = ["register"]
+
+
+async def stale_button(update: Update, context: AppContext) -> None:
+    """A button from an old message, or one whose step has passed."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(
+        context.t("This button is no longer active. Send /start to begin again."), show_alert=True
+    )
+
+
+async def unknown_command(update: Update, context: AppContext) -> None:
+    await say(
+        update, context, context.t("I do not know that command. Send /help to see what I can do.")
+    )
+
+
+async def stray_message(update: Update, context: AppContext) -> None:
+    """A message outside any conversation: point to the menu."""
+    await say(
+        update,
+        context,
+        context.t("I am not sure what you mean. Send /help to see what I can do."),
+    )
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CallbackQueryHandler(stale_button))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.ALL, stray_message))

@@ -1,0 +1,39 @@
+"""Group -1: drop redelivered updates, and know who is acting before any feature runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+
+from bot.context import AppContext
+from dispatch.services import register_user
+from storage.updates import claim_update
+
+__all__ = ["register"]
+
+
+async def identify(update: Update, context: AppContext) -> None:
+    """Records the update id and the acting user; stops duplicates and non-private chats."""
+    services = context.services
+    if not await claim_update(services.uow.sessions, update.update_id, services.clock.now()):
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
+        raise ApplicationHandlerStop  # the desk works in private chats only
+    registration = await register_user(
+        services.uow(),
+        services.clock,
+        telegram_id=user.id,
+        display_name=user.full_name,
+        username=user.username,
+        telegram_language=user.language_code,
+        manager_ids=services.settings.desk.managers,
+    )
+    context.user = registration.user
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(TypeHandler(Update, identify), group=-1)

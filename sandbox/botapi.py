@@ -1,0 +1,359 @@
+"""The fake Bot API's core: what Telegram would store and answer, kept in memory.
+
+It checks what Telegram checks (text length, callback data size, message ids)
+so that a bug that Telegram would reject fails here too, and it can be told to
+fail the next calls (429 with retry_after, a network error, 403 blocked).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ApiError", "BotApiCore", "NetworkFailure", "SentMessage"]
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, description and optional parameters."""
+
+    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+
+class NetworkFailure(Exception):
+    """The request never got an answer (the transport raises it as a network error)."""
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent, as the receiving user sees it now (edits applied)."""
+
+    chat_id: int
+    message_id: int
+    date: int
+    kind: str  # text, photo, document, location, media
+    text: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    media: list[dict[str, Any]] = field(default_factory=list)
+    edits: int = 0
+    deleted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def inline_buttons(self) -> list[dict[str, Any]]:
+        if not self.reply_markup or "inline_keyboard" not in self.reply_markup:
+            return []
+        return [button for row in self.reply_markup["inline_keyboard"] for button in row]
+
+    @property
+    def reply_buttons(self) -> list[dict[str, Any]]:
+        if not self.reply_markup or "keyboard" not in self.reply_markup:
+            return []
+        return [
+            button if isinstance(button, dict) else {"text": button}
+            for row in self.reply_markup["keyboard"]
+            for button in row
+        ]
+
+
+class BotApiCore:
+    def __init__(
+        self,
+        *,
+        bot_id: int = 7_000_000_001,
+        username: str = "aftercare_test_bot",
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.bot_id = bot_id
+        self.username = username
+        self.now = now
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.messages: dict[int, list[SentMessage]] = defaultdict(list)
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.callback_answers: list[dict[str, Any]] = []
+        self.blocked: set[int] = set()
+        self.files: dict[str, bytes] = {}
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._failures: dict[str, deque[Exception]] = defaultdict(deque)
+        self._file_ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+
+    # -- what a test sets up ---------------------------------------------------------------
+    def fail_next(self, method: str, *failures: Exception) -> None:
+        """Make the next calls of ``method`` fail, in order, with these errors."""
+        self._failures[method].extend(failures)
+
+    @staticmethod
+    def too_many_requests(retry_after: int) -> ApiError:
+        return ApiError(
+            429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+        )
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    def next_message_id(self, chat_id: int) -> int:
+        """Ids of user messages and bot messages share one sequence per chat, as in Telegram."""
+        return next(self._message_ids[chat_id])
+
+    # -- the API ---------------------------------------------------------------------------
+    def bot_user(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "AfterCare",
+            "username": self.username,
+        }
+
+    def handle(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """Answer one call: the ``result`` on success, or raise ApiError / NetworkFailure."""
+        self.calls.append((method, params))
+        if self._failures[method]:
+            raise self._failures[method].popleft()
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            raise ApiError(404, f"Not Found: method {method} is not in the fake Bot API")
+        return handler(params, files)
+
+    def _chat(self, params: dict[str, Any]) -> int:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    def _check_markup(self, markup: Any) -> dict[str, Any] | None:
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and len(str(data).encode()) > MAX_CALLBACK_DATA:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise ApiError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
+        return markup
+
+    def _store(self, chat_id: int, kind: str, **fields: Any) -> SentMessage:
+        message = SentMessage(
+            chat_id=chat_id,
+            message_id=self.next_message_id(chat_id),
+            date=int(self.now()),
+            kind=kind,
+            **fields,
+        )
+        self.messages[chat_id].append(message)
+        return message
+
+    def message_json(self, message: SentMessage) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": {"id": message.chat_id, "type": "private"},
+            "from": self.bot_user(),
+        }
+        if message.kind == "text":
+            data["text"] = message.text or ""
+        elif message.kind == "photo":
+            data["photo"] = [
+                {
+                    "file_id": m["file_id"],
+                    "file_unique_id": m["file_id"][-12:],
+                    "width": 800,
+                    "height": 600,
+                }
+                for m in message.media
+            ]
+        elif message.kind == "document":
+            media = message.media[0]
+            data["document"] = {
+                "file_id": media["file_id"],
+                "file_unique_id": media["file_id"][-12:],
+                "file_name": media.get("file_name", "file"),
+            }
+        elif message.kind == "location":
+            data["location"] = message.extra
+        if message.kind != "text" and message.text:
+            data["caption"] = message.text
+        if message.edits:
+            data["edit_date"] = int(self.now())
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    def _text(self, params: dict[str, Any], key: str = "text", limit: int = MAX_TEXT) -> str:
+        text = str(params.get(key) or "")
+        if key == "text" and not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > limit:
+            raise ApiError(
+                400, f"Bad Request: {'message' if key == 'text' else 'caption'} is too long"
+            )
+        return text
+
+    def _m_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return {
+            **self.bot_user(),
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        text = self._text(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        return self.message_json(self._store(chat_id, "text", text=text, reply_markup=markup))
+
+    def _find(self, params: dict[str, Any]) -> SentMessage:
+        chat_id = self._chat(params)
+        wanted = int(params.get("message_id", 0))
+        for message in self.messages[chat_id]:
+            if message.message_id == wanted and not message.deleted:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        message = self._find(params)
+        text = self._text(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        if text == message.text and markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.text, message.reply_markup = text, markup
+        message.edits += 1
+        return self.message_json(message)
+
+    def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        message = self._find(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        if markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.reply_markup = markup
+        message.edits += 1
+        return self.message_json(message)
+
+    def _m_deleteMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self._find(params).deleted = True
+        return True
+
+    def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.callback_answers.append(params)
+        return True
+
+    def _new_file_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._file_ids):08d}-fakefileid"
+
+    def _media(self, params: dict[str, Any], files: dict[str, bytes], key: str) -> dict[str, Any]:
+        value = params.get(key)
+        if isinstance(value, str) and value.startswith("attach://"):
+            name = value.removeprefix("attach://")
+            file_id = self._new_file_id(key)
+            self.files[file_id] = files.get(name, b"")
+            return {"file_id": file_id, "file_name": params.get("_file_name", name)}
+        if isinstance(value, str) and value:
+            return {"file_id": value}
+        raise ApiError(400, f"Bad Request: there is no {key} in the request")
+
+    def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        caption = self._text(params, "caption", MAX_CAPTION)
+        media = self._media(params, files, "photo")
+        markup = self._check_markup(params.get("reply_markup"))
+        return self.message_json(
+            self._store(chat_id, "photo", text=caption, media=[media], reply_markup=markup)
+        )
+
+    def _m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        caption = self._text(params, "caption", MAX_CAPTION)
+        media = self._media(params, files, "document")
+        markup = self._check_markup(params.get("reply_markup"))
+        return self.message_json(
+            self._store(chat_id, "document", text=caption, media=[media], reply_markup=markup)
+        )
+
+    def _m_sendMediaGroup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        items = params.get("media") or []
+        if not 2 <= len(items) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the album")
+        sent = []
+        for item in items:
+            media = self._media(item, files, "media")
+            sent.append(
+                self.message_json(
+                    self._store(chat_id, "photo", text=item.get("caption"), media=[media])
+                )
+            )
+        return sent
+
+    def _m_sendLocation(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+        return self.message_json(self._store(chat_id, "location", extra=location))
+
+    def _m_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self._chat(params)
+        return True
+
+    @staticmethod
+    def _scope_key(params: dict[str, Any]) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        key = scope["type"] + (f":{scope['chat_id']}" if "chat_id" in scope else "")
+        return key, str(params.get("language_code") or "")
+
+    def _m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        commands = params.get("commands") or []
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: too many commands")
+        for command in commands:
+            if (
+                not 1 <= len(command["command"]) <= 32
+                or not 1 <= len(command["description"]) <= 256
+            ):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        self.commands[self._scope_key(params)] = list(commands)
+        return True
+
+    def _m_getMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self.commands.get(self._scope_key(params), [])
+
+    def _m_deleteMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.commands.pop(self._scope_key(params), None)
+        return True
+
+    def _m_setChatMenuButton(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    def _m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return []
+
+    def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        file_id = str(params.get("file_id"))
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id[-12:],
+            "file_path": f"files/{file_id}",
+        }

@@ -1,0 +1,138 @@
+"""The outbox's delivery side: which rows are due, claiming them, recording the outcome.
+
+Messages to one user leave in the order they were written: only the oldest
+pending row of each user is ever due. A row is claimed (compare-and-set on
+``claimed_until``) before it is sent, so two senders never send the same row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from storage.models import OutboxRow, UserRow
+
+__all__ = ["OutboxStore", "PendingMessage"]
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    id: int
+    user_id: int
+    chat_id: int
+    language: str | None
+    telegram_language: str | None
+    unreachable: bool
+    template: str
+    params: dict[str, Any]
+    buttons: list[Any]
+    attempts: int
+
+
+class OutboxStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def due(self, now: datetime, limit: int = 50) -> list[PendingMessage]:
+        earlier = aliased(OutboxRow)
+        older_pending = exists().where(
+            earlier.user_id == OutboxRow.user_id,
+            earlier.id < OutboxRow.id,
+            earlier.sent_at.is_(None),
+            earlier.dead_at.is_(None),
+        )
+        query = (
+            select(OutboxRow, UserRow)
+            .join(UserRow, UserRow.id == OutboxRow.user_id)
+            .where(
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.dead_at.is_(None),
+                OutboxRow.next_attempt_at <= now,
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                ~older_pending,
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            PendingMessage(
+                id=row.id,
+                user_id=row.user_id,
+                chat_id=user.telegram_id,
+                language=user.language,
+                telegram_language=user.telegram_language,
+                unreachable=user.unreachable_at is not None,
+                template=row.template,
+                params=dict(row.params or {}),
+                buttons=list(row.buttons or []),
+                attempts=row.attempts,
+            )
+            for row, user in rows
+        ]
+
+    async def _update(self, *where: Any, **values: Any) -> int:
+        async with self.sessions() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(*where)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim(self, message_id: int, now: datetime, lease: timedelta) -> bool:
+        claimed = await self._update(
+            OutboxRow.id == message_id,
+            OutboxRow.sent_at.is_(None),
+            OutboxRow.dead_at.is_(None),
+            or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+            claimed_until=now + lease,
+            attempts=OutboxRow.attempts + 1,
+        )
+        return claimed == 1
+
+    async def sent(self, message_id: int, now: datetime, telegram_message_id: int) -> None:
+        await self._update(
+            OutboxRow.id == message_id,
+            sent_at=now,
+            claimed_until=None,
+            telegram_message_id=telegram_message_id,
+            last_error=None,
+        )
+
+    async def retry_at(self, message_id: int, at: datetime, error: str) -> None:
+        await self._update(
+            OutboxRow.id == message_id, next_attempt_at=at, claimed_until=None, last_error=error
+        )
+
+    async def dead(self, message_id: int, now: datetime, error: str) -> None:
+        await self._update(
+            OutboxRow.id == message_id, dead_at=now, claimed_until=None, last_error=error
+        )
+
+    async def recipient_unreachable(self, user_id: int, now: datetime, error: str) -> None:
+        """The user blocked the bot: mark them, and give up every message still waiting for them."""
+        async with self.sessions() as session:
+            await session.execute(
+                update(UserRow).where(UserRow.id == user_id).values(unreachable_at=now)
+            )
+            await session.execute(
+                update(OutboxRow)
+                .where(
+                    and_(
+                        OutboxRow.user_id == user_id,
+                        OutboxRow.sent_at.is_(None),
+                        OutboxRow.dead_at.is_(None),
+                    )
+                )
+                .values(dead_at=now, claimed_until=None, last_error=error)
+            )
+            await session.commit()

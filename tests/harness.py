@@ -1,0 +1,305 @@
+"""The conversation harness: the real PTB Application over the fake Bot API.
+
+``Desk`` is the whole bot in-process with a manual clock; ``Person`` acts as one
+Telegram user (text, commands, contact, location and live location, photos,
+albums, documents, stickers, voice, button presses) and reads what that user
+received. After every action the outbox is delivered, as the sender would.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import AnyApplication, build_application, sender_of, services_of
+from bot.config import Settings, load_settings
+from bot.context import Services
+from bot.outbox import ChatPacer
+from dispatch.clock import ManualClock
+from sandbox.botapi import BotApiCore, SentMessage
+from sandbox.transport import InProcessRequest
+
+__all__ = ["Desk", "Person", "make_settings"]
+
+TOKEN = "123456789:TEST-token-for-the-harness"
+
+
+def make_settings(database_url: str, *, managers: Iterable[int] = (), config: str = "") -> Settings:
+    """Settings as the example config gives them, plus the harness's database and managers."""
+    path = Path(__file__).parent.parent / "config.example.toml"
+    text = path.read_text(encoding="utf-8") + "\n" + config
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8") as f:
+        f.write(text)
+    env = {
+        "AFTERCARE_TELEGRAM_TOKEN": TOKEN,
+        "AFTERCARE_DATABASE_URL": database_url,
+        "AFTERCARE_MANAGER_IDS": ",".join(str(m) for m in managers),
+    }
+    if not list(managers):
+        env.pop("AFTERCARE_MANAGER_IDS")
+    return load_settings(Path(f.name), env=env, require_token=True)
+
+
+class Desk:
+    def __init__(self, settings: Settings, clock: ManualClock, api: BotApiCore) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.api = api
+        self.app: AnyApplication = build_application(
+            settings,
+            clock=clock,
+            request=InProcessRequest(api),
+            pacer=ChatPacer(burst=1000, per_second=1000),
+        )
+        self.people: dict[int, Person] = {}
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, clock: ManualClock, api: BotApiCore | None = None
+    ) -> Desk:
+        api = api or BotApiCore(now=lambda: clock.now().timestamp())
+        desk = cls(settings, clock, api)
+        await desk.app.initialize()
+        return desk
+
+    @property
+    def services(self) -> Services:
+        return services_of(self.app)
+
+    async def close(self) -> None:
+        """Stop as a clean shutdown would: persistence flushed, engine disposed."""
+        await self.app.update_persistence()
+        await self.app.shutdown()
+
+    async def restart(self) -> Desk:
+        """A new Application on the same database and the same Telegram: the bot restarted."""
+        await self.close()
+        desk = await Desk.open(self.settings, self.clock, self.api)
+        for person in self.people.values():
+            desk.people[person.id] = person
+            person.desk = desk
+        return desk
+
+    def person(
+        self,
+        telegram_id: int,
+        first_name: str,
+        *,
+        language_code: str | None = "en",
+        last_name: str | None = None,
+        username: str | None = None,
+    ) -> Person:
+        person = Person(self, telegram_id, first_name, language_code, last_name, username)
+        self.people[telegram_id] = person
+        return person
+
+    def next_update_id(self) -> int:
+        return self.api.next_update_id()
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Hand one update to the Application, then deliver the outbox."""
+        await self.app.process_update(Update.de_json(data, self.app.bot))
+        await self.deliver()
+
+    async def deliver(self) -> int:
+        total = 0
+        sender = sender_of(self.app)
+        while (sent := await sender.drain()) > 0:
+            total += sent
+        return total
+
+    async def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+        await self.deliver()
+
+
+@dataclass
+class Person:
+    desk: Desk
+    id: int
+    first_name: str
+    language_code: str | None
+    last_name: str | None = None
+    username: str | None = None
+    _seen: int = field(default=0)
+
+    # -- building updates -----------------------------------------------------------------
+    def _user(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        if self.username:
+            data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": self.desk.api.next_message_id(self.id),
+            "date": int(self.desk.clock.now().timestamp()),
+            "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+            "from": self._user(),
+            **content,
+        }
+
+    async def _send(self, **content: Any) -> dict[str, Any]:
+        message = self._message(**content)
+        await self.desk.feed({"update_id": self.desk.next_update_id(), "message": message})
+        return message
+
+    # -- acting ---------------------------------------------------------------------------
+    async def send(self, text: str) -> None:
+        """Type ``text``; a leading /command is marked as Telegram marks it."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        await self._send(**content)
+
+    async def command(self, name: str, *args: str) -> None:
+        await self.send(" ".join([f"/{name}", *args]))
+
+    async def share_contact(self, phone: str, *, own: bool = True) -> None:
+        contact = {"phone_number": phone, "first_name": self.first_name}
+        if own:
+            contact["user_id"] = self.id
+        else:
+            contact["user_id"] = self.id + 999_999
+        await self._send(contact=contact)
+
+    async def share_location(
+        self,
+        latitude: float,
+        longitude: float,
+        *,
+        accuracy: float | None = None,
+        live_period: int | None = None,
+    ) -> dict[str, Any]:
+        location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+        if accuracy is not None:
+            location["horizontal_accuracy"] = accuracy
+        if live_period is not None:
+            location["live_period"] = live_period
+        return await self._send(location=location)
+
+    async def move_live_location(
+        self, message: dict[str, Any], latitude: float, longitude: float, *, accuracy: float | None = None
+    ) -> None:
+        """Telegram sends each move of a live location as an edit of the first message."""
+        location = dict(message["location"], latitude=latitude, longitude=longitude)
+        if accuracy is not None:
+            location["horizontal_accuracy"] = accuracy
+        edited = dict(message, location=location, edit_date=int(self.desk.clock.now().timestamp()))
+        await self.desk.feed({"update_id": self.desk.next_update_id(), "edited_message": edited})
+
+    async def send_photo(self, *, caption: str | None = None, media_group_id: str | None = None) -> str:
+        n = self.desk.api.next_message_id(self.id)
+        file_id = f"photo-{self.id}-{n}"
+        content: dict[str, Any] = {
+            "photo": [
+                {"file_id": file_id + "-s", "file_unique_id": f"u{n}s", "width": 90, "height": 60},
+                {"file_id": file_id, "file_unique_id": f"u{n}", "width": 1280, "height": 960},
+            ]
+        }
+        if caption:
+            content["caption"] = caption
+        if media_group_id:
+            content["media_group_id"] = media_group_id
+        await self._send(**content)
+        return file_id
+
+    async def send_album(self, count: int) -> list[str]:
+        group = f"album-{self.id}-{self.desk.api.next_message_id(self.id)}"
+        return [await self.send_photo(media_group_id=group) for _ in range(count)]
+
+    async def send_document(self, file_name: str = "report.pdf", mime_type: str = "application/pdf") -> None:
+        n = self.desk.api.next_message_id(self.id)
+        await self._send(
+            document={
+                "file_id": f"doc-{self.id}-{n}",
+                "file_unique_id": f"d{n}",
+                "file_name": file_name,
+                "mime_type": mime_type,
+            }
+        )
+
+    async def send_sticker(self) -> None:
+        await self._send(
+            sticker={
+                "file_id": "sticker-1",
+                "file_unique_id": "st1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        )
+
+    async def send_voice(self) -> None:
+        await self._send(voice={"file_id": "voice-1", "file_unique_id": "v1", "duration": 3})
+
+    def _find_button(self, label: str) -> tuple[SentMessage, dict[str, Any]]:
+        for message in reversed(self.messages):
+            for button in message.inline_buttons:
+                if button["text"] == label or button["text"].removeprefix("✅ ") == label:
+                    return message, button
+        shown = [b["text"] for m in self.messages[-3:] for b in m.inline_buttons]
+        raise AssertionError(f"no button {label!r} in {self.first_name}'s chat; recent: {shown}")
+
+    async def press(self, label: str) -> None:
+        """Press the newest inline button with this label."""
+        message, button = self._find_button(label)
+        await self.press_data(message, str(button["callback_data"]))
+
+    async def press_data(self, message: SentMessage, data: str) -> None:
+        """Press a button by its callback data (for old or forged buttons)."""
+        query = {
+            "id": str(self.desk.next_update_id()),
+            "from": self._user(),
+            "chat_instance": f"ci-{self.id}",
+            "data": data,
+            "message": self.desk.api.message_json(message),
+        }
+        await self.desk.feed({"update_id": self.desk.next_update_id(), "callback_query": query})
+
+    # -- reading --------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[SentMessage]:
+        return [m for m in self.desk.api.messages[self.id] if not m.deleted]
+
+    @property
+    def last(self) -> SentMessage:
+        assert self.messages, f"{self.first_name} received nothing"
+        return self.messages[-1]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text or "" for m in self.messages]
+
+    def new_texts(self) -> list[str]:
+        """Texts received since the previous call."""
+        texts = self.texts
+        fresh, self._seen = texts[self._seen :], len(texts)
+        return fresh
+
+    def reply_keyboard(self) -> list[dict[str, Any]]:
+        for message in reversed(self.messages):
+            if message.reply_markup is not None:
+                return message.reply_buttons
+        return []
+
+    def menu(self) -> list[tuple[str, str]]:
+        """The command menu Telegram shows in this chat."""
+        commands = self.desk.api.commands.get((f"chat:{self.id}", ""), [])
+        return [(c["command"], c["description"]) for c in commands]
+
+    def alerts(self) -> list[str]:
+        return [a.get("text", "") for a in self.desk.api.callback_answers if a.get("text")]
