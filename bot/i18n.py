@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_skeleton
+from babel.lists import format_list
 from babel.messages.pofile import read_po
 
 from dispatch.messages import At, Msg, Param
@@ -72,6 +73,10 @@ class Translator:
         locale = self._locales[language]
         day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=locale)
         return f"{day} {format_skeleton('Hm', moment, tzinfo=zone, locale=locale)}"
+
+    def join(self, language: Language, items: list[str]) -> str:
+        """``A, B and C`` / ``A、B和C``, as each language lists things."""
+        return format_list(items, locale=self._locales[language]) if items else ""
 
     def render(
         self,

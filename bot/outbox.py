@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -144,7 +145,9 @@ class OutboxSender:
             text, markup = self._render(message)
             result = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
+                warnings.simplefilter("ignore")
+                wait = _seconds(exc.retry_after)
             self.pacer.pause(message.chat_id, wait)
             await self.store.retry_at(
                 message.id, self.clock.now() + timedelta(seconds=wait), f"retry after {wait:g}s"

@@ -7,6 +7,7 @@ base location); it survives a restart, and /start resumes it where it stopped.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 from telegram import ReplyKeyboardRemove, Update
@@ -18,6 +19,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext
 from dispatch.contact import normalize_phone
@@ -271,8 +273,9 @@ async def base_given(update: Update, context: AppContext) -> int:
     )
     assert context.user_data is not None
     context.user_data.pop(DRAFT, None)
-    names = ", ".join(
-        p.name.in_(context.lang) for p in settings.products if p.code in technician.skills
+    names = context.services.translator.join(
+        context.lang,
+        [p.name.in_(context.lang) for p in settings.products if p.code in technician.skills],
     )
     await apply_menu(update, context)
     await say(
@@ -351,6 +354,9 @@ async def help_command(update: Update, context: AppContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # Skills buttons are tracked per user, not per message, on purpose: PTB's warning
+    # about per_message=False states exactly that and is silenced here.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     menus = application.bot_data["services"].menus
     everyone = (Role.CUSTOMER, Role.TECHNICIAN, Role.MANAGER)
     menus.add(everyone, "start", N_("Start or main menu"))

@@ -46,7 +46,7 @@ class InProcessRequest(BaseRequest):
         if request_data and request_data.contains_files:
             for name, part in request_data.multipart_data.items():
                 content = part[1] if isinstance(part, tuple) else part
-                files[name] = content if isinstance(content, bytes) else bytes(content)
+                files[name] = content if isinstance(content, bytes) else content.read()
                 if isinstance(part, tuple) and part[0]:
                     params.setdefault("_file_name", part[0])
         try:

@@ -34,9 +34,7 @@ async def sqlite_database(directory: Path) -> str:
     """A migrated SQLite database in ``directory``; migrations run once per test session."""
     global _template
     if _template is None or not _template.exists():
-        template_dir = Path(tempfile.gettempdir()) / (
-            f"aftercare-template-{os.getpid()}"
-        )
+        template_dir = Path(tempfile.gettempdir()) / (f"aftercare-template-{os.getpid()}")
         template_dir.mkdir(parents=True, exist_ok=True)
         path = template_dir / "template.db"
         path.unlink(missing_ok=True)

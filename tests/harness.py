@@ -55,7 +55,7 @@ class Desk:
             settings,
             clock=clock,
             request=InProcessRequest(api),
-            pacer=ChatPacer(burst=1000, per_second=1000),
+            pacer=ChatPacer(burst=1000, per_second=1000, monotonic=lambda: clock.now().timestamp()),
         )
         self.people: dict[int, Person] = {}
 
@@ -167,7 +167,7 @@ class Person:
         await self.send(" ".join([f"/{name}", *args]))
 
     async def share_contact(self, phone: str, *, own: bool = True) -> None:
-        contact = {"phone_number": phone, "first_name": self.first_name}
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": self.first_name}
         if own:
             contact["user_id"] = self.id
         else:
@@ -190,7 +190,12 @@ class Person:
         return await self._send(location=location)
 
     async def move_live_location(
-        self, message: dict[str, Any], latitude: float, longitude: float, *, accuracy: float | None = None
+        self,
+        message: dict[str, Any],
+        latitude: float,
+        longitude: float,
+        *,
+        accuracy: float | None = None,
     ) -> None:
         """Telegram sends each move of a live location as an edit of the first message."""
         location = dict(message["location"], latitude=latitude, longitude=longitude)
@@ -199,7 +204,9 @@ class Person:
         edited = dict(message, location=location, edit_date=int(self.desk.clock.now().timestamp()))
         await self.desk.feed({"update_id": self.desk.next_update_id(), "edited_message": edited})
 
-    async def send_photo(self, *, caption: str | None = None, media_group_id: str | None = None) -> str:
+    async def send_photo(
+        self, *, caption: str | None = None, media_group_id: str | None = None
+    ) -> str:
         n = self.desk.api.next_message_id(self.id)
         file_id = f"photo-{self.id}-{n}"
         content: dict[str, Any] = {
@@ -219,7 +226,9 @@ class Person:
         group = f"album-{self.id}-{self.desk.api.next_message_id(self.id)}"
         return [await self.send_photo(media_group_id=group) for _ in range(count)]
 
-    async def send_document(self, file_name: str = "report.pdf", mime_type: str = "application/pdf") -> None:
+    async def send_document(
+        self, file_name: str = "report.pdf", mime_type: str = "application/pdf"
+    ) -> None:
         n = self.desk.api.next_message_id(self.id)
         await self._send(
             document={

@@ -47,7 +47,8 @@ async def test_migrations_reach_head_and_match_the_models(engine: AsyncEngine) -
     assert await current_revision(engine) == head_revision()
 
     def diff(sync_conn: object) -> list[object]:
-        return compare_metadata(MigrationContext.configure(sync_conn), Base.metadata)  # type: ignore[arg-type]
+        context = MigrationContext.configure(sync_conn)  # type: ignore[arg-type]
+        return list(compare_metadata(context, Base.metadata))
 
     async with engine.connect() as conn:
         assert await conn.run_sync(diff) == []

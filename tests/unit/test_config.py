@@ -1,0 +1,177 @@
+"""Bad configuration stops start-up with one line naming the key, and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_example_config_loads_with_its_catalogue_and_prices() -> None:
+    settings = load_settings(ROOT / "config.example.toml", env={"AFTERCARE_TELEGRAM_TOKEN": "1:x"})
+    assert [p.code for p in settings.products] == ["aircon", "washer", "fridge", "heater"]
+    assert settings.prices[0].name.zh_Hant == "上門費"
+    assert settings.database.url == "sqlite+aiosqlite:///aftercare.db"
+    assert settings.desk.timezone == "Asia/Shanghai"
+
+
+def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[telegram]\ntoken = "1:file"\n[desk]\nmanagers = [1]\n')
+    settings = load_settings(
+        path,
+        env={
+            "AFTERCARE_TELEGRAM_TOKEN": "2:env",
+            "AFTERCARE_MANAGER_IDS": "5, 6",
+            "AFTERCARE_DATABASE_URL": "postgresql+asyncpg://u@h/db",
+        },
+    )
+    assert settings.telegram.token == "2:env"
+    assert settings.desk.managers == (5, 6)
+    assert settings.database.url == "postgresql+asyncpg://u@h/db"
+
+
+BAD = [
+    (
+        "",
+        {},
+        "config error: telegram.token: missing; put the token from BotFather in AFTERCARE_TELEGRAM_TOKEN or in the config file",
+    ),
+    (
+        '[database]\nurl = "not a url"\n',
+        {},
+        "config error: database.url: 'not a url' is not a database URL",
+    ),
+    (
+        '[database]\nurl = "mysql://x/y"\n',
+        {},
+        "config error: database.url: driver 'mysql' is not supported; use one of sqlite+aiosqlite, postgresql+asyncpg",
+    ),
+    (
+        '[telegram]\nbase_url = "ftp://x"\n',
+        {},
+        "config error: telegram.base_url: 'ftp://x' is not an http(s) URL",
+    ),
+    ('[desk]\ncolour = "red"\n', {}, "config error: desk.colour: unknown key"),
+    ("[nonsense]\n", {}, "config error: nonsense: unknown key"),
+    (
+        '[dispatch]\noffer_timeout_minutes = "ten"\n',
+        {},
+        "config error: dispatch.offer_timeout_minutes: Input should be a valid number (got str 'ten')",
+    ),
+    (
+        "[dispatch]\noffer_timeout_minutes = -5\n",
+        {},
+        "config error: dispatch.offer_timeout_minutes: Input should be greater than 0",
+    ),
+    (
+        '[sla]\nrepair_dispatch = "-1h"\n',
+        {},
+        "config error: sla.repair_dispatch: '-1h' is negative; a time limit must be positive",
+    ),
+    (
+        '[sla]\nrepair_dispatch = "soon"\n',
+        {},
+        "config error: sla.repair_dispatch: 'soon' is not a time limit like '1h', '30min' or '2wd'",
+    ),
+    ('[sla]\nrepair_teleport = "1h"\n', {}, "config error: sla.repair_teleport: unknown key"),
+    (
+        '[desk]\ntimezone = "Mars/Olympus"\n',
+        {},
+        "config error: desk.timezone: 'Mars/Olympus' is not a known time zone",
+    ),
+    (
+        '[desk]\ndefault_language = "fr"\n',
+        {},
+        "config error: desk.default_language: 'fr' is not one of en, zh_Hans, zh_Hant",
+    ),
+    (
+        '[desk]\nmanagers = ["boss"]\n',
+        {},
+        "config error: desk.managers.0: Input should be a valid integer (got str 'boss')",
+    ),
+    (
+        "",
+        {"AFTERCARE_MANAGER_IDS": "12,abc"},
+        "config error: AFTERCARE_MANAGER_IDS: expected comma-separated Telegram user ids",
+    ),
+    (
+        '[telegram]\nmode = "carrier-pigeon"\n',
+        {},
+        "config error: telegram.mode: Input should be 'polling' or 'webhook'",
+    ),
+    (
+        '[telegram]\nmode = "webhook"\n',
+        {},
+        "config error: telegram.webhook.url: required in webhook mode",
+    ),
+    ("this is = = not toml", {}, "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "env", "message"), BAD)
+def test_each_bad_value_gives_one_line_and_exit_code_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    env: dict[str, str],
+    message: str,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    for key in (
+        "AFTERCARE_TELEGRAM_TOKEN",
+        "AFTERCARE_MANAGER_IDS",
+        "AFTERCARE_DATABASE_URL",
+        "AFTERCARE_CONFIG",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    if "token" not in text and "missing" not in message:
+        monkeypatch.setenv("AFTERCARE_TELEGRAM_TOKEN", "1:x")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_config_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert capsys.readouterr().err == f"config error: {tmp_path / 'nope.toml'}: no such file\n"
+
+
+def test_run_refuses_a_database_that_was_never_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/fresh.db"\n')
+    monkeypatch.setenv("AFTERCARE_TELEGRAM_TOKEN", "1:x")
+    assert main(["run", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"database error: sqlite+aiosqlite:///{tmp_path}/fresh.db has no tables yet; "
+        "run `aftercare db upgrade` first\n"
+    )
+    assert main(["db", "upgrade", "--config", str(path)]) == 0
+    assert "is at revision 0001_initial" in capsys.readouterr().out
+
+
+def test_run_names_an_unreachable_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[database]\nurl = "postgresql+asyncpg://nobody:secret@127.0.0.1:1/none"\n')
+    monkeypatch.setenv("AFTERCARE_TELEGRAM_TOKEN", "1:x")
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "database error: cannot open postgresql+asyncpg://nobody:***@127.0.0.1:1/none: "
+    )
+    assert "secret" not in err and err.count("\n") == 1

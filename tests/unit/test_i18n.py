@@ -1,0 +1,89 @@
+"""Every text a user sees exists in English, Simplified and Traditional Chinese."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES, Translator
+from dispatch.model import Language
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _extract(tmp_path: Path) -> set[str]:
+    pot = tmp_path / "check.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-k",
+            "t",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with pot.open("rb") as f:
+        return {str(m.id) for m in read_po(f) if m.id}
+
+
+def _catalog(language: Language) -> dict[str, str]:
+    with (LOCALES / language.value / "LC_MESSAGES" / "aftercare.po").open("rb") as f:
+        return {str(m.id): str(m.string) for m in read_po(f) if m.id}
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_every_text_in_the_code_is_translated(tmp_path: Path, language: Language) -> None:
+    in_code = _extract(tmp_path)
+    catalog = _catalog(language)
+    missing = sorted(m for m in in_code if not catalog.get(m))
+    assert missing == [], f"untranslated in {language}: {missing}"
+
+
+@pytest.mark.parametrize("language", [Language.ZH_HANS, Language.ZH_HANT])
+def test_translations_keep_every_placeholder(language: Language) -> None:
+    for msgid, msgstr in _catalog(language).items():
+        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(msgstr)), msgid
+
+
+def test_simplified_and_traditional_are_really_different_scripts() -> None:
+    hans, hant = _catalog(Language.ZH_HANS), _catalog(Language.ZH_HANT)
+    assert "经理" in hans["A manager"] and "經理" in hant["A manager"]
+    differing = sum(1 for k in hans if hans[k] != hant.get(k))
+    assert differing > len(hans) * 0.8
+
+
+def test_rendering_fills_placeholders_in_each_language() -> None:
+    from zoneinfo import ZoneInfo
+
+    translator = Translator()
+    zone = ZoneInfo("Asia/Shanghai")
+    assert (
+        translator.render(
+            Language.ZH_HANS, "Language set to {language}.", {"language": "English"}, zone=zone
+        )
+        == "语言已设为English。"
+    )
+    assert (
+        translator.render(
+            Language.EN, "Language set to {language}.", {"language": "English"}, zone=zone
+        )
+        == "Language set to English."
+    )
