@@ -38,5 +38,8 @@ async def stray_message(update: Update, context: AppContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(stale_button))
-    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    application.add_handler(MessageHandler(filters.ALL, stray_message))
+    # New messages only: an edit (such as each move of a live location) needs no answer.
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, unknown_command)
+    )
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, stray_message))

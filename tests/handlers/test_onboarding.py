@@ -23,6 +23,7 @@ MENUS = {
         "zh_Hant": [("start", "開始 / 主選單"), ("help", "功能說明"), ("language", "切換語言")],
     },
 }
+MENUS[Role.TECHNICIAN] = MENUS[Role.CUSTOMER]  # technician commands arrive with dispatch
 MANAGER_MENU = {
     "en": ("invite", "Invite a technician or a manager"),
     "zh_Hans": ("invite", "邀请技师或经理"),
@@ -158,6 +159,7 @@ async def test_technician_joins_by_invite_and_completes_the_profile(desk: Desk) 
     assert user.role == "technician"
     [redeemed] = await _rows(desk, EventRow, EventRow.kind == "invite.redeemed")
     assert redeemed.actor_id == user.id and redeemed.details["to"] == "technician"
+    assert tech.menu() == MENUS[Role.TECHNICIAN]["zh_Hans"]
     # /start again is a greeting, not a second onboarding.
     await tech.command("start")
     assert tech.last.text == "欢迎回来，Tom。您已登记为技师。发送 /help 查看可用功能。"
@@ -317,3 +319,24 @@ async def test_old_buttons_and_stray_input_get_an_answer(desk: Desk) -> None:
     assert customer.last.text == "I do not know that command. Send /help to see what I can do."
     await customer.send_sticker()
     assert customer.last.text == "I am not sure what you mean. Send /help to see what I can do."
+
+
+async def test_edits_and_live_location_moves_outside_a_flow_are_not_answered(desk: Desk) -> None:
+    customer = desk.person(213, "Lu")
+    await customer.command("start")
+    before = len(customer.texts)
+    first = await customer.share_location(31.2, 121.4, accuracy=20, live_period=900)
+    assert len(customer.texts) == before + 1  # a new message gets the usual pointer to /help
+    await customer.move_live_location(first, 31.2001, 121.4001, accuracy=15)
+    await customer.move_live_location(first, 31.2002, 121.4002, accuracy=10)
+    assert len(customer.texts) == before + 1
+
+
+async def test_albums_documents_and_voice_outside_a_flow_get_a_pointer_to_help(desk: Desk) -> None:
+    customer = desk.person(214, "Mo", language_code="zh-cn")
+    await customer.command("start")
+    customer.new_texts()
+    await customer.send_album(2)
+    await customer.send_document("invoice.pdf")
+    await customer.send_voice()
+    assert customer.new_texts() == ["抱歉，没有理解您的意思。发送 /help 查看可用功能。"] * 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,10 +18,11 @@ from dispatch.clock import ManualClock
 from dispatch.errors import IllegalTransition
 from dispatch.model import Role, TicketKind
 from dispatch.services import change_status, create_ticket, register_user
+from storage.db import make_engine
 from storage.migrate import current_revision, head_revision
 from storage.models import Base, EventRow, TicketRow
 from storage.uow import UnitOfWorkFactory
-from tests.databases import postgres_schema
+from tests.databases import postgres_schema, sqlite_database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -215,3 +217,12 @@ async def test_fifty_concurrent_creations_on_postgres_in_separate_connections(
         assert len({t.number for t in tickets}) == 50
         async with eng.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM tickets"))).scalar_one() == 50
+
+
+async def test_sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(await sqlite_database(tmp_path))
+    async with engine.connect() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    await engine.dispose()
