@@ -15,12 +15,13 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.request import BaseRequest
 
 from bot.config import ConfigError, Settings, load_settings
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision, upgrade
 
-__all__ = ["console", "main"]
+__all__ = ["StartupError", "check_token", "console", "main"]
 
 log = logging.getLogger("aftercare")
 
@@ -56,11 +57,13 @@ async def _check_database(settings: Settings) -> None:
         )
 
 
-async def _check_token(settings: Settings) -> str:
+async def check_token(settings: Settings, request: BaseRequest | None = None) -> str:
+    """The bot's @username, once Telegram has accepted the token; ``request`` is a test seam."""
     bot = Bot(
         settings.telegram.token,
         base_url=settings.telegram.base_url,
         base_file_url=settings.telegram.base_file_url,
+        request=request,
     )
     try:
         async with bot:
@@ -97,7 +100,7 @@ async def _upgrade(settings: Settings) -> str:
 
 def _run(settings: Settings) -> None:
     asyncio.run(_check_database(settings))
-    username = asyncio.run(_check_token(settings))
+    username = asyncio.run(check_token(settings))
     from bot.app import build_application  # imported late: start-up checks come first
 
     application = build_application(settings)

@@ -17,8 +17,10 @@ __all__ = ["InProcessRequest"]
 class InProcessRequest(BaseRequest):
     """A ``BaseRequest`` that never touches the network (PTB's own tests work this way)."""
 
-    def __init__(self, core: BotApiCore) -> None:
+    def __init__(self, core: BotApiCore, *, token: str | None = None) -> None:
+        """With ``token`` set, calls made with any other token are refused as Telegram does."""
         self.core = core
+        self.token = token
 
     @property
     def read_timeout(self) -> float | None:
@@ -41,6 +43,9 @@ class InProcessRequest(BaseRequest):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
+        if self.token is not None and f"/bot{self.token}/" not in url:
+            refusal = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return 401, json.dumps(refusal).encode()
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data and request_data.contains_files:

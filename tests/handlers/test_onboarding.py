@@ -101,6 +101,9 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
 
 
 async def _invite_link(manager: Person, role_label: str) -> str:
+    """The token of a fresh invite the manager creates through /invite."""
+    if not manager.texts:
+        await manager.command("start")
     await manager.command("invite")
     await manager.press(role_label)
     link = (manager.last.text or "").rsplit("\n", 1)[-1]
@@ -109,9 +112,7 @@ async def _invite_link(manager: Person, role_label: str) -> str:
 
 
 async def test_technician_joins_by_invite_and_completes_the_profile(desk: Desk) -> None:
-    manager = desk.person(MANAGER_ID, "Boss")
-    await manager.command("start")
-    token = await _invite_link(manager, "A technician")
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A technician")
     [invite] = await _rows(desk, InviteRow)
     assert token not in invite.token_hash and len(invite.token_hash) == 64
 
@@ -166,9 +167,7 @@ async def test_technician_joins_by_invite_and_completes_the_profile(desk: Desk) 
 
 
 async def test_a_used_invite_is_refused_politely_and_changes_nothing(desk: Desk) -> None:
-    manager = desk.person(MANAGER_ID, "Boss")
-    await manager.command("start")
-    token = await _invite_link(manager, "A technician")
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A technician")
     first = desk.person(202, "Ann")
     await first.command("start", token)
     second = desk.person(203, "Bob", language_code="zh-tw")
@@ -182,9 +181,7 @@ async def test_a_used_invite_is_refused_politely_and_changes_nothing(desk: Desk)
 
 
 async def test_an_expired_invite_is_refused_politely(desk: Desk) -> None:
-    manager = desk.person(MANAGER_ID, "Boss")
-    await manager.command("start")
-    token = await _invite_link(manager, "A manager")
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A manager")
     await desk.advance(timedelta(hours=72, seconds=1))
     late = desk.person(204, "Cai")
     await late.command("start", token)
@@ -209,9 +206,7 @@ async def test_a_made_up_invite_token_is_refused(desk: Desk) -> None:
 
 
 async def test_a_manager_invite_makes_a_manager_with_the_manager_menu(desk: Desk) -> None:
-    manager = desk.person(MANAGER_ID, "Boss")
-    await manager.command("start")
-    token = await _invite_link(manager, "A manager")
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A manager")
     deputy = desk.person(206, "Eve", language_code="zh-hk")
     await deputy.command("start", token)
     assert deputy.texts[0] == "歡迎加入團隊！您的身分是經理。"
@@ -229,9 +224,7 @@ async def test_customers_cannot_create_invites(desk: Desk) -> None:
 
 
 async def test_onboarding_explains_bad_input_and_keeps_what_was_entered(desk: Desk) -> None:
-    manager = desk.person(MANAGER_ID, "Boss")
-    await manager.command("start")
-    token = await _invite_link(manager, "A technician")
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A technician")
     tech = desk.person(208, "Gus")
     await tech.command("start", token)
     tech.new_texts()
@@ -268,9 +261,7 @@ async def test_onboarding_explains_bad_input_and_keeps_what_was_entered(desk: De
 
 
 async def test_onboarding_resumes_after_a_restart(desk: Desk) -> None:
-    manager = desk.person(MANAGER_ID, "Boss")
-    await manager.command("start")
-    token = await _invite_link(manager, "A technician")
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A technician")
     tech = desk.person(209, "Hui")
     await tech.command("start", token)
     await tech.send("Hui Lin")
@@ -286,9 +277,7 @@ async def test_onboarding_resumes_after_a_restart(desk: Desk) -> None:
 
 
 async def test_cancel_pauses_onboarding_and_start_resumes_it(desk: Desk) -> None:
-    manager = desk.person(MANAGER_ID, "Boss")
-    await manager.command("start")
-    token = await _invite_link(manager, "A technician")
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A technician")
     tech = desk.person(210, "Ivy")
     await tech.command("start", token)
     await tech.command("cancel")

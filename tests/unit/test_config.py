@@ -175,3 +175,18 @@ def test_run_names_an_unreachable_database(
         "database error: cannot open postgresql+asyncpg://nobody:***@127.0.0.1:1/none: "
     )
     assert "secret" not in err and err.count("\n") == 1
+
+
+async def test_run_checks_that_telegram_accepts_the_token() -> None:
+    from bot.cli import StartupError, check_token
+    from sandbox.botapi import BotApiCore
+    from sandbox.transport import InProcessRequest
+
+    core = BotApiCore(username="desk_bot")
+    good = load_settings(ROOT / "config.example.toml", env={"AFTERCARE_TELEGRAM_TOKEN": "42:good"})
+    assert await check_token(good, InProcessRequest(core, token="42:good")) == "@desk_bot"
+    bad = load_settings(ROOT / "config.example.toml", env={"AFTERCARE_TELEGRAM_TOKEN": "42:typo"})
+    with pytest.raises(
+        StartupError, match=r"^config error: telegram.token: Telegram refused this token"
+    ):
+        await check_token(bad, InProcessRequest(core, token="42:good"))
