@@ -128,7 +128,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     application: AnyApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
-    application.bot_data[SENDER] = OutboxSender(
+    sender = OutboxSender(
         store=OutboxStore(sessions),
         bot=application.bot,
         translator=services.translator,
@@ -136,6 +136,8 @@ def build_application(
         clock=clock,
         pacer=pacer,
     )
+    application.bot_data[SENDER] = sender
+    services.wake_sender = sender.wake
     handlers.register_all(application)
     application.add_error_handler(_on_error)
     return application

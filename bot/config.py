@@ -14,6 +14,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
@@ -25,7 +26,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from dispatch.catalogue import Localized, PriceItem, Product
+from dispatch.geo import Place
 from dispatch.model import Language
+from dispatch.policy import DeskPolicy
 from dispatch.sla import SLA_DEFAULTS, Limit, parse_limit
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -139,7 +142,7 @@ class DeskSettings(_Section):
     _check_hours = field_validator("office_hours", "quiet_hours")(_hours)
 
 
-class Place(_Section):
+class PlaceSettings(_Section):
     name: str
     latitude: Annotated[float, Field(ge=-90, le=90)]
     longitude: Annotated[float, Field(ge=-180, le=180)]
@@ -157,8 +160,8 @@ class DispatchSettings(_Section):
     cost_per_km: Annotated[float, Field(ge=0)] = 1.0
     cost_per_open_job: Annotated[float, Field(ge=0)] = 5.0
     credit_per_waiting_minute: Annotated[float, Field(ge=0)] = 0.5
-    service_points: tuple[Place, ...] = ()
-    priority_areas: tuple[Place, ...] = ()
+    service_points: tuple[PlaceSettings, ...] = ()
+    priority_areas: tuple[PlaceSettings, ...] = ()
 
 
 class LocalizedName(_Section):
@@ -221,9 +224,26 @@ class Settings:
             PriceItem(p.code, Localized(**p.name.model_dump()), p.price) for p in raw.prices
         )
 
+        places = self.dispatch
+        self.policy = DeskPolicy(
+            zone=ZoneInfo(self.desk.timezone),
+            sla=sla,
+            products=self.products,
+            prices=self.prices,
+            service_points=tuple(
+                Place(p.name, p.latitude, p.longitude, p.radius_km) for p in places.service_points
+            ),
+            priority_areas=tuple(
+                Place(p.name, p.latitude, p.longitude, p.radius_km) for p in places.priority_areas
+            ),
+            far_distance_km=places.far_distance_km,
+            draft_ttl=timedelta(hours=self.desk.draft_ttl_hours),
+            manager_ids=self.desk.managers,
+        )
+
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.desk.timezone)
+        return self.policy.zone
 
 
 def _first_error(exc: ValidationError) -> str:

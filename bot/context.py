@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.menus import Menus
 from dispatch.clock import Clock
 from dispatch.messages import Param
 from dispatch.model import Language, User
+from dispatch.policy import DeskPolicy
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
 __all__ = ["AppContext", "Services"]
@@ -29,6 +31,12 @@ class Services:
     clock: Clock
     translator: Translator
     menus: Menus
+    # Wakes the outbox sender after a transaction wrote to the outbox (set by bot.app).
+    wake_sender: Callable[[], None] = lambda: None
+
+    @property
+    def policy(self) -> DeskPolicy:
+        return self.settings.policy
 
     def language_of(self, user: User) -> Language:
         return language_for(

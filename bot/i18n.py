@@ -9,7 +9,7 @@ in the domain; ``pybabel extract`` collects them (see docs/translations.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -74,6 +74,13 @@ class Translator:
         day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=locale)
         return f"{day} {format_skeleton('Hm', moment, tzinfo=zone, locale=locale)}"
 
+    def format_day(self, language: Language, day: date) -> str:
+        """``Mon, Nov 23`` / ``11月23日周一``: a day someone is choosing, without the year."""
+        return format_skeleton("MMMEd", day, locale=self._locales[language])
+
+    def format_date(self, language: Language, day: date) -> str:
+        return format_skeleton("yMMMd", day, locale=self._locales[language])
+
     def join(self, language: Language, items: list[str]) -> str:
         """``A, B and C`` / ``A、B和C``, as each language lists things."""
         return format_list(items, locale=self._locales[language]) if items else ""
@@ -93,7 +100,7 @@ class Translator:
         values: dict[str, object] = {}
         for key, value in params.items():
             if isinstance(value, Msg):
-                values[key] = self.gettext(language, value.msgid)
+                values[key] = self.gettext(language, value.msgid).format(**value.params)
             elif isinstance(value, At):
                 values[key] = self.format_moment(language, value.moment, zone)
             else:

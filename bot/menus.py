@@ -15,7 +15,28 @@ from telegram.error import TelegramError
 from bot.i18n import Translator
 from dispatch.model import Language, Role
 
-__all__ = ["Menus"]
+__all__ = ["MENU_ORDER", "Menus"]
+
+# The order commands appear in every menu; a command not listed goes last.
+MENU_ORDER = (
+    "start",
+    "repair",
+    "install",
+    "complain",
+    "return",
+    "ask",
+    "mytickets",
+    "duty",
+    "jobs",
+    "invite",
+    "language",
+    "help",
+    "cancel",
+)
+
+
+def _position(entry: tuple[str, str]) -> int:
+    return MENU_ORDER.index(entry[0]) if entry[0] in MENU_ORDER else len(MENU_ORDER)
 
 
 class Menus:
@@ -27,6 +48,7 @@ class Menus:
         for role in roles:
             if command not in (c for c, _ in self._entries[role]):
                 self._entries[role].append((command, description))
+                self._entries[role].sort(key=_position)
 
     def commands(self, role: Role) -> list[tuple[str, str]]:
         return list(self._entries[role])

@@ -5,7 +5,8 @@ DomainError
 ├── NotFound               the ticket / user / invite asked for does not exist
 ├── NotAllowed             the acting user's role does not permit the action
 ├── ConcurrentUpdate       somebody else changed the row first; nothing was written
-└── InviteRefused          the invite token is unknown, used, or expired
+├── InviteRefused          the invite token is unknown, used, or expired
+└── InvalidInput           what a user typed breaks a rule; carries the msgid that says which
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ __all__ = [
     "ConcurrentUpdate",
     "DomainError",
     "IllegalTransition",
+    "InvalidInput",
     "InviteRefused",
     "NotAllowed",
     "NotFound",
@@ -50,3 +52,12 @@ class InviteRefused(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"invite refused: {reason}")
         self.reason = reason
+
+
+class InvalidInput(DomainError):
+    """``message`` is a msgid (with ``params``) telling the user what to fix."""
+
+    def __init__(self, message: str, **params: str | int | float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params

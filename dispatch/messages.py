@@ -26,7 +26,10 @@ def N_(msgid: str) -> str:
 
 @dataclass(frozen=True)
 class Msg:
+    """A text inside a text: translated too, with its own (plain) parameters."""
+
     msgid: str
+    params: Mapping[str, str | int | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def params_to_json(params: Mapping[str, Param]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, Msg):
-            out[key] = {"msg": value.msgid}
+            out[key] = {"msg": value.msgid, "params": dict(value.params)}
         elif isinstance(value, At):
             out[key] = {"at": value.moment.isoformat()}
         else:
@@ -81,7 +84,7 @@ def params_from_json(data: Mapping[str, Any]) -> dict[str, Param]:
     out: dict[str, Param] = {}
     for key, value in data.items():
         if isinstance(value, dict) and "msg" in value:
-            out[key] = Msg(str(value["msg"]))
+            out[key] = Msg(str(value["msg"]), dict(value.get("params") or {}))
         elif isinstance(value, dict) and "at" in value:
             out[key] = At(datetime.fromisoformat(str(value["at"])))
         else:

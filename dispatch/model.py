@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "DEADLINES",
+    "Attachment",
     "Event",
     "Invite",
     "Language",
@@ -120,6 +121,21 @@ class Ticket:
     priority_area: bool = False
     details: dict[str, Any] = field(default_factory=dict)
     deadlines: dict[str, datetime | None] = field(default_factory=dict)
+    intake_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a user sent, kept by its Telegram file id (the bytes stay with Telegram)."""
+
+    ticket_id: int
+    uploaded_by: int
+    purpose: str  # problem, evidence, return, info
+    media_type: str  # photo, document
+    file_id: str
+    file_unique_id: str
+    created_at: datetime
+    id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from dispatch.messages import Outgoing
-from dispatch.model import Event, Invite, Role, Technician, Ticket, TicketKind, User
+from dispatch.model import Attachment, Event, Invite, Role, Technician, Ticket, TicketKind, User
 
 __all__ = [
+    "AttachmentRepository",
     "EventRepository",
     "InviteRepository",
     "OutboxRepository",
@@ -64,6 +65,12 @@ class TicketRepository(Protocol):
     async def of_customer(
         self, customer_id: int, kind: TicketKind | None = None
     ) -> list[Ticket]: ...
+    async def by_intake_key(self, key: str) -> Ticket | None: ...
+
+
+class AttachmentRepository(Protocol):
+    async def add(self, attachment: Attachment) -> None: ...
+    async def for_ticket(self, ticket_id: int) -> list[Attachment]: ...
 
 
 class EventRepository(Protocol):
@@ -92,6 +99,7 @@ class UnitOfWork(Protocol):
     events: EventRepository
     invites: InviteRepository
     outbox: OutboxRepository
+    attachments: AttachmentRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -128,6 +128,8 @@ class TicketRow(Base):
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     priority_area: Mapped[bool] = mapped_column(Boolean, default=False)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The customer's draft id: confirming one draft twice can never make two tickets.
+    intake_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
     # Deadlines (see dispatch.model.DEADLINES): the sweep looks only at due rows.
     dispatch_due_at: Mapped[datetime | None] = mapped_column(index=True)
     dispatch_fired_at: Mapped[datetime | None]

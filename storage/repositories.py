@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.errors import ConcurrentUpdate
 from dispatch.messages import Outgoing, params_to_json
 from dispatch.model import (
     DEADLINES,
+    Attachment,
     Event,
     Invite,
     Language,
@@ -25,6 +27,7 @@ from dispatch.model import (
     User,
 )
 from storage.models import (
+    AttachmentRow,
     EventRow,
     InviteRow,
     OutboxRow,
@@ -35,6 +38,7 @@ from storage.models import (
 )
 
 __all__ = [
+    "SqlAttachmentRepository",
     "SqlEventRepository",
     "SqlInviteRepository",
     "SqlOutboxRepository",
@@ -171,6 +175,7 @@ _TICKET_FIELDS = (
     "assigned_technician_id",
     "related_ticket_id",
     "priority_area",
+    "intake_key",
 )
 
 
@@ -223,6 +228,7 @@ class SqlTicketRepository:
         return int(result.scalar_one())
 
     async def add(self, ticket: Ticket) -> Ticket:
+        """Insert; a second ticket for the same intake key raises ConcurrentUpdate."""
         row = TicketRow(
             number=ticket.number,
             kind=ticket.kind.value,
@@ -232,7 +238,12 @@ class SqlTicketRepository:
             **_ticket_values(ticket),
         )
         self.session.add(row)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            if ticket.intake_key and "intake_key" in str(exc.orig):
+                raise ConcurrentUpdate(f"draft {ticket.intake_key} was already submitted") from None
+            raise
         ticket.id = row.id
         ticket.version = 1
         return ticket
@@ -262,6 +273,49 @@ class SqlTicketRepository:
             query = query.where(TicketRow.kind == kind.value)
         rows = await self.session.scalars(query.order_by(TicketRow.id.desc()))
         return [_ticket(row) for row in rows]
+
+    async def by_intake_key(self, key: str) -> Ticket | None:
+        row = await self.session.scalar(select(TicketRow).where(TicketRow.intake_key == key))
+        return _ticket(row) if row else None
+
+
+class SqlAttachmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, attachment: Attachment) -> None:
+        self.session.add(
+            AttachmentRow(
+                ticket_id=attachment.ticket_id,
+                uploaded_by=attachment.uploaded_by,
+                purpose=attachment.purpose,
+                media_type=attachment.media_type,
+                telegram_file_id=attachment.file_id,
+                telegram_file_unique_id=attachment.file_unique_id,
+                created_at=attachment.created_at,
+            )
+        )
+        await self.session.flush()
+
+    async def for_ticket(self, ticket_id: int) -> list[Attachment]:
+        rows = await self.session.scalars(
+            select(AttachmentRow)
+            .where(AttachmentRow.ticket_id == ticket_id)
+            .order_by(AttachmentRow.id)
+        )
+        return [
+            Attachment(
+                id=row.id,
+                ticket_id=row.ticket_id or 0,
+                uploaded_by=row.uploaded_by,
+                purpose=row.purpose,
+                media_type=row.media_type,
+                file_id=row.telegram_file_id,
+                file_unique_id=row.telegram_file_unique_id,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
 
 
 class SqlEventRepository:

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatch.ports import (
+    AttachmentRepository,
     EventRepository,
     InviteRepository,
     OutboxRepository,
@@ -16,6 +17,7 @@ from dispatch.ports import (
     UserRepository,
 )
 from storage.repositories import (
+    SqlAttachmentRepository,
     SqlEventRepository,
     SqlInviteRepository,
     SqlOutboxRepository,
@@ -36,6 +38,7 @@ class SqlUnitOfWork:
     events: EventRepository
     invites: InviteRepository
     outbox: OutboxRepository
+    attachments: AttachmentRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -56,6 +59,7 @@ class SqlUnitOfWork:
         self.events = SqlEventRepository(session)
         self.invites = SqlInviteRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.attachments = SqlAttachmentRepository(session)
         return self
 
     async def __aexit__(

@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import load_settings
+from storage.migrate import head_revision
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,7 +161,31 @@ def test_run_refuses_a_database_that_was_never_upgraded(
         "run `aftercare db upgrade` first\n"
     )
     assert main(["db", "upgrade", "--config", str(path)]) == 0
-    assert "is at revision 0001_initial" in capsys.readouterr().out
+    assert capsys.readouterr().out.endswith(f"is at revision {head_revision()}\n")
+
+
+async def test_run_refuses_a_database_left_at_an_older_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    engine = make_engine(url)
+    await upgrade(engine, "0001_initial")
+    await engine.dispose()
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{url}"\n')
+    monkeypatch.setenv("AFTERCARE_TELEGRAM_TOKEN", "1:x")
+    from bot.cli import StartupError, _check_database
+    from bot.config import load_settings as load
+
+    with pytest.raises(StartupError) as refused:
+        await _check_database(load(path))
+    assert str(refused.value) == (
+        f"database error: {url} is at revision 0001_initial, this version needs "
+        f"{head_revision()}; run `aftercare db upgrade` first"
+    )
 
 
 def test_run_names_an_unreachable_database(

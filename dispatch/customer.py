@@ -1,0 +1,569 @@
+"""What a customer can do: submit each kind of request, follow, add to and cancel their tickets.
+
+A submission is one transaction: the ticket, its ``created`` event, its photos,
+its first deadlines, the confirmation to the customer and any manager ping.
+Each draft has an intake key; submitting the same draft again returns the
+ticket already made, so a double tap on Confirm never makes two tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from dispatch.clock import Clock
+from dispatch.errors import ConcurrentUpdate, IllegalTransition, NotAllowed, NotFound
+from dispatch.intake import (
+    ComplaintTopic,
+    Eligibility,
+    RepairPromise,
+    ReturnReason,
+    Slot,
+    limit_text,
+)
+from dispatch.messages import N_, Msg, Outgoing, Param
+from dispatch.model import Attachment, Event, Priority, Role, Ticket, TicketKind
+from dispatch.numbering import PREFIX, format_number
+from dispatch.policy import DeskPolicy
+from dispatch.ports import UnitOfWork, UnitOfWorkFactory
+from dispatch.states import INITIAL_STATUS, allowed, is_open, transition
+
+__all__ = [
+    "ComplaintRequest",
+    "Photo",
+    "QuestionRequest",
+    "RepairRequest",
+    "ReturnRequest",
+    "Submitted",
+    "add_information",
+    "can_cancel",
+    "cancel_by_customer",
+    "customer_ticket",
+    "customer_tickets",
+    "submit_complaint",
+    "submit_question",
+    "submit_repair",
+    "submit_return",
+]
+
+
+@dataclass(frozen=True)
+class Photo:
+    file_id: str
+    file_unique_id: str
+    media_type: str = "photo"
+
+
+@dataclass(frozen=True)
+class RepairRequest:
+    kind: TicketKind
+    product_category: str | None
+    product_model: str | None
+    purchase_date: date | None
+    warranty: str
+    description: str
+    photos: tuple[Photo, ...]
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    phone: str
+    preferred_date: date
+    preferred_slot: Slot
+    promise: RepairPromise
+
+
+@dataclass(frozen=True)
+class ComplaintRequest:
+    topic: ComplaintTopic
+    related_ticket_id: int | None
+    description: str
+    photos: tuple[Photo, ...]
+    outcome: str
+    serious: bool
+    phone: str
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    order_number: str
+    product_category: str | None
+    quantity: int
+    purchase_date: date
+    reason: ReturnReason
+    unused: bool
+    original_packaging: bool
+    proof_of_purchase: bool
+    custom_made: bool
+    eligibility: Eligibility
+    photos: tuple[Photo, ...]
+    phone: str
+
+
+@dataclass(frozen=True)
+class QuestionRequest:
+    question: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    ticket: Ticket
+    created: bool  # False when this draft had been submitted before
+
+
+def _deadline(now: datetime, limit: Any) -> datetime | None:
+    span = limit.round_the_clock
+    return now + span if span is not None else None
+
+
+async def _submit(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    customer_id: int,
+    intake_key: str,
+    kind: TicketKind,
+    fields: Mapping[str, Any],
+    photos: tuple[Photo, ...],
+    photo_purpose: str,
+    confirmation: tuple[str, Mapping[str, Param]],
+    deadlines: Mapping[str, datetime | None],
+    manager_ping: tuple[str, Mapping[str, Param]] | None = None,
+) -> Submitted:
+    uow = uow_factory()
+    async with uow:
+        existing = await uow.tickets.by_intake_key(intake_key)
+        if existing is not None:
+            return Submitted(existing, created=False)
+        customer = await uow.users.get(customer_id)
+        if customer is None:
+            raise NotFound(f"user {customer_id}")
+        now = clock.now()
+        day = now.astimezone(policy.zone).date()
+        sequence = await uow.tickets.next_number(PREFIX[kind], day)
+        ticket = Ticket(
+            id=0,
+            number=format_number(kind, day, sequence),
+            kind=kind,
+            status=INITIAL_STATUS,
+            customer_id=customer_id,
+            created_at=now,
+            updated_at=now,
+            intake_key=intake_key,
+        )
+        for name, value in fields.items():
+            setattr(ticket, name, value)
+        ticket.deadlines.update(deadlines)
+        try:
+            ticket = await uow.tickets.add(ticket)
+        except ConcurrentUpdate:
+            await uow.rollback()
+            again = await uow.tickets.by_intake_key(intake_key)
+            assert again is not None
+            return Submitted(again, created=False)
+        await uow.events.add(
+            Event(
+                kind="created",
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=customer_id,
+                to_status=ticket.status,
+            )
+        )
+        for photo in photos:
+            await uow.attachments.add(
+                Attachment(
+                    ticket_id=ticket.id,
+                    uploaded_by=customer_id,
+                    purpose=photo_purpose,
+                    media_type=photo.media_type,
+                    file_id=photo.file_id,
+                    file_unique_id=photo.file_unique_id,
+                    created_at=now,
+                )
+            )
+        if ticket.contact_phone and customer.phone != ticket.contact_phone:
+            customer.phone = ticket.contact_phone
+            await uow.users.save(customer)
+        text, params = confirmation
+        await uow.outbox.add(
+            Outgoing(
+                user_id=customer_id,
+                text=text,
+                params={"number": ticket.number, **params},
+                ticket_id=ticket.id,
+                dedup_key=f"created:{ticket.id}",
+            ),
+            at=now,
+        )
+        if manager_ping is not None:
+            text, params = manager_ping
+            for manager in await uow.users.with_role(Role.MANAGER):
+                await uow.outbox.add(
+                    Outgoing(
+                        user_id=manager.id,
+                        text=text,
+                        params={"number": ticket.number, **params},
+                        ticket_id=ticket.id,
+                        dedup_key=f"serious:{ticket.id}:{manager.id}",
+                    ),
+                    at=now,
+                )
+        await uow.commit()
+        return Submitted(ticket, created=True)
+
+
+async def submit_repair(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    customer_id: int,
+    intake_key: str,
+    request: RepairRequest,
+) -> Submitted:
+    now = clock.now()
+    promise = request.promise
+    installation = request.kind is TicketKind.INSTALLATION
+    if promise.far:
+        assert promise.answer is not None
+        text = (
+            N_(
+                "Your installation request {number} is registered.\nYou are more than {far_km} km from "
+                "our nearest service point, so we will tell you within {answer} how and when we can help. "
+                "Follow it with /mytickets."
+            )
+            if installation
+            else N_(
+                "Your repair request {number} is registered.\nYou are more than {far_km} km from our "
+                "nearest service point, so we will tell you within {answer} how and when we can help. "
+                "Follow it with /mytickets."
+            )
+        )
+        params: dict[str, Param] = {
+            "far_km": f"{policy.far_distance_km:g}",
+            "answer": limit_text(promise.answer),
+        }
+        deadlines = {"dispatch_due_at": None, "sla_due_at": _deadline(now, promise.answer)}
+    else:
+        assert promise.on_site is not None
+        text = (
+            N_(
+                "Your installation request {number} is registered.\nA technician will be assigned within "
+                "{dispatch} and will be with you within {on_site}; they will call you first to agree "
+                "the time. Follow it with /mytickets."
+            )
+            if installation
+            else N_(
+                "Your repair request {number} is registered.\nA technician will be assigned within "
+                "{dispatch} and will be with you within {on_site}; they will call you first to agree "
+                "the time. Follow it with /mytickets."
+            )
+        )
+        params = {"dispatch": limit_text(promise.dispatch), "on_site": limit_text(promise.on_site)}
+        deadlines = {
+            "dispatch_due_at": _deadline(now, promise.dispatch),
+            "arrive_due_at": _deadline(now, promise.on_site),
+        }
+    fields = {
+        "product_category": request.product_category,
+        "product_model": request.product_model,
+        "purchase_date": request.purchase_date,
+        "description": request.description,
+        "address": request.address,
+        "latitude": request.latitude,
+        "longitude": request.longitude,
+        "contact_phone": request.phone,
+        "preferred_date": request.preferred_date,
+        "preferred_slot": request.preferred_slot.value,
+        "priority_area": promise.priority_area,
+        "details": {"warranty": request.warranty, "far": promise.far},
+    }
+    return await _submit(
+        uow,
+        clock,
+        policy,
+        customer_id=customer_id,
+        intake_key=intake_key,
+        kind=request.kind,
+        fields=fields,
+        photos=request.photos,
+        photo_purpose="problem",
+        confirmation=(text, params),
+        deadlines=deadlines,
+    )
+
+
+async def submit_complaint(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    customer_id: int,
+    customer_name: str,
+    intake_key: str,
+    request: ComplaintRequest,
+) -> Submitted:
+    sla = policy.sla
+    if request.related_ticket_id is not None:
+        async with uow() as check:
+            related = await check.tickets.get(request.related_ticket_id)
+        if related is None or related.customer_id != customer_id:
+            raise NotAllowed("a complaint can only refer to the customer's own tickets")
+    text = (
+        N_(
+            "Your complaint {number} is registered. Because you reported property loss or injury, "
+            "a manager has been told at once.\nWhat happens next: we verify the facts within {verify} "
+            "and propose a solution within {plan}. Until it is closed you will hear from us at least "
+            "every {progress}, whether or not it is solved yet. Follow it with /mytickets."
+        )
+        if request.serious
+        else N_(
+            "Your complaint {number} is registered.\nWhat happens next: we pass it to the department "
+            "responsible within {forward}, verify the facts within {verify} and propose a solution "
+            "within {plan}. Until it is closed you will hear from us at least every {progress}, "
+            "whether or not it is solved yet. Follow it with /mytickets."
+        )
+    )
+    params: dict[str, Param] = {
+        "forward": limit_text(sla["complaint_forward"]),
+        "verify": limit_text(sla["complaint_verify"]),
+        "plan": limit_text(sla["complaint_plan"]),
+        "progress": limit_text(sla["complaint_progress"]),
+    }
+    ping: tuple[str, dict[str, Param]] | None = None
+    if request.serious:
+        ping = (
+            N_(
+                "⚠️ Serious complaint {number} ({topic}): the customer reports property loss or injury.\n"
+                "{description}\nCustomer: {customer}, {phone}. Verify within {verify}."
+            ),
+            {
+                "topic": Msg(COMPLAINT_TOPICS[request.topic]),
+                "description": request.description,
+                "customer": customer_name,
+                "phone": request.phone,
+                "verify": limit_text(sla["complaint_verify"]),
+            },
+        )
+    now = clock.now()
+    fields = {
+        "description": request.description,
+        "contact_phone": request.phone,
+        "related_ticket_id": request.related_ticket_id,
+        "priority": Priority.URGENT if request.serious else Priority.NORMAL,
+        "details": {
+            "topic": request.topic.value,
+            "outcome": request.outcome,
+            "severity": "serious" if request.serious else "general",
+        },
+    }
+    return await _submit(
+        uow,
+        clock,
+        policy,
+        customer_id=customer_id,
+        intake_key=intake_key,
+        kind=TicketKind.COMPLAINT,
+        fields=fields,
+        photos=request.photos,
+        photo_purpose="evidence",
+        confirmation=(text, params),
+        deadlines={"progress_due_at": _deadline(now, sla["complaint_progress"])},
+        manager_ping=ping,
+    )
+
+
+async def submit_return(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    customer_id: int,
+    intake_key: str,
+    request: ReturnRequest,
+) -> Submitted:
+    sla = policy.sla
+    if request.eligibility.eligible:
+        text = N_(
+            "Your return / exchange request {number} is registered. We will review it within {review}; "
+            "once we have the goods back, the refund or exchange is done within {refund}. "
+            "Follow it with /mytickets."
+        )
+    else:
+        text = N_(
+            "Your return / exchange request {number} is registered for a manual review, as it does not "
+            "meet the usual conditions. We will reply within {review}. Follow it with /mytickets."
+        )
+    params: dict[str, Param] = {
+        "review": limit_text(sla["return_review"]),
+        "refund": limit_text(sla["return_refund"]),
+    }
+    fields = {
+        "product_category": request.product_category,
+        "purchase_date": request.purchase_date,
+        "contact_phone": request.phone,
+        "description": "",
+        "details": {
+            "order_number": request.order_number,
+            "quantity": request.quantity,
+            "reason": request.reason.value,
+            "unused": request.unused,
+            "original_packaging": request.original_packaging,
+            "proof_of_purchase": request.proof_of_purchase,
+            "custom_made": request.custom_made,
+            "eligible": request.eligibility.eligible,
+            "refusals": list(request.eligibility.reasons),
+        },
+    }
+    return await _submit(
+        uow,
+        clock,
+        policy,
+        customer_id=customer_id,
+        intake_key=intake_key,
+        kind=TicketKind.RETURN,
+        fields=fields,
+        photos=request.photos,
+        photo_purpose="return",
+        confirmation=(text, params),
+        deadlines={},
+    )
+
+
+async def submit_question(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    customer_id: int,
+    intake_key: str,
+    request: QuestionRequest,
+) -> Submitted:
+    sla = policy.sla
+    text = N_(
+        "Your question {number} is registered. Our staff will reply in this chat within {first}, "
+        "with a full answer within {answer}."
+    )
+    params: dict[str, Param] = {
+        "first": limit_text(sla["consultation_first_response"]),
+        "answer": limit_text(sla["consultation_answer"]),
+    }
+    return await _submit(
+        uow,
+        clock,
+        policy,
+        customer_id=customer_id,
+        intake_key=intake_key,
+        kind=TicketKind.CONSULTATION,
+        fields={"description": request.question},
+        photos=(),
+        photo_purpose="question",
+        confirmation=(text, params),
+        deadlines={"sla_due_at": _deadline(clock.now(), sla["consultation_first_response"])},
+    )
+
+
+COMPLAINT_TOPICS: dict[ComplaintTopic, str] = {
+    ComplaintTopic.PRODUCT: N_("the product"),
+    ComplaintTopic.VISIT: N_("a technician visit"),
+    ComplaintTopic.ATTITUDE: N_("staff attitude"),
+    ComplaintTopic.FEES: N_("fees"),
+    ComplaintTopic.OTHER: N_("something else"),
+}
+
+
+async def _own_ticket(uow: UnitOfWork, customer_id: int, ticket_id: int) -> Ticket:
+    ticket = await uow.tickets.get(ticket_id)
+    if ticket is None or ticket.customer_id != customer_id:
+        raise NotFound(f"ticket {ticket_id}")
+    return ticket
+
+
+async def customer_tickets(uow: UnitOfWork, *, customer_id: int) -> list[Ticket]:
+    async with uow:
+        return await uow.tickets.of_customer(customer_id)
+
+
+async def customer_ticket(
+    uow: UnitOfWork, *, customer_id: int, ticket_id: int
+) -> tuple[Ticket, list[Event], list[Attachment]]:
+    """A customer's own ticket with its timeline; anyone else's is NotFound."""
+    async with uow:
+        ticket = await _own_ticket(uow, customer_id, ticket_id)
+        return (
+            ticket,
+            await uow.events.for_ticket(ticket_id),
+            await uow.attachments.for_ticket(ticket_id),
+        )
+
+
+def can_cancel(ticket: Ticket) -> bool:
+    """Only before the work is in progress: the state table says where 'cancelled' is allowed."""
+    return allowed(ticket.kind, ticket.status, "cancelled")
+
+
+async def cancel_by_customer(
+    uow: UnitOfWork, clock: Clock, *, customer_id: int, ticket_id: int, reason: str
+) -> Ticket:
+    async with uow:
+        ticket = await _own_ticket(uow, customer_id, ticket_id)
+        if not can_cancel(ticket):
+            raise IllegalTransition(ticket.kind.value, ticket.status, "cancelled")
+        now = clock.now()
+        event = transition(
+            ticket,
+            "cancelled",
+            at=now,
+            actor_id=customer_id,
+            details={"reason": reason, "by": "customer"},
+        )
+        for name in list(ticket.deadlines):
+            if name.endswith("_due_at"):
+                ticket.deadlines[name] = None
+        await uow.tickets.save(ticket)
+        await uow.events.add(event)
+        await uow.commit()
+        return ticket
+
+
+async def add_information(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    customer_id: int,
+    ticket_id: int,
+    text: str | None,
+    photos: tuple[Photo, ...],
+) -> Ticket:
+    """More words or photos on an open ticket, recorded as one event."""
+    async with uow:
+        ticket = await _own_ticket(uow, customer_id, ticket_id)
+        if not is_open(ticket.status):
+            raise IllegalTransition(ticket.kind.value, ticket.status, ticket.status)
+        now = clock.now()
+        for photo in photos:
+            await uow.attachments.add(
+                Attachment(
+                    ticket_id=ticket.id,
+                    uploaded_by=customer_id,
+                    purpose="info",
+                    media_type=photo.media_type,
+                    file_id=photo.file_id,
+                    file_unique_id=photo.file_unique_id,
+                    created_at=now,
+                )
+            )
+        await uow.events.add(
+            Event(
+                kind="info.added",
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=customer_id,
+                details={"text": text or "", "photos": len(photos)},
+            )
+        )
+        await uow.commit()
+        return ticket

@@ -1,0 +1,236 @@
+"""Rules of intake: what a valid answer is, warranty, return eligibility, promised limits.
+
+Every refusal is an :class:`~dispatch.errors.InvalidInput` whose msgid tells the
+customer what to fix; handlers translate it and ask again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from dispatch.catalogue import Product
+from dispatch.errors import InvalidInput
+from dispatch.geo import distance_km, nearest_km
+from dispatch.messages import N_, Msg
+from dispatch.policy import DeskPolicy
+from dispatch.sla import Limit, Unit
+
+__all__ = [
+    "MAX_PHOTOS",
+    "PREFERRED_DAYS",
+    "RETURN_WINDOW_DAYS",
+    "ComplaintTopic",
+    "Eligibility",
+    "RepairPromise",
+    "ReturnReason",
+    "Slot",
+    "Warranty",
+    "check_order_number",
+    "check_preferred_date",
+    "check_purchase_date",
+    "check_quantity",
+    "check_text",
+    "limit_text",
+    "parse_date",
+    "repair_promise",
+    "return_eligibility",
+    "warranty_status",
+]
+
+MAX_PHOTOS = 5
+PREFERRED_DAYS = 14
+RETURN_WINDOW_DAYS = 7
+OLDEST_PURCHASE = date(1990, 1, 1)
+
+
+class Slot(StrEnum):
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    EVENING = "evening"
+
+
+class Warranty(StrEnum):
+    IN = "in"
+    OUT = "out"
+    UNKNOWN = "unknown"
+
+
+class ComplaintTopic(StrEnum):
+    PRODUCT = "product"
+    VISIT = "visit"
+    ATTITUDE = "attitude"
+    FEES = "fees"
+    OTHER = "other"
+
+
+class ReturnReason(StrEnum):
+    QUALITY = "quality"
+    NOT_AS_DESCRIBED = "not_as_described"
+    CHANGED_MIND = "changed_mind"
+
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+
+
+def parse_date(text: str) -> date | None:
+    """``2026-11-03``, ``2026/11/3``, ``2026.11.3``, ``20261103`` or ``2026年11月3日``."""
+    match = _DATE.match(text) or _COMPACT.match(text)
+    if not match:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def check_text(text: str, *, minimum: int, maximum: int) -> str:
+    cleaned = " ".join(text.split()) if "\n" not in text else text.strip()
+    if len(cleaned) < minimum:
+        raise InvalidInput(
+            N_("That is a little short. Please write at least {minimum} characters."),
+            minimum=minimum,
+        )
+    if len(cleaned) > maximum:
+        raise InvalidInput(
+            N_("That is too long ({length} characters). Please keep it under {maximum}."),
+            length=len(cleaned),
+            maximum=maximum,
+        )
+    return cleaned
+
+
+def check_purchase_date(text: str, today: date) -> date:
+    day = parse_date(text)
+    if day is None:
+        raise InvalidInput(
+            N_("Please write the date as year-month-day, for example {example}."),
+            example=today.isoformat(),
+        )
+    if day > today:
+        raise InvalidInput(N_("That date is in the future. Please check it."))
+    if day < OLDEST_PURCHASE:
+        raise InvalidInput(N_("That date is too long ago. Please check it."))
+    return day
+
+
+def check_preferred_date(day: date, today: date) -> date:
+    if day < today or day > today + timedelta(days=PREFERRED_DAYS):
+        raise InvalidInput(
+            N_("Please pick a day within the next {days} days."), days=PREFERRED_DAYS
+        )
+    return day
+
+
+_ORDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,31}$")
+
+
+def check_order_number(text: str) -> str:
+    cleaned = text.strip().replace(" ", "")
+    if not _ORDER.match(cleaned):
+        raise InvalidInput(
+            N_("An order number has 4 to 32 letters, digits or dashes, as printed on your receipt.")
+        )
+    return cleaned.upper()
+
+
+def check_quantity(text: str) -> int:
+    try:
+        quantity = int(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            N_("Please send the quantity as a whole number, such as 1 or 2.")
+        ) from None
+    if not 1 <= quantity <= 99:
+        raise InvalidInput(N_("The quantity must be between 1 and 99."))
+    return quantity
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def warranty_status(purchase: date | None, product: Product | None, today: date) -> Warranty:
+    """In warranty until the product's warranty months after purchase have passed."""
+    if purchase is None or product is None:
+        return Warranty.UNKNOWN
+    return Warranty.IN if today <= _add_months(purchase, product.warranty_months) else Warranty.OUT
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reasons: tuple[str, ...]  # msgids, each one rule the request breaks
+
+
+def return_eligibility(
+    *,
+    purchase: date,
+    today: date,
+    unused: bool,
+    original_packaging: bool,
+    proof_of_purchase: bool,
+    custom_made: bool,
+) -> Eligibility:
+    """SERVICE_RULES: within 7 days, unused, original packaging, proof; custom-made excluded."""
+    reasons: list[str] = []
+    if (today - purchase).days > RETURN_WINDOW_DAYS:
+        reasons.append(N_("More than 7 days have passed since the purchase or delivery."))
+    if not unused:
+        reasons.append(N_("The product has been used."))
+    if not original_packaging:
+        reasons.append(N_("The original packaging is missing."))
+    if not proof_of_purchase:
+        reasons.append(N_("There is no proof of purchase."))
+    if custom_made:
+        reasons.append(N_("Custom-made products cannot be returned."))
+    return Eligibility(not reasons, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class RepairPromise:
+    dispatch: Limit
+    on_site: Limit | None  # None when the customer is beyond the service range
+    answer: Limit | None  # set instead of on_site for far customers
+    priority_area: bool
+    far: bool
+
+
+def repair_promise(
+    policy: DeskPolicy, latitude: float | None, longitude: float | None
+) -> RepairPromise:
+    """Dispatch within 1 h; on site within 24 h (12 h in a priority area), or an answer within 12 h
+    when the customer is more than ``far_distance_km`` from every service point."""
+    sla = policy.sla
+    if latitude is not None and longitude is not None:
+        nearest = nearest_km(latitude, longitude, policy.service_points)
+        if nearest is not None and nearest > policy.far_distance_km:
+            return RepairPromise(
+                sla["repair_dispatch"], None, sla["repair_remote_answer"], False, True
+            )
+        for area in policy.priority_areas:
+            if distance_km(latitude, longitude, area.latitude, area.longitude) <= area.radius_km:
+                return RepairPromise(
+                    sla["repair_dispatch"], sla["repair_on_site_priority"], None, True, False
+                )
+    return RepairPromise(sla["repair_dispatch"], sla["repair_on_site"], None, False, False)
+
+
+def limit_text(limit: Limit) -> Msg:
+    """A limit in words, as a nested message: ``1 hour``, ``24 hours``, ``2 working days``."""
+    n = int(limit.amount) if limit.amount == int(limit.amount) else limit.amount
+    if limit.unit is Unit.HOURS:
+        return Msg(N_("1 hour")) if n == 1 else Msg(N_("{n} hours"), {"n": n})
+    if limit.unit is Unit.MINUTES:
+        return Msg(N_("1 minute")) if n == 1 else Msg(N_("{n} minutes"), {"n": n})
+    return Msg(N_("1 working day")) if n == 1 else Msg(N_("{n} working days"), {"n": n})

@@ -1,0 +1,68 @@
+"""What people call each kind, status and event: the msgids every screen and message uses."""
+
+from __future__ import annotations
+
+from dispatch.messages import N_
+from dispatch.model import TicketKind
+
+__all__ = ["EVENT_LABELS", "KIND_LABELS", "event_label", "kind_label", "status_label"]
+
+KIND_LABELS: dict[TicketKind, str] = {
+    TicketKind.REPAIR: N_("Repair"),
+    TicketKind.INSTALLATION: N_("Installation"),
+    TicketKind.COMPLAINT: N_("Complaint"),
+    TicketKind.RETURN: N_("Return / exchange"),
+    TicketKind.CONSULTATION: N_("Question"),
+}
+
+_COMMON = {
+    "new": N_("Received"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
+}
+_FIELD = {
+    "offered": N_("Finding a technician"),
+    "assigned": N_("Technician assigned"),
+    "en_route": N_("Technician on the way"),
+    "on_site": N_("Technician on site"),
+    "completed": N_("Work done, waiting for your signature"),
+    "disputed": N_("Service record disputed"),
+    "signed": N_("Signed by you"),
+}
+_STATUS: dict[TicketKind, dict[str, str]] = {
+    TicketKind.REPAIR: _FIELD,
+    TicketKind.INSTALLATION: _FIELD,
+    TicketKind.COMPLAINT: {
+        "forwarded": N_("Passed to the department responsible"),
+        "verified": N_("Facts verified"),
+        "planned": N_("Solution approved"),
+        "resolved": N_("Resolved"),
+    },
+    TicketKind.RETURN: {
+        "approved": N_("Approved"),
+        "rejected": N_("Not approved"),
+        "received": N_("Goods received"),
+        "completed": N_("Refund or exchange done"),
+    },
+    TicketKind.CONSULTATION: {
+        "responded": N_("First reply sent"),
+        "answered": N_("Answered"),
+    },
+}
+
+EVENT_LABELS: dict[str, str] = {
+    "created": N_("Request received"),
+    "info.added": N_("You added information"),
+}
+
+
+def kind_label(kind: TicketKind) -> str:
+    return KIND_LABELS[kind]
+
+
+def status_label(kind: TicketKind, status: str) -> str:
+    return _STATUS[kind].get(status) or _COMMON.get(status) or status
+
+
+def event_label(kind: str) -> str | None:
+    return EVENT_LABELS.get(kind)

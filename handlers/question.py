@@ -1,0 +1,66 @@
+"""/ask: one question for a human, acknowledged with the first-response promise."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from telegram import Update
+from telegram.ext import ConversationHandler, MessageHandler
+
+from bot.context import AppContext
+from dispatch.customer import QuestionRequest, submit_question
+from dispatch.errors import InvalidInput
+from dispatch.intake import check_text
+from dispatch.messages import N_
+from handlers import drafts
+from handlers.common import say
+from handlers.forms import TEXT, Form, Handlers
+
+__all__ = ["QuestionForm"]
+
+
+class QuestionForm(Form):
+    flow = "question"
+    prefix = "qs"
+    order = ("question",)
+    entry_commands = ("ask",)
+    edit_labels: ClassVar[dict[str, str]] = {"question": N_("Question")}
+
+    async def ask_step(
+        self, step: str, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        await say(
+            update,
+            context,
+            context.t(
+                "What would you like to ask? Write your question in one message; a member of our staff will answer here."
+            ),
+        )
+
+    def step_handlers(self, step: str) -> Handlers:
+        return [MessageHandler(TEXT, self._wrap(self.question_typed))]
+
+    async def question_typed(self, update: Update, context: AppContext) -> object:
+        """A question needs no review: it is sent at once, like a message to a colleague."""
+        assert update.message is not None and update.message.text is not None
+        try:
+            question = check_text(update.message.text, minimum=5, maximum=2000)
+        except InvalidInput as error:
+            return await self.invalid(update, context, error, "question")
+        draft = self.draft(context)
+        await submit_question(
+            context.services.uow,
+            context.clock,
+            context.services.policy,
+            customer_id=context.me.id,
+            intake_key=draft["key"],
+            request=QuestionRequest(question),
+        )
+        drafts.discard(context, self.flow)
+        return ConversationHandler.END
+
+    def summary(self, context: AppContext, draft: drafts.Draft) -> str:
+        return context.t("Your question: {question}", question=draft["data"].get("question", ""))
+
+    async def submit(self, update: Update, context: AppContext, draft: drafts.Draft) -> object:
+        return ConversationHandler.END

@@ -1,0 +1,439 @@
+"""/repair and /install: product, model, purchase date, problem, photos, where, phone, time."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import partial
+from typing import Any, ClassVar
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import AppContext
+from dispatch.customer import RepairRequest, submit_repair
+from dispatch.errors import InvalidInput
+from dispatch.intake import (
+    PREFERRED_DAYS,
+    Slot,
+    Warranty,
+    check_purchase_date,
+    check_text,
+    repair_promise,
+    warranty_status,
+)
+from dispatch.messages import N_
+from dispatch.model import TicketKind
+from handlers import drafts
+from handlers.common import inline, say
+from handlers.forms import ANYTHING, TEXT, Form, Handlers
+
+__all__ = ["RepairForm"]
+
+SLOTS = {
+    Slot.MORNING: N_("Morning (9:00-12:00)"),
+    Slot.AFTERNOON: N_("Afternoon (12:00-18:00)"),
+    Slot.EVENING: N_("Evening (18:00-21:00)"),
+}
+WARRANTY = {
+    Warranty.IN: N_("in warranty"),
+    Warranty.OUT: N_("out of warranty"),
+    Warranty.UNKNOWN: N_("warranty unknown"),
+}
+
+
+class RepairForm(Form):
+    flow = "repair"
+    prefix = "rp"
+    order = ("product", "model", "purchase", "problem", "photos", "where", "phone", "time")
+    entry_commands = ("repair", "install")
+    edit_labels: ClassVar[dict[str, str]] = {
+        "product": N_("Product"),
+        "model": N_("Model"),
+        "purchase": N_("Purchase date"),
+        "problem": N_("Problem"),
+        "photos": N_("Photos"),
+        "where": N_("Address"),
+        "phone": N_("Phone"),
+        "time": N_("Preferred time"),
+    }
+
+    # The same questions serve repairs and installations; the command chose which.
+    def draft_flow(self, context: AppContext) -> str:
+        assert context.user_data is not None
+        return str(context.user_data.get("repair_kind", "repair"))
+
+    async def begin(self, update: Update, context: AppContext) -> str:
+        assert context.user_data is not None and update.message is not None and update.message.text
+        command = update.message.text.split()[0].lstrip("/").split("@")[0]
+        context.user_data["repair_kind"] = "installation" if command == "install" else "repair"
+        return await super().begin(update, context)
+
+    def _installation(self, context: AppContext) -> bool:
+        return self.draft_flow(context) == "installation"
+
+    # -- questions ------------------------------------------------------------------------
+    async def ask_step(
+        self, step: str, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        if step == "product":
+            rows = [
+                [(p.name.in_(context.lang), f"rp:product:{p.code}")]
+                for p in context.services.policy.products
+            ]
+            rows.append([(t("Something else"), "rp:product:other")])
+            prompt = (
+                t("New installation request. Which product is it?")
+                if self._installation(context)
+                else t("New repair request. Which product needs repair?")
+            )
+            await say(update, context, prompt, inline(*rows))
+        elif step == "model":
+            await say(
+                update,
+                context,
+                t(
+                    "What is the model? It is on the label, usually on the side or back. Type it, or tap below."
+                ),
+                inline([(t("I don't know"), "rp:model:skip")]),
+            )
+        elif step == "purchase":
+            await say(
+                update,
+                context,
+                t(
+                    "When did you buy it? Type the date, for example {example}. It tells us whether the warranty applies.",
+                    example=self.today(context).isoformat(),
+                ),
+                inline([(t("I don't remember"), "rp:purchase:skip")]),
+            )
+        elif step == "problem":
+            prompt = (
+                t(
+                    "What should be installed, and is there anything the technician should know (wall type, floor, parking)? A few sentences, please."
+                )
+                if self._installation(context)
+                else t(
+                    "What is wrong? Describe the problem in a few sentences: what happens, since when, any error code."
+                )
+            )
+            await say(update, context, prompt, ReplyKeyboardRemove())
+        elif step == "photos":
+            await self.ask_photos(
+                update,
+                context,
+                t(
+                    "Photos help the technician bring the right parts. Send up to 5 (an album is fine), then press Done."
+                ),
+            )
+        elif step == "where":
+            keyboard = ReplyKeyboardMarkup(
+                [[KeyboardButton(t("📍 Share my location"), request_location=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
+            await say(
+                update,
+                context,
+                t(
+                    "Where should the technician come? Share your location with the button, or type the address (and project name, if any)."
+                ),
+                keyboard,
+            )
+        elif step == "phone":
+            await self.ask_phone(update, context)
+        elif step == "time":
+            today = self.today(context)
+            days = [today + timedelta(days=n) for n in range(PREFERRED_DAYS)]
+            buttons = [
+                (context.services.translator.format_day(context.lang, d), f"rp:day:{d:%Y%m%d}")
+                for d in days
+            ]
+            rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+            await say(update, context, t("Which day suits you best for the visit?"), inline(*rows))
+
+    def today(self, context: AppContext) -> date:
+        return context.clock.now().astimezone(context.services.policy.zone).date()
+
+    # -- answers --------------------------------------------------------------------------
+    def step_handlers(self, step: str) -> Handlers:
+        w = self._wrap
+        if step == "product":
+            return [CallbackQueryHandler(w(self.product_chosen), pattern=r"^rp:product:")]
+        if step == "model":
+            return [
+                MessageHandler(TEXT, w(self.model_typed)),
+                CallbackQueryHandler(w(self.model_skipped), pattern=r"^rp:model:skip$"),
+            ]
+        if step == "purchase":
+            return [
+                MessageHandler(TEXT, w(self.purchase_typed)),
+                CallbackQueryHandler(w(self.purchase_skipped), pattern=r"^rp:purchase:skip$"),
+            ]
+        if step == "problem":
+            return [MessageHandler(TEXT, w(self.problem_typed))]
+        if step == "photos":
+            return self.photo_handlers(step)
+        if step == "where":
+            return [
+                MessageHandler(filters.LOCATION, w(self.location_shared)),
+                MessageHandler(TEXT, w(self.address_typed)),
+            ]
+        if step == "phone":
+            return self.phone_handlers(step)
+        if step == "time":
+            return [CallbackQueryHandler(w(self.day_chosen), pattern=r"^rp:day:\d{8}$")]
+        raise KeyError(step)
+
+    def states(self) -> dict[object, Handlers]:
+        states = super().states()
+        w = self._wrap
+        states[self.state("where_more")] = [
+            MessageHandler(filters.LOCATION, w(self.location_shared)),
+            MessageHandler(TEXT, w(self.address_typed)),
+            CallbackQueryHandler(w(self.where_more_skipped), pattern=r"^rp:where:skip$"),
+            MessageHandler(ANYTHING, w(partial(self._reask_more))),
+        ]
+        states[self.state("slot")] = [
+            CallbackQueryHandler(w(self.slot_chosen), pattern=r"^rp:slot:"),
+            CallbackQueryHandler(w(self.day_chosen), pattern=r"^rp:day:\d{8}$"),
+            MessageHandler(ANYTHING, w(partial(self._reask, "time"))),
+        ]
+        return states
+
+    async def _answer(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+
+    async def product_chosen(self, update: Update, context: AppContext) -> object:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        code = query.data.removeprefix("rp:product:")
+        if code != "other" and context.services.policy.product(code) is None:
+            return await self._reask("product", update, context)
+        await self._answer(update)
+        self.data(context)["product"] = code
+        return await self.answered(update, context, "product")
+
+    async def model_typed(self, update: Update, context: AppContext) -> object:
+        assert update.message is not None and update.message.text is not None
+        try:
+            self.data(context)["model"] = check_text(update.message.text, minimum=1, maximum=64)
+        except InvalidInput as error:
+            return await self.invalid(update, context, error, "model")
+        return await self.answered(update, context, "model")
+
+    async def model_skipped(self, update: Update, context: AppContext) -> object:
+        await self._answer(update)
+        self.data(context)["model"] = None
+        return await self.answered(update, context, "model")
+
+    async def purchase_typed(self, update: Update, context: AppContext) -> object:
+        assert update.message is not None and update.message.text is not None
+        try:
+            day = check_purchase_date(update.message.text, self.today(context))
+        except InvalidInput as error:
+            return await self.invalid(update, context, error, "purchase")
+        self.data(context)["purchase"] = day.isoformat()
+        return await self.answered(update, context, "purchase")
+
+    async def purchase_skipped(self, update: Update, context: AppContext) -> object:
+        await self._answer(update)
+        self.data(context)["purchase"] = None
+        return await self.answered(update, context, "purchase")
+
+    async def problem_typed(self, update: Update, context: AppContext) -> object:
+        assert update.message is not None and update.message.text is not None
+        try:
+            self.data(context)["problem"] = check_text(update.message.text, minimum=5, maximum=1000)
+        except InvalidInput as error:
+            return await self.invalid(update, context, error, "problem")
+        return await self.answered(update, context, "problem")
+
+    async def location_shared(self, update: Update, context: AppContext) -> object:
+        """A location first asks for the address details; after an address it completes the step."""
+        assert update.message is not None and update.message.location is not None
+        data = self.data(context)
+        data["lat"], data["lon"] = (
+            update.message.location.latitude,
+            update.message.location.longitude,
+        )
+        if data.get("address_pending_location"):
+            data.pop("address_pending_location")
+            await say(update, context, context.t("Location saved."), ReplyKeyboardRemove())
+            return await self.answered(update, context, "where")
+        data["address"] = None
+        await say(
+            update,
+            context,
+            context.t(
+                "Location saved. Please add the address details so the technician finds you: building, floor, room."
+            ),
+            ReplyKeyboardRemove(),
+        )
+        await say(
+            update,
+            context,
+            context.t("No details to add?"),
+            inline([(context.t("Skip"), "rp:where:skip")]),
+        )
+        self.draft(context)["at"] = "where"
+        return self.state("where_more")
+
+    async def address_typed(self, update: Update, context: AppContext) -> object:
+        assert update.message is not None and update.message.text is not None
+        data = self.data(context)
+        try:
+            address = check_text(update.message.text, minimum=5, maximum=200)
+        except InvalidInput as error:
+            await self.invalid(update, context, error, "where")
+            return self.state("where_more") if data.get("lat") is not None else self.state("where")
+        data["address"] = address
+        if data.get("lat") is not None and not data.get("address_pending_location"):
+            return await self.answered(update, context, "where")
+        data["lat"] = data["lon"] = None
+        data["address_pending_location"] = True
+        await say(
+            update,
+            context,
+            context.t(
+                "Thank you. Can you also share the location? It lets us send the nearest technician. Use the button, or skip."
+            ),
+        )
+        await say(
+            update,
+            context,
+            context.t("No location to share?"),
+            inline([(context.t("Skip"), "rp:where:skip")]),
+        )
+        return self.state("where_more")
+
+    async def where_more_skipped(self, update: Update, context: AppContext) -> object:
+        await self._answer(update)
+        await say(update, context, context.t("All right."), ReplyKeyboardRemove())
+        self.data(context).pop("address_pending_location", None)
+        return await self.answered(update, context, "where")
+
+    async def _reask_more(self, update: Update, context: AppContext) -> object:
+        data = self.data(context)
+        text = (
+            context.t("Please share the location with the button, or press Skip.")
+            if data.get("address_pending_location")
+            else context.t("Please type the address details, or press Skip.")
+        )
+        await say(update, context, text, inline([(context.t("Skip"), "rp:where:skip")]))
+        return self.state("where_more")
+
+    async def day_chosen(self, update: Update, context: AppContext) -> object:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        raw = query.data.removeprefix("rp:day:")
+        day = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        today = self.today(context)
+        if not today <= day < today + timedelta(days=PREFERRED_DAYS):
+            await query.answer(
+                context.t("That day is no longer available; please pick another."), show_alert=True
+            )
+            return await self.ask(update, context, "time")
+        await self._answer(update)
+        self.data(context)["day"] = day.isoformat()
+        rows = [[(context.t(label), f"rp:slot:{slot.value}")] for slot, label in SLOTS.items()]
+        await say(
+            update,
+            context,
+            context.t(
+                "{day}: which part of the day?",
+                day=context.services.translator.format_day(context.lang, day),
+            ),
+            inline(*rows),
+        )
+        return self.state("slot")
+
+    async def slot_chosen(self, update: Update, context: AppContext) -> object:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        try:
+            slot = Slot(query.data.removeprefix("rp:slot:"))
+        except ValueError:
+            return await self._reask("time", update, context)
+        await self._answer(update)
+        self.data(context)["slot"] = slot.value
+        return await self.answered(update, context, "time")
+
+    # -- review and submit ----------------------------------------------------------------
+    def _product_name(self, context: AppContext, data: dict[str, Any]) -> str:
+        product = context.services.policy.product(data.get("product"))
+        return product.name.in_(context.lang) if product else context.t("Something else")
+
+    def _warranty(self, context: AppContext, data: dict[str, Any]) -> Warranty:
+        purchase = date.fromisoformat(data["purchase"]) if data.get("purchase") else None
+        return warranty_status(
+            purchase, context.services.policy.product(data.get("product")), self.today(context)
+        )
+
+    def summary(self, context: AppContext, draft: drafts.Draft) -> str:
+        t = context.t
+        data = draft["data"]
+        translator = context.services.translator
+        purchase = (
+            translator.format_date(context.lang, date.fromisoformat(data["purchase"]))
+            if data.get("purchase")
+            else t("not known")
+        )
+        where = data.get("address") or ""
+        if data.get("lat") is not None:
+            where = (where + " " if where else "") + t("(location shared)")
+        day = date.fromisoformat(data["day"])
+        lines = [
+            t("Please check your installation request:")
+            if self._installation(context)
+            else t("Please check your repair request:"),
+            t("Product: {product}", product=self._product_name(context, data)),
+            t("Model: {model}", model=data.get("model") or t("not known")),
+            t(
+                "Purchase date: {date} ({warranty})",
+                date=purchase,
+                warranty=t(WARRANTY[self._warranty(context, data)]),
+            ),
+            t("Problem: {problem}", problem=data["problem"]),
+            t("Photos: {count}", count=len(data.get("photos", []))),
+            t("Address: {address}", address=where),
+            t("Phone: {phone}", phone=data["phone"]),
+            t(
+                "Preferred time: {day}, {slot}",
+                day=translator.format_day(context.lang, day),
+                slot=t(SLOTS[Slot(data["slot"])]),
+            ),
+        ]
+        return "\n".join(lines)
+
+    async def submit(self, update: Update, context: AppContext, draft: drafts.Draft) -> object:
+        data = draft["data"]
+        policy = context.services.policy
+        request = RepairRequest(
+            kind=TicketKind.INSTALLATION if self._installation(context) else TicketKind.REPAIR,
+            product_category=None if data.get("product") == "other" else data.get("product"),
+            product_model=data.get("model"),
+            purchase_date=date.fromisoformat(data["purchase"]) if data.get("purchase") else None,
+            warranty=self._warranty(context, data).value,
+            description=data["problem"],
+            photos=self.photos_of(data),
+            address=data.get("address"),
+            latitude=data.get("lat"),
+            longitude=data.get("lon"),
+            phone=data["phone"],
+            preferred_date=date.fromisoformat(data["day"]),
+            preferred_slot=Slot(data["slot"]),
+            promise=repair_promise(policy, data.get("lat"), data.get("lon")),
+        )
+        await submit_repair(
+            context.services.uow,
+            context.clock,
+            policy,
+            customer_id=context.me.id,
+            intake_key=draft["key"],
+            request=request,
+        )
+        return ConversationHandler.END
