@@ -127,6 +127,8 @@ class RepairForm(Form):
                 ),
             )
         elif step == "where":
+            for key in ("lat", "lon", "address", "address_pending_location"):
+                draft["data"].pop(key, None)  # asked again (an edit): the old answer goes
             keyboard = ReplyKeyboardMarkup(
                 [[KeyboardButton(t("📍 Share my location"), request_location=True)]],
                 resize_keyboard=True,
