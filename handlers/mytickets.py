@@ -139,7 +139,9 @@ class MyTickets:
         for event in events:
             text = self._event_text(context, ticket, event)
             if text:
-                when = context.services.translator.format_moment(context.lang, event.created_at, context.services.settings.zone)
+                when = context.services.translator.format_moment(
+                    context.lang, event.created_at, context.services.settings.zone
+                )
                 lines.append(f"{when} — {text}")
         del attachments
         rows: list[list[tuple[str, str]]] = []

@@ -43,7 +43,7 @@ class SentMessage:
     message_id: int
     date: int
     kind: str  # text, photo, document, location, media
-    text: str | None = None
+    text: str = ""
     reply_markup: dict[str, Any] | None = None
     media: list[dict[str, Any]] = field(default_factory=list)
     edits: int = 0
@@ -170,7 +170,7 @@ class BotApiCore:
             "from": self.bot_user(),
         }
         if message.kind == "text":
-            data["text"] = message.text or ""
+            data["text"] = message.text
         elif message.kind == "photo":
             data["photo"] = [
                 {

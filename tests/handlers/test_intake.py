@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,9 +20,9 @@ async def _tickets(desk: Desk) -> list[TicketRow]:
         return list(await session.scalars(select(TicketRow).order_by(TicketRow.id)))
 
 
-async def _count(desk: Desk, model: type, *where: object) -> int:  # type: ignore[type-arg]
+async def _count(desk: Desk, model: type, *where: Any) -> int:
     async with desk.services.uow.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))  # type: ignore[arg-type]
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def repair_until_review(customer: Person, *, location: bool = True) -> None:
