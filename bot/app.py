@@ -92,8 +92,14 @@ def build_application(
     clock: Clock | None = None,
     request: BaseRequest | None = None,
     pacer: ChatPacer | None = None,
+    rate_limited: bool = True,
 ) -> AnyApplication:
-    """The whole bot, ready for ``run_polling``; ``request`` swaps the HTTP layer (tests)."""
+    """The whole bot, ready for ``run_polling``.
+
+    ``request`` swaps the HTTP layer and ``rate_limited=False`` drops PTB's global
+    30 messages/s pacing: both for the in-process fake Bot API of tests and
+    benchmarks, which measure the bot's own work, not Telegram's allowance.
+    """
     engine = make_engine(settings.database.url)
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
@@ -105,16 +111,13 @@ def build_application(
         translator=Translator(),
         menus=Menus(),
     )
-    builder = (
+    builder: Any = (
         ApplicationBuilder()
         .token(settings.telegram.token)
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .context_types(ContextTypes(context=AppContext))
         .persistence(SqlPersistence(sessions, clock))
-        # Paces the global and per-group rates; RetryAfter comes back to the outbox sender,
-        # which pauses that chat (max_retries=0), and private chats are paced by ChatPacer.
-        .rate_limiter(AIORateLimiter(max_retries=0))
         .defaults(
             Defaults(
                 link_preview_options=LinkPreviewOptions(is_disabled=True), tzinfo=settings.zone
@@ -124,6 +127,10 @@ def build_application(
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
+    if rate_limited:
+        # Paces the global and per-group rates; RetryAfter comes back to the outbox sender,
+        # which pauses that chat (max_retries=0), and private chats are paced by ChatPacer.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application: AnyApplication = builder.build()

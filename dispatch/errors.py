@@ -6,6 +6,7 @@ DomainError
 ├── NotAllowed             the acting user's role does not permit the action
 ├── ConcurrentUpdate       somebody else changed the row first; nothing was written
 ├── InviteRefused          the invite token is unknown, used, or expired
+├── DuplicateRequest       this request (a Telegram update) was handled before
 └── InvalidInput           what a user typed breaks a rule; carries the msgid that says which
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "ConcurrentUpdate",
     "DomainError",
+    "DuplicateRequest",
     "IllegalTransition",
     "InvalidInput",
     "InviteRefused",
@@ -61,3 +63,7 @@ class InvalidInput(DomainError):
         super().__init__(message)
         self.message = message
         self.params = params
+
+
+class DuplicateRequest(DomainError):
+    """The same request arrived again (Telegram redelivers updates it thinks were lost)."""

@@ -20,6 +20,7 @@ __all__ = [
     "EventRepository",
     "InviteRepository",
     "OutboxRepository",
+    "RequestRepository",
     "TechnicianRepository",
     "TicketRepository",
     "UnitOfWork",
@@ -92,6 +93,12 @@ class OutboxRepository(Protocol):
     async def add(self, message: Outgoing, *, at: datetime) -> None: ...
 
 
+class RequestRepository(Protocol):
+    async def claim(self, request_id: int, at: datetime) -> bool:
+        """True the first time ``request_id`` is seen; a redelivered request gets False."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     technicians: TechnicianRepository
@@ -100,6 +107,7 @@ class UnitOfWork(Protocol):
     invites: InviteRepository
     outbox: OutboxRepository
     attachments: AttachmentRepository
+    requests: RequestRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.clock import Clock
-from dispatch.errors import InviteRefused, NotAllowed, NotFound
+from dispatch.errors import DuplicateRequest, InviteRefused, NotAllowed, NotFound
 from dispatch.model import Event, Invite, Language, Role, Technician, Ticket, TicketKind, User
 from dispatch.numbering import PREFIX, format_number
 from dispatch.ports import UnitOfWork
@@ -52,10 +52,17 @@ async def register_user(
     username: str | None,
     telegram_language: str | None,
     manager_ids: Collection[int],
+    request_id: int | None = None,
 ) -> Registration:
-    """Find or create the user behind a Telegram account; config managers become managers."""
+    """Find or create the user behind a Telegram account; config managers become managers.
+
+    With ``request_id``, the same transaction records the request as handled, and
+    a request handled before raises DuplicateRequest (a redelivered update).
+    """
     async with uow:
         now = clock.now()
+        if request_id is not None and not await uow.requests.claim(request_id, now):
+            raise DuplicateRequest(f"request {request_id}")
         user = await uow.users.by_telegram_id(telegram_id)
         created = user is None
         if user is None:
@@ -74,6 +81,13 @@ async def register_user(
                 )
             )
         else:
+            before = (
+                user.display_name,
+                user.username,
+                user.telegram_language,
+                user.role,
+                user.unreachable_at,
+            )
             user.display_name = display_name[:128]
             user.username = username
             user.telegram_language = telegram_language
@@ -89,7 +103,15 @@ async def register_user(
                 user.role = Role.MANAGER
             # Writing to us again means they have not blocked the bot (any more).
             user.unreachable_at = None
-            await uow.users.save(user)
+            after = (
+                user.display_name,
+                user.username,
+                user.telegram_language,
+                user.role,
+                user.unreachable_at,
+            )
+            if after != before:
+                await uow.users.save(user)
         await uow.commit()
         return Registration(user, created)
 

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import AppContext
+from dispatch.errors import DuplicateRequest
 from dispatch.services import register_user
-from storage.updates import claim_update
 
 __all__ = ["register"]
 
@@ -17,21 +17,24 @@ __all__ = ["register"]
 async def identify(update: Update, context: AppContext) -> None:
     """Records the update id and the acting user; stops duplicates and non-private chats."""
     services = context.services
-    if not await claim_update(services.uow.sessions, update.update_id, services.clock.now()):
-        raise ApplicationHandlerStop
     user = update.effective_user
     chat = update.effective_chat
     if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
         raise ApplicationHandlerStop  # the desk works in private chats only
-    registration = await register_user(
-        services.uow(),
-        services.clock,
-        telegram_id=user.id,
-        display_name=user.full_name,
-        username=user.username,
-        telegram_language=user.language_code,
-        manager_ids=services.settings.desk.managers,
-    )
+    # One transaction: the update is marked handled and the user found or made.
+    try:
+        registration = await register_user(
+            services.uow(),
+            services.clock,
+            telegram_id=user.id,
+            display_name=user.full_name,
+            username=user.username,
+            telegram_language=user.language_code,
+            manager_ids=services.settings.desk.managers,
+            request_id=update.update_id,
+        )
+    except DuplicateRequest:
+        raise ApplicationHandlerStop from None  # handled before: Telegram delivered it twice
     context.user = registration.user
 
 

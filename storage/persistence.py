@@ -1,14 +1,19 @@
 """PTB persistence in our own database, so conversations survive a restart.
 
 No maintained async SQLAlchemy persistence exists for PTB 22, hence this one.
-Conversations, user data and chat data are kept as JSON rows in
-``ptb_persistence``; bot data and callback data are not persisted (services
-live in bot_data, and callback data is plain strings). Handlers keep only
-JSON-friendly values (str, int, float, bool, lists, dicts) in user_data.
+Conversations and user data are kept as JSON rows in ``ptb_persistence``;
+chat data (unused: chats are private), bot data (services live there) and
+callback data (plain strings) are not. Handlers keep only JSON-friendly values
+(str, int, float, bool, lists, dicts) in user_data.
+
+PTB flushes every changed user and conversation at once; the writes of one
+flush are gathered into a single transaction, and a value that did not change
+since it was last written is not written again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -26,6 +31,7 @@ from storage.models import PersistenceRow
 __all__ = ["SqlPersistence"]
 
 _USER, _CHAT, _CONVERSATION = "user", "chat", "conv:"
+_DROP = object()
 
 
 class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -37,11 +43,14 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
         update_interval: float = 1,
     ) -> None:
         super().__init__(
-            store_data=PersistenceInput(bot_data=False, callback_data=False),
+            store_data=PersistenceInput(chat_data=False, bot_data=False, callback_data=False),
             update_interval=update_interval,
         )
         self.sessions = sessions
         self.clock = clock
+        self._pending: dict[tuple[str, str], Any] = {}
+        self._written: dict[tuple[str, str], str] = {}
+        self._lock = asyncio.Lock()
 
     async def _load(self, kind: str) -> dict[str, Any]:
         async with self.sessions() as session:
@@ -49,27 +58,62 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
             return {row.key: row.data.get("v") for row in rows}
 
     async def _put(self, kind: str, key: str, value: Any) -> None:
-        async with self.sessions() as session:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            now: datetime = self.clock.now()
-            stmt = insert(PersistenceRow).values(
-                kind=kind, key=key, data={"v": value}, updated_at=now
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["kind", "key"], set_={"data": {"v": value}, "updated_at": now}
-            )
-            await session.execute(stmt)
-            await session.commit()
+        encoded = json.dumps(value, sort_keys=True, default=str)
+        if self._written.get((kind, key)) == encoded:
+            self._pending.pop((kind, key), None)  # a change and its undo, both unwritten
+            return
+        self._pending[(kind, key)] = value
+        await self._write_pending()
 
     async def _drop(self, kind: str, key: str) -> None:
-        async with self.sessions() as session:
-            await session.execute(
-                delete(PersistenceRow).where(PersistenceRow.kind == kind, PersistenceRow.key == key)
-            )
-            await session.commit()
+        self._pending[(kind, key)] = _DROP
+        await self._write_pending()
+
+    async def _write_pending(self) -> None:
+        """Write everything pending in one transaction; concurrent callers ride along."""
+        async with self._lock:
+            if not self._pending:
+                return
+            batch, self._pending = self._pending, {}
+            now: datetime = self.clock.now()
+            drops = [key for key, value in batch.items() if value is _DROP]
+            rows = [
+                {"kind": kind, "key": key, "data": {"v": value}, "updated_at": now}
+                for (kind, key), value in batch.items()
+                if value is not _DROP
+            ]
+            async with self.sessions() as session:
+                insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+                for kind, key in drops:
+                    await session.execute(
+                        delete(PersistenceRow).where(
+                            PersistenceRow.kind == kind, PersistenceRow.key == key
+                        )
+                    )
+                if rows:  # one executemany for the whole flush, not a round trip per row
+                    stmt = insert(PersistenceRow)
+                    await session.execute(
+                        stmt.on_conflict_do_update(
+                            index_elements=["kind", "key"],
+                            set_={
+                                "data": stmt.excluded.data,
+                                "updated_at": stmt.excluded.updated_at,
+                            },
+                        ),
+                        rows,
+                    )
+                await session.commit()
+            for (kind, key), value in batch.items():
+                if value is _DROP:
+                    self._written.pop((kind, key), None)
+                else:
+                    self._written[(kind, key)] = json.dumps(value, sort_keys=True, default=str)
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
-        return {int(key): dict(value or {}) for key, value in (await self._load(_USER)).items()}
+        stored = await self._load(_USER)
+        for key, value in stored.items():
+            self._written[(_USER, key)] = json.dumps(value, sort_keys=True, default=str)
+        return {int(key): dict(value or {}) for key, value in stored.items()}
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return {int(key): dict(value or {}) for key, value in (await self._load(_CHAT)).items()}

@@ -295,7 +295,6 @@ class SqlAttachmentRepository:
                 created_at=attachment.created_at,
             )
         )
-        await self.session.flush()
 
     async def for_ticket(self, ticket_id: int) -> list[Attachment]:
         rows = await self.session.scalars(
@@ -334,7 +333,6 @@ class SqlEventRepository:
                 created_at=event.created_at,
             )
         )
-        await self.session.flush()
 
     async def for_ticket(self, ticket_id: int) -> list[Event]:
         rows = await self.session.scalars(

@@ -12,6 +12,7 @@ from dispatch.ports import (
     EventRepository,
     InviteRepository,
     OutboxRepository,
+    RequestRepository,
     TechnicianRepository,
     TicketRepository,
     UserRepository,
@@ -25,6 +26,7 @@ from storage.repositories import (
     SqlTicketRepository,
     SqlUserRepository,
 )
+from storage.updates import SqlRequestRepository
 
 __all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
 
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
     invites: InviteRepository
     outbox: OutboxRepository
     attachments: AttachmentRepository
+    requests: RequestRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -53,6 +56,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         session = self._sessions()
         self._session = session
+        self._committed = False
         self.users = SqlUserRepository(session)
         self.technicians = SqlTechnicianRepository(session)
         self.tickets = SqlTicketRepository(session)
@@ -60,6 +64,7 @@ class SqlUnitOfWork:
         self.invites = SqlInviteRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.attachments = SqlAttachmentRepository(session)
+        self.requests = SqlRequestRepository(session)
         return self
 
     async def __aexit__(
@@ -69,16 +74,19 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            await self.session.rollback()
+            if not self._committed:
+                await self.session.rollback()
         finally:
             await self.session.close()
             self._session = None
 
     async def commit(self) -> None:
         await self.session.commit()
+        self._committed = True
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self._committed = False
 
 
 class UnitOfWorkFactory:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedUpdateRow
 
-__all__ = ["claim_update"]
+__all__ = ["SqlRequestRepository", "claim_update"]
 
 
 async def claim_update(
@@ -25,4 +25,20 @@ async def claim_update(
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
         await session.commit()
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+class SqlRequestRepository:
+    """Telegram update ids as the domain's request ids, claimed inside a unit of work."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, request_id: int, at: datetime) -> bool:
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        result = await self.session.execute(
+            insert(ProcessedUpdateRow)
+            .values(update_id=request_id, processed_at=at)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
         return int(result.rowcount) == 1  # type: ignore[attr-defined]

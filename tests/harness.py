@@ -56,6 +56,7 @@ class Desk:
             clock=clock,
             request=InProcessRequest(api),
             pacer=ChatPacer(burst=1000, per_second=1000, monotonic=lambda: clock.now().timestamp()),
+            rate_limited=False,
         )
         self.people: dict[int, Person] = {}
 
