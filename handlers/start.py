@@ -27,6 +27,7 @@ from dispatch.errors import InviteRefused
 from dispatch.messages import N_
 from dispatch.model import Role
 from dispatch.services import redeem_invite, save_technician_profile
+from handlers import drafts
 from handlers.common import apply_menu, contact_keyboard, inline, location_keyboard, say
 
 __all__ = ["register"]
@@ -67,6 +68,23 @@ async def _greet(update: Update, context: AppContext) -> None:
         )
     await apply_menu(update, context)
     await say(update, context, text, ReplyKeyboardRemove())
+    for flow, command in (
+        ("repair", "repair"),
+        ("installation", "install"),
+        ("complaint", "complain"),
+        ("return", "return"),
+    ):
+        draft = drafts.find(context, flow)
+        if draft is not None and draft["data"] and not drafts.expired(context, draft):
+            await say(
+                update,
+                context,
+                context.t(
+                    "You have an unfinished {request}. Send /{command} to continue it.",
+                    request=context.t(drafts.FLOW_NAMES[flow]),
+                    command=command,
+                ),
+            )
 
 
 async def _has_profile(context: AppContext) -> bool:

@@ -603,3 +603,11 @@ async def test_each_ticket_has_exactly_one_confirmation(desk: Desk, kind: Ticket
     for person, ticket in zip(people, tickets, strict=True):
         assert [t for t in person.texts if ticket.number in t] == [person.last.text]
         assert ticket.kind == kind
+
+
+async def test_start_reminds_of_an_unfinished_request(desk: Desk) -> None:
+    customer = desk.person(440, "Tao", language_code="zh-tw")
+    await customer.command("complain")
+    await customer.press("收費問題")
+    await customer.command("start")
+    assert customer.last.text == "您有一份尚未完成的投訴。傳送 /complain 繼續填寫。"
