@@ -25,10 +25,10 @@ from dispatch.intake import (
 )
 from dispatch.messages import N_, Msg, Outgoing, Param
 from dispatch.model import Attachment, Event, Priority, Role, Ticket, TicketKind
-from dispatch.numbering import PREFIX, format_number
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
-from dispatch.states import INITIAL_STATUS, allowed, is_open, transition
+from dispatch.services import new_ticket
+from dispatch.states import allowed, is_open, transition
 
 __all__ = [
     "ComplaintRequest",
@@ -117,6 +117,28 @@ def _deadline(now: datetime, limit: Any) -> datetime | None:
     return now + span if span is not None else None
 
 
+async def _attach(
+    uow: UnitOfWork,
+    ticket_id: int,
+    uploaded_by: int,
+    photos: tuple[Photo, ...],
+    purpose: str,
+    at: datetime,
+) -> None:
+    for photo in photos:
+        await uow.attachments.add(
+            Attachment(
+                ticket_id=ticket_id,
+                uploaded_by=uploaded_by,
+                purpose=purpose,
+                media_type=photo.media_type,
+                file_id=photo.file_id,
+                file_unique_id=photo.file_unique_id,
+                created_at=at,
+            )
+        )
+
+
 async def _submit(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
@@ -141,16 +163,12 @@ async def _submit(
         if customer is None:
             raise NotFound(f"user {customer_id}")
         now = clock.now()
-        day = now.astimezone(policy.zone).date()
-        sequence = await uow.tickets.next_number(PREFIX[kind], day)
-        ticket = Ticket(
-            id=0,
-            number=format_number(kind, day, sequence),
-            kind=kind,
-            status=INITIAL_STATUS,
+        ticket = await new_ticket(
+            uow,
+            now=now,
+            zone=policy.zone,
             customer_id=customer_id,
-            created_at=now,
-            updated_at=now,
+            kind=kind,
             intake_key=intake_key,
         )
         for name, value in fields.items():
@@ -172,18 +190,7 @@ async def _submit(
                 to_status=ticket.status,
             )
         )
-        for photo in photos:
-            await uow.attachments.add(
-                Attachment(
-                    ticket_id=ticket.id,
-                    uploaded_by=customer_id,
-                    purpose=photo_purpose,
-                    media_type=photo.media_type,
-                    file_id=photo.file_id,
-                    file_unique_id=photo.file_unique_id,
-                    created_at=now,
-                )
-            )
+        await _attach(uow, ticket.id, customer_id, photos, photo_purpose, now)
         if ticket.contact_phone and customer.phone != ticket.contact_phone:
             customer.phone = ticket.contact_phone
             await uow.users.save(customer)
@@ -544,18 +551,7 @@ async def add_information(
         if not is_open(ticket.status):
             raise IllegalTransition(ticket.kind.value, ticket.status, ticket.status)
         now = clock.now()
-        for photo in photos:
-            await uow.attachments.add(
-                Attachment(
-                    ticket_id=ticket.id,
-                    uploaded_by=customer_id,
-                    purpose="info",
-                    media_type=photo.media_type,
-                    file_id=photo.file_id,
-                    file_unique_id=photo.file_unique_id,
-                    created_at=now,
-                )
-            )
+        await _attach(uow, ticket.id, customer_id, photos, "info", now)
         await uow.events.add(
             Event(
                 kind="info.added",

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ __all__ = [
     "create_invite",
     "create_ticket",
     "hash_token",
+    "new_ticket",
     "redeem_invite",
     "register_user",
     "save_technician_profile",
@@ -256,6 +257,30 @@ async def save_technician_profile(
         return technician
 
 
+async def new_ticket(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    customer_id: int,
+    kind: TicketKind,
+    intake_key: str | None = None,
+) -> Ticket:
+    """A ticket in its first status with its readable number reserved; not yet stored."""
+    day = now.astimezone(zone).date()
+    sequence = await uow.tickets.next_number(PREFIX[kind], day)
+    return Ticket(
+        id=0,
+        number=format_number(kind, day, sequence),
+        kind=kind,
+        status=INITIAL_STATUS,
+        customer_id=customer_id,
+        created_at=now,
+        updated_at=now,
+        intake_key=intake_key,
+    )
+
+
 async def create_ticket(
     uow: UnitOfWork,
     clock: Clock,
@@ -268,17 +293,7 @@ async def create_ticket(
     """Record a new ticket with a readable number and its ``created`` event."""
     async with uow:
         now = clock.now()
-        day = now.astimezone(zone).date()
-        sequence = await uow.tickets.next_number(PREFIX[kind], day)
-        ticket = Ticket(
-            id=0,
-            number=format_number(kind, day, sequence),
-            kind=kind,
-            status=INITIAL_STATUS,
-            customer_id=customer_id,
-            created_at=now,
-            updated_at=now,
-        )
+        ticket = await new_ticket(uow, now=now, zone=zone, customer_id=customer_id, kind=kind)
         for name, value in (fields or {}).items():
             if not hasattr(ticket, name) or name in ("id", "number", "kind", "status"):
                 raise ValueError(f"a ticket has no settable field {name!r}")
