@@ -25,10 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from dispatch.assignment import Weights
 from dispatch.catalogue import Localized, PriceItem, Product
 from dispatch.geo import Place
 from dispatch.model import Language
-from dispatch.policy import DeskPolicy
+from dispatch.policy import DeskPolicy, DispatchRules
 from dispatch.sla import SLA_DEFAULTS, Limit, parse_limit
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -239,6 +240,15 @@ class Settings:
             far_distance_km=places.far_distance_km,
             draft_ttl=timedelta(hours=self.desk.draft_ttl_hours),
             manager_ids=self.desk.managers,
+            dispatch=DispatchRules(
+                offer_timeout=timedelta(minutes=places.offer_timeout_minutes),
+                weights=Weights(
+                    per_km=places.cost_per_km,
+                    per_open_job=places.cost_per_open_job,
+                    per_waiting_minute=places.credit_per_waiting_minute,
+                ),
+                arrival_radius_m=places.arrival_radius_m,
+            ),
         )
 
     @property

@@ -18,7 +18,8 @@ from babel.dates import format_skeleton
 from babel.lists import format_list
 from babel.messages.pofile import read_po
 
-from dispatch.messages import At, Msg, Param
+from dispatch.catalogue import Localized
+from dispatch.messages import At, Day, Msg, Param
 from dispatch.model import Language
 
 __all__ = ["LANGUAGE_NAMES", "Translator", "language_for"]
@@ -103,6 +104,10 @@ class Translator:
                 values[key] = self.gettext(language, value.msgid).format(**value.params)
             elif isinstance(value, At):
                 values[key] = self.format_moment(language, value.moment, zone)
+            elif isinstance(value, Day):
+                values[key] = self.format_day(language, value.day)
+            elif isinstance(value, Localized):
+                values[key] = value.in_(language)
             else:
                 values[key] = value
         return text.format(**values)

@@ -21,10 +21,10 @@ import contextlib
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.config import Settings
@@ -37,6 +37,9 @@ from storage.outbox import OutboxStore, PendingMessage
 __all__ = ["ChatPacer", "OutboxSender"]
 
 log = logging.getLogger(__name__)
+
+# Makes the PDF of a "service_report" row: (file name, bytes, caption).
+ReportBuilder = Callable[[PendingMessage], Awaitable[tuple[str, bytes, str]]]
 
 
 class ChatPacer:
@@ -87,6 +90,7 @@ class OutboxSender:
         pacer: ChatPacer | None = None,
         max_attempts: int = 12,
         lease: timedelta = timedelta(minutes=2),
+        reports: ReportBuilder | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
@@ -96,6 +100,7 @@ class OutboxSender:
         self.pacer = pacer or ChatPacer()
         self.max_attempts = max_attempts
         self.lease = lease
+        self.reports = reports
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -125,6 +130,29 @@ class OutboxSender:
         ]
         return text, InlineKeyboardMarkup(rows)
 
+    async def _send(self, message: PendingMessage) -> Message:
+        """One row, by its kind; the message id Telegram gave is kept on the row."""
+        if message.kind == "location":
+            latitude, longitude = message.params["_location"]
+            return await self.bot.send_location(
+                message.chat_id, latitude=latitude, longitude=longitude
+            )
+        if message.kind == "photos":
+            media = [InputMediaPhoto(file_id) for file_id in message.params["_media"]]
+            if len(media) == 1:
+                return await self.bot.send_photo(message.chat_id, media[0].media)
+            sent = await self.bot.send_media_group(message.chat_id, media[:10])
+            return sent[0]
+        if message.kind == "service_report":
+            if self.reports is None:
+                raise ValueError("no service report builder configured")
+            name, content, caption = await self.reports(message)
+            return await self.bot.send_document(
+                message.chat_id, content, filename=name, caption=caption
+            )
+        text, markup = self._render(message)
+        return await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+
     async def drain(self, limit: int = 50) -> int:
         """Deliver what is due now, once; return how many messages were sent."""
         sent = 0
@@ -142,8 +170,7 @@ class OutboxSender:
     async def _deliver(self, message: PendingMessage) -> int:
         attempt = message.attempts + 1
         try:
-            text, markup = self._render(message)
-            result = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+            result = await self._send(message)
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
                 warnings.simplefilter("ignore")

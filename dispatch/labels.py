@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from dispatch.intake import Slot
 from dispatch.messages import N_
 from dispatch.model import TicketKind
 
-__all__ = ["EVENT_LABELS", "KIND_LABELS", "event_label", "kind_label", "status_label"]
+__all__ = [
+    "EVENT_LABELS",
+    "KIND_LABELS",
+    "SLOT_LABELS",
+    "event_label",
+    "kind_label",
+    "status_label",
+]
+
+SLOT_LABELS: dict[Slot, str] = {
+    Slot.MORNING: N_("Morning (9:00-12:00)"),
+    Slot.AFTERNOON: N_("Afternoon (12:00-18:00)"),
+    Slot.EVENING: N_("Evening (18:00-21:00)"),
+}
 
 KIND_LABELS: dict[TicketKind, str] = {
     TicketKind.REPAIR: N_("Repair"),

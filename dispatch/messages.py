@@ -13,10 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-__all__ = ["N_", "At", "Button", "Msg", "Outgoing", "Param", "params_from_json", "params_to_json"]
+from dispatch.catalogue import Localized
+
+__all__ = [
+    "N_",
+    "At",
+    "Button",
+    "Day",
+    "Msg",
+    "Outgoing",
+    "Param",
+    "params_from_json",
+    "params_to_json",
+]
 
 
 def N_(msgid: str) -> str:
@@ -37,7 +49,14 @@ class At:
     moment: datetime
 
 
-Param = str | int | float | Msg | At
+@dataclass(frozen=True)
+class Day:
+    """A calendar day, shown without a time (``Mon, Nov 23`` / ``11月23日周一``)."""
+
+    day: date
+
+
+Param = str | int | float | Msg | At | Day | Localized
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,11 @@ class Outgoing:
     ticket_id: int | None = None
     dedup_key: str | None = None
     not_before: datetime | None = None
+    # Other kinds than a text: "location" (``location``), "photos" (``media``: Telegram
+    # file ids), "service_report" (the PDF of ``ticket_id``, made when it is sent).
+    kind: str = "text"
+    location: tuple[float, float] | None = None
+    media: tuple[str, ...] = ()
 
 
 def params_to_json(params: Mapping[str, Param]) -> dict[str, Any]:
@@ -75,6 +99,12 @@ def params_to_json(params: Mapping[str, Param]) -> dict[str, Any]:
             out[key] = {"msg": value.msgid, "params": dict(value.params)}
         elif isinstance(value, At):
             out[key] = {"at": value.moment.isoformat()}
+        elif isinstance(value, Day):
+            out[key] = {"day": value.day.isoformat()}
+        elif isinstance(value, Localized):
+            out[key] = {
+                "named": {"en": value.en, "zh_Hans": value.zh_Hans, "zh_Hant": value.zh_Hant}
+            }
         else:
             out[key] = value
     return out
@@ -87,6 +117,10 @@ def params_from_json(data: Mapping[str, Any]) -> dict[str, Param]:
             out[key] = Msg(str(value["msg"]), dict(value.get("params") or {}))
         elif isinstance(value, dict) and "at" in value:
             out[key] = At(datetime.fromisoformat(str(value["at"])))
+        elif isinstance(value, dict) and "day" in value:
+            out[key] = Day(date.fromisoformat(str(value["day"])))
+        elif isinstance(value, dict) and "named" in value:
+            out[key] = Localized(**value["named"])
         else:
             out[key] = value
     return out

@@ -17,12 +17,15 @@ __all__ = [
     "Event",
     "Invite",
     "Language",
+    "Offer",
     "Priority",
     "Role",
+    "ServiceRecord",
     "Technician",
     "Ticket",
     "TicketKind",
     "User",
+    "Visit",
 ]
 
 
@@ -150,3 +153,56 @@ class Event:
     to_status: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+@dataclass
+class Offer:
+    """A job offered to one technician; ``status``: pending, accepted, declined, expired, withdrawn."""
+
+    id: int
+    ticket_id: int
+    technician_id: int
+    status: str
+    offered_at: datetime
+    expires_at: datetime
+    distance_km: float | None = None
+    responded_at: datetime | None = None
+    decline_reason: str | None = None
+
+
+@dataclass
+class Visit:
+    id: int
+    ticket_id: int
+    technician_id: int
+    planned_at: datetime | None = None
+    en_route_at: datetime | None = None
+    arrived_at: datetime | None = None
+    arrival_method: str | None = None  # location, manual (customer confirmed)
+    arrival_latitude: float | None = None
+    arrival_longitude: float | None = None
+    arrival_accuracy_m: float | None = None
+    arrival_claimed_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass
+class ServiceRecord:
+    """What the technician found and did. Frozen once the customer has signed it."""
+
+    ticket_id: int
+    warranty: str  # in, out, customer (customer-caused)
+    fault: str
+    work: str
+    parts: list[dict[str, Any]]  # {"name", "reason"}
+    fees: list[dict[str, Any]]  # {"code", "quantity", "price"} from the price list
+    created_at: datetime
+    id: int = 0
+    visit_id: int | None = None
+    signed_at: datetime | None = None
+    signed_hash: str | None = None
+    signed_payload: str | None = None
+
+    @property
+    def total(self) -> float:
+        return round(sum(float(f["price"]) * int(f.get("quantity", 1)) for f in self.fees), 2)

@@ -8,24 +8,40 @@ Repositories never commit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from dispatch.assignment import Member
 from dispatch.messages import Outgoing
-from dispatch.model import Attachment, Event, Invite, Role, Technician, Ticket, TicketKind, User
+from dispatch.model import (
+    Attachment,
+    Event,
+    Invite,
+    Offer,
+    Role,
+    ServiceRecord,
+    Technician,
+    Ticket,
+    TicketKind,
+    User,
+    Visit,
+)
 
 __all__ = [
     "AttachmentRepository",
     "EventRepository",
     "InviteRepository",
+    "OfferRepository",
     "OutboxRepository",
+    "RecordRepository",
     "RequestRepository",
     "TechnicianRepository",
     "TicketRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepository",
+    "VisitRepository",
 ]
 
 
@@ -49,6 +65,56 @@ class UserRepository(Protocol):
 class TechnicianRepository(Protocol):
     async def get(self, user_id: int) -> Technician | None: ...
     async def save(self, technician: Technician) -> None: ...
+    async def set_duty(self, user_id: int, on_duty: bool) -> None: ...
+    async def set_location(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        accuracy_m: float | None,
+        at: datetime,
+        live_until: datetime | None,
+    ) -> None: ...
+    async def last_location(
+        self, user_id: int
+    ) -> tuple[float, float, float | None, datetime] | None: ...
+    async def fleet(self, now: datetime, *, fresh: timedelta) -> list[Member]:
+        """Every on-duty technician with their open jobs and open offers, for the engine."""
+        ...
+
+    async def open_jobs(self, user_id: int) -> list[Ticket]: ...
+
+
+class OfferRepository(Protocol):
+    async def add(self, offer: Offer) -> Offer: ...
+    async def get(self, offer_id: int) -> Offer | None: ...
+    async def pending_for(self, ticket_id: int) -> Offer | None: ...
+    async def tried(self, ticket_id: int) -> set[int]:
+        """Technicians this ticket was already offered to (declined, expired, withdrawn)."""
+        ...
+
+    async def close(
+        self, offer_id: int, *, to: str, at: datetime, reason: str | None = None
+    ) -> bool:
+        """pending -> ``to`` if still pending (compare-and-set); False if someone was first."""
+        ...
+
+    async def due(self, now: datetime, limit: int = 100) -> list[Offer]:
+        """Pending offers past their expiry, claimed for this sweeper."""
+        ...
+
+
+class VisitRepository(Protocol):
+    async def for_ticket(self, ticket_id: int) -> Visit | None: ...
+    async def save(self, visit: Visit) -> Visit: ...
+
+
+class RecordRepository(Protocol):
+    async def for_ticket(self, ticket_id: int) -> ServiceRecord | None: ...
+    async def add(self, record: ServiceRecord) -> ServiceRecord: ...
+    async def sign(self, record_id: int, *, at: datetime, payload: str, digest: str) -> bool:
+        """Set the signature once; False when it was already signed."""
+        ...
 
 
 class TicketRepository(Protocol):
@@ -67,6 +133,9 @@ class TicketRepository(Protocol):
         self, customer_id: int, kind: TicketKind | None = None
     ) -> list[Ticket]: ...
     async def by_intake_key(self, key: str) -> Ticket | None: ...
+    async def waiting_for_dispatch(self, limit: int = 1000) -> list[Ticket]:
+        """Repairs and installations in ``new``, oldest first."""
+        ...
 
 
 class AttachmentRepository(Protocol):
@@ -108,6 +177,9 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     attachments: AttachmentRepository
     requests: RequestRepository
+    offers: OfferRepository
+    visits: VisitRepository
+    records: RecordRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -21,6 +21,7 @@ from dispatch.intake import (
     repair_promise,
     warranty_status,
 )
+from dispatch.labels import SLOT_LABELS
 from dispatch.messages import N_
 from dispatch.model import TicketKind
 from handlers import drafts
@@ -29,11 +30,7 @@ from handlers.forms import ANYTHING, TEXT, Form, Handlers
 
 __all__ = ["RepairForm"]
 
-SLOTS = {
-    Slot.MORNING: N_("Morning (9:00-12:00)"),
-    Slot.AFTERNOON: N_("Afternoon (12:00-18:00)"),
-    Slot.EVENING: N_("Evening (18:00-21:00)"),
-}
+SLOTS = SLOT_LABELS
 WARRANTY = {
     Warranty.IN: N_("in warranty"),
     Warranty.OUT: N_("out of warranty"),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -124,7 +125,7 @@ class TicketRow(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     preferred_date: Mapped[date | None] = mapped_column(Date)
     preferred_slot: Mapped[str | None] = mapped_column(String(16))
-    assigned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     priority_area: Mapped[bool] = mapped_column(Boolean, default=False)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -144,8 +145,27 @@ class TicketRow(Base):
 
 
 class OfferRow(Base):
+    """Offers of a job to a technician. The database itself guarantees that a ticket
+    has at most one pending offer and at most one accepted one."""
+
     __tablename__ = "offers"
-    __table_args__ = (Index("ix_offers_status_expires_at", "status", "expires_at"),)
+    __table_args__ = (
+        Index("ix_offers_status_expires_at", "status", "expires_at"),
+        Index(
+            "uq_offers_one_pending",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "uq_offers_one_accepted",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("status = 'accepted'"),
+            postgresql_where=text("status = 'accepted'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -171,6 +191,8 @@ class VisitRow(Base):
     arrival_latitude: Mapped[float | None] = mapped_column(Float)
     arrival_longitude: Mapped[float | None] = mapped_column(Float)
     arrival_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # A manual check-in waits for the customer to confirm it.
+    arrival_claimed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
 
@@ -189,6 +211,8 @@ class ServiceRecordRow(Base):
     signed_at: Mapped[datetime | None]
     # SHA-256 of the canonical text the customer signed; set once, never changed.
     signed_hash: Mapped[str | None] = mapped_column(String(64))
+    # Exactly what was signed (canonical JSON), so the hash can be checked later.
+    signed_payload: Mapped[str | None] = mapped_column(Text)
 
 
 class AttachmentRow(Base):
@@ -226,6 +250,8 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # text (with buttons), location, photos (file ids), service_report (a PDF made at sending)
+    kind: Mapped[str] = mapped_column(String(24), default="text", server_default="text")
     template: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     buttons: Mapped[list[Any]] = mapped_column(JSONType, default=list)

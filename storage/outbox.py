@@ -28,6 +28,7 @@ class PendingMessage:
     language: str | None
     telegram_language: str | None
     unreachable: bool
+    kind: str
     template: str
     params: dict[str, Any]
     buttons: list[Any]
@@ -69,6 +70,7 @@ class OutboxStore:
                 language=user.language,
                 telegram_language=user.telegram_language,
                 unreachable=user.unreachable_at is not None,
+                kind=row.kind,
                 template=row.template,
                 params=dict(row.params or {}),
                 buttons=list(row.buttons or []),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch.assignment import Member
 from dispatch.errors import ConcurrentUpdate
 from dispatch.messages import Outgoing, params_to_json
 from dispatch.model import (
@@ -19,32 +20,44 @@ from dispatch.model import (
     Event,
     Invite,
     Language,
+    Offer,
     Priority,
     Role,
+    ServiceRecord,
     Technician,
     Ticket,
     TicketKind,
     User,
+    Visit,
 )
 from storage.models import (
     AttachmentRow,
     EventRow,
     InviteRow,
+    OfferRow,
     OutboxRow,
+    ServiceRecordRow,
     TechnicianRow,
     TicketCounterRow,
     TicketRow,
     UserRow,
+    VisitRow,
 )
+
+# A field job holds a technician's capacity from acceptance until the work is done.
+OPEN_FIELD_STATUSES = ("assigned", "en_route", "on_site")
 
 __all__ = [
     "SqlAttachmentRepository",
     "SqlEventRepository",
     "SqlInviteRepository",
+    "SqlOfferRepository",
     "SqlOutboxRepository",
+    "SqlRecordRepository",
     "SqlTechnicianRepository",
     "SqlTicketRepository",
     "SqlUserRepository",
+    "SqlVisitRepository",
 ]
 
 
@@ -159,6 +172,115 @@ class SqlTechnicianRepository:
         await self.session.execute(
             stmt.on_conflict_do_update(index_elements=["user_id"], set_=values)
         )
+
+    async def set_duty(self, user_id: int, on_duty: bool) -> None:
+        await self.session.execute(
+            update(TechnicianRow).where(TechnicianRow.user_id == user_id).values(on_duty=on_duty)
+        )
+
+    async def set_location(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        accuracy_m: float | None,
+        at: datetime,
+        live_until: datetime | None,
+    ) -> None:
+        await self.session.execute(
+            update(TechnicianRow)
+            .where(TechnicianRow.user_id == user_id)
+            .values(
+                last_latitude=latitude,
+                last_longitude=longitude,
+                last_accuracy_m=accuracy_m,
+                last_location_at=at,
+                live_until=live_until,
+            )
+        )
+
+    async def last_location(
+        self, user_id: int
+    ) -> tuple[float, float, float | None, datetime] | None:
+        row = await self.session.get(TechnicianRow, user_id)
+        if (
+            row is None
+            or row.last_latitude is None
+            or row.last_longitude is None
+            or row.last_location_at is None
+        ):
+            return None
+        return row.last_latitude, row.last_longitude, row.last_accuracy_m, row.last_location_at
+
+    async def fleet(self, now: datetime, *, fresh: timedelta) -> list[Member]:
+        open_jobs = (
+            select(TicketRow.assigned_technician_id, func.count().label("n"))
+            .where(TicketRow.status.in_(OPEN_FIELD_STATUSES))
+            .group_by(TicketRow.assigned_technician_id)
+            .subquery()
+        )
+        offered = (
+            select(OfferRow.technician_id).where(OfferRow.status == "pending").distinct().subquery()
+        )
+        query = (
+            select(
+                TechnicianRow.user_id,
+                TechnicianRow.base_latitude,
+                TechnicianRow.base_longitude,
+                TechnicianRow.last_latitude,
+                TechnicianRow.last_longitude,
+                TechnicianRow.last_location_at,
+                TechnicianRow.service_radius_km,
+                TechnicianRow.skills,
+                TechnicianRow.capacity,
+                func.coalesce(open_jobs.c.n, 0),
+                offered.c.technician_id.is_not(None),
+            )
+            .outerjoin(open_jobs, open_jobs.c.assigned_technician_id == TechnicianRow.user_id)
+            .outerjoin(offered, offered.c.technician_id == TechnicianRow.user_id)
+            .where(TechnicianRow.on_duty.is_(True))
+        )
+        members = []
+        for (
+            uid,
+            blat,
+            blon,
+            llat,
+            llon,
+            lat_at,
+            radius,
+            skills,
+            capacity,
+            jobs,
+            has_offer,
+        ) in await self.session.execute(query):
+            live = llat is not None and lat_at is not None and now - lat_at <= fresh
+            members.append(
+                Member(
+                    user_id=uid,
+                    latitude=llat if live else blat,
+                    longitude=llon if live else blon,
+                    base_latitude=blat,
+                    base_longitude=blon,
+                    radius_km=radius,
+                    skills=frozenset(skills),
+                    open_jobs=int(jobs),
+                    capacity=capacity,
+                    has_open_offer=bool(has_offer),
+                )
+            )
+        return members
+
+    async def open_jobs(self, user_id: int) -> list[Ticket]:
+        rows = await self.session.scalars(
+            select(TicketRow)
+            .where(
+                TicketRow.assigned_technician_id == user_id,
+                TicketRow.status.in_(OPEN_FIELD_STATUSES),
+            )
+            .order_by(TicketRow.id)
+        )
+        return [_ticket(row) for row in rows]
 
 
 _TICKET_FIELDS = (
@@ -277,6 +399,210 @@ class SqlTicketRepository:
     async def by_intake_key(self, key: str) -> Ticket | None:
         row = await self.session.scalar(select(TicketRow).where(TicketRow.intake_key == key))
         return _ticket(row) if row else None
+
+    async def waiting_for_dispatch(self, limit: int = 1000) -> list[Ticket]:
+        rows = await self.session.scalars(
+            select(TicketRow)
+            .where(TicketRow.status == "new", TicketRow.kind.in_(("repair", "installation")))
+            .order_by(TicketRow.id)
+            .limit(limit)
+        )
+        return [_ticket(row) for row in rows]
+
+
+def _offer(row: OfferRow) -> Offer:
+    return Offer(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        technician_id=row.technician_id,
+        status=row.status,
+        offered_at=row.offered_at,
+        expires_at=row.expires_at,
+        distance_km=row.distance_km,
+        responded_at=row.responded_at,
+        decline_reason=row.decline_reason,
+    )
+
+
+class SqlOfferRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, offer: Offer) -> Offer:
+        row = OfferRow(
+            ticket_id=offer.ticket_id,
+            technician_id=offer.technician_id,
+            status=offer.status,
+            distance_km=offer.distance_km,
+            offered_at=offer.offered_at,
+            expires_at=offer.expires_at,
+        )
+        self.session.add(row)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise ConcurrentUpdate(f"ticket {offer.ticket_id} already has an open offer") from None
+        return _offer(row)
+
+    async def get(self, offer_id: int) -> Offer | None:
+        row = await self.session.get(OfferRow, offer_id)
+        return _offer(row) if row else None
+
+    async def pending_for(self, ticket_id: int) -> Offer | None:
+        row = await self.session.scalar(
+            select(OfferRow).where(OfferRow.ticket_id == ticket_id, OfferRow.status == "pending")
+        )
+        return _offer(row) if row else None
+
+    async def tried(self, ticket_id: int) -> set[int]:
+        rows = await self.session.scalars(
+            select(OfferRow.technician_id).where(
+                OfferRow.ticket_id == ticket_id,
+                OfferRow.status.in_(("declined", "expired", "withdrawn")),
+            )
+        )
+        return set(rows)
+
+    async def close(
+        self, offer_id: int, *, to: str, at: datetime, reason: str | None = None
+    ) -> bool:
+        result = await self.session.execute(
+            update(OfferRow)
+            .where(OfferRow.id == offer_id, OfferRow.status == "pending")
+            .values(status=to, responded_at=at, decline_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def due(self, now: datetime, limit: int = 100) -> list[Offer]:
+        query = (
+            select(OfferRow)
+            .where(OfferRow.status == "pending", OfferRow.expires_at <= now)
+            .order_by(OfferRow.expires_at)
+            .limit(limit)
+        )
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # several bot processes share the sweep
+        rows = await self.session.scalars(query)
+        return [_offer(row) for row in rows]
+
+
+def _visit(row: VisitRow) -> Visit:
+    return Visit(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        technician_id=row.technician_id,
+        planned_at=row.planned_at,
+        en_route_at=row.en_route_at,
+        arrived_at=row.arrived_at,
+        arrival_method=row.arrival_method,
+        arrival_latitude=row.arrival_latitude,
+        arrival_longitude=row.arrival_longitude,
+        arrival_accuracy_m=row.arrival_accuracy_m,
+        arrival_claimed_at=row.arrival_claimed_at,
+        completed_at=row.completed_at,
+    )
+
+
+_VISIT_FIELDS = (
+    "technician_id",
+    "planned_at",
+    "en_route_at",
+    "arrived_at",
+    "arrival_method",
+    "arrival_latitude",
+    "arrival_longitude",
+    "arrival_accuracy_m",
+    "arrival_claimed_at",
+    "completed_at",
+)
+
+
+class SqlVisitRepository:
+    """One visit per ticket: the latest is the one that counts."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_ticket(self, ticket_id: int) -> Visit | None:
+        row = await self.session.scalar(
+            select(VisitRow)
+            .where(VisitRow.ticket_id == ticket_id)
+            .order_by(VisitRow.id.desc())
+            .limit(1)
+        )
+        return _visit(row) if row else None
+
+    async def save(self, visit: Visit) -> Visit:
+        values = {name: getattr(visit, name) for name in _VISIT_FIELDS}
+        if visit.id:
+            await self.session.execute(
+                update(VisitRow).where(VisitRow.id == visit.id).values(**values)
+            )
+            return visit
+        row = VisitRow(ticket_id=visit.ticket_id, **values)
+        self.session.add(row)
+        await self.session.flush()
+        visit.id = row.id
+        return visit
+
+
+def _record(row: ServiceRecordRow) -> ServiceRecord:
+    return ServiceRecord(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        visit_id=row.visit_id,
+        warranty=row.warranty or "unknown",
+        fault=row.fault,
+        work=row.work,
+        parts=list((row.parts or {}).get("items", [])),
+        fees=list((row.fees or {}).get("items", [])),
+        created_at=row.created_at,
+        signed_at=row.signed_at,
+        signed_hash=row.signed_hash,
+        signed_payload=row.signed_payload,
+    )
+
+
+class SqlRecordRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_ticket(self, ticket_id: int) -> ServiceRecord | None:
+        row = await self.session.scalar(
+            select(ServiceRecordRow).where(ServiceRecordRow.ticket_id == ticket_id)
+        )
+        return _record(row) if row else None
+
+    async def add(self, record: ServiceRecord) -> ServiceRecord:
+        row = ServiceRecordRow(
+            ticket_id=record.ticket_id,
+            visit_id=record.visit_id,
+            warranty=record.warranty,
+            fault=record.fault,
+            work=record.work,
+            parts={"items": record.parts},
+            fees={"items": record.fees},
+            created_at=record.created_at,
+        )
+        self.session.add(row)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise ConcurrentUpdate(
+                f"ticket {record.ticket_id} already has a service record"
+            ) from None
+        record.id = row.id
+        return record
+
+    async def sign(self, record_id: int, *, at: datetime, payload: str, digest: str) -> bool:
+        result = await self.session.execute(
+            update(ServiceRecordRow)
+            .where(ServiceRecordRow.id == record_id, ServiceRecordRow.signed_at.is_(None))
+            .values(signed_at=at, signed_payload=payload, signed_hash=digest)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 class SqlAttachmentRepository:
@@ -408,12 +734,17 @@ class SqlOutboxRepository:
             "user_id": message.user_id,
             "ticket_id": message.ticket_id,
             "template": message.text,
-            "params": params_to_json(message.params),
+            "params": {
+                **params_to_json(message.params),
+                **({"_location": list(message.location)} if message.location else {}),
+                **({"_media": list(message.media)} if message.media else {}),
+            },
             "buttons": [
                 [{"label": b.label, "data": b.data, "url": b.url} for b in row]
                 for row in message.buttons
             ],
             "dedup_key": message.dedup_key,
+            "kind": message.kind,
             "created_at": at,
             "next_attempt_at": message.not_before or at,
             "attempts": 0,

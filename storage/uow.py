@@ -11,20 +11,26 @@ from dispatch.ports import (
     AttachmentRepository,
     EventRepository,
     InviteRepository,
+    OfferRepository,
     OutboxRepository,
+    RecordRepository,
     RequestRepository,
     TechnicianRepository,
     TicketRepository,
     UserRepository,
+    VisitRepository,
 )
 from storage.repositories import (
     SqlAttachmentRepository,
     SqlEventRepository,
     SqlInviteRepository,
+    SqlOfferRepository,
     SqlOutboxRepository,
+    SqlRecordRepository,
     SqlTechnicianRepository,
     SqlTicketRepository,
     SqlUserRepository,
+    SqlVisitRepository,
 )
 from storage.updates import SqlRequestRepository
 
@@ -42,6 +48,9 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     attachments: AttachmentRepository
     requests: RequestRepository
+    offers: OfferRepository
+    visits: VisitRepository
+    records: RecordRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -65,6 +74,9 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(session)
         self.attachments = SqlAttachmentRepository(session)
         self.requests = SqlRequestRepository(session)
+        self.offers = SqlOfferRepository(session)
+        self.visits = SqlVisitRepository(session)
+        self.records = SqlRecordRepository(session)
         return self
 
     async def __aexit__(

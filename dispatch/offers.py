@@ -1,0 +1,539 @@
+"""Offering jobs to technicians: offer, accept, decline, expire, fall back to managers.
+
+A repair or installation waiting in ``new`` is offered to the engine's best
+candidate (dispatch.assignment). The offer expires after ``offer_timeout``; a
+decline or an expiry sends it to the next candidate, never to one already
+asked. When nobody is left, or the dispatch limit would pass before an answer,
+every manager is pinged with a button to assign by hand. A manager's choice gets
+the offer as usual.
+
+Two technicians can never hold one job: the ticket moves offered -> assigned by
+compare-and-set on its version, and the database allows one pending and one
+accepted offer per ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dispatch.assignment import Choice, Fleet, Job, assign_backlog, should_batch
+from dispatch.clock import Clock
+from dispatch.errors import ConcurrentUpdate, DomainError, NotAllowed, NotFound
+from dispatch.geo import distance_km
+from dispatch.intake import Slot
+from dispatch.labels import SLOT_LABELS
+from dispatch.messages import N_, At, Button, Day, Msg, Outgoing, Param
+from dispatch.model import Event, Offer, Role, Ticket, TicketKind, Visit
+from dispatch.policy import DeskPolicy
+from dispatch.ports import UnitOfWork, UnitOfWorkFactory
+from dispatch.states import transition
+
+__all__ = [
+    "OfferClosed",
+    "Outcome",
+    "accept_offer",
+    "assign_by_manager",
+    "decline_offer",
+    "dispatch_round",
+    "offer_next",
+]
+
+FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
+
+
+class OfferClosed(DomainError):
+    """The offer can no longer be answered; ``reason``: expired, taken, declined, withdrawn."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"offer closed: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`offer_next` did: ``offered`` (to ``technician_id``), ``waiting`` (for the
+    batch round), ``managers`` (nobody could take it; managers were asked), or ``skipped``."""
+
+    result: str
+    technician_id: int | None = None
+
+
+NO_CANDIDATE = N_("no qualified technician on duty within reach")
+NO_LOCATION = N_("the customer shared no location")
+ALL_TRIED = N_("every qualified technician declined or let the offer expire")
+
+
+def _product(policy: DeskPolicy, ticket: Ticket) -> Param:
+    product = policy.product(ticket.product_category)
+    return product.name if product else Msg(N_("Something else"))
+
+
+def _where(ticket: Ticket) -> str:
+    return ticket.address or f"{ticket.latitude:.5f}, {ticket.longitude:.5f}"
+
+
+def _when(ticket: Ticket) -> tuple[Param, Param]:
+    day: Param = Day(ticket.preferred_date) if ticket.preferred_date else "-"
+    slot: Param = Msg(SLOT_LABELS[Slot(ticket.preferred_slot)]) if ticket.preferred_slot else "-"
+    return day, slot
+
+
+async def _offer_messages(
+    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, offer: Offer, now: datetime
+) -> None:
+    photos = [
+        a.file_id for a in await uow.attachments.for_ticket(ticket.id) if a.media_type == "photo"
+    ]
+    if photos:
+        await uow.outbox.add(
+            Outgoing(
+                user_id=offer.technician_id,
+                text="",
+                kind="photos",
+                media=tuple(photos[:10]),
+                ticket_id=ticket.id,
+            ),
+            at=now,
+        )
+    day, slot = _when(ticket)
+    minutes = max(1, round((offer.expires_at - now).total_seconds() / 60))
+    await uow.outbox.add(
+        Outgoing(
+            user_id=offer.technician_id,
+            text=N_(
+                "🔧 New job {number}: {product}\n{problem}\nDistance: {distance} km\nAddress: {address}\n"
+                "Preferred time: {day}, {slot}\nPlease answer within {minutes} minutes."
+            ),
+            params={
+                "number": ticket.number,
+                "product": _product(policy, ticket),
+                "problem": ticket.description,
+                "distance": f"{offer.distance_km:.1f}" if offer.distance_km is not None else "?",
+                "address": _where(ticket),
+                "day": day,
+                "slot": slot,
+                "minutes": minutes,
+            },
+            buttons=(
+                (
+                    Button(N_("✅ Accept"), data=f"of:acc:{offer.id}"),
+                    Button(N_("✖ Decline"), data=f"of:dec:{offer.id}"),
+                ),
+            ),
+            ticket_id=ticket.id,
+            dedup_key=f"offer:{offer.id}",
+        ),
+        at=now,
+    )
+
+
+async def _ping_managers(
+    uow: UnitOfWork, ticket: Ticket, why: str, now: datetime, policy: DeskPolicy
+) -> None:
+    for manager in await uow.users.with_role(Role.MANAGER):
+        await uow.outbox.add(
+            Outgoing(
+                user_id=manager.id,
+                text=N_(
+                    "⚠️ Nobody can take {number} ({product}, {address}): {why}. Please assign it by hand."
+                ),
+                params={
+                    "number": ticket.number,
+                    "product": _product(policy, ticket),
+                    "address": ticket.address or "-",
+                    "why": Msg(why),
+                },
+                buttons=((Button(N_("👷 Assign a technician"), data=f"as:list:{ticket.id}"),),),
+                ticket_id=ticket.id,
+                dedup_key=f"unassigned:{ticket.id}:{why[:20]}:{manager.id}",
+            ),
+            at=now,
+        )
+
+
+async def _make_offer(
+    uow: UnitOfWork,
+    policy: DeskPolicy,
+    ticket: Ticket,
+    choice: Choice,
+    now: datetime,
+    actor_id: int | None,
+) -> Offer:
+    offer = await uow.offers.add(
+        Offer(
+            id=0,
+            ticket_id=ticket.id,
+            technician_id=choice.user_id,
+            status="pending",
+            offered_at=now,
+            expires_at=now + policy.dispatch.offer_timeout,
+            distance_km=choice.distance_km,
+        )
+    )
+    event = transition(
+        ticket,
+        "offered",
+        at=now,
+        actor_id=actor_id,
+        details={"offer_id": offer.id, "technician_id": choice.user_id},
+    )
+    await uow.tickets.save(ticket)
+    await uow.events.add(event)
+    await _offer_messages(uow, policy, ticket, offer, now)
+    due = ticket.deadlines.get("dispatch_due_at")
+    if due is not None and offer.expires_at > due:
+        for manager in await uow.users.with_role(Role.MANAGER):
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=manager.id,
+                    text=N_(
+                        "⏰ {number} is not accepted yet, and its dispatch limit ends at {due}."
+                    ),
+                    params={"number": ticket.number, "due": At(due)},
+                    buttons=((Button(N_("👷 Assign a technician"), data=f"as:list:{ticket.id}"),),),
+                    ticket_id=ticket.id,
+                    dedup_key=f"dispatch-risk:{ticket.id}:{manager.id}",
+                ),
+                at=now,
+            )
+    return offer
+
+
+def _job(ticket: Ticket, excluded: set[int], now: datetime) -> Job | None:
+    if ticket.latitude is None or ticket.longitude is None:
+        return None
+    return Job(
+        ticket_id=ticket.id,
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
+        skill=ticket.product_category,
+        waiting_minutes=(now - ticket.created_at).total_seconds() / 60,
+        excluded=frozenset(excluded),
+    )
+
+
+async def offer_next(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    ticket_id: int,
+    batch_aware: bool = True,
+) -> Outcome:
+    """Offer a waiting job to its best candidate now, or leave it for the batch round."""
+    async with uow:
+        now = clock.now()
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None or ticket.kind not in FIELD_KINDS or ticket.status != "new":
+            return Outcome("skipped")
+        tried = await uow.offers.tried(ticket.id)
+        job = _job(ticket, tried, now)
+        if job is None:
+            await _ping_managers(uow, ticket, NO_LOCATION, now, policy)
+            await uow.commit()
+            return Outcome("managers")
+        fleet = Fleet(await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location))
+        if batch_aware:
+            waiting = len(await uow.tickets.waiting_for_dispatch())
+            if should_batch(fleet.idle, waiting) and fleet.idle > 0:
+                return Outcome("waiting")
+        choice = fleet.best(job, policy.dispatch.weights)
+        if choice is None:
+            await _ping_managers(uow, ticket, ALL_TRIED if tried else NO_CANDIDATE, now, policy)
+            await uow.commit()
+            return Outcome("managers")
+        await _make_offer(uow, policy, ticket, choice, now, None)
+        await uow.commit()
+        return Outcome("offered", choice.user_id)
+
+
+async def accept_offer(
+    uow: UnitOfWork, clock: Clock, policy: DeskPolicy, *, offer_id: int, technician_id: int
+) -> Ticket:
+    """The technician takes the job; the customer and the technician get each other's details."""
+    async with uow:
+        now = clock.now()
+        offer = await uow.offers.get(offer_id)
+        if offer is None:
+            raise NotFound(f"offer {offer_id}")
+        if offer.technician_id != technician_id:
+            raise NotAllowed("this offer was made to someone else")
+        if offer.status != "pending":
+            raise OfferClosed("taken" if offer.status == "accepted" else offer.status)
+        if offer.expires_at <= now:
+            raise OfferClosed("expired")
+        ticket = await uow.tickets.get(offer.ticket_id)
+        assert ticket is not None
+        if not await uow.offers.close(offer.id, to="accepted", at=now):
+            raise OfferClosed("taken")
+        event = transition(
+            ticket, "assigned", at=now, actor_id=technician_id, details={"offer_id": offer.id}
+        )
+        ticket.assigned_technician_id = technician_id
+        ticket.deadlines["dispatch_due_at"] = None
+        try:
+            await uow.tickets.save(ticket)
+        except ConcurrentUpdate:
+            raise OfferClosed("taken") from None
+        await uow.events.add(event)
+        await uow.visits.save(Visit(id=0, ticket_id=ticket.id, technician_id=technician_id))
+        technician = await uow.technicians.get(technician_id)
+        customer = await uow.users.get(ticket.customer_id)
+        assert technician is not None and customer is not None
+        await uow.outbox.add(
+            Outgoing(
+                user_id=customer.id,
+                text=N_(
+                    "👷 {technician} will take care of {number}. Phone: {phone}. They will call you to agree the visit time."
+                ),
+                params={
+                    "technician": technician.name,
+                    "number": ticket.number,
+                    "phone": technician.phone,
+                },
+                ticket_id=ticket.id,
+                dedup_key=f"assigned:{ticket.id}:{offer.id}",
+            ),
+            at=now,
+        )
+        day, slot = _when(ticket)
+        await uow.outbox.add(
+            Outgoing(
+                user_id=technician_id,
+                text=N_(
+                    "Job {number} is yours.\nCustomer: {customer}, {phone}\nAddress: {address}\nPreferred time: {day}, {slot}\n"
+                    "Call the customer to agree the time, then confirm it here."
+                ),
+                params={
+                    "number": ticket.number,
+                    "customer": customer.display_name,
+                    "phone": ticket.contact_phone or customer.phone or "-",
+                    "address": _where(ticket),
+                    "day": day,
+                    "slot": slot,
+                },
+                buttons=(
+                    (Button(N_("🕒 Confirm the visit time"), data=f"jb:time:{ticket.id}"),),
+                    (Button(N_("🚗 On my way"), data=f"jb:way:{ticket.id}"),),
+                ),
+                ticket_id=ticket.id,
+                dedup_key=f"job:{ticket.id}:{offer.id}",
+            ),
+            at=now,
+        )
+        if ticket.latitude is not None and ticket.longitude is not None:
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=technician_id,
+                    text="",
+                    kind="location",
+                    location=(ticket.latitude, ticket.longitude),
+                    ticket_id=ticket.id,
+                    dedup_key=f"job-location:{ticket.id}:{offer.id}",
+                ),
+                at=now,
+            )
+        await uow.commit()
+        return ticket
+
+
+async def _release(
+    uow: UnitOfWork,
+    offer: Offer,
+    *,
+    to: str,
+    at: datetime,
+    actor_id: int | None,
+    reason: str | None,
+) -> Ticket | None:
+    """Close a pending offer and put its ticket back to waiting; None if it was not pending."""
+    if not await uow.offers.close(offer.id, to=to, at=at, reason=reason):
+        return None
+    ticket = await uow.tickets.get(offer.ticket_id)
+    assert ticket is not None
+    if ticket.status == "offered":
+        event = transition(
+            ticket,
+            "new",
+            at=at,
+            actor_id=actor_id,
+            details={"offer_id": offer.id, "offer": to, "reason": reason},
+        )
+        await uow.tickets.save(ticket)
+        await uow.events.add(event)
+    return ticket
+
+
+async def decline_offer(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    offer_id: int,
+    technician_id: int,
+    reason: str,
+) -> Outcome:
+    """Record the decline and its reason, then offer the job to the next candidate."""
+    uow = uow_factory()
+    async with uow:
+        offer = await uow.offers.get(offer_id)
+        if offer is None:
+            raise NotFound(f"offer {offer_id}")
+        if offer.technician_id != technician_id:
+            raise NotAllowed("this offer was made to someone else")
+        if offer.status != "pending":
+            raise OfferClosed("taken" if offer.status == "accepted" else offer.status)
+        ticket = await _release(
+            uow, offer, to="declined", at=clock.now(), actor_id=technician_id, reason=reason
+        )
+        if ticket is None:
+            raise OfferClosed("taken")
+        await uow.commit()
+    return await offer_next(
+        uow_factory(), clock, policy, ticket_id=offer.ticket_id, batch_aware=False
+    )
+
+
+async def dispatch_round(uow_factory: UnitOfWorkFactory, clock: Clock, policy: DeskPolicy) -> int:
+    """The periodic round: expire overdue offers, then offer every waiting job.
+
+    While idle technicians outnumber waiting jobs, each is offered greedily; with a
+    backlog, waiting x idle is solved at once for the least total cost. Returns the
+    number of offers made. Safe to run in several processes at once.
+    """
+    made = 0
+    uow = uow_factory()
+    async with uow:
+        now = clock.now()
+        for offer in await uow.offers.due(now):
+            ticket = await _release(uow, offer, to="expired", at=now, actor_id=None, reason=None)
+            if ticket is not None:
+                await uow.outbox.add(
+                    Outgoing(
+                        user_id=offer.technician_id,
+                        text=N_(
+                            "⌛ The offer of {number} expired, so it went to another technician."
+                        ),
+                        params={"number": ticket.number},
+                        ticket_id=ticket.id,
+                        dedup_key=f"expired:{offer.id}",
+                    ),
+                    at=now,
+                )
+        await uow.commit()
+    uow = uow_factory()
+    async with uow:
+        now = clock.now()
+        waiting = await uow.tickets.waiting_for_dispatch()
+        if not waiting:
+            return 0
+        fleet = Fleet(await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location))
+        batch = should_batch(fleet.idle, len(waiting))
+        jobs: list[Job] = []
+        for ticket in waiting:
+            job = _job(ticket, await uow.offers.tried(ticket.id), now)
+            if job is not None:
+                jobs.append(job)
+    if batch:
+        by_id = {t.id: t for t in waiting}
+        choices = assign_backlog(jobs, fleet, policy.dispatch.weights)
+        for choice in choices:
+            uow = uow_factory()
+            async with uow:
+                ticket = await uow.tickets.get(choice.ticket_id)
+                if ticket is None or ticket.status != "new":
+                    continue
+                try:
+                    await _make_offer(uow, policy, ticket, choice, clock.now(), None)
+                    await uow.commit()
+                    made += 1
+                except ConcurrentUpdate:
+                    continue  # another process offered it first
+            del by_id[choice.ticket_id]
+        leftovers = [t.id for t in by_id.values() if t.id not in {c.ticket_id for c in choices}]
+    else:
+        leftovers = [t.id for t in waiting]
+    for ticket_id in leftovers:
+        outcome = await offer_next(
+            uow_factory(), clock, policy, ticket_id=ticket_id, batch_aware=False
+        )
+        made += outcome.result == "offered"
+    return made
+
+
+async def assign_by_manager(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    ticket_id: int,
+    technician_id: int,
+    manager_id: int,
+) -> Offer:
+    """A manager's choice: withdraw any open offer or assignment, then offer it to them."""
+    async with uow:
+        now = clock.now()
+        manager = await uow.users.get(manager_id)
+        if manager is None or manager.role is not Role.MANAGER:
+            raise NotAllowed("only managers assign by hand")
+        ticket = await uow.tickets.get(ticket_id)
+        technician = await uow.technicians.get(technician_id)
+        if ticket is None or technician is None:
+            raise NotFound("ticket or technician")
+        pending = await uow.offers.pending_for(ticket.id)
+        if pending is not None:
+            await _release(
+                uow, pending, to="withdrawn", at=now, actor_id=manager_id, reason="manager"
+            )
+            ticket = await uow.tickets.get(ticket_id)
+            assert ticket is not None
+        previous = ticket.assigned_technician_id
+        if (
+            previous is not None
+            and previous != technician_id
+            and ticket.status in ("assigned", "en_route")
+        ):
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=previous,
+                    text=N_(
+                        "A manager gave job {number} to another technician. It is off your list."
+                    ),
+                    params={"number": ticket.number},
+                    ticket_id=ticket.id,
+                    dedup_key=f"withdrawn:{ticket.id}:{previous}:{now.isoformat()}",
+                ),
+                at=now,
+            )
+            ticket.assigned_technician_id = None
+        if ticket.status not in ("new", "assigned", "en_route"):
+            raise NotAllowed(f"a ticket in {ticket.status} cannot be assigned")
+        distance = None
+        last = await uow.technicians.last_location(technician_id)
+        if ticket.latitude is not None and ticket.longitude is not None:
+            lat, lon = (
+                (last[0], last[1])
+                if last
+                else (technician.base_latitude, technician.base_longitude)
+            )
+            distance = distance_km(lat, lon, ticket.latitude, ticket.longitude)
+        offer = await _make_offer(
+            uow,
+            policy,
+            ticket,
+            Choice(ticket.id, technician_id, distance or 0.0, 0.0),
+            now,
+            manager_id,
+        )
+        await uow.events.add(
+            Event(
+                kind="assigned.by_manager",
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=manager_id,
+                details={"technician_id": technician_id},
+            )
+        )
+        await uow.commit()
+        return offer
