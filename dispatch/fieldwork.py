@@ -433,12 +433,7 @@ async def submit_record(
             await uow.attachments.add(
                 Attachment(ticket.id, technician_id, purpose, media_type, file_id, unique, now)
             )
-        names = {p.code: p.name for p in policy.prices}
-        lines = "\n".join(
-            f"• {names[f['code']].en} x{f['quantity']}: {f['price'] * f['quantity']:.2f}"
-            for f in fees
-        )
-        del lines
+        fee_text: Param = _fee_lines(policy, fees) if fees else Msg(N_("none"))
         await uow.outbox.add(
             Outgoing(
                 user_id=ticket.customer_id,
