@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
 from dispatch.clock import Clock, SystemClock
+from dispatch.offers import dispatch_round
 from storage.db import make_engine, make_sessionmaker
 from storage.outbox import OutboxStore
 from storage.persistence import SqlPersistence
@@ -54,6 +55,21 @@ async def _post_init(application: AnyApplication) -> None:
         log.warning("could not set the default command menu", exc_info=True)
     task = asyncio.get_running_loop().create_task(sender_of(application).run(), name="outbox")
     application.bot_data[SENDER_TASK] = task
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _dispatch_job,
+            interval=services.settings.dispatch.backlog_interval_seconds,
+            first=5,
+            name="dispatch",
+        )
+
+
+async def _dispatch_job(context: AppContext) -> None:
+    """Expire overdue offers and offer every waiting job (greedy, or batch with a backlog)."""
+    services = context.services
+    made = await dispatch_round(services.uow, services.clock, services.policy)
+    if made:
+        services.wake_sender()
 
 
 async def _post_stop(application: AnyApplication) -> None:

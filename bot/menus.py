@@ -29,6 +29,7 @@ MENU_ORDER = (
     "duty",
     "jobs",
     "invite",
+    "assign",
     "language",
     "help",
     "cancel",

@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from handlers import customer, fallback, guard, invites, language, start
+from handlers import customer, fallback, guard, invites, language, manager, start, technician
 
 __all__ = ["register_all"]
 
@@ -20,6 +20,8 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     guard.register(application)  # group -1
     start.register(application)
     customer.register(application)
+    technician.register(application)
+    manager.register(application)
     language.register(application)
     invites.register(application)
     fallback.register(application)  # last in group 0: stale buttons, stray input

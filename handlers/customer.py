@@ -22,6 +22,7 @@ from handlers.mytickets import MyTickets
 from handlers.question import QuestionForm
 from handlers.repair import RepairForm
 from handlers.returns import ReturnForm
+from handlers.visit import VisitAnswers
 
 __all__ = ["FORMS", "register"]
 
@@ -70,9 +71,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             handler.callback = _customer_only(handler.callback)
             entry.append(handler)
         states.update(form.states())
-    tickets = MyTickets()
-    entry.extend(tickets.entry_points())
-    states.update(tickets.states())
+    for extra in (MyTickets(), VisitAnswers()):
+        entry.extend(extra.entry_points())
+        states.update(extra.states())
     application.add_handler(
         ConversationHandler(
             entry_points=entry,

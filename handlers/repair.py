@@ -24,6 +24,7 @@ from dispatch.intake import (
 from dispatch.labels import SLOT_LABELS
 from dispatch.messages import N_
 from dispatch.model import TicketKind
+from dispatch.offers import offer_next
 from handlers import drafts
 from handlers.common import inline, say
 from handlers.forms import ANYTHING, TEXT, Form, Handlers
@@ -427,7 +428,7 @@ class RepairForm(Form):
             preferred_slot=Slot(data["slot"]),
             promise=repair_promise(policy, data.get("lat"), data.get("lon")),
         )
-        await submit_repair(
+        submitted = await submit_repair(
             context.services.uow,
             context.clock,
             policy,
@@ -435,4 +436,8 @@ class RepairForm(Form):
             intake_key=draft["key"],
             request=request,
         )
+        # Dispatch at once when technicians are free; otherwise the periodic round offers it.
+        # A crash between the two leaves the ticket waiting, and that round picks it up.
+        await offer_next(context.uow(), context.clock, policy, ticket_id=submitted.ticket.id)
+        context.services.wake_sender()
         return ConversationHandler.END

@@ -50,10 +50,15 @@ CUSTOMER_MENU = {
         ("cancel", "停止當前申請"),
     ],
 }
-# Technician commands (/duty, /jobs) arrive with dispatch; until then: start, language, help.
 TECHNICIAN_MENU = {
-    lang: [entry for entry in menu if entry[0] in ("start", "language", "help")]
-    for lang, menu in CUSTOMER_MENU.items()
+    "zh_Hans": [
+        ("start", "开始 / 主菜单"),
+        ("duty", "上班 / 下班"),
+        ("jobs", "我的未完成工单"),
+        ("language", "切换语言"),
+        ("help", "功能说明"),
+        ("cancel", "停止当前步骤"),
+    ]
 }
 MANAGER_MENU = {
     "en": ("invite", "Invite a technician or a manager"),
@@ -128,7 +133,7 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
     }[language]
     assert manager.texts[0].startswith(greeting)
     assert MANAGER_MENU[language] in manager.menu()
-    assert [c for c, _ in manager.menu()] == ["start", "invite", "language", "help"]
+    assert [c for c, _ in manager.menu()] == ["start", "invite", "assign", "language", "help"]
 
 
 async def _invite_link(manager: Person, role_label: str) -> str:
