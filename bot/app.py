@@ -18,6 +18,7 @@ from bot.context import SERVICES_KEY, AppContext, Services
 from bot.i18n import Translator
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
+from bot.report import ServiceReports
 from dispatch.clock import Clock, SystemClock
 from dispatch.offers import dispatch_round
 from storage.db import make_engine, make_sessionmaker
@@ -158,6 +159,7 @@ def build_application(
         settings=settings,
         clock=clock,
         pacer=pacer,
+        reports=ServiceReports(services.uow, services.translator, settings, application.bot),
     )
     application.bot_data[SENDER] = sender
     services.wake_sender = sender.wake

@@ -43,7 +43,8 @@ FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
 
 
 class OfferClosed(DomainError):
-    """The offer can no longer be answered; ``reason``: expired, taken, declined, withdrawn."""
+    """The offer can no longer be answered; ``reason``: expired, taken, yours (accepted by
+    this technician already), declined, withdrawn."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"offer closed: {reason}")
@@ -260,7 +261,7 @@ async def accept_offer(
         if offer.technician_id != technician_id:
             raise NotAllowed("this offer was made to someone else")
         if offer.status != "pending":
-            raise OfferClosed("taken" if offer.status == "accepted" else offer.status)
+            raise OfferClosed("yours" if offer.status == "accepted" else offer.status)
         if offer.expires_at <= now:
             raise OfferClosed("expired")
         ticket = await uow.tickets.get(offer.ticket_id)

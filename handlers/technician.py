@@ -184,6 +184,7 @@ _CLOSED = {
     "taken": N_("This job is no longer available."),
     "declined": N_("You declined this offer."),
     "withdrawn": N_("A manager withdrew this offer."),
+    "yours": N_("You have already accepted this job: see /jobs."),
 }
 
 
@@ -761,9 +762,7 @@ async def photos_done(update: Update, context: AppContext) -> str:
     text = "\n".join(
         [
             context.t("Please check the service record:"),
-            context.t(
-                "Warranty: {warranty}", warranty=context.t(warranty_label)
-            ),
+            context.t("Warranty: {warranty}", warranty=context.t(warranty_label)),
             context.t("Fault found: {fault}", fault=record["fault"]),
             context.t("Work done: {work}", work=record["work"]),
             context.t("Parts replaced: {parts}", parts=parts),

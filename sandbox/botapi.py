@@ -352,8 +352,29 @@ class BotApiCore:
 
     def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         file_id = str(params.get("file_id"))
+        content = self.file_bytes(file_id)
         return {
             "file_id": file_id,
             "file_unique_id": file_id[-12:],
+            "file_size": len(content),
             "file_path": f"files/{file_id}",
         }
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """What Telegram would serve for a file id; a photo a user sent gets a small picture."""
+        if file_id not in self.files:
+            self.files[file_id] = _placeholder_png(file_id)
+        return self.files[file_id]
+
+
+def _placeholder_png(seed: str) -> bytes:
+    """A small solid-colour PNG standing in for a user's photo (its colour follows the id)."""
+    import io
+    import zlib
+
+    from PIL import Image
+
+    colour = tuple(int(c, 16) * 16 for c in f"{zlib.crc32(seed.encode()) % 4096:03x}")
+    buffer = io.BytesIO()
+    Image.new("RGB", (160, 120), colour).save(buffer, format="PNG")
+    return buffer.getvalue()

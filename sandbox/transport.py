@@ -42,6 +42,8 @@ class InProcessRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if "/files/" in url:  # a file download from base_file_url
+            return 200, self.core.file_bytes(url.rsplit("/", 1)[-1])
         api_method = url.rsplit("/", 1)[-1]
         if self.token is not None and f"/bot{self.token}/" not in url:
             refusal = {"ok": False, "error_code": 401, "description": "Unauthorized"}

@@ -24,6 +24,7 @@ __all__ = ["OutboxStore", "PendingMessage"]
 class PendingMessage:
     id: int
     user_id: int
+    ticket_id: int | None
     chat_id: int
     language: str | None
     telegram_language: str | None
@@ -66,6 +67,7 @@ class OutboxStore:
             PendingMessage(
                 id=row.id,
                 user_id=row.user_id,
+                ticket_id=row.ticket_id,
                 chat_id=user.telegram_id,
                 language=user.language,
                 telegram_language=user.telegram_language,

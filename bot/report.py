@@ -1,0 +1,295 @@
+"""The service report PDF, made with reportlab in the customer's language.
+
+Chinese renders with reportlab's built-in Adobe CID fonts (STSong-Light for
+Simplified, MSung-Light for Traditional; English uses STSong-Light too, since
+names and addresses are often Chinese), so no font file has to be shipped.
+Photos are fetched from Telegram by their file ids; one that cannot be fetched
+is counted instead of embedded.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.config import Settings
+from bot.i18n import Translator, language_for
+from dispatch.fieldwork import WARRANTY_LABELS
+from dispatch.labels import kind_label
+from dispatch.messages import N_
+from dispatch.model import Language
+from storage.outbox import PendingMessage
+from storage.uow import UnitOfWorkFactory
+
+__all__ = ["ServiceReports", "render_report"]
+
+log = logging.getLogger(__name__)
+
+FONTS = {
+    Language.EN: "STSong-Light",
+    Language.ZH_HANS: "STSong-Light",
+    Language.ZH_HANT: "MSung-Light",
+}
+for _font in set(FONTS.values()):
+    pdfmetrics.registerFont(UnicodeCIDFont(_font))
+
+LABELS = {
+    "title": N_("Service report"),
+    "ticket": N_("Ticket"),
+    "product": N_("Product"),
+    "model": N_("Model"),
+    "customer": N_("Customer"),
+    "technician": N_("Technician"),
+    "address": N_("Address"),
+    "times": N_("Times"),
+    "reported": N_("Reported"),
+    "dispatched": N_("Dispatched"),
+    "accepted": N_("Accepted"),
+    "arrived": N_("Arrived"),
+    "completed": N_("Completed"),
+    "signed": N_("Signed"),
+    "warranty": N_("Warranty"),
+    "fault": N_("Fault found"),
+    "work": N_("Work done"),
+    "parts": N_("Parts replaced"),
+    "reason": N_("Reason"),
+    "fees": N_("Fees charged"),
+    "item": N_("Item"),
+    "quantity": N_("Quantity"),
+    "amount": N_("Amount"),
+    "total": N_("Total"),
+    "photos": N_("Photos"),
+    "signature": N_("Signature"),
+}
+
+
+def render_report(data: dict[str, Any], language: Language, translator: Translator) -> bytes:
+    """The PDF bytes of one report; ``data`` is plain values (see ServiceReports.collect)."""
+    font = FONTS[language]
+
+    def t(msgid: str, **params: str | int) -> str:
+        return translator.render(language, msgid, params, zone=data["zone"])
+
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
+    head = ParagraphStyle("head", parent=body, fontSize=12, leading=18, spaceBefore=6, spaceAfter=2)
+    title = ParagraphStyle("title", parent=body, fontSize=18, leading=24, spaceAfter=8)
+
+    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    def table(rows: list[list[str]], widths: list[float]) -> Table:
+        grid = Table([[p(c) for c in row] for row in rows], colWidths=widths)
+        grid.setStyle(
+            TableStyle(
+                [("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+            )
+        )
+        return grid
+
+    L = {key: translator.gettext(language, msgid) for key, msgid in LABELS.items()}
+
+    def moment(value: datetime | None) -> str:
+        return translator.format_moment(language, value, data["zone"]) if value else "-"
+
+    story: list[Any] = [p(f"{L['title']} {data['number']}", title)]
+    story.append(
+        table(
+            [
+                [
+                    L["ticket"],
+                    f"{data['number']} · {translator.gettext(language, data['kind_label'])}",
+                ],
+                [L["product"], data["product"].in_(language) if data["product"] else "-"],
+                [L["model"], data["model"] or "-"],
+                [L["customer"], f"{data['customer']} {data['customer_phone']}"],
+                [L["address"], data["address"] or "-"],
+                [L["technician"], f"{data['technician']} {data['technician_phone']}"],
+            ],
+            [35 * mm, 135 * mm],
+        )
+    )
+    story.append(p(L["times"], head))
+    story.append(
+        table(
+            [
+                [L[key], moment(data["times"].get(key))]
+                for key in ("reported", "dispatched", "accepted", "arrived", "completed", "signed")
+            ],
+            [35 * mm, 135 * mm],
+        )
+    )
+    story.append(p(L["warranty"], head))
+    story.append(
+        p(
+            translator.gettext(
+                language, WARRANTY_LABELS.get(data["warranty"], WARRANTY_LABELS["out"])
+            )
+        )
+    )
+    story.append(p(L["fault"], head))
+    story.append(p(data["fault"]))
+    story.append(p(L["work"], head))
+    story.append(p(data["work"]))
+    story.append(p(L["parts"], head))
+    if data["parts"]:
+        story.append(
+            table(
+                [
+                    [L["parts"], L["reason"]],
+                    *[[x["name"], x["reason"] or "-"] for x in data["parts"]],
+                ],
+                [70 * mm, 100 * mm],
+            )
+        )
+    else:
+        story.append(p("-"))
+    story.append(p(L["fees"], head))
+    fee_rows = [[L["item"], L["quantity"], L["amount"]]]
+    for fee in data["fees"]:
+        fee_rows.append(
+            [
+                fee["name"].in_(language),
+                str(fee["quantity"]),
+                f"{fee['price'] * fee['quantity']:.2f}",
+            ]
+        )
+    fee_rows.append([L["total"], "", f"{data['total']:.2f}"])
+    story.append(table(fee_rows, [100 * mm, 30 * mm, 40 * mm]))
+    if data["images"] or data["photo_count"]:
+        story.append(p(L["photos"], head))
+        for image in data["images"][:6]:
+            picture = Image(io.BytesIO(image))
+            scale = min(80 * mm / picture.imageWidth, 60 * mm / picture.imageHeight, 1.0)
+            picture.drawWidth, picture.drawHeight = (
+                picture.imageWidth * scale,
+                picture.imageHeight * scale,
+            )
+            story.append(picture)
+            story.append(Spacer(1, 3 * mm))
+        missing = data["photo_count"] - len(data["images"][:6])
+        if missing > 0:
+            story.append(p(t("{count} more photos are kept with the ticket.", count=missing)))
+    story.append(p(L["signature"], head))
+    story.append(
+        p(
+            t(
+                "Signed in the chat by {customer} on {when}.",
+                customer=data["customer"],
+                when=moment(data["times"].get("signed")),
+            )
+        )
+    )
+    story.append(p(t("SHA-256 of the signed record: {digest}", digest=data["digest"] or "-")))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=f"{L['title']} {data['number']}",
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+    ).build(story)
+    return buffer.getvalue()
+
+
+class ServiceReports:
+    """The outbox sender's builder for "service_report" rows."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, translator: Translator, settings: Settings, bot: Bot
+    ) -> None:
+        self.uow = uow
+        self.translator = translator
+        self.settings = settings
+        self.bot = bot
+
+    async def collect(self, ticket_id: int) -> dict[str, Any]:
+        policy = self.settings.policy
+        async with self.uow() as uow:
+            ticket = await uow.tickets.get(ticket_id)
+            assert ticket is not None
+            record = await uow.records.for_ticket(ticket_id)
+            visit = await uow.visits.for_ticket(ticket_id)
+            events = await uow.events.for_ticket(ticket_id)
+            customer = await uow.users.get(ticket.customer_id)
+            technician = await uow.technicians.get(ticket.assigned_technician_id or 0)
+            attachments = await uow.attachments.for_ticket(ticket_id)
+        assert record is not None and customer is not None
+
+        def first(status: str) -> datetime | None:
+            return next((e.created_at for e in events if e.to_status == status), None)
+
+        prices = {p.code: p for p in policy.prices}
+        photos = [
+            a
+            for a in attachments
+            if a.media_type == "photo" and a.purpose in ("work", "problem", "paper_report")
+        ]
+        images: list[bytes] = []
+        for photo in photos[:6]:
+            try:
+                file = await self.bot.get_file(photo.file_id)
+                images.append(bytes(await file.download_as_bytearray()))
+            except (TelegramError, OSError, ValueError):
+                log.info("photo %s not fetched for the report of %s", photo.file_id, ticket.number)
+        product = policy.product(ticket.product_category)
+        return {
+            "zone": self.settings.zone,
+            "number": ticket.number,
+            "kind_label": kind_label(ticket.kind),
+            "product": product.name if product else None,
+            "model": ticket.product_model,
+            "customer": customer.display_name,
+            "customer_phone": ticket.contact_phone or customer.phone or "",
+            "address": ticket.address,
+            "technician": technician.name if technician else "-",
+            "technician_phone": technician.phone if technician else "",
+            "times": {
+                "reported": ticket.created_at,
+                "dispatched": first("offered"),
+                "accepted": first("assigned"),
+                "arrived": visit.arrived_at if visit else None,
+                "completed": visit.completed_at if visit else None,
+                "signed": record.signed_at,
+            },
+            "warranty": record.warranty,
+            "fault": record.fault,
+            "work": record.work,
+            "parts": record.parts,
+            "fees": [
+                {**f, "name": prices[f["code"]].name} for f in record.fees if f["code"] in prices
+            ],
+            "total": record.total,
+            "images": images,
+            "photo_count": len(photos),
+            "digest": record.signed_hash,
+        }
+
+    async def __call__(self, message: PendingMessage) -> tuple[str, bytes, str]:
+        assert message.ticket_id is not None
+        data = await self.collect(message.ticket_id)
+        language = language_for(
+            message.telegram_language,
+            Language(message.language) if message.language else None,
+            self.settings.desk.default_language,
+        )
+        pdf = render_report(data, language, self.translator)
+        caption = self.translator.render(
+            language,
+            N_("Service report {number}"),
+            {"number": data["number"]},
+            zone=self.settings.zone,
+        )
+        return f"{data['number']}.pdf", pdf, caption
