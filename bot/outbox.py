@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.config import Settings
 from bot.i18n import Translator, language_for
@@ -183,6 +183,10 @@ class OutboxSender:
         except Forbidden as exc:
             log.info("user %s blocked the bot: %s", message.user_id, exc)
             await self.store.recipient_unreachable(message.user_id, self.clock.now(), str(exc))
+            return 0
+        except BadRequest as exc:  # a subclass of NetworkError in PTB, but retrying cannot help
+            log.error("outbox %s refused by Telegram: %s", message.id, exc)
+            await self.store.dead(message.id, self.clock.now(), f"BadRequest: {exc}")
             return 0
         except NetworkError as exc:  # includes TimedOut
             if attempt >= self.max_attempts:

@@ -211,8 +211,11 @@ class Fleet:
 
 
 def should_batch(idle_technicians: int, waiting_jobs: int) -> bool:
-    """Offer at once while idle technicians outnumber waiting jobs; otherwise solve in batches."""
-    return waiting_jobs >= idle_technicians
+    """Offer at once while idle technicians outnumber waiting jobs; otherwise solve in batches.
+
+    A single waiting job is always offered at once: for one job, greedy is optimal.
+    """
+    return waiting_jobs > 1 and waiting_jobs >= idle_technicians
 
 
 def assign_backlog(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -10,12 +11,14 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 
 from bot.context import AppContext
 from dispatch.model import Role
 
 __all__ = [
     "apply_menu",
+    "clear_buttons",
     "contact_keyboard",
     "inline",
     "location_keyboard",
@@ -84,3 +87,12 @@ async def apply_menu(update: Update, context: AppContext) -> None:
     await services.menus.apply(
         context.bot, chat.id, context.me.role, context.lang, services.translator
     )
+
+
+async def clear_buttons(query: CallbackQuery) -> None:
+    """Remove the buttons a press answered; a message already without them is fine."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise

@@ -14,7 +14,7 @@ from dispatch.intake import ComplaintTopic, check_text
 from dispatch.labels import kind_label, status_label
 from dispatch.messages import N_
 from handlers import drafts
-from handlers.common import inline, say
+from handlers.common import clear_buttons, inline, say
 from handlers.forms import TEXT, Form, Handlers
 
 __all__ = ["ComplaintForm"]
@@ -129,7 +129,7 @@ class ComplaintForm(Form):
         query = update.callback_query
         assert query is not None and query.data is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         return query.data.removeprefix(prefix)
 
     async def topic_chosen(self, update: Update, context: AppContext) -> object:

@@ -31,7 +31,7 @@ from dispatch.errors import InvalidInput
 from dispatch.intake import MAX_PHOTOS
 from dispatch.messages import At
 from handlers import drafts
-from handlers.common import inline, say
+from handlers.common import clear_buttons, inline, say
 
 __all__ = ["ANYTHING", "Form"]
 
@@ -142,7 +142,7 @@ class Form:
         query = update.callback_query
         assert query is not None and query.data is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         if query.data.endswith(":new"):
             drafts.start(context, self.draft_flow(context))
             self.on_start(context)
@@ -159,7 +159,7 @@ class Form:
         await query.answer()
         if step not in self.order:
             return self.state("review")
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         self.draft(context)["editing"] = True
         return await self.ask(update, context, step)
 
@@ -167,7 +167,7 @@ class Form:
         query = update.callback_query
         assert query is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         result = await self.submit(update, context, self.draft(context))
         drafts.discard(context, self.draft_flow(context))
         return result
@@ -309,7 +309,7 @@ class Form:
         query = update.callback_query
         assert query is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         data = self.data(context)
         data.pop("photo_status", None)
         data.pop("photo_overflow_told", None)
@@ -398,7 +398,7 @@ class Form:
         query = update.callback_query
         assert query is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         data = self.data(context)
         data["phone"] = data.get("phone") or context.me.phone
         await say(

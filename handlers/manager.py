@@ -13,7 +13,7 @@ from dispatch.errors import DomainError, NotAllowed, NotFound
 from dispatch.messages import N_
 from dispatch.model import Role, Ticket
 from dispatch.offers import assign_by_manager
-from handlers.common import inline, require_manager, say
+from handlers.common import clear_buttons, inline, require_manager, say
 
 __all__ = ["register"]
 
@@ -115,7 +115,7 @@ async def assign_to(update: Update, context: AppContext) -> None:
         await query.answer(context.t("This job can no longer be assigned."), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await clear_buttons(query)
     async with context.uow() as uow:
         ticket = await uow.tickets.get(offer.ticket_id)
         technician = await uow.technicians.get(offer.technician_id)

@@ -26,7 +26,7 @@ from dispatch.messages import N_
 from dispatch.model import TicketKind
 from dispatch.offers import offer_next
 from handlers import drafts
-from handlers.common import inline, say
+from handlers.common import clear_buttons, inline, say
 from handlers.forms import ANYTHING, TEXT, Form, Handlers
 
 __all__ = ["RepairForm"]
@@ -205,7 +205,7 @@ class RepairForm(Form):
         query = update.callback_query
         assert query is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
 
     async def product_chosen(self, update: Update, context: AppContext) -> object:
         query = update.callback_query

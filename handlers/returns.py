@@ -26,7 +26,7 @@ from dispatch.intake import (
 )
 from dispatch.messages import N_
 from handlers import drafts
-from handlers.common import inline, say
+from handlers.common import clear_buttons, inline, say
 from handlers.forms import TEXT, Form, Handlers
 
 __all__ = ["ReturnForm"]
@@ -175,7 +175,7 @@ class ReturnForm(Form):
         if code != "other" and context.services.policy.product(code) is None:
             return await self._reask("product", update, context)
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         self.data(context)["product"] = code
         return await self.answered(update, context, "product")
 
@@ -191,7 +191,7 @@ class ReturnForm(Form):
         query = update.callback_query
         assert query is not None and query.data is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         self.data(context)["quantity"] = int(query.data.rsplit(":", 1)[-1])
         return await self.answered(update, context, "quantity")
 
@@ -212,7 +212,7 @@ class ReturnForm(Form):
         except ValueError:
             return await self._reask("reason", update, context)
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         self.data(context)["reason"] = reason.value
         return await self.answered(update, context, "reason")
 
@@ -232,7 +232,7 @@ class ReturnForm(Form):
         query = update.callback_query
         assert query is not None
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         return await self.answered(update, context, "condition")
 
     def eligibility(self, context: AppContext, data: dict[str, Any]) -> Eligibility:

@@ -28,7 +28,14 @@ from dispatch.messages import N_
 from dispatch.model import Role
 from dispatch.services import redeem_invite, save_technician_profile
 from handlers import drafts
-from handlers.common import apply_menu, contact_keyboard, inline, location_keyboard, say
+from handlers.common import (
+    apply_menu,
+    clear_buttons,
+    contact_keyboard,
+    inline,
+    location_keyboard,
+    say,
+)
 
 __all__ = ["register"]
 
@@ -253,7 +260,7 @@ async def skills_done(update: Update, context: AppContext) -> str:
         await query.answer(context.t("Please choose at least one product."), show_alert=True)
         return SKILLS
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await clear_buttons(query)
     return await _ask_base(update, context)
 
 

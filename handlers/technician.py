@@ -40,7 +40,7 @@ from dispatch.labels import status_label
 from dispatch.messages import N_, At
 from dispatch.model import Role, Ticket
 from dispatch.offers import OfferClosed, accept_offer, decline_offer
-from handlers.common import inline, say
+from handlers.common import clear_buttons, inline, say
 from handlers.fallback import stray_message
 
 __all__ = ["register"]
@@ -203,13 +203,13 @@ async def offer_accepted(update: Update, context: AppContext) -> None:
         )
     except OfferClosed as closed:
         await _ack(update, context.t(_CLOSED.get(closed.reason, _CLOSED["taken"])), alert=True)
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         return
     except (NotFound, NotAllowed):
         await _ack(update, context.t("This job is no longer available."), alert=True)
         return
     await _ack(update)
-    await query.edit_message_reply_markup(None)
+    await clear_buttons(query)
     await say(update, context, context.t("✅ You accepted {number}.", number=ticket.number))
     _wake(context)
 
@@ -611,7 +611,7 @@ async def warranty_chosen(update: Update, context: AppContext) -> str:
     assert query is not None and query.data is not None
     _record(context)["warranty"] = query.data.rsplit(":", 1)[-1]
     await _ack(update)
-    await query.edit_message_reply_markup(None)
+    await clear_buttons(query)
     await say(update, context, context.t("What fault did you find, and what caused it?"))
     return FAULT
 
@@ -705,7 +705,7 @@ async def fee_tapped(update: Update, context: AppContext) -> str:
     fees: dict[str, int] = _record(context)["fees"]
     await _ack(update)
     if code == "done":
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         return await _ask_photos(update, context)
     if code == "clear":
         fees.clear()
@@ -788,7 +788,7 @@ async def record_send(update: Update, context: AppContext) -> int:
     query = update.callback_query
     assert query is not None
     await _ack(update)
-    await query.edit_message_reply_markup(None)
+    await clear_buttons(query)
     state, record = _state(context), _record(context)
     try:
         await submit_record(

@@ -9,7 +9,7 @@ from bot.context import AppContext
 from dispatch.errors import IllegalTransition, InvalidInput, NotFound
 from dispatch.fieldwork import RecordSigned, confirm_arrival, dispute_record, sign_record
 from dispatch.intake import check_text
-from handlers.common import inline, say
+from handlers.common import clear_buttons, inline, say
 from handlers.forms import ANYTHING, TEXT, Handlers
 
 __all__ = ["VisitAnswers"]
@@ -57,7 +57,7 @@ class VisitAnswers:
             )
             return ConversationHandler.END
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         await say(
             update,
             context,
@@ -89,7 +89,7 @@ class VisitAnswers:
             )
             return ConversationHandler.END
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
         context.services.wake_sender()
         return ConversationHandler.END
 

@@ -56,6 +56,11 @@ class InProcessRequest(BaseRequest):
                 files[name] = content if isinstance(content, bytes) else content.read()
                 if isinstance(part, tuple) and part[0]:
                     params.setdefault("_file_name", part[0])
+                # A file uploaded directly travels as the multipart field of its parameter.
+                if name not in params and not any(
+                    isinstance(v, str) and v == f"attach://{name}" for v in params.values()
+                ):
+                    params[name] = f"attach://{name}"
         try:
             result = self.core.handle(api_method, params, files)
         except NetworkFailure as exc:

@@ -129,6 +129,7 @@ class Person:
     last_name: str | None = None
     username: str | None = None
     _seen: int = field(default=0)
+    _queries: set[str] = field(default_factory=set)
 
     # -- building updates -----------------------------------------------------------------
     def _user(self) -> dict[str, Any]:
@@ -271,8 +272,10 @@ class Person:
 
     async def press_data(self, message: SentMessage, data: str) -> None:
         """Press a button by its callback data (for old or forged buttons)."""
+        query_id = f"q{self.id}-{self.desk.next_update_id()}"
+        self._queries.add(query_id)
         query = {
-            "id": str(self.desk.next_update_id()),
+            "id": query_id,
             "from": self._user(),
             "chat_instance": f"ci-{self.id}",
             "data": data,
@@ -312,4 +315,9 @@ class Person:
         return [(c["command"], c["description"]) for c in commands]
 
     def alerts(self) -> list[str]:
-        return [a.get("text", "") for a in self.desk.api.callback_answers if a.get("text")]
+        """The pop-up answers to this person's button presses, oldest first."""
+        return [
+            a.get("text", "")
+            for a in self.desk.api.callback_answers
+            if a.get("text") and a.get("callback_query_id") in self._queries
+        ]

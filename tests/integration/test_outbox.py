@@ -215,3 +215,26 @@ def test_the_chat_pacer_allows_a_burst_then_one_a_second() -> None:
     assert not pacer.take(1)
     now[0] += 0.2
     assert pacer.take(1)
+
+
+async def test_a_message_telegram_refuses_is_given_up_not_retried(desk: Desk) -> None:
+    """PTB's BadRequest is a NetworkError subclass; it must not be retried like one."""
+    from sandbox.botapi import ApiError
+
+    customer = desk.person(305, "Pu")
+    await customer.command("start")
+    desk.api.fail_next("sendMessage", ApiError(400, "Bad Request: can't parse entities"))
+    await _queue(
+        desk,
+        customer,
+        Outgoing(user_id=await _user_id(desk, customer), text=HELLO, params={"name": "Pu"}),
+    )
+    calls = _sends(desk.api, customer.id)
+    await desk.advance(timedelta(hours=1))
+    assert _sends(desk.api, customer.id) == calls + 1  # tried once, then given up
+    [row] = await _rows(desk)
+    assert (
+        row.dead_at is not None
+        and row.attempts == 1
+        and "can't parse entities" in (row.last_error or "")
+    )

@@ -102,6 +102,7 @@ def test_the_backlog_leaves_unmatchable_jobs_waiting() -> None:
 def test_batch_mode_starts_when_jobs_catch_up_with_idle_technicians() -> None:
     assert not should_batch(idle_technicians=5, waiting_jobs=2)
     assert should_batch(idle_technicians=3, waiting_jobs=3)
+    assert not should_batch(idle_technicians=1, waiting_jobs=1)  # one job: greedy is optimal
 
 
 def test_the_kd_tree_agrees_with_the_exact_search(monkeypatch: pytest.MonkeyPatch) -> None:
