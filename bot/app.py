@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
 from bot.report import ServiceReports
+from dispatch.assignment import Fleet
 from dispatch.clock import Clock, SystemClock
 from dispatch.offers import dispatch_round
 from storage.db import make_engine, make_sessionmaker
@@ -63,6 +64,21 @@ async def _post_init(application: AnyApplication) -> None:
             first=5,
             name="dispatch",
         )
+        application.job_queue.run_repeating(
+            _fleet_job,
+            interval=services.fleet_cache.max_age.total_seconds() / 2,
+            first=1,
+            name="fleet",
+        )
+
+
+async def _fleet_job(context: AppContext) -> None:
+    """Re-read the on-duty fleet off the request path, so offers search a fresh picture."""
+    services = context.services
+    now = services.clock.now()
+    async with services.uow() as uow:
+        members = await uow.technicians.fleet(now, fresh=services.policy.dispatch.fresh_location)
+    services.fleet_cache.store(Fleet(members), now)
 
 
 async def _dispatch_job(context: AppContext) -> None:

@@ -165,6 +165,18 @@ class DispatchSettings(_Section):
     priority_areas: tuple[PlaceSettings, ...] = ()
 
 
+class ReportSettings(_Section):
+    # A TrueType (.ttf / .ttc) font with Chinese, embedded in service reports.
+    font: str = ""
+
+    @field_validator("font")
+    @classmethod
+    def _font(cls, value: str) -> str:
+        if value and not Path(value).is_file():
+            raise ValueError(f"{value!r} is not a font file")
+        return value
+
+
 class LocalizedName(_Section):
     en: str
     zh_Hans: str
@@ -202,6 +214,7 @@ class _File(_Section):
     database: DatabaseSettings = DatabaseSettings()
     desk: DeskSettings = DeskSettings()
     dispatch: DispatchSettings = DispatchSettings()
+    reports: ReportSettings = ReportSettings()
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
@@ -215,6 +228,7 @@ class Settings:
         self.database = raw.database
         self.desk = raw.desk
         self.dispatch = raw.dispatch
+        self.reports = raw.reports
         self.sla = sla
         self.source = source
         self.products: tuple[Product, ...] = tuple(

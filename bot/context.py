@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from bot.i18n import Translator, language_for
 from bot.menus import Menus
+from dispatch.assignment import FleetCache
 from dispatch.clock import Clock
 from dispatch.messages import Param
 from dispatch.model import Language, User
@@ -31,6 +32,8 @@ class Services:
     clock: Clock
     translator: Translator
     menus: Menus
+    # The on-duty fleet as last read, shared by this process's dispatch searches.
+    fleet_cache: FleetCache = field(default_factory=FleetCache)
     # Wakes the outbox sender after a transaction wrote to the outbox (set by bot.app).
     wake_sender: Callable[[], None] = lambda: None
 

@@ -1,10 +1,11 @@
 """The service report PDF, made with reportlab in the customer's language.
 
-Chinese renders with reportlab's built-in Adobe CID fonts (STSong-Light for
-Simplified, MSung-Light for Traditional; English uses STSong-Light too, since
-names and addresses are often Chinese), so no font file has to be shipped.
-Photos are fetched from Telegram by their file ids; one that cannot be fetched
-is counted instead of embedded.
+The text is set in a TrueType CJK font embedded in the PDF, so every viewer
+shows the Chinese: ``[reports] font`` in the config, or the first one found of
+FONT_CANDIDATES (Debian: ``apt-get install fonts-wqy-zenhei``). Without one,
+reportlab's Adobe CID fonts are referenced instead; viewers that lack them show
+blanks, so start-up warns about it. Photos are fetched from Telegram by their
+file ids; one that cannot be fetched is counted instead of embedded.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -21,6 +23,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from telegram import Bot
 from telegram.error import TelegramError
@@ -34,17 +37,40 @@ from dispatch.model import Language
 from storage.outbox import PendingMessage
 from storage.uow import UnitOfWorkFactory
 
-__all__ = ["ServiceReports", "render_report"]
+__all__ = ["FONT_CANDIDATES", "ServiceReports", "render_report", "setup_fonts"]
 
 log = logging.getLogger(__name__)
 
-FONTS = {
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+CID_FONTS = {
     Language.EN: "STSong-Light",
     Language.ZH_HANS: "STSong-Light",
     Language.ZH_HANT: "MSung-Light",
 }
-for _font in set(FONTS.values()):
-    pdfmetrics.registerFont(UnicodeCIDFont(_font))
+EMBEDDED = "AfterCareCJK"
+
+
+def setup_fonts(configured: str | None = None) -> dict[Language, str]:
+    """The font name to use per language: an embedded TrueType font when one is found."""
+    for path in ([configured] if configured else []) + list(FONT_CANDIDATES):
+        if path and Path(path).is_file():
+            if EMBEDDED not in pdfmetrics.getRegisteredFontNames():
+                pdfmetrics.registerFont(TTFont(EMBEDDED, path, subfontIndex=0))
+            return dict.fromkeys(Language, EMBEDDED)
+    log.warning(
+        "no TrueType CJK font found for service reports; Chinese may not show in every PDF viewer. "
+        "Install one (Debian: apt-get install fonts-wqy-zenhei) or set [reports] font in the config."
+    )
+    for name in set(CID_FONTS.values()):
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(name))
+    return dict(CID_FONTS)
+
 
 LABELS = {
     "title": N_("Service report"),
@@ -76,9 +102,14 @@ LABELS = {
 }
 
 
-def render_report(data: dict[str, Any], language: Language, translator: Translator) -> bytes:
+def render_report(
+    data: dict[str, Any],
+    language: Language,
+    translator: Translator,
+    fonts: dict[Language, str] | None = None,
+) -> bytes:
     """The PDF bytes of one report; ``data`` is plain values (see ServiceReports.collect)."""
-    font = FONTS[language]
+    font = (fonts or setup_fonts())[language]
 
     def t(msgid: str, **params: str | int) -> str:
         return translator.render(language, msgid, params, zone=data["zone"])
@@ -214,6 +245,7 @@ class ServiceReports:
         self.translator = translator
         self.settings = settings
         self.bot = bot
+        self.fonts = setup_fonts(settings.reports.font or None)
 
     async def collect(self, ticket_id: int) -> dict[str, Any]:
         policy = self.settings.policy
@@ -285,7 +317,7 @@ class ServiceReports:
             Language(message.language) if message.language else None,
             self.settings.desk.default_language,
         )
-        pdf = render_report(data, language, self.translator)
+        pdf = render_report(data, language, self.translator, self.fonts)
         caption = self.translator.render(
             language,
             N_("Service report {number}"),

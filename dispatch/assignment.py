@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -141,9 +142,16 @@ class Fleet:
         )
         self._skill_masks: dict[str, NDArray[np.bool_]] = {}
         self._tree: cKDTree | None = None
+        self._position = {m.user_id: i for i, m in enumerate(self.members)}
 
     def __len__(self) -> int:
         return len(self.members)
+
+    def mark_busy(self, user_id: int) -> None:
+        """This technician just got an offer (or turned out unavailable): skip them."""
+        i = self._position.get(user_id)
+        if i is not None:
+            self.free[i] = False
 
     @property
     def idle(self) -> int:
@@ -208,6 +216,35 @@ class Fleet:
         costs = np.asarray(cost(km, self.open_jobs[idx], job.waiting_minutes, weights))
         i = int(np.argmin(costs))
         return Choice(job.ticket_id, int(self.ids[idx[i]]), float(km[i]), float(costs[i]))
+
+
+class FleetCache:
+    """The on-duty fleet as last read, for fast searches between reads.
+
+    Searching needs only a recent picture; correctness comes from the database,
+    which re-checks the chosen technician inside the offer's transaction. Offers
+    made by this process mark their technician busy at once; everything else
+    (other processes, duty and capacity changes) shows at the next read. The bot
+    re-reads it in the background (bot.app, every ``max_age / 2``), so a request
+    reads it itself only when that has fallen behind.
+    """
+
+    def __init__(self, max_age: timedelta = timedelta(seconds=10)) -> None:
+        self.max_age = max_age
+        self._fleet: Fleet | None = None
+        self._read_at: datetime | None = None
+
+    def current(self, now: datetime) -> Fleet | None:
+        if self._fleet is None or self._read_at is None or now - self._read_at > self.max_age:
+            return None
+        return self._fleet
+
+    def store(self, fleet: Fleet, now: datetime) -> Fleet:
+        self._fleet, self._read_at = fleet, now
+        return fleet
+
+    def invalidate(self) -> None:
+        self._fleet = None
 
 
 def should_batch(idle_technicians: int, waiting_jobs: int) -> bool:

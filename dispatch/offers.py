@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dispatch.assignment import Choice, Fleet, Job, assign_backlog, should_batch
+from dispatch.assignment import Choice, Fleet, FleetCache, Job, assign_backlog, should_batch
 from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, DomainError, NotAllowed, NotFound
 from dispatch.geo import distance_km
@@ -214,6 +214,17 @@ def _job(ticket: Ticket, excluded: set[int], now: datetime) -> Job | None:
     )
 
 
+async def _fleet(
+    uow: UnitOfWork, policy: DeskPolicy, now: datetime, cache: FleetCache | None
+) -> Fleet:
+    fleet = cache.current(now) if cache else None
+    if fleet is None:
+        fleet = Fleet(await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location))
+        if cache:
+            cache.store(fleet, now)
+    return fleet
+
+
 async def offer_next(
     uow: UnitOfWork,
     clock: Clock,
@@ -221,6 +232,7 @@ async def offer_next(
     *,
     ticket_id: int,
     batch_aware: bool = True,
+    fleet_cache: FleetCache | None = None,
 ) -> Outcome:
     """Offer a waiting job to its best candidate now, or leave it for the batch round."""
     async with uow:
@@ -234,18 +246,23 @@ async def offer_next(
             await _ping_managers(uow, ticket, NO_LOCATION, now, policy)
             await uow.commit()
             return Outcome("managers")
-        fleet = Fleet(await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location))
+        fleet = await _fleet(uow, policy, now, fleet_cache)
         if batch_aware:
-            waiting = len(await uow.tickets.waiting_for_dispatch())
+            waiting = await uow.tickets.count_waiting()
             if should_batch(fleet.idle, waiting) and fleet.idle > 0:
                 return Outcome("waiting")
         choice = fleet.best(job, policy.dispatch.weights)
+        # The picture may be a few seconds old: the database has the last word.
+        while choice is not None and not await uow.technicians.available(choice.user_id):
+            fleet.mark_busy(choice.user_id)
+            choice = fleet.best(job, policy.dispatch.weights)
         if choice is None:
             await _ping_managers(uow, ticket, ALL_TRIED if tried else NO_CANDIDATE, now, policy)
             await uow.commit()
             return Outcome("managers")
         await _make_offer(uow, policy, ticket, choice, now, None)
         await uow.commit()
+        fleet.mark_busy(choice.user_id)
         return Outcome("offered", choice.user_id)
 
 
@@ -429,7 +446,10 @@ async def dispatch_round(uow_factory: UnitOfWorkFactory, clock: Clock, policy: D
         waiting = await uow.tickets.waiting_for_dispatch()
         if not waiting:
             return 0
-        fleet = Fleet(await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location))
+        cache = FleetCache()
+        fleet = cache.store(
+            Fleet(await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location)), now
+        )
         batch = should_batch(fleet.idle, len(waiting))
         jobs: list[Job] = []
         for ticket in waiting:
@@ -457,7 +477,7 @@ async def dispatch_round(uow_factory: UnitOfWorkFactory, clock: Clock, policy: D
         leftovers = [t.id for t in waiting]
     for ticket_id in leftovers:
         outcome = await offer_next(
-            uow_factory(), clock, policy, ticket_id=ticket_id, batch_aware=False
+            uow_factory(), clock, policy, ticket_id=ticket_id, batch_aware=False, fleet_cache=cache
         )
         made += outcome.result == "offered"
     return made

@@ -83,6 +83,9 @@ class TechnicianRepository(Protocol):
         ...
 
     async def open_jobs(self, user_id: int) -> list[Ticket]: ...
+    async def available(self, user_id: int) -> bool:
+        """On duty, under capacity, and holding no open offer: checked now, in this transaction."""
+        ...
 
 
 class OfferRepository(Protocol):
@@ -136,6 +139,8 @@ class TicketRepository(Protocol):
     async def waiting_for_dispatch(self, limit: int = 1000) -> list[Ticket]:
         """Repairs and installations in ``new``, oldest first."""
         ...
+
+    async def count_waiting(self) -> int: ...
 
 
 class AttachmentRepository(Protocol):

@@ -438,6 +438,12 @@ class RepairForm(Form):
         )
         # Dispatch at once when technicians are free; otherwise the periodic round offers it.
         # A crash between the two leaves the ticket waiting, and that round picks it up.
-        await offer_next(context.uow(), context.clock, policy, ticket_id=submitted.ticket.id)
+        await offer_next(
+            context.uow(),
+            context.clock,
+            policy,
+            ticket_id=submitted.ticket.id,
+            fleet_cache=context.services.fleet_cache,
+        )
         context.services.wake_sender()
         return ConversationHandler.END

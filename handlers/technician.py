@@ -136,6 +136,7 @@ async def duty_switched(update: Update, context: AppContext) -> None:
     async with context.uow() as uow:
         await uow.technicians.set_duty(context.me.id, on)
         await uow.commit()
+    context.services.fleet_cache.invalidate()
     await _ack(update)
     if on:
         await query.edit_message_text(

@@ -271,6 +271,25 @@ class SqlTechnicianRepository:
             )
         return members
 
+    async def available(self, user_id: int) -> bool:
+        row = await self.session.get(TechnicianRow, user_id)
+        if row is None or not row.on_duty:
+            return False
+        busy = await self.session.scalar(
+            select(func.count())
+            .select_from(TicketRow)
+            .where(
+                TicketRow.assigned_technician_id == user_id,
+                TicketRow.status.in_(OPEN_FIELD_STATUSES),
+            )
+        )
+        offered = await self.session.scalar(
+            select(func.count())
+            .select_from(OfferRow)
+            .where(OfferRow.technician_id == user_id, OfferRow.status == "pending")
+        )
+        return int(busy or 0) < row.capacity and not offered
+
     async def open_jobs(self, user_id: int) -> list[Ticket]:
         rows = await self.session.scalars(
             select(TicketRow)
@@ -399,6 +418,16 @@ class SqlTicketRepository:
     async def by_intake_key(self, key: str) -> Ticket | None:
         row = await self.session.scalar(select(TicketRow).where(TicketRow.intake_key == key))
         return _ticket(row) if row else None
+
+    async def count_waiting(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(TicketRow)
+                .where(TicketRow.status == "new", TicketRow.kind.in_(("repair", "installation")))
+            )
+            or 0
+        )
 
     async def waiting_for_dispatch(self, limit: int = 1000) -> list[Ticket]:
         rows = await self.session.scalars(
