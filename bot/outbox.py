@@ -201,6 +201,10 @@ class OutboxSender:
             await self.store.dead(message.id, self.clock.now(), f"{type(exc).__name__}: {exc}")
             return 0
         await self.store.sent(message.id, self.clock.now(), result.message_id)
+        if result.document is not None:
+            await self.store.keep_document(
+                message, result.document.file_id, result.document.file_unique_id, self.clock.now()
+            )
         return 1
 
     async def run(self, *, idle_seconds: float = 1.0) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from storage.models import OutboxRow, UserRow
+from storage.models import AttachmentRow, OutboxRow, UserRow
 
 __all__ = ["OutboxStore", "PendingMessage"]
 
@@ -116,6 +116,26 @@ class OutboxStore:
         await self._update(
             OutboxRow.id == message_id, next_attempt_at=at, claimed_until=None, last_error=error
         )
+
+    async def keep_document(
+        self, message: PendingMessage, file_id: str, unique_id: str, now: datetime
+    ) -> None:
+        """A document the bot sent about a ticket (the service report) is kept on the ticket."""
+        if message.ticket_id is None:
+            return
+        async with self.sessions() as session:
+            session.add(
+                AttachmentRow(
+                    ticket_id=message.ticket_id,
+                    uploaded_by=message.user_id,
+                    purpose=message.kind,
+                    media_type="document",
+                    telegram_file_id=file_id,
+                    telegram_file_unique_id=unique_id,
+                    created_at=now,
+                )
+            )
+            await session.commit()
 
     async def dead(self, message_id: int, now: datetime, error: str) -> None:
         await self._update(

@@ -249,6 +249,13 @@ async def test_the_whole_repair_from_offer_to_signed_report(
             desk.services.uow(), desk.clock, ticket_id=ticket.id, customer_id=stored.customer_id
         )
 
+    async with desk.services.uow() as uow:
+        kept = [
+            a for a in await uow.attachments.for_ticket(ticket.id) if a.purpose == "service_report"
+        ]
+    assert [a.file_id for a in kept] == [
+        report.media[0]["file_id"]
+    ]  # the report stays on the ticket
     text = _pdf_text(desk, report.media[0]["file_id"], tmp_path)
     assert f"Service report {ticket.number}" in text
     assert "Tom Li" in text and "Out of warranty" in text and "210.00" in text
