@@ -8,11 +8,12 @@ ticket already made, so a double tap on Confirm never makes two tickets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from dispatch.assignment import FleetCache
 from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, IllegalTransition, NotAllowed, NotFound
 from dispatch.intake import (
@@ -25,6 +26,7 @@ from dispatch.intake import (
 )
 from dispatch.messages import N_, Msg, Outgoing, Param
 from dispatch.model import Attachment, Event, Priority, Role, Ticket, TicketKind
+from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.services import new_ticket
@@ -153,6 +155,7 @@ async def _submit(
     confirmation: tuple[str, Mapping[str, Param]],
     deadlines: Mapping[str, datetime | None],
     manager_ping: tuple[str, Mapping[str, Param]] | None = None,
+    then: Callable[[UnitOfWork, Ticket, datetime], Awaitable[object]] | None = None,
 ) -> Submitted:
     uow = uow_factory()
     async with uow:
@@ -218,6 +221,8 @@ async def _submit(
                     ),
                     at=now,
                 )
+        if then is not None:  # e.g. dispatch the new job, in this same transaction
+            await then(uow, ticket, now)
         await uow.commit()
         return Submitted(ticket, created=True)
 
@@ -230,7 +235,12 @@ async def submit_repair(
     customer_id: int,
     intake_key: str,
     request: RepairRequest,
+    fleet_cache: FleetCache | None = None,
 ) -> Submitted:
+    """Record a repair or installation and offer it to a technician in the same transaction.
+
+    When no technician is free the job waits for the periodic dispatch round.
+    """
     now = clock.now()
     promise = request.promise
     installation = request.kind is TicketKind.INSTALLATION
@@ -300,6 +310,7 @@ async def submit_repair(
         photo_purpose="problem",
         confirmation=(text, params),
         deadlines=deadlines,
+        then=lambda uow, ticket, at: offer_in(uow, policy, ticket, at, fleet_cache=fleet_cache),
     )
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "assign_by_manager",
     "decline_offer",
     "dispatch_round",
+    "offer_in",
     "offer_next",
 ]
 
@@ -225,6 +226,41 @@ async def _fleet(
     return fleet
 
 
+async def offer_in(
+    uow: UnitOfWork,
+    policy: DeskPolicy,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    batch_aware: bool = True,
+    fleet_cache: FleetCache | None = None,
+) -> Outcome:
+    """The offer decision inside an open unit of work; the caller commits."""
+    if ticket.kind not in FIELD_KINDS or ticket.status != "new":
+        return Outcome("skipped")
+    tried = await uow.offers.tried(ticket.id) if ticket.version > 1 else set()
+    job = _job(ticket, tried, now)
+    if job is None:
+        await _ping_managers(uow, ticket, NO_LOCATION, now, policy)
+        return Outcome("managers")
+    fleet = await _fleet(uow, policy, now, fleet_cache)
+    if batch_aware and fleet.idle > 0:  # nobody free: no batch to wait for
+        waiting = await uow.tickets.count_waiting()
+        if should_batch(fleet.idle, waiting):
+            return Outcome("waiting")
+    choice = fleet.best(job, policy.dispatch.weights)
+    # The picture may be a few seconds old: the database has the last word.
+    while choice is not None and not await uow.technicians.available(choice.user_id):
+        fleet.mark_busy(choice.user_id)
+        choice = fleet.best(job, policy.dispatch.weights)
+    if choice is None:
+        await _ping_managers(uow, ticket, ALL_TRIED if tried else NO_CANDIDATE, now, policy)
+        return Outcome("managers")
+    await _make_offer(uow, policy, ticket, choice, now, None)
+    fleet.mark_busy(choice.user_id)
+    return Outcome("offered", choice.user_id)
+
+
 async def offer_next(
     uow: UnitOfWork,
     clock: Clock,
@@ -236,34 +272,14 @@ async def offer_next(
 ) -> Outcome:
     """Offer a waiting job to its best candidate now, or leave it for the batch round."""
     async with uow:
-        now = clock.now()
         ticket = await uow.tickets.get(ticket_id)
-        if ticket is None or ticket.kind not in FIELD_KINDS or ticket.status != "new":
+        if ticket is None:
             return Outcome("skipped")
-        tried = await uow.offers.tried(ticket.id)
-        job = _job(ticket, tried, now)
-        if job is None:
-            await _ping_managers(uow, ticket, NO_LOCATION, now, policy)
-            await uow.commit()
-            return Outcome("managers")
-        fleet = await _fleet(uow, policy, now, fleet_cache)
-        if batch_aware:
-            waiting = await uow.tickets.count_waiting()
-            if should_batch(fleet.idle, waiting) and fleet.idle > 0:
-                return Outcome("waiting")
-        choice = fleet.best(job, policy.dispatch.weights)
-        # The picture may be a few seconds old: the database has the last word.
-        while choice is not None and not await uow.technicians.available(choice.user_id):
-            fleet.mark_busy(choice.user_id)
-            choice = fleet.best(job, policy.dispatch.weights)
-        if choice is None:
-            await _ping_managers(uow, ticket, ALL_TRIED if tried else NO_CANDIDATE, now, policy)
-            await uow.commit()
-            return Outcome("managers")
-        await _make_offer(uow, policy, ticket, choice, now, None)
+        outcome = await offer_in(
+            uow, policy, ticket, clock.now(), batch_aware=batch_aware, fleet_cache=fleet_cache
+        )
         await uow.commit()
-        fleet.mark_busy(choice.user_id)
-        return Outcome("offered", choice.user_id)
+        return outcome
 
 
 async def accept_offer(

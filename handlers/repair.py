@@ -24,7 +24,6 @@ from dispatch.intake import (
 from dispatch.labels import SLOT_LABELS
 from dispatch.messages import N_
 from dispatch.model import TicketKind
-from dispatch.offers import offer_next
 from handlers import drafts
 from handlers.common import clear_buttons, inline, say
 from handlers.forms import ANYTHING, TEXT, Form, Handlers
@@ -428,21 +427,14 @@ class RepairForm(Form):
             preferred_slot=Slot(data["slot"]),
             promise=repair_promise(policy, data.get("lat"), data.get("lon")),
         )
-        submitted = await submit_repair(
+        # Recorded and offered to a technician in one transaction (or left for the round).
+        await submit_repair(
             context.services.uow,
             context.clock,
             policy,
             customer_id=context.me.id,
             intake_key=draft["key"],
             request=request,
-        )
-        # Dispatch at once when technicians are free; otherwise the periodic round offers it.
-        # A crash between the two leaves the ticket waiting, and that round picks it up.
-        await offer_next(
-            context.uow(),
-            context.clock,
-            policy,
-            ticket_id=submitted.ticket.id,
             fleet_cache=context.services.fleet_cache,
         )
         context.services.wake_sender()

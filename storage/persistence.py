@@ -7,8 +7,8 @@ callback data (plain strings) are not. Handlers keep only JSON-friendly values
 (str, int, float, bool, lists, dicts) in user_data.
 
 PTB flushes every changed user and conversation at once; the writes of one
-flush are gathered into a single transaction, and a value that did not change
-since it was last written is not written again.
+flush are gathered into a few short transactions (``FLUSH_CHUNK`` rows each),
+and a value that did not change since it was last written is not written again.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = ["SqlPersistence"]
 
 _USER, _CHAT, _CONVERSATION = "user", "chat", "conv:"
 _DROP = object()
+FLUSH_CHUNK = 100
 
 
 class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -70,7 +71,7 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
         await self._write_pending()
 
     async def _write_pending(self) -> None:
-        """Write everything pending in one transaction; concurrent callers ride along."""
+        """Write everything pending, in short chunks; concurrent callers ride along."""
         async with self._lock:
             if not self._pending:
                 return
@@ -90,7 +91,10 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
                             PersistenceRow.kind == kind, PersistenceRow.key == key
                         )
                     )
-                if rows:  # one executemany for the whole flush, not a round trip per row
+                await session.commit()
+                # One executemany per chunk, each its own short transaction: a big flush
+                # must not hold SQLite's write lock while users' updates wait behind it.
+                for start in range(0, len(rows), FLUSH_CHUNK):
                     stmt = insert(PersistenceRow)
                     await session.execute(
                         stmt.on_conflict_do_update(
@@ -100,9 +104,9 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
                                 "updated_at": stmt.excluded.updated_at,
                             },
                         ),
-                        rows,
+                        rows[start : start + FLUSH_CHUNK],
                     )
-                await session.commit()
+                    await session.commit()
             for (kind, key), value in batch.items():
                 if value is _DROP:
                     self._written.pop((kind, key), None)
