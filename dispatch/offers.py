@@ -299,8 +299,11 @@ async def accept_offer(
             raise OfferClosed("expired")
         ticket = await uow.tickets.get(offer.ticket_id)
         assert ticket is not None
-        if not await uow.offers.close(offer.id, to="accepted", at=now):
-            raise OfferClosed("taken")
+        try:
+            if not await uow.offers.close(offer.id, to="accepted", at=now):
+                raise OfferClosed("taken")
+        except ConcurrentUpdate:
+            raise OfferClosed("taken") from None
         event = transition(
             ticket, "assigned", at=now, actor_id=technician_id, details={"offer_id": offer.id}
         )
@@ -544,6 +547,7 @@ async def assign_by_manager(
                 at=now,
             )
             ticket.assigned_technician_id = None
+            await uow.offers.withdraw_accepted(ticket.id, now)
         if ticket.status not in ("new", "assigned", "en_route"):
             raise NotAllowed(f"a ticket in {ticket.status} cannot be assigned")
         distance = None

@@ -102,6 +102,10 @@ class OfferRepository(Protocol):
         """pending -> ``to`` if still pending (compare-and-set); False if someone was first."""
         ...
 
+    async def withdraw_accepted(self, ticket_id: int, at: datetime) -> bool:
+        """A reassignment: the technician who held the job no longer does."""
+        ...
+
     async def due(self, now: datetime, limit: int = 100) -> list[Offer]:
         """Pending offers past their expiry, claimed for this sweeper."""
         ...

@@ -495,13 +495,25 @@ class SqlOfferRepository:
     async def close(
         self, offer_id: int, *, to: str, at: datetime, reason: str | None = None
     ) -> bool:
+        try:
+            result = await self.session.execute(
+                update(OfferRow)
+                .where(OfferRow.id == offer_id, OfferRow.status == "pending")
+                .values(status=to, responded_at=at, decline_reason=reason)
+                .execution_options(synchronize_session=False)
+            )
+        except IntegrityError:  # another offer of this ticket was accepted first
+            raise ConcurrentUpdate(f"offer {offer_id}: the ticket is taken") from None
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def withdraw_accepted(self, ticket_id: int, at: datetime) -> bool:
         result = await self.session.execute(
             update(OfferRow)
-            .where(OfferRow.id == offer_id, OfferRow.status == "pending")
-            .values(status=to, responded_at=at, decline_reason=reason)
+            .where(OfferRow.ticket_id == ticket_id, OfferRow.status == "accepted")
+            .values(status="withdrawn", responded_at=at, decline_reason="reassigned")
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def due(self, now: datetime, limit: int = 100) -> list[Offer]:
         query = (

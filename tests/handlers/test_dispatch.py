@@ -511,3 +511,42 @@ async def test_a_backlog_is_solved_together_not_first_come_first_served(desk: De
         east_id = (await uow.users.by_telegram_id(east.id)).id  # type: ignore[union-attr]
     assert by_customer[0.075] == east_id and by_customer[0.005] == west_id
     assert by_customer[0.04] is None  # waits for the next free technician
+
+
+async def test_a_manager_reassigns_a_held_job_and_the_first_technician_is_told(
+    desk: Desk, crew: tuple[Person, Person, Person]
+) -> None:
+    manager, near, far = crew
+    customer = desk.person(506, "Fei")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")
+    ticket = await _ticket(desk)
+    await near.press("✅ Accept")
+    await manager.command("assign", ticket.number)
+    assert (
+        manager.last.text
+        == f"Who should take {ticket.number}? The chosen technician gets the offer as usual."
+    )
+    # Tom holds it but has room for more (capacity 3): both are listed, nearest first.
+    assert [b["text"] for b in manager.last.inline_buttons] == [
+        "Tom Li · 0.4 km",
+        "Wu Gang · 3.3 km",
+    ]
+    await manager.press("Wu Gang · 3.3 km")
+    assert (
+        near.last.text
+        == f"A manager gave job {ticket.number} to another technician. It is off your list."
+    )
+    await near.command("jobs")
+    assert near.last.text == "You have no open jobs. Send /duty to go on duty."
+    await far.press("✅ Accept")
+    assert customer.last.text.startswith(f"👷 Wu Gang will take care of {ticket.number}.")
+    async with desk.services.uow.sessions() as session:
+        stored = await session.get(TicketRow, ticket.id)
+        events = list(
+            await session.scalars(select(EventRow.kind).where(EventRow.ticket_id == ticket.id))
+        )
+    assert stored is not None and stored.status == "assigned"
+    assert "assigned.by_manager" in events
+    await manager.command("assign", "R-19990101-0001")
+    assert manager.last.text == "That request was not found."
