@@ -550,3 +550,25 @@ async def test_a_manager_reassigns_a_held_job_and_the_first_technician_is_told(
     assert "assigned.by_manager" in events
     await manager.command("assign", "R-19990101-0001")
     assert manager.last.text == "That request was not found."
+
+
+async def test_managers_are_warned_when_an_offer_would_outlast_the_dispatch_limit(
+    desk: Desk,
+) -> None:
+    manager = desk.person(MANAGER_ID, "Boss")
+    await manager.command("start")
+    customer = desk.person(507, "Gu")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")  # nobody on duty yet
+    ticket = await _ticket(desk)
+    assert manager.last.text.endswith(
+        "no qualified technician on duty within reach. Please assign it by hand."
+    )
+    await desk.advance(timedelta(minutes=55))
+    late = await technician(desk, 631, "Late", 0.004)
+    await _round(desk)  # offered at +55 min, expiring at +65: after the 1-hour limit
+    assert late.last.text.startswith(f"🔧 New job {ticket.number}")
+    assert manager.last.text == (
+        f"⏰ {ticket.number} is not accepted yet, and its dispatch limit ends at Sun, Nov 22, 2026 11:00."
+    )
+    assert [b["text"] for b in manager.last.inline_buttons] == ["👷 Assign a technician"]
