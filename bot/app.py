@@ -22,6 +22,7 @@ from bot.report import ServiceReports
 from dispatch.assignment import Fleet
 from dispatch.clock import Clock, SystemClock
 from dispatch.offers import dispatch_round
+from dispatch.sweep import sweep
 from storage.db import make_engine, make_sessionmaker
 from storage.outbox import OutboxStore
 from storage.persistence import SqlPersistence
@@ -65,11 +66,24 @@ async def _post_init(application: AnyApplication) -> None:
             name="dispatch",
         )
         application.job_queue.run_repeating(
+            _sweep_job,
+            interval=services.settings.dispatch.sweep_interval_seconds,
+            first=3,
+            name="sweep",
+        )
+        application.job_queue.run_repeating(
             _fleet_job,
             interval=services.fleet_cache.max_age.total_seconds() / 2,
             first=1,
             name="fleet",
         )
+
+
+async def _sweep_job(context: AppContext) -> None:
+    """Time limits: warnings, breaches, escalations and complaint progress, each once."""
+    services = context.services
+    if await sweep(services.uow, services.clock, services.policy):
+        services.wake_sender()
 
 
 async def _fleet_job(context: AppContext) -> None:

@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from dispatch.assignment import Weights
+from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import Localized, PriceItem, Product
 from dispatch.geo import Place
 from dispatch.model import Language
@@ -36,6 +37,11 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
 
 
 class ConfigError(Exception):
@@ -113,6 +119,11 @@ class DeskSettings(_Section):
     managers: tuple[int, ...] = ()
     invite_ttl_hours: Annotated[float, Field(gt=0)] = 72
     draft_ttl_hours: Annotated[float, Field(gt=0)] = 72
+    # Telegram ids of the managers who hear the last escalation level (directors).
+    directors: tuple[int, ...] = ()
+    # A warning goes out at this share of a limit; the escalation this long after a breach.
+    warn_at_percent: Annotated[float, Field(gt=0, lt=100)] = 80
+    escalate_after_hours: Annotated[float, Field(gt=0)] = 2
 
     @field_validator("default_language", mode="before")
     @classmethod
@@ -254,6 +265,18 @@ class Settings:
             far_distance_km=places.far_distance_km,
             draft_ttl=timedelta(hours=self.desk.draft_ttl_hours),
             manager_ids=self.desk.managers,
+            calendar=WorkCalendar(
+                self.desk.calendar_country,
+                ZoneInfo(self.desk.timezone),
+                office_close=_clock(self.desk.office_hours.split("-")[1]),
+            ),
+            warn_fraction=self.desk.warn_at_percent / 100,
+            escalate_after=timedelta(hours=self.desk.escalate_after_hours),
+            director_ids=self.desk.directors,
+            quiet_hours=(
+                _clock(self.desk.quiet_hours.split("-")[0]),
+                _clock(self.desk.quiet_hours.split("-")[1]),
+            ),
             dispatch=DispatchRules(
                 offer_timeout=timedelta(minutes=places.offer_timeout_minutes),
                 weights=Weights(

@@ -19,7 +19,7 @@ from babel.lists import format_list
 from babel.messages.pofile import read_po
 
 from dispatch.catalogue import Localized
-from dispatch.messages import At, Day, Msg, Param
+from dispatch.messages import At, Day, Lines, Msg, Param
 from dispatch.model import Language
 
 __all__ = ["LANGUAGE_NAMES", "Translator", "language_for"]
@@ -98,16 +98,19 @@ class Translator:
         text = self.gettext(language, msgid)
         if not params:
             return text
-        values: dict[str, object] = {}
-        for key, value in params.items():
-            if isinstance(value, Msg):
-                values[key] = self.gettext(language, value.msgid).format(**value.params)
-            elif isinstance(value, At):
-                values[key] = self.format_moment(language, value.moment, zone)
-            elif isinstance(value, Day):
-                values[key] = self.format_day(language, value.day)
-            elif isinstance(value, Localized):
-                values[key] = value.in_(language)
-            else:
-                values[key] = value
-        return text.format(**values)
+        return text.format(
+            **{key: self._value(language, value, zone) for key, value in params.items()}
+        )
+
+    def _value(self, language: Language, value: Param, zone: ZoneInfo) -> object:
+        if isinstance(value, Msg):
+            return self.render(language, value.msgid, value.params, zone=zone)
+        if isinstance(value, At):
+            return self.format_moment(language, value.moment, zone)
+        if isinstance(value, Day):
+            return self.format_day(language, value.day)
+        if isinstance(value, Localized):
+            return value.in_(language)
+        if isinstance(value, Lines):
+            return "\n".join(str(self._value(language, item, zone)) for item in value.items)
+        return value

@@ -30,6 +30,7 @@ from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.services import new_ticket
+from dispatch.sla import STEPS
 from dispatch.states import allowed, is_open, transition
 
 __all__ = [
@@ -114,9 +115,32 @@ class Submitted:
     created: bool  # False when this draft had been submitted before
 
 
-def _deadline(now: datetime, limit: Any) -> datetime | None:
-    span = limit.round_the_clock
-    return now + span if span is not None else None
+async def arm(
+    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, step: str, start: datetime
+) -> None:
+    """Start the clock of an SLA step on its deadline column; the sweep does the rest."""
+    column = STEPS[step].column
+    due = policy.due(start, step)
+    warn = start + (due - start) * policy.warn_fraction
+    ticket.deadlines[f"{column}_due_at"] = due
+    await uow.tickets.arm(ticket.id, column, step, due, warn)
+    calendar = policy.work_calendar
+    if policy.sla[step].round_the_clock is None and not calendar.published(
+        due.astimezone(policy.zone).year
+    ):
+        year = due.astimezone(policy.zone).year
+        for manager in await uow.users.with_role(Role.MANAGER):
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=manager.id,
+                    text=N_(
+                        "📅 Deadlines now reach {year}, whose official holidays and make-up working days are not published yet. They are estimated; add company days with /calendar once they are known."
+                    ),
+                    params={"year": year},
+                    dedup_key=f"calendar-unpublished:{year}:{manager.id}",
+                ),
+                at=start,
+            )
 
 
 async def _attach(
@@ -153,7 +177,7 @@ async def _submit(
     photos: tuple[Photo, ...],
     photo_purpose: str,
     confirmation: tuple[str, Mapping[str, Param]],
-    deadlines: Mapping[str, datetime | None],
+    clocks: tuple[str, ...],
     manager_ping: tuple[str, Mapping[str, Param]] | None = None,
     then: Callable[[UnitOfWork, Ticket, datetime], Awaitable[object]] | None = None,
 ) -> Submitted:
@@ -176,7 +200,6 @@ async def _submit(
         )
         for name, value in fields.items():
             setattr(ticket, name, value)
-        ticket.deadlines.update(deadlines)
         try:
             ticket = await uow.tickets.add(ticket)
         except ConcurrentUpdate:
@@ -194,6 +217,8 @@ async def _submit(
             )
         )
         await _attach(uow, ticket.id, customer_id, photos, photo_purpose, now)
+        for step in clocks:  # the time limits that start now (dispatch.sla.STEPS)
+            await arm(uow, policy, ticket, step, now)
         if ticket.contact_phone and customer.phone != ticket.contact_phone:
             customer.phone = ticket.contact_phone
             await uow.users.save(customer)
@@ -241,7 +266,6 @@ async def submit_repair(
 
     When no technician is free the job waits for the periodic dispatch round.
     """
-    now = clock.now()
     promise = request.promise
     installation = request.kind is TicketKind.INSTALLATION
     if promise.far:
@@ -263,7 +287,7 @@ async def submit_repair(
             "far_km": f"{policy.far_distance_km:g}",
             "answer": limit_text(promise.answer),
         }
-        deadlines = {"dispatch_due_at": None, "sla_due_at": _deadline(now, promise.answer)}
+        clocks: tuple[str, ...] = ("repair_remote_answer",)
     else:
         assert promise.on_site is not None
         text = (
@@ -280,10 +304,10 @@ async def submit_repair(
             )
         )
         params = {"dispatch": limit_text(promise.dispatch), "on_site": limit_text(promise.on_site)}
-        deadlines = {
-            "dispatch_due_at": _deadline(now, promise.dispatch),
-            "arrive_due_at": _deadline(now, promise.on_site),
-        }
+        clocks = (
+            "repair_dispatch",
+            "repair_on_site_priority" if promise.priority_area else "repair_on_site",
+        )
     fields = {
         "product_category": request.product_category,
         "product_model": request.product_model,
@@ -309,7 +333,7 @@ async def submit_repair(
         photos=request.photos,
         photo_purpose="problem",
         confirmation=(text, params),
-        deadlines=deadlines,
+        clocks=clocks,
         then=lambda uow, ticket, at: offer_in(uow, policy, ticket, at, fleet_cache=fleet_cache),
     )
 
@@ -366,7 +390,6 @@ async def submit_complaint(
                 "verify": limit_text(sla["complaint_verify"]),
             },
         )
-    now = clock.now()
     fields = {
         "description": request.description,
         "contact_phone": request.phone,
@@ -389,7 +412,7 @@ async def submit_complaint(
         photos=request.photos,
         photo_purpose="evidence",
         confirmation=(text, params),
-        deadlines={"progress_due_at": _deadline(now, sla["complaint_progress"])},
+        clocks=("complaint_forward", "complaint_progress"),
         manager_ping=ping,
     )
 
@@ -447,7 +470,7 @@ async def submit_return(
         photos=request.photos,
         photo_purpose="return",
         confirmation=(text, params),
-        deadlines={},
+        clocks=("return_review",),
     )
 
 
@@ -480,7 +503,7 @@ async def submit_question(
         photos=(),
         photo_purpose="question",
         confirmation=(text, params),
-        deadlines={"sla_due_at": _deadline(clock.now(), sla["consultation_first_response"])},
+        clocks=("consultation_first_response",),
     )
 
 

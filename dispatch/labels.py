@@ -80,3 +80,22 @@ def status_label(kind: TicketKind, status: str) -> str:
 
 def event_label(kind: str) -> str | None:
     return EVENT_LABELS.get(kind)
+
+
+# What each SLA step is called in alerts.
+STEP_LABELS: dict[str, str] = {
+    "repair_dispatch": N_("dispatch to a technician"),
+    "repair_on_site": N_("the technician on site"),
+    "repair_on_site_priority": N_("the technician on site (priority area)"),
+    "repair_remote_answer": N_("an answer to a customer beyond the service range"),
+    "consultation_first_response": N_("the first reply to a question"),
+    "consultation_answer": N_("the full answer to a question"),
+    "complaint_forward": N_("passing a complaint to the department responsible"),
+    "complaint_verify": N_("verifying a complaint"),
+    "complaint_plan": N_("a solution plan for a complaint"),
+    "complaint_reply": N_("the reply with the outcome of a complaint"),
+    "complaint_progress": N_("news to the customer about a complaint"),
+    "return_review": N_("reviewing a return or exchange"),
+    "return_refund": N_("the refund or exchange"),
+}
+LEVEL_LABELS: dict[int, str] = {1: N_("due soon"), 2: N_("overdue"), 3: N_("escalated")}

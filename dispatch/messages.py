@@ -38,10 +38,10 @@ def N_(msgid: str) -> str:
 
 @dataclass(frozen=True)
 class Msg:
-    """A text inside a text: translated too, with its own (plain) parameters."""
+    """A text inside a text: translated too, with its own parameters (any Param)."""
 
     msgid: str
-    params: Mapping[str, str | int | float] = field(default_factory=dict)
+    params: Mapping[str, Param] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,14 @@ class Day:
     day: date
 
 
-Param = str | int | float | Msg | At | Day | Localized
+@dataclass(frozen=True)
+class Lines:
+    """Several texts, one per line (a digest)."""
+
+    items: tuple[Param, ...]
+
+
+Param = str | int | float | Msg | At | Day | Localized | Lines
 
 
 @dataclass(frozen=True)
@@ -92,35 +99,38 @@ class Outgoing:
     media: tuple[str, ...] = ()
 
 
+def _to_json(value: Param) -> Any:
+    if isinstance(value, Msg):
+        return {"msg": value.msgid, "params": params_to_json(value.params)}
+    if isinstance(value, At):
+        return {"at": value.moment.isoformat()}
+    if isinstance(value, Day):
+        return {"day": value.day.isoformat()}
+    if isinstance(value, Localized):
+        return {"named": {"en": value.en, "zh_Hans": value.zh_Hans, "zh_Hant": value.zh_Hant}}
+    if isinstance(value, Lines):
+        return {"lines": [_to_json(item) for item in value.items]}
+    return value
+
+
 def params_to_json(params: Mapping[str, Param]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, Msg):
-            out[key] = {"msg": value.msgid, "params": dict(value.params)}
-        elif isinstance(value, At):
-            out[key] = {"at": value.moment.isoformat()}
-        elif isinstance(value, Day):
-            out[key] = {"day": value.day.isoformat()}
-        elif isinstance(value, Localized):
-            out[key] = {
-                "named": {"en": value.en, "zh_Hans": value.zh_Hans, "zh_Hant": value.zh_Hant}
-            }
-        else:
-            out[key] = value
-    return out
+    return {key: _to_json(value) for key, value in params.items()}
+
+
+def _from_json(value: Any) -> Param:
+    if isinstance(value, dict):
+        if "msg" in value:
+            return Msg(str(value["msg"]), params_from_json(value.get("params") or {}))
+        if "at" in value:
+            return At(datetime.fromisoformat(str(value["at"])))
+        if "day" in value:
+            return Day(date.fromisoformat(str(value["day"])))
+        if "named" in value:
+            return Localized(**value["named"])
+        if "lines" in value:
+            return Lines(tuple(_from_json(item) for item in value["lines"]))
+    return value  # type: ignore[no-any-return]
 
 
 def params_from_json(data: Mapping[str, Any]) -> dict[str, Param]:
-    out: dict[str, Param] = {}
-    for key, value in data.items():
-        if isinstance(value, dict) and "msg" in value:
-            out[key] = Msg(str(value["msg"]), dict(value.get("params") or {}))
-        elif isinstance(value, dict) and "at" in value:
-            out[key] = At(datetime.fromisoformat(str(value["at"])))
-        elif isinstance(value, dict) and "day" in value:
-            out[key] = Day(date.fromisoformat(str(value["day"])))
-        elif isinstance(value, dict) and "named" in value:
-            out[key] = Localized(**value["named"])
-        else:
-            out[key] = value
-    return out
+    return {key: _from_json(value) for key, value in data.items()}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatch.assignment import Weights
+from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import PriceItem, Product
 from dispatch.geo import Place
-from dispatch.sla import SLA_DEFAULTS, Limit
+from dispatch.sla import SLA_DEFAULTS, WARN_FRACTION, Limit
 
 __all__ = ["DeskPolicy", "DispatchRules"]
 
@@ -35,6 +36,30 @@ class DeskPolicy:
     draft_ttl: timedelta = timedelta(hours=72)
     manager_ids: tuple[int, ...] = ()
     dispatch: DispatchRules = field(default_factory=DispatchRules)
+    calendar: WorkCalendar | None = None
+    warn_fraction: float = WARN_FRACTION
+    escalate_after: timedelta = timedelta(hours=2)
+    director_ids: tuple[int, ...] = ()
+    quiet_hours: tuple[time, time] = (time(21), time(9))
+
+    @property
+    def work_calendar(self) -> WorkCalendar:
+        return self.calendar or WorkCalendar("CN", self.zone)
+
+    def due(self, start: datetime, step: str) -> datetime:
+        """When ``step`` (an SLA_DEFAULTS key) started at ``start`` is due."""
+        return self.work_calendar.due(start, self.sla[step])
+
+    def quiet_until(self, moment: datetime) -> datetime | None:
+        """The end of the customers' quiet hours when ``moment`` falls inside them, else None."""
+        local = moment.astimezone(self.zone)
+        start, end = self.quiet_hours
+        now = local.time()
+        inside = (start <= now or now < end) if start > end else (start <= now < end)
+        if not inside:
+            return None
+        day = local.date() if now < end else local.date() + timedelta(days=1)
+        return datetime.combine(day, end, tzinfo=self.zone).astimezone(moment.tzinfo)
 
     def product(self, code: str | None) -> Product | None:
         return next((p for p in self.products if p.code == code), None)

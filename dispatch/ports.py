@@ -8,6 +8,7 @@ Repositories never commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
@@ -30,6 +31,7 @@ from dispatch.model import (
 
 __all__ = [
     "AttachmentRepository",
+    "DueAlert",
     "EventRepository",
     "InviteRepository",
     "OfferRepository",
@@ -145,6 +147,30 @@ class TicketRepository(Protocol):
         ...
 
     async def count_waiting(self) -> int: ...
+    async def arm(
+        self, ticket_id: int, column: str, step: str, due: datetime, next_at: datetime
+    ) -> None: ...
+    async def due_alerts(self, column: str, now: datetime, limit: int) -> list[DueAlert]: ...
+    async def advance_alert(
+        self,
+        alert: DueAlert,
+        *,
+        level: int,
+        next_at: datetime | None,
+        fired_at: datetime | None = None,
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    """A deadline column of one ticket whose next alert is due (read by the sweep)."""
+
+    ticket_id: int
+    column: str
+    step: str | None
+    level: int
+    due_at: datetime | None
+    next_at: datetime
 
 
 class AttachmentRepository(Protocol):

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-__all__ = ["SLA_DEFAULTS", "WARN_FRACTION", "Limit", "Unit", "parse_limit"]
+__all__ = [
+    "BREACH",
+    "ESCALATION",
+    "SLA_DEFAULTS",
+    "STEPS",
+    "WARNING",
+    "WARN_FRACTION",
+    "Limit",
+    "Step",
+    "Unit",
+    "parse_limit",
+]
 
 
 class Unit(StrEnum):
@@ -79,3 +90,43 @@ SLA_DEFAULTS: dict[str, Limit] = {
 
 # A warning goes out when this share of a limit has elapsed.
 WARN_FRACTION = 0.8
+
+
+# -- which step runs on which deadline column, and what stops it ----------------------
+# Levels of an alert: a warning at WARN_FRACTION of the limit, the breach at the limit,
+# the escalation a configurable time after. Who hears each (see dispatch.sweep):
+# the assigned technician (else the managers), then the managers, then the directors.
+WARNING, BREACH, ESCALATION = 1, 2, 3
+
+_FIELD_DONE = frozenset({"on_site", "completed", "disputed", "signed", "closed", "cancelled"})
+_DISPATCHED = frozenset({"assigned", "en_route"}) | _FIELD_DONE
+
+
+@dataclass(frozen=True)
+class Step:
+    column: str  # the ticket deadline it runs on: dispatch, arrive, sla, progress, survey
+    stops: frozenset[str]  # statuses in which it is met (or moot)
+    repeats: bool = False  # complaint progress: due again every period until closed
+
+
+STEPS: dict[str, Step] = {
+    "repair_dispatch": Step("dispatch", _DISPATCHED),
+    "repair_on_site": Step("arrive", _FIELD_DONE),
+    "repair_on_site_priority": Step("arrive", _FIELD_DONE),
+    "repair_remote_answer": Step("sla", _DISPATCHED),
+    "consultation_first_response": Step(
+        "sla", frozenset({"responded", "answered", "closed", "cancelled"})
+    ),
+    "consultation_answer": Step("sla", frozenset({"answered", "closed", "cancelled"})),
+    "complaint_forward": Step(
+        "sla", frozenset({"forwarded", "verified", "planned", "resolved", "closed", "cancelled"})
+    ),
+    "complaint_verify": Step(
+        "sla", frozenset({"verified", "planned", "resolved", "closed", "cancelled"})
+    ),
+    "complaint_plan": Step("sla", frozenset({"planned", "resolved", "closed", "cancelled"})),
+    "complaint_reply": Step("sla", frozenset({"closed", "cancelled"})),
+    "complaint_progress": Step("progress", frozenset({"closed", "cancelled"}), repeats=True),
+    "return_review": Step("sla", frozenset({"approved", "rejected", "closed", "cancelled"})),
+    "return_refund": Step("sla", frozenset({"completed", "closed", "cancelled"})),
+}

@@ -26,6 +26,7 @@ from storage.types import JSONType, UTCDateTime
 __all__ = [
     "AttachmentRow",
     "Base",
+    "CalendarOverrideRow",
     "EventRow",
     "InviteRow",
     "OfferRow",
@@ -131,17 +132,35 @@ class TicketRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # The customer's draft id: confirming one draft twice can never make two tickets.
     intake_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
-    # Deadlines (see dispatch.model.DEADLINES): the sweep looks only at due rows.
+    # Deadlines (see dispatch.model.DEADLINES). For each: when it is due, which SLA step
+    # it is, how far its alerts went (0 armed, 1 warned, 2 breached, 3 escalated), when
+    # the sweep should next act (indexed: the sweep reads only rows that are due), and
+    # when the breach fired.
     dispatch_due_at: Mapped[datetime | None] = mapped_column(index=True)
     dispatch_fired_at: Mapped[datetime | None]
+    dispatch_next_at: Mapped[datetime | None] = mapped_column(index=True)
+    dispatch_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dispatch_step: Mapped[str | None] = mapped_column(String(40))
     arrive_due_at: Mapped[datetime | None] = mapped_column(index=True)
     arrive_fired_at: Mapped[datetime | None]
+    arrive_next_at: Mapped[datetime | None] = mapped_column(index=True)
+    arrive_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    arrive_step: Mapped[str | None] = mapped_column(String(40))
     sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
     sla_fired_at: Mapped[datetime | None]
+    sla_next_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_step: Mapped[str | None] = mapped_column(String(40))
     progress_due_at: Mapped[datetime | None] = mapped_column(index=True)
     progress_fired_at: Mapped[datetime | None]
+    progress_next_at: Mapped[datetime | None] = mapped_column(index=True)
+    progress_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_step: Mapped[str | None] = mapped_column(String(40))
     survey_due_at: Mapped[datetime | None] = mapped_column(index=True)
     survey_fired_at: Mapped[datetime | None]
+    survey_next_at: Mapped[datetime | None] = mapped_column(index=True)
+    survey_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_step: Mapped[str | None] = mapped_column(String(40))
 
 
 class OfferRow(Base):
@@ -293,6 +312,18 @@ class InviteRow(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CalendarOverrideRow(Base):
+    """A company or local day that is worked or off, whatever the public calendar says."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
 
 
 class ProcessedUpdateRow(Base):

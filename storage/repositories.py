@@ -30,6 +30,7 @@ from dispatch.model import (
     User,
     Visit,
 )
+from dispatch.ports import DueAlert
 from storage.models import (
     AttachmentRow,
     EventRow,
@@ -350,8 +351,11 @@ def _ticket_values(ticket: Ticket) -> dict[str, Any]:
         updated_at=ticket.updated_at,
         details=dict(ticket.details),
     )
+    # Only the due dates: when alerts fired and what comes next belong to the sweep
+    # (arm / advance_alert below), so a save can never undo an alert already sent.
     for key, value in ticket.deadlines.items():
-        values[key] = value
+        if key.endswith("_due_at"):
+            values[key] = value
     return values
 
 
@@ -418,6 +422,73 @@ class SqlTicketRepository:
     async def by_intake_key(self, key: str) -> Ticket | None:
         row = await self.session.scalar(select(TicketRow).where(TicketRow.intake_key == key))
         return _ticket(row) if row else None
+
+    async def arm(
+        self, ticket_id: int, column: str, step: str, due: datetime, next_at: datetime
+    ) -> None:
+        """Start a step's clock on a deadline column; its alerts start from the beginning."""
+        await self.session.execute(
+            update(TicketRow)
+            .where(TicketRow.id == ticket_id)
+            .values(
+                {
+                    f"{column}_due_at": due,
+                    f"{column}_next_at": next_at,
+                    f"{column}_level": 0,
+                    f"{column}_step": step,
+                    f"{column}_fired_at": None,
+                }
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def due_alerts(self, column: str, now: datetime, limit: int) -> list[DueAlert]:
+        next_at = getattr(TicketRow, f"{column}_next_at")
+        query = (
+            select(
+                TicketRow.id,
+                getattr(TicketRow, f"{column}_step"),
+                getattr(TicketRow, f"{column}_level"),
+                getattr(TicketRow, f"{column}_due_at"),
+                next_at,
+            )
+            .where(next_at <= now)
+            .order_by(next_at)
+            .limit(limit)
+        )
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # two sweepers split the rows
+        return [
+            DueAlert(ticket_id=i, column=column, step=step, level=level, due_at=due, next_at=nxt)
+            for i, step, level, due, nxt in await self.session.execute(query)
+        ]
+
+    async def advance_alert(
+        self,
+        alert: DueAlert,
+        *,
+        level: int,
+        next_at: datetime | None,
+        fired_at: datetime | None = None,
+    ) -> bool:
+        """Compare-and-set from the level and time read: True for exactly one sweeper."""
+        values: dict[str, Any] = {
+            f"{alert.column}_level": level,
+            f"{alert.column}_next_at": next_at,
+        }
+        if fired_at is not None:
+            values[f"{alert.column}_fired_at"] = fired_at
+        result = await self.session.execute(
+            update(TicketRow)
+            .where(
+                TicketRow.id == alert.ticket_id,
+                getattr(TicketRow, f"{alert.column}_level") == alert.level,
+                getattr(TicketRow, f"{alert.column}_next_at") == alert.next_at,
+            )
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def count_waiting(self) -> int:
         return int(

@@ -1,0 +1,78 @@
+"""The working-day calendar: weekends, public holidays and make-up working days (调休).
+
+Built on the ``holidays`` package for the configured country, with ``is_working_day``
+(never ``day in holidays``: a make-up Saturday is a holiday-calendar day that is
+worked). Company or local days are overrides that win over the package.
+
+A limit in working days ends at the close of office hours on the Nth working day
+after the day it starts (that day itself does not count). For a year whose
+arrangement the government has not published yet, the package estimates; such a
+deadline is flagged (``published``) so that managers can be warned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from dispatch.sla import Limit
+
+__all__ = ["WorkCalendar"]
+
+# Countries whose working days move every year by decree (调休), published late in
+# the year before: without that decree the package's answer is only an estimate.
+DECREED = {"CN", "TW"}
+
+
+@lru_cache(maxsize=8)
+def _country(code: str) -> holidays.HolidayBase:
+    return holidays.country_holidays(code)
+
+
+class WorkCalendar:
+    def __init__(
+        self,
+        country: str,
+        zone: ZoneInfo,
+        *,
+        office_close: time = time(17, 30),
+        overrides: Mapping[date, bool] | None = None,
+    ) -> None:
+        self.country = country
+        self.zone = zone
+        self.office_close = office_close
+        self.overrides: dict[date, bool] = dict(overrides or {})
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        return bool(_country(self.country).is_working_day(day))
+
+    def published(self, year: int) -> bool:
+        """Whether the official arrangement of ``year`` is known (always, outside CN / TW)."""
+        if self.country not in DECREED:
+            return True
+        calendar = _country(self.country)
+        calendar._populate(year)
+        known = set(calendar.special_public_holidays) | {
+            d.year for d in getattr(calendar, "weekend_workdays", ())
+        }
+        return year in known
+
+    def add_working_days(self, start: datetime, days: float) -> datetime:
+        """The close of office hours on the ``days``-th working day after ``start``'s day."""
+        day = start.astimezone(self.zone).date()
+        remaining = max(1, int(-(-days // 1)))  # whole working days, rounded up
+        while remaining:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return datetime.combine(day, self.office_close, tzinfo=self.zone).astimezone(start.tzinfo)
+
+    def due(self, start: datetime, limit: Limit) -> datetime:
+        span = limit.round_the_clock
+        return start + span if span is not None else self.add_working_days(start, limit.amount)
