@@ -56,12 +56,9 @@ class WorkCalendar:
         """Whether the official arrangement of ``year`` is known (always, outside CN / TW)."""
         if self.country not in DECREED:
             return True
-        calendar = _country(self.country)
-        calendar._populate(year)
-        known = set(calendar.special_public_holidays) | {
-            d.year for d in getattr(calendar, "weekend_workdays", ())
-        }
-        return year in known
+        # The package's table of decreed days, by year. (Never call its _populate: filling
+        # a year twice adds phantom "observed" holidays.)
+        return year in _country(self.country).special_public_holidays
 
     def add_working_days(self, start: datetime, days: float) -> datetime:
         """The close of office hours on the ``days``-th working day after ``start``'s day."""

@@ -186,43 +186,53 @@ async def sweep(
                     alert, level=level, next_at=next_at, fired_at=fired
                 ):
                     continue  # another sweeper got there first
-                await uow.events.add(
-                    Event(
-                        kind=f"sla.level{level}",
-                        created_at=now,
-                        ticket_id=ticket.id,
-                        details={"step": alert.step, "due": alert.due_at.isoformat()},
-                    )
-                )
-                found = _Alert(ticket, alert.step or "", level, alert.due_at)
-                for user in await _recipients(uow, policy, ticket, column, level):
-                    buttons: tuple[tuple[Button, ...], ...] = ()
-                    if (
-                        user.role is Role.MANAGER
-                        and column in ("dispatch", "arrive")
-                        and level >= BREACH
-                    ):
-                        buttons = (
-                            (Button(N_("👷 Assign a technician"), data=f"as:list:{ticket.id}"),),
-                        )
-                    per_user[user.id].append(
-                        (
-                            user,
-                            found,
-                            Outgoing(
-                                user_id=user.id,
-                                text=_TEXTS[level],
-                                params={
-                                    "number": ticket.number,
-                                    "step": Msg(STEP_LABELS.get(found.step, found.step)),
-                                    "due": At(found.due),
-                                },
-                                buttons=buttons,
-                                ticket_id=ticket.id,
-                                dedup_key=f"sla:{ticket.id}:{column}:{level}:{found.due.isoformat()}:{user.id}",
-                            ),
+                # Every level crossed since the last look (a late sweep catches up on all of
+                # them); a warning that comes after the limit would say nothing, so it is dropped.
+                crossed = [
+                    n for n in range(alert.level + 1, level + 1) if n != WARNING or level == WARNING
+                ]
+                for reached in crossed:
+                    await uow.events.add(
+                        Event(
+                            kind=f"sla.level{reached}",
+                            created_at=now,
+                            ticket_id=ticket.id,
+                            details={"step": alert.step, "due": alert.due_at.isoformat()},
                         )
                     )
+                    found = _Alert(ticket, alert.step or "", reached, alert.due_at)
+                    for user in await _recipients(uow, policy, ticket, column, reached):
+                        buttons: tuple[tuple[Button, ...], ...] = ()
+                        if (
+                            user.role is Role.MANAGER
+                            and column in ("dispatch", "arrive")
+                            and reached >= BREACH
+                        ):
+                            buttons = (
+                                (
+                                    Button(
+                                        N_("👷 Assign a technician"), data=f"as:list:{ticket.id}"
+                                    ),
+                                ),
+                            )
+                        per_user[user.id].append(
+                            (
+                                user,
+                                found,
+                                Outgoing(
+                                    user_id=user.id,
+                                    text=_TEXTS[reached],
+                                    params={
+                                        "number": ticket.number,
+                                        "step": Msg(STEP_LABELS.get(found.step, found.step)),
+                                        "due": At(found.due),
+                                    },
+                                    buttons=buttons,
+                                    ticket_id=ticket.id,
+                                    dedup_key=f"sla:{ticket.id}:{column}:{reached}:{found.due.isoformat()}:{user.id}",
+                                ),
+                            )
+                        )
         for user_id, alerts in per_user.items():
             if len(alerts) <= DIGEST_OVER:
                 direct.extend(message for _u, _a, message in alerts)

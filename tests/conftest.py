@@ -44,8 +44,12 @@ async def desk_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[obje
     opened: list[Desk] = []
     url = await sqlite_database(tmp_path)
 
-    async def open_desk(*, managers: tuple[int, ...] = (), config: str = "") -> Desk:
-        desk = await Desk.open(make_settings(url, managers=managers, config=config), clock)
+    async def open_desk(
+        *, managers: tuple[int, ...] = (), config: str = "", replace: dict[str, str] | None = None
+    ) -> Desk:
+        desk = await Desk.open(
+            make_settings(url, managers=managers, config=config, replace=replace), clock
+        )
         opened.append(desk)
         return desk
 

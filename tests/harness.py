@@ -30,10 +30,23 @@ __all__ = ["Desk", "Person", "make_settings"]
 TOKEN = "123456789:TEST-token-for-the-harness"
 
 
-def make_settings(database_url: str, *, managers: Iterable[int] = (), config: str = "") -> Settings:
-    """Settings as the example config gives them, plus the harness's database and managers."""
+def make_settings(
+    database_url: str,
+    *,
+    managers: Iterable[int] = (),
+    config: str = "",
+    replace: dict[str, str] | None = None,
+) -> Settings:
+    """Settings as the example config gives them, plus the harness's database and managers.
+
+    ``replace`` swaps whole lines of the example (``{"directors = []": "directors = [7]"}``).
+    """
     path = Path(__file__).parent.parent / "config.example.toml"
-    text = path.read_text(encoding="utf-8") + "\n" + config
+    text = path.read_text(encoding="utf-8")
+    for old, new in (replace or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
+    text += "\n" + config
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8") as f:
         f.write(text)
     env = {
@@ -118,6 +131,14 @@ class Desk:
     async def advance(self, delta: timedelta) -> None:
         self.clock.advance(delta)
         await self.deliver()
+
+    async def sweep(self) -> int:
+        """One run of the SLA sweep job, then deliver what it wrote."""
+        from dispatch.sweep import sweep
+
+        sent = await sweep(self.services.uow, self.clock, self.services.policy)
+        await self.deliver()
+        return sent
 
 
 @dataclass

@@ -1,0 +1,203 @@
+"""Time limits through the real bot: warnings, breaches, escalations, each once, to the right people."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from storage.models import OutboxRow
+from tests.conftest import MANAGER_ID
+from tests.handlers.test_dispatch import technician
+from tests.handlers.test_intake import repair_until_review
+from tests.harness import Desk, Person
+
+DIRECTOR_ID = MANAGER_ID + 1
+
+
+async def _desk(desk_factory: object) -> tuple[Desk, Person, Person]:
+    desk: Desk = await desk_factory(  # type: ignore[operator]
+        managers=(MANAGER_ID, DIRECTOR_ID),
+        replace={"directors = []": f"directors = [{DIRECTOR_ID}]"},
+    )
+    manager = desk.person(MANAGER_ID, "Boss")
+    director = desk.person(DIRECTOR_ID, "Chief", language_code="zh-hans")
+    for person in (manager, director):
+        await person.command("start")
+        person.new_texts()
+    return desk, manager, director
+
+
+async def test_the_dispatch_limit_warns_then_alerts_then_escalates_each_once(
+    desk_factory: object,
+) -> None:
+    desk, manager, director = await _desk(desk_factory)
+    customer = desk.person(701, "Amy")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")  # 10:00, nobody on duty
+    number = customer.last.text.split()[3]
+    manager.new_texts(), director.new_texts()
+
+    await desk.advance(timedelta(minutes=47))
+    assert await desk.sweep() == 0
+    await desk.advance(timedelta(minutes=1))  # 80 % of 1 hour
+    await desk.sweep()
+    assert manager.new_texts() == [
+        f"⏳ {number}: dispatch to a technician is due at Sun, Nov 22, 2026 11:00."
+    ]
+    assert director.new_texts() == [f"⏳ {number}：派单给技师的时限为 2026年11月22日周日 11:00。"]
+    assert await desk.sweep() == 0
+
+    await desk.advance(timedelta(minutes=12))  # 11:00: the limit
+    await desk.sweep()
+    assert manager.new_texts() == [
+        f"🚨 {number}: dispatch to a technician was due at Sun, Nov 22, 2026 11:00 and is overdue."
+    ]
+    assert [b["text"] for b in manager.last.inline_buttons] == ["👷 Assign a technician"]
+    assert len(director.new_texts()) == 1
+    await desk.advance(timedelta(hours=1))
+    assert await desk.sweep() == 0
+
+    await desk.advance(timedelta(hours=1))  # two hours after the limit: the directors
+    await desk.sweep()
+    assert manager.new_texts() == []
+    assert director.new_texts() == [
+        f"🚨🚨 {number}：派单给技师自 2026年11月22日周日 11:00 起已超时，请立即介入。"
+    ]
+    await desk.advance(timedelta(hours=1))
+    await desk.sweep()
+    assert manager.new_texts() == [] and director.new_texts() == []
+    assert customer.texts[-1].startswith("Your repair request")  # time-limit alerts are for staff
+
+
+async def test_the_on_site_warning_goes_to_the_technician_and_acceptance_stops_the_dispatch_clock(
+    desk_factory: object,
+) -> None:
+    desk, manager, _director = await _desk(desk_factory)
+    tech = await technician(desk, 711, "Tom Li", 0.004)
+    customer = desk.person(702, "Bea")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")
+    await tech.press("✅ Accept")
+    number = customer.texts[-2].split()[3]
+    manager.new_texts(), tech.new_texts()
+    await desk.advance(timedelta(hours=9, minutes=36))  # 80 % of the 12-hour priority-area limit
+    await desk.sweep()
+    assert tech.new_texts() == [
+        f"⏳ {number}: the technician on site (priority area) is due at Sun, Nov 22, 2026 22:00."
+    ]
+    assert manager.new_texts() == []  # and nothing about dispatch: it was met
+    await desk.advance(timedelta(hours=2, minutes=24))
+    await desk.sweep()
+    assert manager.new_texts() == [
+        f"🚨 {number}: the technician on site (priority area) was due at Sun, Nov 22, 2026 22:00 and is overdue."
+    ]
+
+
+async def test_arrival_stops_the_on_site_clock(desk_factory: object) -> None:
+    desk, manager, _director = await _desk(desk_factory)
+    tech = await technician(desk, 712, "Wu", 0.001)
+    customer = desk.person(703, "Cai")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")
+    await tech.press("✅ Accept")
+    await tech.command("jobs")
+    await tech.press("📍 Check in")
+    manager.new_texts(), tech.new_texts()
+    await desk.advance(timedelta(days=2))
+    await desk.sweep()
+    assert manager.new_texts() == [] and tech.new_texts() == []
+
+
+async def test_a_complaint_counts_working_days_and_sends_progress_outside_quiet_hours(
+    desk_factory: object,
+) -> None:
+    desk, manager, _director = await _desk(desk_factory)
+    desk.clock.set(datetime(2026, 11, 22, 14, 0, tzinfo=UTC))  # Sunday 22:00 in Shanghai
+    customer = desk.person(704, "Dan")
+    await customer.command("complain")
+    await customer.press("Staff attitude")
+    await customer.press("None of these")
+    await customer.send("The hotline operator hung up on me twice.")
+    await customer.press("No photos, continue")
+    await customer.send("An apology")
+    await customer.press("No")
+    await customer.send("13800138000")
+    await customer.press("✅ Confirm and send")
+    number = customer.last.text.split()[2]
+    manager.new_texts()
+
+    # Progress is due every 24 hours: the handler is reminded at 80 % ...
+    await desk.advance(timedelta(hours=19, minutes=12))  # Monday 17:12
+    await desk.sweep()
+    assert sorted(manager.new_texts()) == sorted(
+        [
+            f"📝 Complaint {number}: the customer expects news by Mon, Nov 23, 2026 22:00. Record what was done, so that the update can say it.",
+            # passing it on is due at the close of the next working day; 80 % of that came first
+            f"⏳ {number}: passing a complaint to the department responsible is due at Mon, Nov 23, 2026 17:30.",
+        ]
+    )
+    await desk.advance(timedelta(minutes=18))  # Monday 17:30
+    await desk.sweep()
+    assert manager.new_texts() == [
+        f"🚨 {number}: passing a complaint to the department responsible was due at Mon, Nov 23, 2026 17:30 and is overdue."
+    ]
+    before = len(customer.texts)
+    await desk.advance(timedelta(hours=4, minutes=30))  # Monday 22:00: quiet hours
+    await desk.sweep()
+    assert len(customer.texts) == before  # held back until the morning
+    await desk.advance(timedelta(hours=11))  # Tuesday 09:00
+    assert customer.texts[before:] == [
+        f"📣 Your complaint {number} is still being handled; it has not been forgotten. We will write again within 24 hours, or as soon as there is news."
+    ]
+
+
+async def test_a_restart_after_downtime_catches_up_once_in_one_digest(desk_factory: object) -> None:
+    desk, manager, director = await _desk(desk_factory)
+    for n in range(5):
+        customer = desk.person(720 + n, f"C{n}")
+        await repair_until_review(customer)
+        await customer.press("✅ Confirm and send")
+    manager.new_texts(), director.new_texts()
+    await desk.close()  # the bot is down ...
+    desk.clock.advance(timedelta(hours=5))  # ... past every dispatch limit and escalation
+    desk = (
+        await desk.restart()
+        if False
+        else await type(desk).open(desk.settings, desk.clock, desk.api)
+    )
+    await desk.sweep()
+    [digest] = manager.new_texts()
+    assert digest.startswith(
+        "🚨 5 time limits need your attention:\n• R-20261122-0001: dispatch to a technician, overdue (due Sun, Nov 22, 2026 11:00)"
+    )
+    [director_digest] = director.new_texts()
+    assert director_digest.startswith(
+        "🚨 有 10 项时限需要您处理："
+    )  # the breach and the escalation of each
+    await desk.sweep()
+    assert manager.new_texts() == [] and director.new_texts() == []
+    await desk.close()
+
+
+async def test_two_sweepers_at_once_send_each_alert_once(desk_factory: object) -> None:
+    desk, _manager, _director = await _desk(desk_factory)
+    for n in range(3):
+        customer = desk.person(730 + n, f"D{n}")
+        await repair_until_review(customer)
+        await customer.press("✅ Confirm and send")
+    desk.clock.advance(timedelta(minutes=61))
+    from dispatch.sweep import sweep
+
+    results = await asyncio.gather(
+        *(sweep(desk.services.uow, desk.clock, desk.services.policy) for _ in range(3))
+    )
+    assert sum(results) == 3 * 2  # three breaches, each to two managers, sent by whoever won
+    async with desk.services.uow.sessions() as session:
+        alerts = await session.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.template.like("🚨 {number}%"))
+        )
+    assert alerts == 6
