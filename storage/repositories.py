@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -130,6 +130,12 @@ class SqlUserRepository:
                 unreachable_at=user.unreachable_at,
             )
         )
+
+    async def get_many(self, ids: list[int]) -> dict[int, User]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(UserRow).where(UserRow.id.in_(ids)))
+        return {row.id: _user(row) for row in rows}
 
     async def with_role(self, role: Role) -> list[User]:
         rows = await self.session.scalars(
@@ -352,7 +358,7 @@ def _ticket_values(ticket: Ticket) -> dict[str, Any]:
         details=dict(ticket.details),
     )
     # Only the due dates: when alerts fired and what comes next belong to the sweep
-    # (arm / advance_alert below), so a save can never undo an alert already sent.
+    # (arm / claim_due / set_alerts below), so a save can never undo an alert already sent.
     for key, value in ticket.deadlines.items():
         if key.endswith("_due_at"):
             values[key] = value
@@ -442,53 +448,78 @@ class SqlTicketRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def due_alerts(self, column: str, now: datetime, limit: int) -> list[DueAlert]:
+    async def claim_due(self, column: str, now: datetime, limit: int) -> list[DueAlert]:
+        """Take every row of ``column`` whose next alert is due, in one statement.
+
+        The claim clears ``next_at``; the caller writes the new level and next time in
+        the same transaction (set_alerts), so a crash in between un-claims by rollback.
+        On PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED: sweepers in several
+        processes split them instead of waiting.
+        """
         next_at = getattr(TicketRow, f"{column}_next_at")
-        query = (
-            select(
+        pick = select(TicketRow.id).where(next_at <= now).order_by(next_at).limit(limit)
+        if self.session.bind.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        result = await self.session.execute(
+            update(TicketRow)
+            .where(TicketRow.id.in_(pick.scalar_subquery()), next_at <= now)
+            .values({f"{column}_next_at": None})
+            .returning(
                 TicketRow.id,
                 getattr(TicketRow, f"{column}_step"),
                 getattr(TicketRow, f"{column}_level"),
                 getattr(TicketRow, f"{column}_due_at"),
-                next_at,
             )
-            .where(next_at <= now)
-            .order_by(next_at)
-            .limit(limit)
-        )
-        if self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)  # two sweepers split the rows
-        return [
-            DueAlert(ticket_id=i, column=column, step=step, level=level, due_at=due, next_at=nxt)
-            for i, step, level, due, nxt in await self.session.execute(query)
-        ]
-
-    async def advance_alert(
-        self,
-        alert: DueAlert,
-        *,
-        level: int,
-        next_at: datetime | None,
-        fired_at: datetime | None = None,
-    ) -> bool:
-        """Compare-and-set from the level and time read: True for exactly one sweeper."""
-        values: dict[str, Any] = {
-            f"{alert.column}_level": level,
-            f"{alert.column}_next_at": next_at,
-        }
-        if fired_at is not None:
-            values[f"{alert.column}_fired_at"] = fired_at
-        result = await self.session.execute(
-            update(TicketRow)
-            .where(
-                TicketRow.id == alert.ticket_id,
-                getattr(TicketRow, f"{alert.column}_level") == alert.level,
-                getattr(TicketRow, f"{alert.column}_next_at") == alert.next_at,
-            )
-            .values(values)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return [
+            DueAlert(ticket_id=i, column=column, step=step, level=level, due_at=due, next_at=now)
+            for i, step, level, due in result
+        ]
+
+    async def set_alerts(
+        self, column: str, changes: list[tuple[int, int, datetime | None, datetime | None]]
+    ) -> None:
+        """(ticket id, level, next_at, fired_at or None to keep it) for claimed rows, in one go."""
+        if not changes:
+            return
+        fired = [c for c in changes if c[3] is not None]
+        kept = [c for c in changes if c[3] is None]
+        table = cast(Table, TicketRow.__table__)
+        if kept:
+            await self.session.execute(
+                table.update()
+                .where(table.c.id == bindparam("t_id"))
+                .values(
+                    {
+                        f"{column}_level": bindparam("t_level"),
+                        f"{column}_next_at": bindparam("t_next"),
+                    }
+                ),
+                [{"t_id": i, "t_level": level, "t_next": nxt} for i, level, nxt, _ in kept],
+            )
+        if fired:
+            await self.session.execute(
+                table.update()
+                .where(table.c.id == bindparam("t_id"))
+                .values(
+                    {
+                        f"{column}_level": bindparam("t_level"),
+                        f"{column}_next_at": bindparam("t_next"),
+                        f"{column}_fired_at": bindparam("t_fired"),
+                    }
+                ),
+                [
+                    {"t_id": i, "t_level": level, "t_next": nxt, "t_fired": at}
+                    for i, level, nxt, at in fired
+                ],
+            )
+
+    async def get_many(self, ids: list[int]) -> dict[int, Ticket]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(TicketRow).where(TicketRow.id.in_(ids)))
+        return {row.id: _ticket(row) for row in rows}
 
     async def count_waiting(self) -> int:
         return int(
@@ -772,6 +803,25 @@ class SqlEventRepository:
             )
         )
 
+    async def add_many(self, events: list[Event]) -> None:
+        """Many events in one statement (the sweep's), without the ORM's per-object work."""
+        if events:
+            await self.session.execute(
+                EventRow.__table__.insert(),  # type: ignore[attr-defined]
+                [
+                    {
+                        "ticket_id": e.ticket_id,
+                        "actor_id": e.actor_id,
+                        "kind": e.kind,
+                        "from_status": e.from_status,
+                        "to_status": e.to_status,
+                        "details": dict(e.details),
+                        "created_at": e.created_at,
+                    }
+                    for e in events
+                ],
+            )
+
     async def for_ticket(self, ticket_id: int) -> list[Event]:
         rows = await self.session.scalars(
             select(EventRow).where(EventRow.ticket_id == ticket_id).order_by(EventRow.id)
@@ -842,7 +892,18 @@ class SqlOutboxRepository:
         self.session = session
 
     async def add(self, message: Outgoing, *, at: datetime) -> None:
-        values = {
+        await self.add_many([message], at=at)
+
+    async def add_many(self, messages: list[Outgoing], *, at: datetime) -> None:
+        """Several messages in one statement; a repeated dedup key is ignored, as in add."""
+        if not messages:
+            return
+        stmt = _insert(self.session)(OutboxRow).on_conflict_do_nothing(index_elements=["dedup_key"])
+        await self.session.execute(stmt, [self._values(m, at) for m in messages])
+
+    @staticmethod
+    def _values(message: Outgoing, at: datetime) -> dict[str, Any]:
+        return {
             "user_id": message.user_id,
             "ticket_id": message.ticket_id,
             "template": message.text,
@@ -861,7 +922,3 @@ class SqlOutboxRepository:
             "next_attempt_at": message.not_before or at,
             "attempts": 0,
         }
-        stmt = _insert(self.session)(OutboxRow).values(**values)
-        if message.dedup_key is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["dedup_key"])
-        await self.session.execute(stmt)
