@@ -23,6 +23,7 @@ from dispatch.assignment import Fleet
 from dispatch.clock import Clock, SystemClock
 from dispatch.offers import dispatch_round
 from dispatch.sweep import sweep
+from handlers.calendar import refresh_overrides
 from storage.db import make_engine, make_sessionmaker
 from storage.outbox import OutboxStore
 from storage.persistence import SqlPersistence
@@ -52,6 +53,7 @@ def sender_of(application: AnyApplication) -> OutboxSender:
 async def _post_init(application: AnyApplication) -> None:
     """Runs once the bot is initialised, before polling or the webhook starts."""
     services = services_of(application)
+    await refresh_overrides(services)
     try:
         await services.menus.apply_defaults(application.bot, services.translator)
     except TelegramError:
@@ -82,6 +84,7 @@ async def _post_init(application: AnyApplication) -> None:
 async def _sweep_job(context: AppContext) -> None:
     """Time limits: warnings, breaches, escalations and complaint progress, each once."""
     services = context.services
+    await refresh_overrides(services)  # company days another process may have set
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
 

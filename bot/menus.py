@@ -30,6 +30,7 @@ MENU_ORDER = (
     "jobs",
     "invite",
     "assign",
+    "calendar",
     "language",
     "help",
     "cancel",

@@ -11,7 +11,17 @@ from typing import Any
 
 from telegram.ext import Application
 
-from handlers import customer, fallback, guard, invites, language, manager, start, technician
+from handlers import (
+    calendar,
+    customer,
+    fallback,
+    guard,
+    invites,
+    language,
+    manager,
+    start,
+    technician,
+)
 
 __all__ = ["register_all"]
 
@@ -22,6 +32,7 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     customer.register(application)
     technician.register(application)
     manager.register(application)
+    calendar.register(application)
     language.register(application)
     invites.register(application)
     fallback.register(application)  # last in group 0: stale buttons, stray input

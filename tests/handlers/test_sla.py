@@ -201,3 +201,39 @@ async def test_two_sweepers_at_once_send_each_alert_once(desk_factory: object) -
             .where(OutboxRow.template.like("🚨 {number}%"))
         )
     assert alerts == 6
+
+
+async def test_a_company_day_off_moves_working_day_limits(desk_factory: object) -> None:
+    desk, manager, _director = await _desk(desk_factory)
+    await manager.command("calendar", "2026-11-23", "off", "Company", "anniversary")
+    assert manager.last.text == (
+        "2026-11-23 is now a day off. Deadlines set from now on count it; those already running keep their date."
+    )
+    await manager.command("calendar")
+    assert manager.last.text.startswith(
+        "Company and local days:\n2026-11-23: off Company anniversary"
+    )
+    customer = desk.person(705, "Eve")
+    await customer.command("return")
+    await customer.send("A12345")
+    await customer.press("Refrigerator")
+    await customer.press("1")
+    await customer.send("2026-11-20")
+    await customer.press("A quality fault")
+    await customer.press("Done")
+    await customer.press("No photos, continue")
+    await customer.send("13800138000")
+    await customer.press("✅ Confirm and send")
+    async with desk.services.uow() as uow:
+        [ticket] = await uow.tickets.of_customer((await uow.users.by_telegram_id(705)).id)  # type: ignore[union-attr]
+    # 1 working day from Sunday: Monday is off now, so the close of Tuesday.
+    assert ticket.deadlines["sla_due_at"] == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    await manager.command("calendar", "2026-11-23", "clear")
+    assert manager.last.text.startswith("2026-11-23 follows the public calendar again.")
+    await customer.command("calendar", "2026-11-25", "off")
+    assert customer.last.text == "This command is for managers. Send /help to see what you can do."
+    await manager.command("calendar", "tomorrow", "off")
+    assert (
+        manager.last.text
+        == "Please write it like /calendar 2026-12-31 off Year-end party (on, off or clear)."
+    )
