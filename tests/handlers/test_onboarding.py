@@ -133,7 +133,14 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
     }[language]
     assert manager.texts[0].startswith(greeting)
     assert MANAGER_MENU[language] in manager.menu()
-    assert [c for c, _ in manager.menu()] == ["start", "invite", "assign", "language", "help"]
+    assert [c for c, _ in manager.menu()] == [
+        "start",
+        "invite",
+        "assign",
+        "calendar",
+        "language",
+        "help",
+    ]
 
 
 async def _invite_link(manager: Person, role_label: str) -> str:
