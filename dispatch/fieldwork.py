@@ -38,6 +38,7 @@ from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.services import new_ticket
 from dispatch.states import transition
+from dispatch.surveys import schedule as schedule_survey
 
 __all__ = [
     "ArrivalRefused",
@@ -465,7 +466,12 @@ async def submit_record(
 
 
 async def sign_record(
-    uow: UnitOfWork, clock: Clock, *, ticket_id: int, customer_id: int
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ticket_id: int,
+    customer_id: int,
+    policy: DeskPolicy | None = None,
 ) -> ServiceRecord:
     """The customer's signature: only after completion; freezes the record with its hash."""
     async with uow:
@@ -521,6 +527,8 @@ async def sign_record(
                 "signed-tech",
             )
         record.signed_at, record.signed_hash, record.signed_payload = now, digest, payload
+        if policy is not None:  # the follow-up visit (回访), the next day
+            await schedule_survey(uow, policy, ticket, now)
         await uow.commit()
         return record
 

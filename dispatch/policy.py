@@ -12,7 +12,17 @@ from dispatch.catalogue import PriceItem, Product
 from dispatch.geo import Place
 from dispatch.sla import SLA_DEFAULTS, WARN_FRACTION, Limit
 
-__all__ = ["DeskPolicy", "DispatchRules"]
+__all__ = ["DeskPolicy", "DispatchRules", "SurveyRules"]
+
+
+@dataclass(frozen=True)
+class SurveyRules:
+    """The follow-up visit: sent ``after_days`` after signing at ``send_at``, one reminder."""
+
+    send_at: time = time(10)
+    after_days: int = 1
+    reminder: timedelta = timedelta(hours=24)
+    low_score: int = 2
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class DeskPolicy:
     escalate_after: timedelta = timedelta(hours=2)
     director_ids: tuple[int, ...] = ()
     quiet_hours: tuple[time, time] = (time(21), time(9))
+    surveys: SurveyRules = field(default_factory=SurveyRules)
 
     @property
     def work_calendar(self) -> WorkCalendar:

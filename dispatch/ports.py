@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from dispatch.assignment import Member
 from dispatch.messages import Outgoing
@@ -38,6 +38,7 @@ __all__ = [
     "OutboxRepository",
     "RecordRepository",
     "RequestRepository",
+    "SurveyRepository",
     "TechnicianRepository",
     "TicketRepository",
     "UnitOfWork",
@@ -202,6 +203,15 @@ class RequestRepository(Protocol):
         ...
 
 
+class SurveyRepository(Protocol):
+    async def get(self, ticket_id: int) -> dict[str, Any] | None: ...
+    async def create(self, ticket_id: int, sent_at: datetime) -> bool: ...
+    async def reminded(self, ticket_id: int, at: datetime) -> None: ...
+    async def set_score(self, ticket_id: int, item: str, score: int) -> None: ...
+    async def set_comment(self, ticket_id: int, text: str) -> None: ...
+    async def close(self, ticket_id: int, at: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     technicians: TechnicianRepository
@@ -214,6 +224,7 @@ class UnitOfWork(Protocol):
     offers: OfferRepository
     visits: VisitRepository
     records: RecordRepository
+    surveys: SurveyRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -129,4 +129,6 @@ STEPS: dict[str, Step] = {
     "complaint_progress": Step("progress", frozenset({"closed", "cancelled"}), repeats=True),
     "return_review": Step("sla", frozenset({"approved", "rejected", "closed", "cancelled"})),
     "return_refund": Step("sla", frozenset({"completed", "closed", "cancelled"})),
+    # Not a limit: the follow-up visit rides the same sweep (dispatch.surveys).
+    "survey": Step("survey", frozenset({"cancelled"}), repeats=True),
 }

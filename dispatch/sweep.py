@@ -18,7 +18,7 @@ directors (managers named in ``[desk] directors``; all managers when none are).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from dispatch.clock import Clock
@@ -29,6 +29,7 @@ from dispatch.model import DEADLINES, Event, Role, Ticket, User
 from dispatch.policy import DeskPolicy
 from dispatch.ports import DueAlert, UnitOfWork, UnitOfWorkFactory
 from dispatch.sla import BREACH, ESCALATION, STEPS, WARNING
+from dispatch.surveys import first_question
 
 __all__ = ["DIGEST_OVER", "sweep"]
 
@@ -179,6 +180,26 @@ async def _progress(
     return -1, None, None  # re-armed above: nothing more to write for this row
 
 
+async def _survey(
+    uow: UnitOfWork, policy: DeskPolicy, r: _Round, ticket: Ticket, alert: DueAlert
+) -> tuple[int, datetime | None, datetime | None]:
+    """Send the follow-up survey, then one reminder if it is still unanswered."""
+    quiet = policy.quiet_until(r.now)
+    if alert.level == 0:
+        if await uow.surveys.create(ticket.id, r.now):
+            r.direct.append(replace(first_question(ticket, reminder=False), not_before=quiet))
+        return 1, r.now + policy.surveys.reminder, None
+    survey = await uow.surveys.get(ticket.id)
+    if (
+        survey is not None
+        and survey.get("answered_at") is None
+        and survey.get("reminded_at") is None
+    ):
+        await uow.surveys.reminded(ticket.id, r.now)
+        r.direct.append(replace(first_question(ticket, reminder=True), not_before=quiet))
+    return 2, None, None
+
+
 def _digest(r: _Round) -> None:
     for user_id, alerts in r.per_user.items():
         if len(alerts) <= DIGEST_OVER:
@@ -235,6 +256,10 @@ async def sweep(
                 due = alert.due_at
                 if ticket is None or step is None or due is None or ticket.status in step.stops:
                     continue  # met or moot: the claim already cleared its next alert
+                if alert.step == "survey":
+                    level, next_at, fired = await _survey(uow, policy, r, ticket, alert)
+                    changes.append((ticket.id, level, next_at, fired))
+                    continue
                 if step.repeats:
                     level, next_at, fired = await _progress(uow, policy, r, ticket, alert, due)
                     if level >= 0:

@@ -22,6 +22,7 @@ from handlers.mytickets import MyTickets
 from handlers.question import QuestionForm
 from handlers.repair import RepairForm
 from handlers.returns import ReturnForm
+from handlers.survey import SurveyAnswers
 from handlers.visit import VisitAnswers
 
 __all__ = ["FORMS", "register"]
@@ -71,7 +72,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             handler.callback = _customer_only(handler.callback)
             entry.append(handler)
         states.update(form.states())
-    for extra in (MyTickets(), VisitAnswers()):
+    for extra in (MyTickets(), VisitAnswers(), SurveyAnswers()):
         entry.extend(extra.entry_points())
         states.update(extra.states())
     application.add_handler(

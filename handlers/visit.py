@@ -78,6 +78,7 @@ class VisitAnswers:
                 context.clock,
                 ticket_id=_ticket_id(update),
                 customer_id=context.me.id,
+                policy=context.services.policy,  # schedules the follow-up survey
             )
         except RecordSigned:
             await query.answer(context.t("You have signed this record already."), show_alert=True)

@@ -15,6 +15,7 @@ from dispatch.ports import (
     OutboxRepository,
     RecordRepository,
     RequestRepository,
+    SurveyRepository,
     TechnicianRepository,
     TicketRepository,
     UserRepository,
@@ -27,6 +28,7 @@ from storage.repositories import (
     SqlOfferRepository,
     SqlOutboxRepository,
     SqlRecordRepository,
+    SqlSurveyRepository,
     SqlTechnicianRepository,
     SqlTicketRepository,
     SqlUserRepository,
@@ -51,6 +53,7 @@ class SqlUnitOfWork:
     offers: OfferRepository
     visits: VisitRepository
     records: RecordRepository
+    surveys: SurveyRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -77,6 +80,7 @@ class SqlUnitOfWork:
         self.offers = SqlOfferRepository(session)
         self.visits = SqlVisitRepository(session)
         self.records = SqlRecordRepository(session)
+        self.surveys = SqlSurveyRepository(session)
         return self
 
     async def __aexit__(

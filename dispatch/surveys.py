@@ -1,0 +1,195 @@
+"""The follow-up visit (回访): a short survey after the work, in the chat.
+
+It goes out the day after signing at ``survey_at`` (10:00) in the desk's zone, never
+in quiet hours; one reminder follows ``survey_reminder`` later if unanswered. The
+customer rates timeliness, attitude and result from 1 to 5 and may comment. A low
+score (``low_score`` or less on any item) opens a complaint linked to the job and
+tells the managers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dispatch.clock import Clock
+from dispatch.errors import DomainError, NotFound
+from dispatch.messages import N_, Button, Msg, Outgoing
+from dispatch.model import Event, Priority, Role, Ticket, TicketKind
+from dispatch.policy import DeskPolicy, SurveyRules
+from dispatch.ports import UnitOfWork
+from dispatch.services import new_ticket
+
+__all__ = [
+    "ITEMS",
+    "QUESTIONS",
+    "Answered",
+    "SurveyClosed",
+    "SurveyRules",
+    "answer",
+    "buttons",
+    "comment",
+    "first_question",
+    "schedule",
+    "send_time",
+]
+
+ITEMS = ("timeliness", "attitude", "result")
+QUESTIONS = {
+    "timeliness": N_(
+        "How satisfied are you with how quickly we came? (1 = very unhappy, 5 = very happy)"
+    ),
+    "attitude": N_("And with the technician's attitude?"),
+    "result": N_("And with the result of the work?"),
+}
+
+
+class SurveyClosed(DomainError):
+    """The survey was answered already, or does not exist for this customer."""
+
+
+def send_time(policy: DeskPolicy, rules: SurveyRules, signed_at: datetime) -> datetime:
+    day = signed_at.astimezone(policy.zone).date() + timedelta(days=rules.after_days)
+    moment = datetime.combine(day, rules.send_at, tzinfo=policy.zone).astimezone(signed_at.tzinfo)
+    return policy.quiet_until(moment) or moment
+
+
+async def schedule(
+    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, signed_at: datetime
+) -> None:
+    """Plan the survey of a signed job (the sweep sends it)."""
+    at = send_time(policy, policy.surveys, signed_at)
+    await uow.tickets.arm(ticket.id, "survey", "survey", at, at)
+
+
+def buttons(ticket_id: int, item: str) -> tuple[tuple[Button, ...], ...]:
+    return (tuple(Button(str(n), data=f"sv:{ticket_id}:{item[0]}:{n}") for n in range(1, 6)),)
+
+
+def first_question(ticket: Ticket, *, reminder: bool) -> Outgoing:
+    text = (
+        N_(
+            "🔔 A reminder: we would still like to hear how the service for {number} went. It takes three taps.\n\n{question}"
+        )
+        if reminder
+        else N_(
+            "👋 Thank you for choosing us. How did the service for {number} go? Three quick taps help us improve.\n\n{question}"
+        )
+    )
+    return Outgoing(
+        user_id=ticket.customer_id,
+        text=text,
+        params={"number": ticket.number, "question": Msg(QUESTIONS["timeliness"])},
+        buttons=buttons(ticket.id, "timeliness"),
+        ticket_id=ticket.id,
+        dedup_key=f"survey:{ticket.id}:{'reminder' if reminder else 'first'}",
+    )
+
+
+@dataclass(frozen=True)
+class Answered:
+    next_item: str | None  # the next question, or None when all three are answered
+    low: bool = False  # a low score opened a complaint
+    complaint_number: str | None = None
+
+
+async def answer(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    ticket_id: int,
+    customer_id: int,
+    item: str,
+    score: int,
+) -> Answered:
+    if item not in ITEMS or not 1 <= score <= 5:
+        raise SurveyClosed("no such question")
+    async with uow:
+        now = clock.now()
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None or ticket.customer_id != customer_id:
+            raise NotFound(f"ticket {ticket_id}")
+        survey = await uow.surveys.get(ticket_id)
+        if survey is None or survey.get("answered_at") is not None:
+            raise SurveyClosed("answered")
+        await uow.surveys.set_score(ticket_id, item, score)
+        survey[item] = score
+        remaining = [i for i in ITEMS if survey.get(i) is None]
+        if remaining:
+            await uow.commit()
+            return Answered(remaining[0])
+        await uow.surveys.close(ticket_id, now)
+        scores = {i: int(survey[i]) for i in ITEMS}
+        await uow.events.add(
+            Event(
+                kind="survey.answered",
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=customer_id,
+                details=scores,
+            )
+        )
+        low = min(scores.values()) <= policy.surveys.low_score
+        complaint_number = None
+        if low:
+            complaint = await new_ticket(
+                uow, now=now, zone=policy.zone, customer_id=customer_id, kind=TicketKind.COMPLAINT
+            )
+            complaint.related_ticket_id = ticket.id
+            complaint.priority = Priority.HIGH
+            complaint.description = f"Follow-up survey of {ticket.number}: " + ", ".join(
+                f"{k} {v}/5" for k, v in scores.items()
+            )
+            complaint.details = {
+                "topic": "visit",
+                "severity": "general",
+                "source": "survey",
+                "scores": scores,
+            }
+            complaint = await uow.tickets.add(complaint)
+            complaint_number = complaint.number
+            await uow.events.add(
+                Event(
+                    kind="created",
+                    created_at=now,
+                    ticket_id=complaint.id,
+                    actor_id=customer_id,
+                    to_status="new",
+                )
+            )
+            for manager in await uow.users.with_role(Role.MANAGER):
+                await uow.outbox.add(
+                    Outgoing(
+                        user_id=manager.id,
+                        text=N_(
+                            "⚠️ Low follow-up scores for {number} (timeliness {timeliness}, attitude {attitude}, result {result}). Complaint {complaint} is open."
+                        ),
+                        params={"number": ticket.number, "complaint": complaint.number, **scores},
+                        ticket_id=complaint.id,
+                        dedup_key=f"survey-low:{ticket.id}:{manager.id}",
+                    ),
+                    at=now,
+                )
+        await uow.commit()
+        return Answered(None, low, complaint_number)
+
+
+async def comment(
+    uow: UnitOfWork, clock: Clock, *, ticket_id: int, customer_id: int, text: str
+) -> None:
+    async with uow:
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None or ticket.customer_id != customer_id:
+            raise NotFound(f"ticket {ticket_id}")
+        await uow.surveys.set_comment(ticket_id, text)
+        await uow.events.add(
+            Event(
+                kind="survey.comment",
+                created_at=clock.now(),
+                ticket_id=ticket_id,
+                actor_id=customer_id,
+                details={"comment": text},
+            )
+        )
+        await uow.commit()
