@@ -16,6 +16,7 @@ import handlers
 from bot.config import Settings
 from bot.context import SERVICES_KEY, AppContext, Services
 from bot.i18n import Translator
+from bot.jobs import send_monthly_report
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
 from bot.report import ServiceReports
@@ -87,6 +88,7 @@ async def _sweep_job(context: AppContext) -> None:
     await refresh_overrides(services)  # company days another process may have set
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
+    await send_monthly_report(services)
 
 
 async def _fleet_job(context: AppContext) -> None:

@@ -133,10 +133,18 @@ class Desk:
         await self.deliver()
 
     async def sweep(self) -> int:
-        """One run of the SLA sweep job, then deliver what it wrote."""
+        """One run of the SLA sweep (the sweep job's first half), then deliver."""
         from dispatch.sweep import sweep
 
         sent = await sweep(self.services.uow, self.clock, self.services.policy)
+        await self.deliver()
+        return sent
+
+    async def monthly(self) -> bool:
+        """The sweep job's second half: the monthly report, when it is due."""
+        from bot.jobs import send_monthly_report
+
+        sent = await send_monthly_report(self.services)
         await self.deliver()
         return sent
 

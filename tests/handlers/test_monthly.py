@@ -1,0 +1,154 @@
+"""The monthly complaint report arrives on the 5th with the right figures, once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage.models import EventRow, SurveyRow, TicketRow, UserRow
+from tests.conftest import MANAGER_ID
+from tests.harness import Desk
+
+OCT = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
+
+
+async def _seed(desk: Desk) -> None:
+    async with desk.services.uow.sessions() as session:
+        a = UserRow(telegram_id=9001, role="customer", display_name="A", created_at=OCT)
+        b = UserRow(telegram_id=9002, role="customer", display_name="B", created_at=OCT)
+        session.add_all([a, b])
+        await session.flush()
+        n = 0
+
+        def ticket(kind: str, customer: UserRow, created: datetime, **extra: object) -> TicketRow:
+            nonlocal n
+            n += 1
+            row = TicketRow(
+                number=f"T-{n:04d}",
+                kind=kind,
+                status="new",
+                priority="normal",
+                version=1,
+                customer_id=customer.id,
+                created_at=created,
+                updated_at=created,
+                description="x",
+                details=extra.pop("details", {}),
+                **extra,
+            )
+            session.add(row)
+            return row
+
+        repairs = [
+            ticket(
+                "repair",
+                a,
+                OCT + timedelta(days=i),
+                arrive_due_at=OCT + timedelta(days=i, hours=24),
+            )
+            for i in range(4)
+        ]
+        complaints = [
+            ticket("complaint", a, OCT, details={"topic": "visit", "severity": "serious"}),
+            ticket(
+                "complaint",
+                a,
+                OCT + timedelta(days=3),
+                details={"topic": "attitude", "severity": "general"},
+            ),
+            ticket(
+                "complaint",
+                b,
+                OCT + timedelta(days=5),
+                details={"topic": "product", "severity": "general"},
+            ),
+        ]
+        ticket(
+            "complaint", b, datetime(2026, 9, 29, 2, tzinfo=UTC), details={"topic": "fees"}
+        )  # September
+        ticket(
+            "repair",
+            b,
+            datetime(2026, 11, 1, 2, tzinfo=UTC),
+            arrive_due_at=datetime(2026, 11, 2, 2, tzinfo=UTC),
+        )
+        await session.flush()
+        for i, repair in enumerate(repairs):
+            late = i == 3
+            session.add(
+                EventRow(
+                    ticket_id=repair.id,
+                    kind="status",
+                    from_status="assigned",
+                    to_status="on_site",
+                    details={},
+                    created_at=repair.created_at + timedelta(hours=30 if late else 5),
+                )
+            )
+        session.add(
+            EventRow(
+                ticket_id=complaints[0].id,
+                kind="status",
+                from_status="new",
+                to_status="verified",
+                details={},
+                created_at=complaints[0].created_at + timedelta(hours=20),
+            )
+        )
+        session.add_all(
+            [
+                SurveyRow(
+                    ticket_id=repairs[0].id,
+                    sent_at=OCT,
+                    answered_at=OCT + timedelta(days=1),
+                    timeliness=5,
+                    attitude=5,
+                    result=5,
+                ),
+                SurveyRow(
+                    ticket_id=repairs[1].id,
+                    sent_at=OCT,
+                    answered_at=OCT + timedelta(days=2),
+                    timeliness=2,
+                    attitude=3,
+                    result=3,
+                ),
+            ]
+        )
+        await session.commit()
+
+
+async def test_the_october_report_arrives_on_the_fifth_with_the_right_figures(desk: Desk) -> None:
+    manager = desk.person(MANAGER_ID, "Boss")
+    desk.clock.set(datetime(2026, 10, 31, 2, tzinfo=UTC))
+    await manager.command("start")
+    await _seed(desk)
+    desk.clock.set(datetime(2026, 11, 5, 0, 59, tzinfo=UTC))  # 08:59 on the 5th in Shanghai
+    assert not await desk.monthly()
+    desk.clock.set(datetime(2026, 11, 5, 1, 0, tzinfo=UTC))  # 09:00
+    assert await desk.monthly()
+    assert manager.last.text == (
+        "📊 Complaint report for 2026-10\n"
+        "Complaints: 3\nBy topic:\n• staff attitude: 1\n• the product: 1\n• a technician visit: 1\n"
+        "By severity:\n• general: 2\n• serious: 1\n"
+        "Repeat complainers: 1\n"
+        "Hours to verification: 20 (within limit: 1/1)\n"
+        "Hours to a plan: no data (within limit: 0/0)\n"
+        "Hours to close: no data\n\n"
+        "Field jobs: 4\n"
+        "On-time rate: 75 % (target 90 %) ❌\n"
+        "Satisfaction: 50 % (target 85 %) ❌\n"
+        "Complaint rate attributable to service: 50 % (target 3 %) ❌"
+    )
+    count = len(manager.texts)
+    desk.clock.advance(timedelta(days=3))
+    assert not await desk.monthly()  # once
+    assert len(manager.texts) == count
+
+
+async def test_the_report_is_in_the_managers_language(desk: Desk) -> None:
+    manager = desk.person(MANAGER_ID, "Boss", language_code="zh-tw")
+    await manager.command("start")
+    desk.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
+    assert await desk.monthly()
+    assert manager.last.text.startswith("📊 2026-11 投訴分析報告\n投訴總數：0\n按類別：\n無\n")
+    assert manager.last.text.endswith("用戶抱怨率（服務原因）：暫無資料")
