@@ -27,16 +27,14 @@ from dispatch.messages import N_, At, Button, Msg, Outgoing, Param
 from dispatch.model import (
     Attachment,
     Event,
-    Priority,
     Role,
     ServiceRecord,
     Ticket,
-    TicketKind,
     Visit,
 )
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
-from dispatch.services import new_ticket
+from dispatch.services import open_linked_complaint
 from dispatch.states import transition
 from dispatch.surveys import schedule as schedule_survey
 
@@ -553,22 +551,14 @@ async def dispute_record(
         )
         await uow.tickets.save(ticket)
         await uow.events.add(event)
-        complaint = await new_ticket(
-            uow, now=now, zone=policy.zone, customer_id=customer_id, kind=TicketKind.COMPLAINT
-        )
-        complaint.related_ticket_id = ticket.id
-        complaint.description = reason
-        complaint.priority = Priority.HIGH
-        complaint.details = {"topic": "visit", "severity": "general", "source": "record_dispute"}
-        complaint = await uow.tickets.add(complaint)
-        await uow.events.add(
-            Event(
-                kind="created",
-                created_at=now,
-                ticket_id=complaint.id,
-                actor_id=customer_id,
-                to_status="new",
-            )
+        complaint = await open_linked_complaint(
+            uow,
+            now=now,
+            zone=policy.zone,
+            customer_id=customer_id,
+            related=ticket,
+            description=reason,
+            details={"source": "record_dispute"},
         )
         await _tell(
             uow,

@@ -18,7 +18,17 @@ from zoneinfo import ZoneInfo
 
 from dispatch.clock import Clock
 from dispatch.errors import DuplicateRequest, InviteRefused, NotAllowed, NotFound
-from dispatch.model import Event, Invite, Language, Role, Technician, Ticket, TicketKind, User
+from dispatch.model import (
+    Event,
+    Invite,
+    Language,
+    Priority,
+    Role,
+    Technician,
+    Ticket,
+    TicketKind,
+    User,
+)
 from dispatch.numbering import PREFIX, format_number
 from dispatch.ports import UnitOfWork
 from dispatch.states import INITIAL_STATUS, transition
@@ -31,6 +41,7 @@ __all__ = [
     "create_ticket",
     "hash_token",
     "new_ticket",
+    "open_linked_complaint",
     "redeem_invite",
     "register_user",
     "save_technician_profile",
@@ -279,6 +290,37 @@ async def new_ticket(
         updated_at=now,
         intake_key=intake_key,
     )
+
+
+async def open_linked_complaint(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    customer_id: int,
+    related: Ticket,
+    description: str,
+    details: Mapping[str, Any],
+) -> Ticket:
+    """A complaint the product opens itself (a disputed record, a low survey score)."""
+    complaint = await new_ticket(
+        uow, now=now, zone=zone, customer_id=customer_id, kind=TicketKind.COMPLAINT
+    )
+    complaint.related_ticket_id = related.id
+    complaint.description = description
+    complaint.priority = Priority.HIGH
+    complaint.details = {"topic": "visit", "severity": "general", **details}
+    complaint = await uow.tickets.add(complaint)
+    await uow.events.add(
+        Event(
+            kind="created",
+            created_at=now,
+            ticket_id=complaint.id,
+            actor_id=customer_id,
+            to_status="new",
+        )
+    )
+    return complaint
 
 
 async def create_ticket(

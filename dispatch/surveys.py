@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, NotFound
 from dispatch.messages import N_, Button, Msg, Outgoing
-from dispatch.model import Event, Priority, Role, Ticket, TicketKind
+from dispatch.model import Event, Role, Ticket
 from dispatch.policy import DeskPolicy, SurveyRules
 from dispatch.ports import UnitOfWork
-from dispatch.services import new_ticket
+from dispatch.services import open_linked_complaint
 
 __all__ = [
     "ITEMS",
@@ -133,31 +133,17 @@ async def answer(
         low = min(scores.values()) <= policy.surveys.low_score
         complaint_number = None
         if low:
-            complaint = await new_ticket(
-                uow, now=now, zone=policy.zone, customer_id=customer_id, kind=TicketKind.COMPLAINT
+            complaint = await open_linked_complaint(
+                uow,
+                now=now,
+                zone=policy.zone,
+                customer_id=customer_id,
+                related=ticket,
+                description=f"Follow-up survey of {ticket.number}: "
+                + ", ".join(f"{k} {v}/5" for k, v in scores.items()),
+                details={"source": "survey", "scores": scores},
             )
-            complaint.related_ticket_id = ticket.id
-            complaint.priority = Priority.HIGH
-            complaint.description = f"Follow-up survey of {ticket.number}: " + ", ".join(
-                f"{k} {v}/5" for k, v in scores.items()
-            )
-            complaint.details = {
-                "topic": "visit",
-                "severity": "general",
-                "source": "survey",
-                "scores": scores,
-            }
-            complaint = await uow.tickets.add(complaint)
             complaint_number = complaint.number
-            await uow.events.add(
-                Event(
-                    kind="created",
-                    created_at=now,
-                    ticket_id=complaint.id,
-                    actor_id=customer_id,
-                    to_status="new",
-                )
-            )
             for manager in await uow.users.with_role(Role.MANAGER):
                 await uow.outbox.add(
                     Outgoing(
