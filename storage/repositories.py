@@ -518,10 +518,12 @@ class SqlTicketRepository:
             )
 
     async def get_many(self, ids: list[int]) -> dict[int, Ticket]:
+        """Plain rows, not ORM objects: the sweep reads many and changes none of them."""
         if not ids:
             return {}
-        rows = await self.session.scalars(select(TicketRow).where(TicketRow.id.in_(ids)))
-        return {row.id: _ticket(row) for row in rows}
+        table = cast(Table, TicketRow.__table__)
+        rows = await self.session.execute(select(table).where(table.c.id.in_(ids)))
+        return {row.id: _ticket(row) for row in rows}  # type: ignore[arg-type]
 
     async def count_waiting(self) -> int:
         return int(
