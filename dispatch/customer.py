@@ -29,8 +29,7 @@ from dispatch.model import Attachment, Event, Priority, Role, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
-from dispatch.services import new_ticket
-from dispatch.sla import STEPS
+from dispatch.services import arm, new_ticket
 from dispatch.states import allowed, is_open, transition
 
 __all__ = [
@@ -113,34 +112,6 @@ class QuestionRequest:
 class Submitted:
     ticket: Ticket
     created: bool  # False when this draft had been submitted before
-
-
-async def arm(
-    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, step: str, start: datetime
-) -> None:
-    """Start the clock of an SLA step on its deadline column; the sweep does the rest."""
-    column = STEPS[step].column
-    due = policy.due(start, step)
-    warn = start + (due - start) * policy.warn_fraction
-    ticket.deadlines[f"{column}_due_at"] = due
-    await uow.tickets.arm(ticket.id, column, step, due, warn)
-    calendar = policy.work_calendar
-    if policy.sla[step].round_the_clock is None and not calendar.published(
-        due.astimezone(policy.zone).year
-    ):
-        year = due.astimezone(policy.zone).year
-        for manager in await uow.users.with_role(Role.MANAGER):
-            await uow.outbox.add(
-                Outgoing(
-                    user_id=manager.id,
-                    text=N_(
-                        "📅 Deadlines now reach {year}, whose official holidays and make-up working days are not published yet. They are estimated; add company days with /calendar once they are known."
-                    ),
-                    params={"year": year},
-                    dedup_key=f"calendar-unpublished:{year}:{manager.id}",
-                ),
-                at=start,
-            )
 
 
 async def _attach(

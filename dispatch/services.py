@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.clock import Clock
 from dispatch.errors import DuplicateRequest, InviteRefused, NotAllowed, NotFound
+from dispatch.messages import N_, Outgoing
 from dispatch.model import (
     Event,
     Invite,
@@ -30,12 +31,15 @@ from dispatch.model import (
     User,
 )
 from dispatch.numbering import PREFIX, format_number
+from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
+from dispatch.sla import STARTS, STEPS
 from dispatch.states import INITIAL_STATUS, transition
 
 __all__ = [
     "CreatedInvite",
     "Registration",
+    "arm",
     "change_status",
     "create_invite",
     "create_ticket",
@@ -354,6 +358,34 @@ async def create_ticket(
         return ticket
 
 
+async def arm(
+    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, step: str, start: datetime
+) -> None:
+    """Start the clock of an SLA step on its deadline column; the sweep does the rest."""
+    column = STEPS[step].column
+    due = policy.due(start, step)
+    warn = start + (due - start) * policy.warn_fraction
+    ticket.deadlines[f"{column}_due_at"] = due
+    await uow.tickets.arm(ticket.id, column, step, due, warn)
+    calendar = policy.work_calendar
+    if policy.sla[step].round_the_clock is None and not calendar.published(
+        due.astimezone(policy.zone).year
+    ):
+        year = due.astimezone(policy.zone).year
+        for manager in await uow.users.with_role(Role.MANAGER):
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=manager.id,
+                    text=N_(
+                        "📅 Deadlines now reach {year}, whose official holidays and make-up working days are not published yet. They are estimated; add company days with /calendar once they are known."
+                    ),
+                    params={"year": year},
+                    dedup_key=f"calendar-unpublished:{year}:{manager.id}",
+                ),
+                at=start,
+            )
+
+
 async def change_status(
     uow: UnitOfWork,
     clock: Clock,
@@ -362,14 +394,26 @@ async def change_status(
     to: str,
     actor_id: int | None,
     details: Mapping[str, Any] | None = None,
+    policy: DeskPolicy | None = None,
 ) -> Ticket:
-    """Move a ticket along its state machine; an illegal move writes nothing."""
+    """Move a ticket along its state machine; an illegal move writes nothing.
+
+    With ``policy``, a status that starts an SLA step (dispatch.sla.STARTS) arms its
+    clock in the same transaction.
+    """
     async with uow:
         ticket = await uow.tickets.get(ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id}")
-        event = transition(ticket, to, at=clock.now(), actor_id=actor_id, details=details)
+        now = clock.now()
+        event = transition(ticket, to, at=now, actor_id=actor_id, details=details)
         await uow.tickets.save(ticket)
         await uow.events.add(event)
+        started = STARTS.get((ticket.kind.value, to))
+        if policy is not None and started is not None:
+            step, counted_from = started
+            await arm(
+                uow, policy, ticket, step, ticket.created_at if counted_from == "created" else now
+            )
         await uow.commit()
         return ticket

@@ -16,6 +16,7 @@ __all__ = [
     "BREACH",
     "ESCALATION",
     "SLA_DEFAULTS",
+    "STARTS",
     "STEPS",
     "WARNING",
     "WARN_FRACTION",
@@ -131,4 +132,15 @@ STEPS: dict[str, Step] = {
     "return_refund": Step("sla", frozenset({"completed", "closed", "cancelled"})),
     # Not a limit: the follow-up visit rides the same sweep (dispatch.surveys).
     "survey": Step("survey", frozenset({"cancelled"}), repeats=True),
+}
+
+# Which status starts which step, and from when its limit counts: the moment the
+# status is reached ("now"), or the ticket's registration ("created"). The first
+# steps of each kind start at intake (dispatch.customer); these start later.
+STARTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("complaint", "forwarded"): ("complaint_verify", "created"),
+    ("complaint", "verified"): ("complaint_plan", "created"),
+    ("complaint", "resolved"): ("complaint_reply", "now"),
+    ("return", "received"): ("return_refund", "now"),
+    ("consultation", "responded"): ("consultation_answer", "created"),
 }
