@@ -69,7 +69,10 @@ async def _repair(
 
 async def _start(step: str, uow: UnitOfWorkFactory, clock: ManualClock, customer: int) -> int:
     """A ticket on which ``step`` is running, started the way the product starts it."""
-    move = lambda ticket_id, *statuses: _moves(uow, clock, ticket_id, statuses)  # noqa: E731
+
+    async def move(ticket_id: int, *statuses: str) -> int:
+        return await _moves(uow, clock, ticket_id, statuses)
+
     if step in ("repair_dispatch", "repair_on_site_priority"):
         return await _repair(uow, clock, customer, HERE, step)
     if step == "repair_on_site":
@@ -89,7 +92,7 @@ async def _start(step: str, uow: UnitOfWorkFactory, clock: ManualClock, customer
         ).ticket.id
         return await move(ticket, "responded") if step == "consultation_answer" else ticket
     if step.startswith("complaint"):
-        request = ComplaintRequest(
+        complaint = ComplaintRequest(
             ComplaintTopic.FEES,
             None,
             "Charged twice for one visit.",
@@ -106,7 +109,7 @@ async def _start(step: str, uow: UnitOfWorkFactory, clock: ManualClock, customer
                 customer_id=customer,
                 customer_name="C",
                 intake_key=step,
-                request=request,
+                request=complaint,
             )
         ).ticket.id
         path = {
