@@ -108,6 +108,7 @@ async def _tell(
     now: datetime,
     key: str,
     buttons: tuple[tuple[Button, ...], ...] = (),
+    not_before: datetime | None = None,
 ) -> None:
     await uow.outbox.add(
         Outgoing(
@@ -117,13 +118,20 @@ async def _tell(
             buttons=buttons,
             ticket_id=ticket.id,
             dedup_key=f"{key}:{ticket.id}",
+            not_before=not_before,
         ),
         at=now,
     )
 
 
 async def confirm_visit_time(
-    uow: UnitOfWork, clock: Clock, *, ticket_id: int, technician_id: int, planned_at: datetime
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ticket_id: int,
+    technician_id: int,
+    planned_at: datetime,
+    policy: DeskPolicy | None = None,
 ) -> Visit:
     async with uow:
         now = clock.now()
@@ -156,6 +164,10 @@ async def confirm_visit_time(
             ticket,
             now,
             f"visit-time:{planned_at.isoformat()}",
+            # a visit on another day is news that can wait out the customer's quiet hours
+            not_before=policy.customer_quiet(now, planned_at.astimezone(policy.zone).date())
+            if policy
+            else None,
         )
         await uow.commit()
         return visit

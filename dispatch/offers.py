@@ -331,6 +331,7 @@ async def accept_offer(
                 },
                 ticket_id=ticket.id,
                 dedup_key=f"assigned:{ticket.id}:{offer.id}",
+                not_before=policy.customer_quiet(now, ticket.preferred_date),
             ),
             at=now,
         )

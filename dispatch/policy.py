@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatch.assignment import Weights
@@ -60,6 +60,13 @@ class DeskPolicy:
     def due(self, start: datetime, step: str) -> datetime:
         """When ``step`` (an SLA_DEFAULTS key) started at ``start`` is due."""
         return self.work_calendar.due(start, self.sla[step])
+
+    def customer_quiet(self, moment: datetime, visit_day: date | None = None) -> datetime | None:
+        """When a message a customer did not ask for may go: after their quiet hours,
+        unless it is about their own visit that day."""
+        if visit_day is not None and visit_day == moment.astimezone(self.zone).date():
+            return None
+        return self.quiet_until(moment)
 
     def quiet_until(self, moment: datetime) -> datetime | None:
         """The end of the customers' quiet hours when ``moment`` falls inside them, else None."""

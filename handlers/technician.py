@@ -355,6 +355,7 @@ async def _set_time(update: Update, context: AppContext, when: datetime) -> str 
             ticket_id=int(_state(context)["ticket"]),
             technician_id=context.me.id,
             planned_at=when,
+            policy=context.services.policy,  # a visit on another day waits out quiet hours
         )
     except (NotFound, NotAllowed, IllegalTransition):
         await say(update, context, context.t("This job is no longer yours."))

@@ -237,3 +237,30 @@ async def test_a_company_day_off_moves_working_day_limits(desk_factory: object) 
         manager.last.text
         == "Please write it like /calendar 2026-12-31 off Year-end party (on, off or clear)."
     )
+
+
+async def test_news_the_customer_did_not_ask_for_waits_out_quiet_hours(
+    desk_factory: object,
+) -> None:
+    desk, _manager, _director = await _desk(desk_factory)
+    desk.clock.set(datetime(2026, 11, 22, 14, 0, tzinfo=UTC))  # Sunday 22:00 in Shanghai
+    tech = await technician(desk, 713, "Tom Li", 0.004)
+    customer = desk.person(706, "Fay")
+    await repair_until_review(customer)  # the visit is wanted on Monday morning
+    await customer.press("✅ Confirm and send")
+    assert customer.last.text.startswith("Your repair request")  # an answer to them: at once
+    await tech.press("✅ Accept")
+    assert tech.texts[-2].startswith("Job ")  # the technician works late: at once
+    before = len(customer.texts)
+    await tech.command("jobs")
+    await tech.press("🕒 Confirm the visit time")
+    await tech.send("2026-11-23 09:30")
+    assert len(customer.texts) == before  # both wait for the end of quiet hours
+    await desk.advance(timedelta(hours=10, minutes=59))  # Monday 08:59
+    assert len(customer.texts) == before
+    await desk.advance(timedelta(minutes=1))  # 09:00
+    assert [t.split(" ")[0] for t in customer.texts[before:]] == ["👷", "🗓"]
+    assert (
+        customer.texts[-1]
+        == f"🗓 Your visit for {customer.texts[before].split()[5]} is set: Tom Li will come on Mon, Nov 23, 2026 09:30."
+    )
