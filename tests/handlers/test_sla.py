@@ -262,5 +262,5 @@ async def test_news_the_customer_did_not_ask_for_waits_out_quiet_hours(
     assert [t.split(" ")[0] for t in customer.texts[before:]] == ["👷", "🗓"]
     assert (
         customer.texts[-1]
-        == f"🗓 Your visit for {customer.texts[before].split()[5]} is set: Tom Li will come on Mon, Nov 23, 2026 09:30."
+        == "🗓 Your visit for R-20261122-0001 is set: Tom Li will come on Mon, Nov 23, 2026 09:30."
     )
