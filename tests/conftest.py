@@ -54,9 +54,12 @@ async def desk_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[obje
         return desk
 
     yield open_desk
-    for desk in opened:
-        if desk.app._initialized:
-            await desk.close()
+    for first in opened:
+        desk: Desk | None = first
+        while desk is not None:  # restarted desks hand over to a successor
+            if desk.app._initialized:
+                await desk.close()
+            desk = desk.successor
 
 
 MANAGER_ID = 900_001

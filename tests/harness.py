@@ -72,6 +72,7 @@ class Desk:
             rate_limited=False,
         )
         self.people: dict[int, Person] = {}
+        self.successor: Desk | None = None
 
     @classmethod
     async def open(
@@ -90,11 +91,14 @@ class Desk:
         """Stop as a clean shutdown would: persistence flushed, engine disposed."""
         await self.app.update_persistence()
         await self.app.shutdown()
+        # PTB runs post_shutdown (which disposes the engine) only from run_polling/run_webhook.
+        await self.services.engine.dispose()
 
     async def restart(self) -> Desk:
         """A new Application on the same database and the same Telegram: the bot restarted."""
         await self.close()
         desk = await Desk.open(self.settings, self.clock, self.api)
+        self.successor = desk  # the fixture closes the whole chain
         for person in self.people.values():
             desk.people[person.id] = person
             person.desk = desk
