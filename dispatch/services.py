@@ -415,5 +415,13 @@ async def change_status(
             await arm(
                 uow, policy, ticket, step, ticket.created_at if counted_from == "created" else now
             )
+        if (
+            policy is not None
+            and to == "closed"
+            and ticket.kind in (TicketKind.COMPLAINT, TicketKind.RETURN)
+        ):
+            from dispatch.surveys import schedule  # surveys builds on this module
+
+            await schedule(uow, policy, ticket, now)  # the follow-up visit after a closed case
         await uow.commit()
         return ticket

@@ -114,3 +114,38 @@ async def test_a_low_score_opens_a_complaint_and_tells_the_managers(desk: Desk) 
     assert customer.last.text == "Thank you for your time."
     await customer.press_data(customer.messages[-3], f"sv:{complaint.related_ticket_id}:r:5")
     assert customer.alerts()[-1] == "Thank you, we have your answers already."
+
+
+async def test_a_closed_complaint_gets_a_follow_up_survey_too(desk: Desk) -> None:
+    from dispatch.services import change_status
+
+    await desk.person(MANAGER_ID, "Boss").command("start")
+    customer = desk.person(804, "Dan")
+    await customer.command("ask")
+    await customer.send("Can I move the unit myself?")  # a question is not surveyed
+    await customer.command("complain")
+    await customer.press("Fees")
+    await customer.press("None of these")
+    await customer.send("I was charged a call-out fee in warranty.")
+    await customer.press("No photos, continue")
+    await customer.send("A refund")
+    await customer.press("No")
+    await customer.send("13800138000")
+    await customer.press("✅ Confirm and send")
+    async with desk.services.uow.sessions() as session:
+        complaint = await session.scalar(select(TicketRow).where(TicketRow.kind == "complaint"))
+    assert complaint is not None
+    for status in ("verified", "planned", "resolved", "closed"):
+        await change_status(
+            desk.services.uow(),
+            desk.clock,
+            ticket_id=complaint.id,
+            to=status,
+            actor_id=None,
+            policy=desk.services.policy,
+        )
+    desk.clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # the next day, 10:00
+    await desk.sweep()
+    assert customer.last.text.startswith(
+        f"👋 Thank you for choosing us. How did the service for {complaint.number} go?"
+    )
