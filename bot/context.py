@@ -34,6 +34,8 @@ class Services:
     menus: Menus
     # The on-duty fleet as last read, shared by this process's dispatch searches.
     fleet_cache: FleetCache = field(default_factory=FleetCache)
+    # The last monthly report known to be sent, so later sweeps skip the outbox lookup.
+    last_monthly_report: str | None = None
     # Wakes the outbox sender after a transaction wrote to the outbox (set by bot.app).
     wake_sender: Callable[[], None] = lambda: None
 

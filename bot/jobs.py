@@ -28,8 +28,11 @@ async def send_monthly_report(services: Services) -> bool:
         return False
     year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
     key = f"monthly:{year:04d}-{month:02d}:"
+    if services.last_monthly_report == key:  # known sent: no need to look again
+        return False
     stats = StatsStore(services.uow.sessions)
-    if await stats.sent(key):
+    if await stats.sent(key):  # by this process before a restart, or by another one
+        services.last_monthly_report = key
         return False
     start, end = month_bounds(policy, year, month)
     rows = await stats.month(start.astimezone(UTC), end.astimezone(UTC))
@@ -43,5 +46,6 @@ async def send_monthly_report(services: Services) -> bool:
                 at=now,
             )
         await uow.commit()
+    services.last_monthly_report = key
     services.wake_sender()
     return True

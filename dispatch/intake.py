@@ -118,7 +118,8 @@ def check_purchase_date(text: str, today: date) -> date:
 
 
 def check_preferred_date(day: date, today: date) -> date:
-    if day < today or day > today + timedelta(days=PREFERRED_DAYS):
+    """Today or one of the next PREFERRED_DAYS - 1 days: the days the customer is offered."""
+    if day < today or day >= today + timedelta(days=PREFERRED_DAYS):
         raise InvalidInput(
             N_("Please pick a day within the next {days} days."), days=PREFERRED_DAYS
         )

@@ -16,6 +16,7 @@ from dispatch.intake import (
     PREFERRED_DAYS,
     Slot,
     Warranty,
+    check_preferred_date,
     check_purchase_date,
     check_text,
     repair_promise,
@@ -30,7 +31,6 @@ from handlers.forms import ANYTHING, TEXT, Form, Handlers
 
 __all__ = ["RepairForm"]
 
-SLOTS = SLOT_LABELS
 WARRANTY = {
     Warranty.IN: N_("in warranty"),
     Warranty.OUT: N_("out of warranty"),
@@ -330,15 +330,18 @@ class RepairForm(Form):
         assert query is not None and query.data is not None
         raw = query.data.removeprefix("rp:day:")
         day = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
-        today = self.today(context)
-        if not today <= day < today + timedelta(days=PREFERRED_DAYS):
+        try:
+            check_preferred_date(day, self.today(context))
+        except InvalidInput:
             await query.answer(
                 context.t("That day is no longer available; please pick another."), show_alert=True
             )
             return await self.ask(update, context, "time")
         await self._answer(update)
         self.data(context)["day"] = day.isoformat()
-        rows = [[(context.t(label), f"rp:slot:{slot.value}")] for slot, label in SLOTS.items()]
+        rows = [
+            [(context.t(label), f"rp:slot:{slot.value}")] for slot, label in SLOT_LABELS.items()
+        ]
         await say(
             update,
             context,
@@ -403,7 +406,7 @@ class RepairForm(Form):
             t(
                 "Preferred time: {day}, {slot}",
                 day=translator.format_day(context.lang, day),
-                slot=t(SLOTS[Slot(data["slot"])]),
+                slot=t(SLOT_LABELS[Slot(data["slot"])]),
             ),
         ]
         return "\n".join(lines)

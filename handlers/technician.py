@@ -312,14 +312,22 @@ async def _job_or_refuse(update: Update, context: AppContext) -> Ticket | None:
     return ticket
 
 
-async def ask_visit_time(update: Update, context: AppContext) -> str | int:
+async def _open_job(update: Update, context: AppContext) -> Ticket | None:
+    """The job a button is about, if it is still this technician's; remembered for the step."""
     if (
         not await _technician(update, context)
         or (ticket := await _job_or_refuse(update, context)) is None
     ):
-        return ConversationHandler.END
+        return None
     await _ack(update)
     _state(context)["ticket"] = ticket.id
+    return ticket
+
+
+async def ask_visit_time(update: Update, context: AppContext) -> str | int:
+    ticket = await _open_job(update, context)
+    if ticket is None:
+        return ConversationHandler.END
     rows: list[list[tuple[str, str]]] = []
     if ticket.preferred_date and ticket.preferred_slot:
         start = datetime.combine(
@@ -498,13 +506,9 @@ async def _try_check_in(
 
 async def start_check_in(update: Update, context: AppContext) -> str | int:
     """Checks in with a fresh live location, or asks for one."""
-    if (
-        not await _technician(update, context)
-        or (ticket := await _job_or_refuse(update, context)) is None
-    ):
+    ticket = await _open_job(update, context)
+    if ticket is None:
         return ConversationHandler.END
-    await _ack(update)
-    _state(context)["ticket"] = ticket.id
     async with context.uow() as uow:
         last = await uow.technicians.last_location(context.me.id)
     if last is not None and context.clock.now() - last[3] <= timedelta(minutes=2):
@@ -584,12 +588,9 @@ def _record(context: AppContext) -> dict[str, Any]:
 
 
 async def start_record(update: Update, context: AppContext) -> str | int:
-    if (
-        not await _technician(update, context)
-        or (ticket := await _job_or_refuse(update, context)) is None
-    ):
+    ticket = await _open_job(update, context)
+    if ticket is None:
         return ConversationHandler.END
-    await _ack(update)
     if ticket.status != "on_site":
         await say(
             update, context, context.t("Check in first: the service record is filled in on site.")

@@ -6,26 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdateRow
 
-__all__ = ["SqlRequestRepository", "claim_update"]
-
-
-async def claim_update(
-    sessions: async_sessionmaker[AsyncSession], update_id: int, at: datetime
-) -> bool:
-    """True the first time ``update_id`` is seen, False for every repeat."""
-    async with sessions() as session:
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        result = await session.execute(
-            insert(ProcessedUpdateRow)
-            .values(update_id=update_id, processed_at=at)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
-        await session.commit()
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+__all__ = ["SqlRequestRepository"]
 
 
 class SqlRequestRepository:
