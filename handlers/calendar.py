@@ -72,7 +72,10 @@ async def calendar_command(update: Update, context: AppContext) -> None:
     if action == "clear":
         removed = await store.remove(day)
         text = (
-            context.t("{day} follows the public calendar again.", day=day.isoformat())
+            context.t(
+                "{day} follows the public calendar again. Deadlines set from now on count it; those already running keep their date.",
+                day=day.isoformat(),
+            )
             if removed
             else context.t("{day} had no company setting.", day=day.isoformat())
         )
@@ -80,18 +83,18 @@ async def calendar_command(update: Update, context: AppContext) -> None:
         note = " ".join(args[2:])[:200]
         await store.put(day, action == "on", note, context.me.id, context.clock.now())
         text = (
-            context.t("{day} is now a working day.", day=day.isoformat())
+            context.t(
+                "{day} is now a working day. Deadlines set from now on count it; those already running keep their date.",
+                day=day.isoformat(),
+            )
             if action == "on"
-            else context.t("{day} is now a day off.", day=day.isoformat())
+            else context.t(
+                "{day} is now a day off. Deadlines set from now on count it; those already running keep their date.",
+                day=day.isoformat(),
+            )
         )
     await refresh_overrides(context.services)
-    await say(
-        update,
-        context,
-        text
-        + " "
-        + context.t("Deadlines set from now on count it; those already running keep their date."),
-    )
+    await say(update, context, text)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
