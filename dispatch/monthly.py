@@ -66,11 +66,13 @@ def figures(
     reached: dict[int, dict[str, datetime]],
     surveys: list[tuple[int, int, int]],
 ) -> MonthlyFigures:
-    complaints = [t for t in tickets if t["kind"] == TicketKind.COMPLAINT.value]
+    complaints = [ticket for ticket in tickets if ticket["kind"] == TicketKind.COMPLAINT.value]
     field = [
-        t for t in tickets if t["kind"] in (TicketKind.REPAIR.value, TicketKind.INSTALLATION.value)
+        ticket
+        for ticket in tickets
+        if ticket["kind"] in (TicketKind.REPAIR.value, TicketKind.INSTALLATION.value)
     ]
-    by_customer = Counter(t["customer_id"] for t in complaints)
+    by_customer = Counter(ticket["customer_id"] for ticket in complaints)
     hours: dict[str, float | None] = {}
     within: dict[str, tuple[int, int]] = {}
     for status, step in (
@@ -80,31 +82,38 @@ def figures(
     ):
         spans = []
         met = 0
-        for t in complaints:
-            at = reached.get(t["id"], {}).get(status)
+        for ticket in complaints:
+            at = reached.get(ticket["id"], {}).get(status)
             if at is None:
                 continue
-            spans.append((at - t["created_at"]).total_seconds() / 3600)
-            if step is not None and at <= policy.due(t["created_at"], step):
+            spans.append((at - ticket["created_at"]).total_seconds() / 3600)
+            if step is not None and at <= policy.due(ticket["created_at"], step):
                 met += 1
         hours[status] = round(statistics.median(spans), 1) if spans else None
         if step is not None:
             within[status] = (met, len(spans))
     arrived = [
-        t
-        for t in field
-        if t["arrive_due_at"] is not None and reached.get(t["id"], {}).get("on_site") is not None
+        ticket
+        for ticket in field
+        if ticket["arrive_due_at"] is not None
+        and reached.get(ticket["id"], {}).get("on_site") is not None
     ]
-    on_time_jobs = [t for t in arrived if reached[t["id"]]["on_site"] <= t["arrive_due_at"]]
-    due_jobs = [t for t in field if t["arrive_due_at"] is not None]
+    on_time_jobs = [
+        ticket for ticket in arrived if reached[ticket["id"]]["on_site"] <= ticket["arrive_due_at"]
+    ]
+    due_jobs = [ticket for ticket in field if ticket["arrive_due_at"] is not None]
     satisfied = [s for s in surveys if sum(s) / 3 >= 4]
-    service = [t for t in complaints if (t["details"] or {}).get("topic") in SERVICE_TOPICS]
+    service = [
+        ticket for ticket in complaints if (ticket["details"] or {}).get("topic") in SERVICE_TOPICS
+    ]
     return MonthlyFigures(
         month=f"{year:04d}-{month:02d}",
         complaints=len(complaints),
-        by_topic=dict(Counter((t["details"] or {}).get("topic", "other") for t in complaints)),
+        by_topic=dict(
+            Counter((ticket["details"] or {}).get("topic", "other") for ticket in complaints)
+        ),
         by_severity=dict(
-            Counter((t["details"] or {}).get("severity", "general") for t in complaints)
+            Counter((ticket["details"] or {}).get("severity", "general") for ticket in complaints)
         ),
         repeat_complainers=sum(1 for n in by_customer.values() if n >= 2),
         hours_to=hours,

@@ -477,7 +477,7 @@ async def dispatch_round(uow_factory: UnitOfWorkFactory, clock: Clock, policy: D
             if job is not None:
                 jobs.append(job)
     if batch:
-        by_id = {t.id: t for t in waiting}
+        by_id = {waiting_ticket.id: waiting_ticket for waiting_ticket in waiting}
         choices = assign_backlog(jobs, fleet, policy.dispatch.weights)
         for choice in choices:
             uow = uow_factory()
@@ -492,9 +492,11 @@ async def dispatch_round(uow_factory: UnitOfWorkFactory, clock: Clock, policy: D
                 except ConcurrentUpdate:
                     continue  # another process offered it first
             del by_id[choice.ticket_id]
-        leftovers = [t.id for t in by_id.values() if t.id not in {c.ticket_id for c in choices}]
+        leftovers = [
+            left.id for left in by_id.values() if left.id not in {c.ticket_id for c in choices}
+        ]
     else:
-        leftovers = [t.id for t in waiting]
+        leftovers = [waiting_ticket.id for waiting_ticket in waiting]
     for ticket_id in leftovers:
         outcome = await offer_next(
             uow_factory(), clock, policy, ticket_id=ticket_id, batch_aware=False, fleet_cache=cache

@@ -261,7 +261,8 @@ async def decline_reason_chosen(update: Update, context: AppContext) -> None:
 
 # -- jobs ---------------------------------------------------------------------------------
 def _actions(context: AppContext, ticket: Ticket) -> list[list[tuple[str, str]]]:
-    t, i = context.t, ticket.id
+    t = context.t
+    i = ticket.id
     if ticket.status == "assigned":
         return [
             [(t("🕒 Confirm the visit time"), f"jb:time:{i}")],

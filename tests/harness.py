@@ -11,23 +11,48 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot.app import AnyApplication, build_application, sender_of, services_of
 from bot.config import Settings, load_settings
 from bot.context import Services
+from bot.i18n import Translator
 from bot.outbox import ChatPacer
 from dispatch.clock import ManualClock
+from dispatch.model import Language
 from sandbox.botapi import BotApiCore, SentMessage
 from sandbox.transport import InProcessRequest
 
 __all__ = ["Desk", "Person", "make_settings"]
 
 TOKEN = "123456789:TEST-token-for-the-harness"
+
+
+# Dates and times as the bot writes them. Tests build expected labels with the bot's own
+# formatter, never by hand: CLDR's spacing changes between Babel releases.
+_LABELS = Translator()
+_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def day_label(language: Language, day: date | str) -> str:
+    """A day as on the date buttons (``"2026-11-23"`` or a date)."""
+    return _LABELS.format_day(language, date.fromisoformat(day) if isinstance(day, str) else day)
+
+
+def date_label(language: Language, day: str) -> str:
+    """A date with its year, as in summaries (``"2025-12-12"``)."""
+    return _LABELS.format_date(language, date.fromisoformat(day))
+
+
+def moment_label(language: Language, local: str) -> str:
+    """A moment given in the desk's time zone (``"2026-11-22 11:00"``), as messages show it."""
+    moment = datetime.fromisoformat(local).replace(tzinfo=_ZONE)
+    return _LABELS.format_moment(language, moment, _ZONE)
 
 
 def make_settings(

@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,13 +16,13 @@ from sqlalchemy import select
 from bot.report import FONT_CANDIDATES
 from dispatch.errors import ConcurrentUpdate, IllegalTransition
 from dispatch.fieldwork import RecordInput, RecordSigned, sign_record, submit_record
-from dispatch.model import Role
+from dispatch.model import Language, Role
 from dispatch.offers import OfferClosed, accept_offer, dispatch_round
 from dispatch.services import save_technician_profile
 from storage.models import EventRow, OfferRow, ServiceRecordRow, TicketRow, VisitRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_intake import repair_until_review
-from tests.harness import Desk, Person
+from tests.harness import Desk, Person, day_label, moment_label
 
 CUSTOMER = (31.2304, 121.4737)  # where repair_until_review shares the customer's location
 
@@ -99,7 +99,8 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     assert offer_text.startswith(f"🔧 New job {ticket.number}: Air conditioner\nIt blows warm air")
     assert (
         "Distance: 0.4 km" in offer_text
-        and "Preferred time: Mon, Nov 23, Morning (9:00-12:00)" in offer_text
+        and f"Preferred time: {day_label(Language.EN, '2026-11-23')}, Morning (9:00-12:00)"
+        in offer_text
     )
     assert far.new_texts() == []
 
@@ -139,7 +140,7 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     assert near.texts[-3:-1] == [
         f"✅ You accepted {ticket.number}.",
         f"Job {ticket.number} is yours.\nCustomer: Amy, +8613800138000\nAddress: Building 3, room 1201\n"
-        "Preferred time: Mon, Nov 23, Morning (9:00-12:00)\nCall the customer to agree the time, then confirm it here.",
+        f"Preferred time: {day_label(Language.EN, '2026-11-23')}, Morning (9:00-12:00)\nCall the customer to agree the time, then confirm it here.",
     ]
     assert near.last.kind == "location" and near.last.extra == {
         "latitude": CUSTOMER[0],
@@ -156,10 +157,10 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     # Visit time, on the way, check-in by location.
     await near.command("jobs")
     await near.press("🕒 Confirm the visit time")
-    await near.press("As the customer asked: Mon, Nov 23, 2026 09:00")
+    await near.press(f"As the customer asked: {moment_label(Language.EN, '2026-11-23 09:00')}")
     assert (
         customer.last.text
-        == f"🗓 Your visit for {ticket.number} is set: Tom Li will come on Mon, Nov 23, 2026 09:00."
+        == f"🗓 Your visit for {ticket.number} is set: Tom Li will come on {moment_label(Language.EN, '2026-11-23 09:00')}."
     )
     await near.command("jobs")
     await near.press("🚗 On my way")
@@ -174,10 +175,13 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     )
     live = await near.share_location(CUSTOMER[0] + 0.005, CUSTOMER[1], accuracy=20, live_period=900)
     await near.move_live_location(live, CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=12)
-    assert near.texts[-2] == f"📍 Arrival recorded for {ticket.number} at Mon, Nov 23, 2026 06:10."
+    assert (
+        near.texts[-2]
+        == f"📍 Arrival recorded for {ticket.number} at {moment_label(Language.EN, '2026-11-23 06:10')}."
+    )
     assert (
         customer.last.text
-        == f"📍 Tom Li has arrived for {ticket.number} (Mon, Nov 23, 2026 06:10)."
+        == f"📍 Tom Li has arrived for {ticket.number} ({moment_label(Language.EN, '2026-11-23 06:10')})."
     )
     async with desk.services.uow.sessions() as session:
         visit = await session.scalar(select(VisitRow))
@@ -298,7 +302,7 @@ async def test_the_report_is_in_simplified_chinese_for_a_chinese_customer(
     await customer.share_location(*CUSTOMER)
     await customer.send("3 号楼 1201 室")
     await customer.send("13800138000")
-    await customer.press("11月23日周一")
+    await customer.press(day_label(Language.ZH_HANS, date(2026, 11, 23)))
     await customer.press("上午（9:00-12:00）")
     await customer.press("✅ 确认并提交")
     await tech.press("✅ 接单")
@@ -351,7 +355,7 @@ async def test_manual_check_in_is_confirmed_by_the_customer(
     await near.press("✋ Check in by hand")
     assert (
         customer.last.text
-        == f"🔔 Tom Li says they arrived for {ticket.number} at Sun, Nov 22, 2026 10:00. Is that right?"
+        == f"🔔 Tom Li says they arrived for {ticket.number} at {moment_label(Language.EN, '2026-11-22 10:00')}. Is that right?"
     )
     await customer.press("✖ Not yet")
     assert near.last.text.startswith(
@@ -487,7 +491,7 @@ async def test_a_backlog_is_solved_together_not_first_come_first_served(desk: De
         await person.share_location(CUSTOMER[0], CUSTOMER[1] + dlon)
         await person.press("Skip")
         await person.send("13800138000")
-        await person.press("Mon, Nov 23")
+        await person.press(day_label(Language.EN, "2026-11-23"))
         await person.press("Morning (9:00-12:00)")
         await person.press("✅ Confirm and send")
     # Waiting jobs (3) outnumber idle technicians (2): nothing was offered greedily
@@ -569,6 +573,6 @@ async def test_managers_are_warned_when_an_offer_would_outlast_the_dispatch_limi
     await _round(desk)  # offered at +55 min, expiring at +65: after the 1-hour limit
     assert late.last.text.startswith(f"🔧 New job {ticket.number}")
     assert manager.last.text == (
-        f"⏰ {ticket.number} is not accepted yet, and its dispatch limit ends at Sun, Nov 22, 2026 11:00."
+        f"⏰ {ticket.number} is not accepted yet, and its dispatch limit ends at {moment_label(Language.EN, '2026-11-22 11:00')}."
     )
     assert [b["text"] for b in manager.last.inline_buttons] == ["👷 Assign a technician"]

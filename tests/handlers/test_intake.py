@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.model import TicketKind
+from dispatch.model import Language, TicketKind
 from dispatch.services import change_status
 from storage.models import AttachmentRow, EventRow, OutboxRow, TicketRow
 from tests.conftest import MANAGER_ID
-from tests.harness import Desk, Person
+from tests.harness import Desk, Person, date_label, day_label, moment_label
 
 
 async def _tickets(desk: Desk) -> list[TicketRow]:
@@ -41,7 +41,7 @@ async def repair_until_review(customer: Person, *, location: bool = True) -> Non
         await customer.send("88 Century Avenue, Pudong, room 1201")
         await customer.press("Skip")
     await customer.send("138 0013 8000")
-    await customer.press("Mon, Nov 23")
+    await customer.press(day_label(Language.EN, "2026-11-23"))
     await customer.press("Morning (9:00-12:00)")
 
 
@@ -58,7 +58,7 @@ async def test_a_repair_in_english_from_start_to_ticket(desk: Desk) -> None:
         "Photos: 2\n"
         "Address: Building 3, room 1201 (location shared)\n"
         "Phone: +8613800138000\n"
-        "Preferred time: Mon, Nov 23, Morning (9:00-12:00)"
+        f"Preferred time: {day_label(Language.EN, '2026-11-23')}, Morning (9:00-12:00)"
     )
     assert await _tickets(desk) == []  # nothing exists before confirming
     await customer.press("✅ Confirm and send")
@@ -108,12 +108,12 @@ async def test_a_repair_in_simplified_chinese_with_a_typed_address(desk: Desk) -
     )
     await customer.press("跳过")
     await customer.share_contact("+8613912345678")
-    await customer.press("11月24日周二")
+    await customer.press(day_label(Language.ZH_HANS, date(2026, 11, 24)))
     await customer.press("晚上（18:00-21:00）")
     assert customer.texts[-2] == (
         "请核对您的报修信息：\n产品：洗衣机\n型号：不清楚\n购买日期：不清楚（保修情况不明）\n"
         "故障描述：洗衣机脱水时响声很大，还漏水。\n照片：0 张\n地址：上海市闵行区莘庄镇某某路 100 号 5 栋 302 室\n"
-        "电话：+8613912345678\n预约时间：11月24日周二，晚上（18:00-21:00）"
+        f"电话：+8613912345678\n预约时间：{day_label(Language.ZH_HANS, date(2026, 11, 24))}，晚上（18:00-21:00）"
     )
     await customer.press("✅ 确认并提交")
     [ticket] = await _tickets(desk)
@@ -141,7 +141,7 @@ async def test_an_installation_far_from_every_service_point_promises_an_answer(d
         "這似乎不是有效的電話號碼"
     )  # a Taiwanese number needs +886 here
     await customer.send("+886 912 345 678")
-    await customer.press("11月25日 週三")
+    await customer.press(day_label(Language.ZH_HANT, date(2026, 11, 25)))
     await customer.press("上午（9:00-12:00）")
     await customer.press("✅ 確認並提交")
     [ticket] = await _tickets(desk)
@@ -195,7 +195,7 @@ async def test_every_bad_answer_is_explained_and_nothing_entered_is_lost(desk: D
     await customer.send("+86 139 1234 5678")  # ... and the flow goes on where it was
     await customer.press_data(customer.last, "rp:day:20261231")  # a forged, out-of-range day
     assert customer.alerts()[-1] == "That day is no longer available; please pick another."
-    await customer.press("Tue, Nov 24")
+    await customer.press(day_label(Language.EN, "2026-11-24"))
     await customer.press("Afternoon (12:00-18:00)")
     review = customer.texts[-2]
     assert "Model: KF-26" in review and "Purchase date: May 20, 2024 (in warranty)" in review
@@ -211,9 +211,12 @@ async def test_the_review_screen_edits_any_field_and_comes_back(desk: Desk) -> N
     await customer.send("KFR-50LW")
     assert "Model: KFR-50LW" in customer.texts[-2]
     await customer.press("Preferred time")
-    await customer.press("Wed, Nov 25")
+    await customer.press(day_label(Language.EN, "2026-11-25"))
     await customer.press("Evening (18:00-21:00)")
-    assert "Preferred time: Wed, Nov 25, Evening (18:00-21:00)" in customer.texts[-2]
+    assert (
+        f"Preferred time: {day_label(Language.EN, '2026-11-25')}, Evening (18:00-21:00)"
+        in customer.texts[-2]
+    )
     await customer.press("Address")
     await customer.send("99 Huaihai Road, room 8")
     await customer.press("Skip")
@@ -254,7 +257,7 @@ async def test_a_draft_survives_a_restart_and_resumes(desk: Desk) -> None:
     await desk.advance(timedelta(days=2))
     await customer.command("repair")
     assert customer.last.text.startswith(
-        "您有一份 2026年11月22日周日 10:00 开始填写、尚未完成的报修。"
+        f"您有一份 {moment_label(Language.ZH_HANS, '2026-11-22 10:00')} 开始填写、尚未完成的报修。"
     )
     await customer.press("▶️ 继续填写")
     assert customer.last.text.startswith("出了什么问题？")
@@ -263,11 +266,12 @@ async def test_a_draft_survives_a_restart_and_resumes(desk: Desk) -> None:
     await customer.share_location(31.1, 121.3)
     await customer.press("跳过")
     await customer.send("13800138000")
-    await customer.press("11月25日周三")
+    await customer.press(day_label(Language.ZH_HANS, date(2026, 11, 25)))
     await customer.press("上午（9:00-12:00）")
     assert (
         "型号：BCD-215" in customer.texts[-2]
-        and "购买日期：2025年12月12日（在保修期内）" in customer.texts[-2]
+        and f"购买日期：{date_label(Language.ZH_HANS, '2025-12-12')}（在保修期内）"
+        in customer.texts[-2]
     )
 
 
@@ -287,7 +291,7 @@ async def test_an_untouched_draft_expires_with_a_notice(desk: Desk) -> None:
     await desk.advance(timedelta(hours=73))
     await customer.send("BCD-215")
     assert customer.last.text == (
-        "Your unfinished repair request from Sun, Nov 22, 2026 10:00 was not touched for 72 hours, "
+        f"Your unfinished repair request from {moment_label(Language.EN, '2026-11-22 10:00')} was not touched for 72 hours, "
         "so it was discarded. Send /start to begin a new one."
     )
     await customer.command("repair")
@@ -310,7 +314,7 @@ async def test_cancel_keeps_the_draft_and_discard_drops_it(desk: Desk) -> None:
     await customer.send("12 Xujiahui Road")
     await customer.press("Skip")
     await customer.send("13800138000")
-    await customer.press("Mon, Nov 23")
+    await customer.press(day_label(Language.EN, "2026-11-23"))
     await customer.press("Morning (9:00-12:00)")
     await customer.press("🗑 Discard")
     assert (
@@ -510,7 +514,7 @@ async def test_mytickets_shows_the_timeline_and_adds_photos_later(desk: Desk) ->
     await customer.press(f"{ticket.number} · Repair · Received")
     assert customer.last.text == (
         f"{ticket.number} · Repair · Received\nIt blows warm air and shows E4 since yesterday.\n\n"
-        "Progress:\nSun, Nov 22, 2026 10:00 — Request received"
+        f"Progress:\n{moment_label(Language.EN, '2026-11-22 10:00')} — Request received"
     )
     await customer.press("➕ Add information or photos")
     await customer.send("The outdoor unit also leaks water.")
@@ -521,7 +525,7 @@ async def test_mytickets_shows_the_timeline_and_adds_photos_later(desk: Desk) ->
     await customer.command("mytickets")
     await customer.press(f"{ticket.number} · Repair · Received")
     assert customer.last.text.endswith(
-        "Sun, Nov 22, 2026 10:30 — You added information: The outdoor unit also leaks water. (+2 photos)"
+        f"{moment_label(Language.EN, '2026-11-22 10:30')} — You added information: The outdoor unit also leaks water. (+2 photos)"
     )
 
 

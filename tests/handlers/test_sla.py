@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from dispatch.model import Language
 from storage.models import OutboxRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_dispatch import technician
 from tests.handlers.test_intake import repair_until_review
-from tests.harness import Desk, Person
+from tests.harness import Desk, Person, moment_label
 
 DIRECTOR_ID = MANAGER_ID + 1
 
@@ -44,15 +45,17 @@ async def test_the_dispatch_limit_warns_then_alerts_then_escalates_each_once(
     await desk.advance(timedelta(minutes=1))  # 80 % of 1 hour
     await desk.sweep()
     assert manager.new_texts() == [
-        f"⏳ {number}: dispatch to a technician is due at Sun, Nov 22, 2026 11:00."
+        f"⏳ {number}: dispatch to a technician is due at {moment_label(Language.EN, '2026-11-22 11:00')}."
     ]
-    assert director.new_texts() == [f"⏳ {number}：派单给技师的时限为 2026年11月22日周日 11:00。"]
+    assert director.new_texts() == [
+        f"⏳ {number}：派单给技师的时限为 {moment_label(Language.ZH_HANS, '2026-11-22 11:00')}。"
+    ]
     assert await desk.sweep() == 0
 
     await desk.advance(timedelta(minutes=12))  # 11:00: the limit
     await desk.sweep()
     assert manager.new_texts() == [
-        f"🚨 {number}: dispatch to a technician was due at Sun, Nov 22, 2026 11:00 and is overdue."
+        f"🚨 {number}: dispatch to a technician was due at {moment_label(Language.EN, '2026-11-22 11:00')} and is overdue."
     ]
     assert [b["text"] for b in manager.last.inline_buttons] == ["👷 Assign a technician"]
     assert len(director.new_texts()) == 1
@@ -63,7 +66,7 @@ async def test_the_dispatch_limit_warns_then_alerts_then_escalates_each_once(
     await desk.sweep()
     assert manager.new_texts() == []
     assert director.new_texts() == [
-        f"🚨🚨 {number}：派单给技师自 2026年11月22日周日 11:00 起已超时，请立即介入。"
+        f"🚨🚨 {number}：派单给技师自 {moment_label(Language.ZH_HANS, '2026-11-22 11:00')} 起已超时，请立即介入。"
     ]
     await desk.advance(timedelta(hours=1))
     await desk.sweep()
@@ -85,13 +88,13 @@ async def test_the_on_site_warning_goes_to_the_technician_and_acceptance_stops_t
     await desk.advance(timedelta(hours=9, minutes=36))  # 80 % of the 12-hour priority-area limit
     await desk.sweep()
     assert tech.new_texts() == [
-        f"⏳ {number}: the technician on site (priority area) is due at Sun, Nov 22, 2026 22:00."
+        f"⏳ {number}: the technician on site (priority area) is due at {moment_label(Language.EN, '2026-11-22 22:00')}."
     ]
     assert manager.new_texts() == []  # and nothing about dispatch: it was met
     await desk.advance(timedelta(hours=2, minutes=24))
     await desk.sweep()
     assert manager.new_texts() == [
-        f"🚨 {number}: the technician on site (priority area) was due at Sun, Nov 22, 2026 22:00 and is overdue."
+        f"🚨 {number}: the technician on site (priority area) was due at {moment_label(Language.EN, '2026-11-22 22:00')} and is overdue."
     ]
 
 
@@ -133,15 +136,15 @@ async def test_a_complaint_counts_working_days_and_sends_progress_outside_quiet_
     await desk.sweep()
     assert sorted(manager.new_texts()) == sorted(
         [
-            f"📝 Complaint {number}: the customer expects news by Mon, Nov 23, 2026 22:00. Record what was done, so that the update can say it.",
+            f"📝 Complaint {number}: the customer expects news by {moment_label(Language.EN, '2026-11-23 22:00')}. Record what was done, so that the update can say it.",
             # passing it on is due at the close of the next working day; 80 % of that came first
-            f"⏳ {number}: passing a complaint to the department responsible is due at Mon, Nov 23, 2026 17:30.",
+            f"⏳ {number}: passing a complaint to the department responsible is due at {moment_label(Language.EN, '2026-11-23 17:30')}.",
         ]
     )
     await desk.advance(timedelta(minutes=18))  # Monday 17:30
     await desk.sweep()
     assert manager.new_texts() == [
-        f"🚨 {number}: passing a complaint to the department responsible was due at Mon, Nov 23, 2026 17:30 and is overdue."
+        f"🚨 {number}: passing a complaint to the department responsible was due at {moment_label(Language.EN, '2026-11-23 17:30')} and is overdue."
     ]
     before = len(customer.texts)
     await desk.advance(timedelta(hours=4, minutes=30))  # Monday 22:00: quiet hours
@@ -170,7 +173,7 @@ async def test_a_restart_after_downtime_catches_up_once_in_one_digest(desk_facto
     await desk.sweep()
     [digest] = manager.new_texts()
     assert digest.startswith(
-        "🚨 5 time limits need your attention:\n• R-20261122-0001: dispatch to a technician, overdue (due Sun, Nov 22, 2026 11:00)"
+        f"🚨 5 time limits need your attention:\n• R-20261122-0001: dispatch to a technician, overdue (due {moment_label(Language.EN, '2026-11-22 11:00')})"
     )
     [director_digest] = director.new_texts()
     assert director_digest.startswith(
@@ -262,5 +265,5 @@ async def test_news_the_customer_did_not_ask_for_waits_out_quiet_hours(
     assert [t.split(" ")[0] for t in customer.texts[before:]] == ["👷", "🗓"]
     assert (
         customer.texts[-1]
-        == "🗓 Your visit for R-20261122-0001 is set: Tom Li will come on Mon, Nov 23, 2026 09:30."
+        == f"🗓 Your visit for R-20261122-0001 is set: Tom Li will come on {moment_label(Language.EN, '2026-11-23 09:30')}."
     )

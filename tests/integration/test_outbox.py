@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.outbox import ChatPacer
 from dispatch.clock import ManualClock
 from dispatch.messages import N_, At, Button, Msg, Outgoing
+from dispatch.model import Language
 from sandbox.botapi import BotApiCore, NetworkFailure
 from storage.models import OutboxRow, UserRow
 from storage.outbox import OutboxStore
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import MANAGER_ID
-from tests.harness import Desk, Person
+from tests.harness import Desk, Person, moment_label
 
 HELLO = N_(
     "Welcome back, {name}. You are registered as a technician. Send /help to see what you can do."
@@ -156,7 +157,7 @@ async def test_rendering_uses_the_recipients_language_times_and_buttons(desk: De
     await desk.deliver()
     assert (
         customer.last.text
-        == "技师邀请链接，仅可使用一次，有效期至 2026年11月23日周一 10:00。请转发给受邀人：\n完成"
+        == f"技师邀请链接，仅可使用一次，有效期至 {moment_label(Language.ZH_HANS, '2026-11-23 10:00')}。请转发给受邀人：\n完成"
     )
     assert customer.last.inline_buttons == [{"text": "完成", "callback_data": "x:1"}]
 
