@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
 from bot.config import Settings
 from bot.context import SERVICES_KEY, AppContext, Services
 from bot.i18n import Translator
+from bot.inbox import ChatOrderedProcessor, DeskApplication, InboxQueue, replay_unfinished
 from bot.jobs import send_monthly_report
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
+from bot.replies import ReplyGate
 from bot.report import ServiceReports
 from dispatch.assignment import Fleet
 from dispatch.clock import Clock, SystemClock
@@ -29,6 +32,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.outbox import OutboxStore
 from storage.persistence import SqlPersistence
 from storage.uow import UnitOfWorkFactory
+from storage.updates import InboxStore
 
 __all__ = ["build_application", "services_of"]
 
@@ -37,6 +41,8 @@ log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 SENDER_TASK = "outbox_sender_task"
 SENDER = "outbox_sender"
+# An update stored this long ago and still not done was dropped by a failure: handle it again.
+INBOX_STUCK_AFTER = timedelta(minutes=1)
 
 
 def services_of(application: AnyApplication) -> Services:
@@ -59,6 +65,9 @@ async def _post_init(application: AnyApplication) -> None:
         await services.menus.apply_defaults(application.bot, services.translator)
     except TelegramError:
         log.warning("could not set the default command menu", exc_info=True)
+    # What the last run left unfinished is handled before new updates are fetched.
+    assert isinstance(application, DeskApplication)
+    await replay_unfinished(application)
     task = asyncio.get_running_loop().create_task(sender_of(application).run(), name="outbox")
     application.bot_data[SENDER_TASK] = task
     if application.job_queue is not None:
@@ -89,6 +98,9 @@ async def _sweep_job(context: AppContext) -> None:
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
     await send_monthly_report(services)
+    application = context.application
+    assert isinstance(application, DeskApplication)
+    await replay_unfinished(application, older_than=INBOX_STUCK_AFTER)
 
 
 async def _fleet_job(context: AppContext) -> None:
@@ -155,6 +167,10 @@ def build_application(
     engine = make_engine(settings.database.url)
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
+    # One pacer per process for every message to a chat: handlers' and the outbox's alike.
+    pacer = pacer or ChatPacer()
+    inbox = InboxStore(sessions)
+    queue = InboxQueue()
     services = Services(
         settings=settings,
         engine=engine,
@@ -175,14 +191,16 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True), tzinfo=settings.zone
             )
         )
+        .application_class(DeskApplication)
+        .update_queue(queue)
+        .concurrent_updates(ChatOrderedProcessor())
+        # Holds each update's replies until it is done; paces and retries every other call.
+        # With rate_limited=False (tests, benchmarks) PTB's global 30/s pacing is left out.
+        .rate_limiter(ReplyGate(pacer=pacer, global_limits=rate_limited))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
-    if rate_limited:
-        # Paces the global and per-group rates; RetryAfter comes back to the outbox sender,
-        # which pauses that chat (max_retries=0), and private chats are paced by ChatPacer.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application: AnyApplication = builder.build()
@@ -198,6 +216,9 @@ def build_application(
     )
     application.bot_data[SENDER] = sender
     services.wake_sender = sender.wake
+    assert isinstance(application, DeskApplication)
+    application.wire(inbox, clock, sender.wake)
+    queue.inbox, queue.clock = inbox, clock
     handlers.register_all(application)
     application.add_error_handler(_on_error)
     return application

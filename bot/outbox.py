@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 import warnings
@@ -26,6 +27,7 @@ from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.i18n import Translator, language_for
@@ -34,9 +36,29 @@ from dispatch.messages import params_from_json
 from dispatch.model import Language
 from storage.outbox import OutboxStore, PendingMessage
 
-__all__ = ["ChatPacer", "OutboxSender"]
+__all__ = ["OUTBOX_DELIVERY", "SENDING_METHODS", "ChatPacer", "OutboxSender"]
 
 log = logging.getLogger(__name__)
+
+# Calls that put a new message into a chat: those count against Telegram's per-chat limit.
+SENDING_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendLocation",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendContact",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+
+# True while the sender makes its own calls: it paces and retries through the database,
+# so the reply gate (bot.replies) lets them straight through.
+OUTBOX_DELIVERY: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "aftercare_outbox_delivery", default=False
+)
 
 # Makes the PDF of a "service_report" row: (file name, bytes, caption).
 ReportBuilder = Callable[[PendingMessage], Awaitable[tuple[str, bytes, str]]]
@@ -70,12 +92,29 @@ class ChatPacer:
         self._buckets[chat_id] = (tokens - 1, now)
         return True
 
+    def wait_time(self, chat_id: int) -> float:
+        """Seconds until this chat may be sent to again (0 when it may now)."""
+        now = self.monotonic()
+        paused = self._paused_until.get(chat_id, 0.0) - now
+        tokens, last = self._buckets.get(chat_id, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.per_second)
+        refill = 0.0 if tokens >= 1 else (1 - tokens) / self.per_second
+        return max(paused, refill, 0.0)
+
     def pause(self, chat_id: int, seconds: float) -> None:
         self._paused_until[chat_id] = self.monotonic() + seconds
 
 
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _NotYetSent(Exception):
+    """The message this call edits was held too and is not sent yet."""
+
+
+class _Expired(Exception):
+    """Telegram no longer takes this answer (a button press answered too late)."""
 
 
 class OutboxSender:
@@ -130,8 +169,38 @@ class OutboxSender:
         ]
         return text, InlineKeyboardMarkup(rows)
 
-    async def _send(self, message: PendingMessage) -> Message:
+    async def _call(self, message: PendingMessage) -> int | None:
+        """A reply a handler made, held until its update was done: sent as it was asked."""
+        params = dict(message.params["api"])
+        target = params.get("message_id")
+        if isinstance(target, int) and target < 0:  # a message that was itself held: find it
+            real = await self.store.message_id_for(target)
+            if real is None:
+                raise _NotYetSent(target)
+            params["message_id"] = real
+        try:
+            with warnings.catch_warnings():  # PTB suggests its named methods; these are replayed
+                warnings.filterwarnings("ignore", message="Please use", category=PTBUserWarning)
+                result = await self.bot.do_api_request(message.template, api_kwargs=params)
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if "not modified" in text:
+                return None  # the message already shows this: nothing to do
+            if message.template == "answerCallbackQuery" and (
+                "too old" in text or "invalid" in text
+            ):
+                raise _Expired(str(exc)) from exc
+            raise
+        if isinstance(result, dict):
+            return int(result["message_id"]) if "message_id" in result else None
+        if isinstance(result, list) and result:
+            return int(result[0]["message_id"])
+        return None
+
+    async def _send(self, message: PendingMessage) -> Message | int | None:
         """One row, by its kind; the message id Telegram gave is kept on the row."""
+        if message.kind == "call":
+            return await self._call(message)
         if message.kind == "location":
             latitude, longitude = message.params["_location"]
             return await self.bot.send_location(
@@ -160,7 +229,8 @@ class OutboxSender:
             if message.unreachable:
                 await self.store.dead(message.id, self.clock.now(), "recipient unreachable")
                 continue
-            if not self.pacer.take(message.chat_id):
+            paced = message.kind != "call" or message.template in SENDING_METHODS
+            if paced and not self.pacer.take(message.chat_id):
                 continue
             if not await self.store.claim(message.id, self.clock.now(), self.lease):
                 continue  # another sender has it
@@ -169,8 +239,18 @@ class OutboxSender:
 
     async def _deliver(self, message: PendingMessage) -> int:
         attempt = message.attempts + 1
+        token = OUTBOX_DELIVERY.set(True)
         try:
             result = await self._send(message)
+        except _NotYetSent:
+            await self.store.retry_at(
+                message.id, self.clock.now() + timedelta(seconds=1), "waits for its message"
+            )
+            return 0
+        except _Expired as exc:
+            log.info("outbox %s: the button press is too old to answer: %s", message.id, exc)
+            await self.store.dead(message.id, self.clock.now(), f"expired: {exc}")
+            return 0
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
                 warnings.simplefilter("ignore")
@@ -200,6 +280,11 @@ class OutboxSender:
             log.error("outbox %s cannot be sent: %s", message.id, exc)
             await self.store.dead(message.id, self.clock.now(), f"{type(exc).__name__}: {exc}")
             return 0
+        finally:
+            OUTBOX_DELIVERY.reset(token)
+        if not isinstance(result, Message):
+            await self.store.sent(message.id, self.clock.now(), result)
+            return 1
         await self.store.sent(message.id, self.clock.now(), result.message_id)
         if result.document is not None:
             await self.store.keep_document(

@@ -198,8 +198,8 @@ class OutboxRepository(Protocol):
 
 
 class RequestRepository(Protocol):
-    async def claim(self, request_id: int, at: datetime) -> bool:
-        """True the first time ``request_id`` is seen; a redelivered request gets False."""
+    async def handled(self, request_id: int) -> bool:
+        """True once ``request_id`` was handled to the end: a redelivered request is ignored."""
         ...
 
 

@@ -72,12 +72,12 @@ async def register_user(
 ) -> Registration:
     """Find or create the user behind a Telegram account; config managers become managers.
 
-    With ``request_id``, the same transaction records the request as handled, and
-    a request handled before raises DuplicateRequest (a redelivered update).
+    With ``request_id``, a request handled to the end before raises DuplicateRequest
+    (a redelivered update). It is marked handled with its effects, not here (the inbox).
     """
     async with uow:
         now = clock.now()
-        if request_id is not None and not await uow.requests.claim(request_id, now):
+        if request_id is not None and await uow.requests.handled(request_id):
             raise DuplicateRequest(f"request {request_id}")
         user = await uow.users.by_telegram_id(telegram_id)
         created = user is None

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import AppContext
+from bot.replies import CURRENT_UPDATE
 from dispatch.errors import DuplicateRequest
 from dispatch.services import register_user
 
@@ -21,7 +22,8 @@ async def identify(update: Update, context: AppContext) -> None:
     chat = update.effective_chat
     if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
         raise ApplicationHandlerStop  # the desk works in private chats only
-    # One transaction: the update is marked handled and the user found or made.
+    # The user found or made; an update handled to the end before is a duplicate.
+    work = CURRENT_UPDATE.get()
     try:
         registration = await register_user(
             services.uow(),
@@ -34,8 +36,12 @@ async def identify(update: Update, context: AppContext) -> None:
             request_id=update.update_id,
         )
     except DuplicateRequest:
+        if work is not None:
+            work.duplicate = True
         raise ApplicationHandlerStop from None  # handled before: Telegram delivered it twice
     context.user = registration.user
+    if work is not None:
+        work.user_id = registration.user.id
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

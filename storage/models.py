@@ -28,11 +28,11 @@ __all__ = [
     "Base",
     "CalendarOverrideRow",
     "EventRow",
+    "InboxRow",
     "InviteRow",
     "OfferRow",
     "OutboxRow",
     "PersistenceRow",
-    "ProcessedUpdateRow",
     "ServiceRecordRow",
     "SurveyRow",
     "TechnicianRow",
@@ -284,6 +284,12 @@ class OutboxRow(Base):
     dead_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A reply a handler made (kind "call"): the stand-in message id the handler was given,
+    # so that a later edit of that message finds the real one once this row is sent.
+    ref: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Written while handling this update: held (claimed far ahead) until the update is done,
+    # then placed after the update's own replies, so that a user reads the answer first.
+    update_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class SurveyRow(Base):
@@ -326,13 +332,24 @@ class CalendarOverrideRow(Base):
     created_at: Mapped[datetime]
 
 
-class ProcessedUpdateRow(Base):
-    """Telegram update ids already handled, so a redelivered update is ignored."""
+class InboxRow(Base):
+    """Every Telegram update, stored before it is handled and marked done with its effects.
 
-    __tablename__ = "processed_updates"
+    An update that is stored but not done (the process died while handling it) is
+    handled again at start-up and by the sweep; a done one is a duplicate if it comes again.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_unfinished", "done_at", "given_up_at", "update_id"),)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(index=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(index=True)
+    given_up_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class PersistenceRow(Base):

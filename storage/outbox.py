@@ -103,7 +103,28 @@ class OutboxStore:
         )
         return claimed == 1
 
-    async def sent(self, message_id: int, now: datetime, telegram_message_id: int) -> None:
+    async def message_id_for(self, stand_in: int) -> int | None:
+        """The real id of a held message, once its row was sent; None while it waits.
+
+        A row given up (dead) resolves to 0, which Telegram refuses as a message id:
+        the edit that waited for it is then given up too rather than waiting forever.
+        """
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(OutboxRow.telegram_message_id, OutboxRow.dead_at)
+                    .where(OutboxRow.ref == stand_in)
+                    .order_by(OutboxRow.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return 0
+        if row.telegram_message_id is not None:
+            return int(row.telegram_message_id)
+        return 0 if row.dead_at is not None else None
+
+    async def sent(self, message_id: int, now: datetime, telegram_message_id: int | None) -> None:
         await self._update(
             OutboxRow.id == message_id,
             sent_at=now,

@@ -6,15 +6,20 @@ chat data (unused: chats are private), bot data (services live there) and
 callback data (plain strings) are not. Handlers keep only JSON-friendly values
 (str, int, float, bool, lists, dicts) in user_data.
 
-PTB flushes every changed user and conversation at once; the writes of one
-flush are gathered into a few short transactions (``FLUSH_CHUNK`` rows each),
-and a value that did not change since it was last written is not written again.
+Nothing is written when PTB hands a change over: a chat's changes wait until the
+update that made them is marked done, and are written in that same transaction
+(:meth:`SqlPersistence.write_chat`), so a conversation never runs ahead of the inbox:
+an update that is handled again after a crash finds the conversation as it was before.
+What is left at shutdown is written by :meth:`flush`, in a few short transactions
+(``FLUSH_CHUNK`` rows each). A value that did not change since it was last written is
+not written again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -64,11 +69,45 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
             self._pending.pop((kind, key), None)  # a change and its undo, both unwritten
             return
         self._pending[(kind, key)] = value
-        await self._write_pending()
 
     async def _drop(self, kind: str, key: str) -> None:
         self._pending[(kind, key)] = _DROP
-        await self._write_pending()
+
+    @staticmethod
+    def _belongs_to(kind: str, key: str, chat_id: int) -> bool:
+        if kind.startswith(_CONVERSATION):
+            return chat_id in json.loads(key)
+        return key == str(chat_id)  # user and chat data: in a private chat, one id
+
+    async def write_chat(self, session: AsyncSession, chat_id: int) -> Callable[[bool], None]:
+        """Inside the caller's transaction, write what changed for this chat.
+
+        Returns a callback to call with True after the commit and False after a rollback.
+        """
+        batch = {
+            (kind, key): value
+            for (kind, key), value in self._pending.items()
+            if self._belongs_to(kind, key, chat_id)
+        }
+        for entry in batch:
+            del self._pending[entry]
+        await self._write(session, batch, commit=False)
+
+        def settle(committed: bool) -> None:
+            if committed:
+                self._remember(batch)
+            else:
+                for entry, value in batch.items():
+                    self._pending.setdefault(entry, value)
+
+        return settle
+
+    def _remember(self, batch: dict[tuple[str, str], Any]) -> None:
+        for (kind, key), value in batch.items():
+            if value is _DROP:
+                self._written.pop((kind, key), None)
+            else:
+                self._written[(kind, key)] = json.dumps(value, sort_keys=True, default=str)
 
     async def _write_pending(self) -> None:
         """Write everything pending, in short chunks; concurrent callers ride along."""
@@ -76,6 +115,14 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
             if not self._pending:
                 return
             batch, self._pending = self._pending, {}
+            async with self.sessions() as session:
+                await self._write(session, batch, commit=True)
+            self._remember(batch)
+
+    async def _write(
+        self, session: AsyncSession, batch: dict[tuple[str, str], Any], *, commit: bool
+    ) -> None:
+        if batch:
             now: datetime = self.clock.now()
             drops = [key for key, value in batch.items() if value is _DROP]
             rows = [
@@ -83,35 +130,31 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
                 for (kind, key), value in batch.items()
                 if value is not _DROP
             ]
-            async with self.sessions() as session:
-                insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-                for kind, key in drops:
-                    await session.execute(
-                        delete(PersistenceRow).where(
-                            PersistenceRow.kind == kind, PersistenceRow.key == key
-                        )
+            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+            for kind, key in drops:
+                await session.execute(
+                    delete(PersistenceRow).where(
+                        PersistenceRow.kind == kind, PersistenceRow.key == key
                     )
+                )
+            if commit:
                 await session.commit()
-                # One executemany per chunk, each its own short transaction: a big flush
-                # must not hold SQLite's write lock while users' updates wait behind it.
-                for start in range(0, len(rows), FLUSH_CHUNK):
-                    stmt = insert(PersistenceRow)
-                    await session.execute(
-                        stmt.on_conflict_do_update(
-                            index_elements=["kind", "key"],
-                            set_={
-                                "data": stmt.excluded.data,
-                                "updated_at": stmt.excluded.updated_at,
-                            },
-                        ),
-                        rows[start : start + FLUSH_CHUNK],
-                    )
+            # One executemany per chunk, each its own short transaction when flushing: a big
+            # flush must not hold SQLite's write lock while users' updates wait behind it.
+            for start in range(0, len(rows), FLUSH_CHUNK):
+                stmt = insert(PersistenceRow)
+                await session.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["kind", "key"],
+                        set_={
+                            "data": stmt.excluded.data,
+                            "updated_at": stmt.excluded.updated_at,
+                        },
+                    ),
+                    rows[start : start + FLUSH_CHUNK],
+                )
+                if commit:
                     await session.commit()
-            for (kind, key), value in batch.items():
-                if value is _DROP:
-                    self._written.pop((kind, key), None)
-                else:
-                    self._written[(kind, key)] = json.dumps(value, sort_keys=True, default=str)
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         stored = await self._load(_USER)
@@ -169,4 +212,5 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
         return None
 
     async def flush(self) -> None:
-        return None
+        """At shutdown: write whatever is still pending."""
+        await self._write_pending()

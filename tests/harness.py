@@ -22,6 +22,7 @@ from bot.app import AnyApplication, build_application, sender_of, services_of
 from bot.config import Settings, load_settings
 from bot.context import Services
 from bot.i18n import Translator
+from bot.inbox import DeskApplication, chat_of, replay_unfinished
 from bot.outbox import ChatPacer
 from dispatch.clock import ManualClock
 from dispatch.model import Language
@@ -89,13 +90,15 @@ class Desk:
         self.settings = settings
         self.clock = clock
         self.api = api
-        self.app: AnyApplication = build_application(
+        app: AnyApplication = build_application(
             settings,
             clock=clock,
             request=InProcessRequest(api),
             pacer=ChatPacer(burst=1000, per_second=1000, monotonic=lambda: clock.now().timestamp()),
             rate_limited=False,
         )
+        assert isinstance(app, DeskApplication)
+        self.app = app
         self.people: dict[int, Person] = {}
         self.successor: Desk | None = None
 
@@ -106,6 +109,8 @@ class Desk:
         api = api or BotApiCore(now=lambda: clock.now().timestamp())
         desk = cls(settings, clock, api)
         await desk.app.initialize()
+        await replay_unfinished(desk.app)  # as post_init does before polling starts
+        await desk.deliver()
         return desk
 
     @property
@@ -146,8 +151,12 @@ class Desk:
         return self.api.next_update_id()
 
     async def feed(self, data: dict[str, Any]) -> None:
-        """Hand one update to the Application, then deliver the outbox."""
-        await self.app.process_update(Update.de_json(data, self.app.bot))
+        """Hand one update to the Application as polling does (inbox first), then deliver."""
+        update = Update.de_json(data, self.app.bot)
+        if await self.app.inbox.store(
+            update.update_id, chat_of(update), update.to_dict(), self.clock.now()
+        ):
+            await self.app.process_update(update)
         await self.deliver()
 
     async def deliver(self) -> int:

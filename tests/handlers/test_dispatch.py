@@ -137,6 +137,7 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     await manager.press("Tom Li · 0.4 km")
     assert manager.last.text == f"Offered {ticket.number} to Tom Li."
     await near.press("✅ Accept")
+    print("DEBUG", near.texts[-5:], near.alerts()[-3:])
     assert near.texts[-3:-1] == [
         f"✅ You accepted {ticket.number}.",
         f"Job {ticket.number} is yours.\nCustomer: Amy, +8613800138000\nAddress: Building 3, room 1201\n"

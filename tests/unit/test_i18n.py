@@ -122,7 +122,7 @@ def _misused_extraction_keywords(root: Path) -> list[str]:
                     else None
                 )
                 if name in ("t", "N_") and id(node) not in allowed:
-                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+                    found.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}")
     return found
 
 

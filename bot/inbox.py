@@ -1,0 +1,242 @@
+"""Every update handled to the end: stored before handling, done with its effects, replayed.
+
+- :class:`InboxQueue` is PTB's update queue. Polling puts each fetched update into it
+  before asking Telegram for the next batch (which confirms this one), and the webhook
+  before answering 200, so storing it in ``put`` means it is kept before Telegram forgets it.
+- :class:`DeskApplication` handles an update with its replies held (:mod:`bot.replies`),
+  then writes, in one transaction, the conversation's new state, the update's done mark
+  and the held replies (to the outbox). A crash before that commit leaves the update
+  unfinished: it is handled again as if it came for the first time, and what the user
+  sees is answered once. Services called while handling are safe to call again (a
+  repeated confirmation finds the ticket it already made).
+- :func:`replay_unfinished` handles again what is stored but not done: at start-up before
+  polling begins, and from the sweep for updates stuck longer than a minute; an update
+  tried ``max_attempts`` times or older than ``max_age`` is given up with a log line.
+- :class:`ChatOrderedProcessor` handles updates of different chats at the same time and
+  those of one chat one after another, in order: a reply that waits for its chat's turn
+  at Telegram holds up no one else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from telegram import Update
+from telegram.ext import Application, BaseUpdateProcessor
+
+from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork
+from dispatch.clock import Clock
+from storage.models import UserRow
+from storage.persistence import SqlPersistence
+from storage.updates import HANDLING_UPDATE, InboxStore
+
+__all__ = [
+    "ChatOrderedProcessor",
+    "DeskApplication",
+    "InboxQueue",
+    "chat_of",
+    "replay_unfinished",
+]
+
+log = logging.getLogger(__name__)
+
+
+def chat_of(update: Update) -> int | None:
+    """The chat an update belongs to (in a private chat, the user's id)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """PTB's update queue, storing each update before it is queued; duplicates stop here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inbox: InboxStore | None = None
+        self.clock: Clock | None = None
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.inbox is not None and self.clock is not None:
+            stored = await self.inbox.store(
+                item.update_id, chat_of(item), item.to_dict(), self.clock.now()
+            )
+            if not stored:
+                log.info("update %s came again; it is (being) handled already", item.update_id)
+                return
+        await super().put(item)
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, in order within a chat (PTB's ConversationHandler needs that)."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: Counter[int] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def chat(self, chat_id: int) -> AsyncIterator[None]:
+        """Hold this chat's turn (asyncio locks are fair: first come, first served)."""
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        self._users[chat_id] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[chat_id] -= 1
+            if not self._users[chat_id]:
+                del self._users[chat_id]
+                self._locks.pop(chat_id, None)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat_id = chat_of(update) if isinstance(update, Update) else None
+        if chat_id is None:
+            await coroutine
+            return
+        async with self.chat(chat_id):
+            await coroutine
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+class DeskApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, finishing each update in one transaction (see the module doc)."""
+
+    inbox: InboxStore
+    clock: Clock
+    in_flight: set[int]
+
+    def wire(self, inbox: InboxStore, clock: Clock, wake_sender: Any) -> None:
+        self.inbox = inbox
+        self.clock = clock
+        self.in_flight = set()
+        self._wake_sender = wake_sender
+
+    async def process_update(self, update: object) -> None:
+        if not isinstance(update, Update) or CURRENT_UPDATE.get() is not None:
+            await super().process_update(update)
+            return
+        work = UpdateWork(update.update_id, chat_of(update))
+        self.in_flight.add(update.update_id)
+        token = CURRENT_UPDATE.set(work)
+        holding = HANDLING_UPDATE.set(update.update_id)
+        try:
+            await super().process_update(update)
+        finally:
+            HANDLING_UPDATE.reset(holding)
+            CURRENT_UPDATE.reset(token)
+            self.in_flight.discard(update.update_id)
+        if work.duplicate:
+            return
+        await self._finish(update, work)
+
+    async def _finish(self, update: Update, work: UpdateWork) -> None:
+        """The update's effects that are ours to keep, and its done mark, in one commit."""
+        await self.update_persistence()  # hands PTB's changes over; nothing is written yet
+        persistence = self.persistence
+        assert isinstance(persistence, SqlPersistence)
+        now = self.clock.now()
+        settle = None
+        async with self.inbox.sessions() as session:
+            try:
+                if work.chat_id is not None:
+                    settle = await persistence.write_chat(session, work.chat_id)
+                await InboxStore.mark_done(
+                    session, update.update_id, work.chat_id, update.to_dict(), now
+                )
+                replies = []
+                if work.held:
+                    user_id = work.user_id
+                    if user_id is None and work.chat_id is not None:
+                        user_id = await session.scalar(
+                            select(UserRow.id).where(UserRow.telegram_id == work.chat_id)
+                        )
+                    if user_id is None:
+                        raise RuntimeError(f"update {update.update_id}: replies for no known user")
+                    replies = [_reply_row(user_id, call, now) for call in work.held]
+                await InboxStore.release_outbox(session, update.update_id, replies)
+                await session.commit()
+            except BaseException:
+                if settle is not None:
+                    settle(False)
+                raise
+        if settle is not None:
+            settle(True)
+        self._wake_sender()
+
+
+def _reply_row(user_id: int, call: HeldCall, now: datetime) -> dict[str, Any]:
+    """An outbox row (kind "call") for one held reply, with every column set."""
+    return {
+        "user_id": user_id,
+        "ticket_id": None,
+        "kind": "call",
+        "template": call.method,
+        "params": {"api": call.params},
+        "buttons": [],
+        "dedup_key": None,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "claimed_until": None,
+        "sent_at": None,
+        "dead_at": None,
+        "last_error": None,
+        "telegram_message_id": None,
+        "ref": call.stand_in,
+        "update_id": None,
+    }
+
+
+async def replay_unfinished(
+    application: DeskApplication,
+    *,
+    older_than: timedelta = timedelta(0),
+    max_attempts: int = 5,
+    max_age: timedelta = timedelta(days=1),
+) -> int:
+    """Handle again, in order, the updates stored but not done; return how many were."""
+    now: datetime = application.clock.now()
+    replayed = 0
+    processor = application.update_processor
+    for stored in await application.inbox.unfinished(received_before=now - older_than):
+        if stored.update_id in application.in_flight:
+            continue
+        if stored.attempts >= max_attempts or now - stored.received_at > max_age:
+            reason = (
+                f"tried {stored.attempts} times"
+                if stored.attempts >= max_attempts
+                else f"received {stored.received_at.isoformat()}, older than {max_age}"
+            )
+            log.error(
+                "inbox: giving up update %s from chat %s (%s); the user gets no answer to it",
+                stored.update_id,
+                stored.chat_id,
+                reason,
+            )
+            await application.inbox.give_up(stored.update_id, now, reason)
+            continue
+        await application.inbox.attempt(stored.update_id)
+        update = Update.de_json(stored.payload, application.bot)
+        log.info("inbox: handling update %s from chat %s again", stored.update_id, stored.chat_id)
+        if isinstance(processor, ChatOrderedProcessor) and stored.chat_id is not None:
+            async with processor.chat(stored.chat_id):
+                await application.process_update(update)
+        else:
+            await application.process_update(update)
+        replayed += 1
+    return replayed

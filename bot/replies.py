@@ -1,0 +1,226 @@
+"""Every Bot API call the bot makes passes here (PTB's rate-limiter hook).
+
+Two jobs, so that no reply is lost to Telegram's limits or faults:
+
+- **Replies of an update are held** until the update is done. While a handler runs,
+  what it sends to its own chat (messages, edits, answers to button presses) is kept
+  with the update (:class:`UpdateWork`) and the handler gets a stand-in result. When the
+  update is finished, the held calls are written to the outbox in the transaction that
+  marks the update done, and the outbox sender delivers them, paced per chat and retried.
+  A crash before that transaction leaves the update unfinished and nothing sent, so
+  handling it again answers once; a crash after it leaves the replies in the outbox.
+- **Other calls are paced and retried**: a call that must happen now (a file download,
+  the command menu, any call outside an update) waits for its chat's turn with the
+  outbox's pacer, and is retried after ``RetryAfter`` (for the time Telegram asks),
+  after 5xx and network errors (bounded exponential backoff), without holding up other
+  chats (updates of different chats are handled concurrently; see :mod:`bot.inbox`).
+
+PTB's own ``AIORateLimiter`` still paces the global and per-group rates when enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import random
+import time
+import warnings
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter  # no public import exists
+
+from bot.outbox import OUTBOX_DELIVERY, SENDING_METHODS, ChatPacer
+
+__all__ = ["CURRENT_UPDATE", "HELD_METHODS", "HeldCall", "ReplyGate", "UpdateWork"]
+
+log = logging.getLogger(__name__)
+
+# Calls that answer the user of an update and whose result a handler does not need:
+# held until the update is done, then sent from the outbox.
+HELD_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendLocation",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "deleteMessage",
+    }
+)
+
+
+@dataclass(frozen=True)
+class HeldCall:
+    method: str
+    params: dict[str, Any]
+    # The stand-in id the handler was given for the message this call sends, if any.
+    stand_in: int | None = None
+
+
+@dataclass
+class UpdateWork:
+    """What one update's handling has held back so far."""
+
+    update_id: int
+    chat_id: int | None
+    user_id: int | None = None  # the acting user's id in our database, set by the guard
+    duplicate: bool = False  # handled to the end before: nothing to finish
+    held: list[HeldCall] = field(default_factory=list)
+
+
+CURRENT_UPDATE: contextvars.ContextVar[UpdateWork | None] = contextvars.ContextVar(
+    "aftercare_update", default=None
+)
+
+
+def _json_params(data: dict[str, Any]) -> dict[str, Any]:
+    return RequestData(
+        parameters=[RequestParameter.from_input(key, value) for key, value in data.items()]
+    ).parameters
+
+
+def _stand_in_message(stand_in: int, params: dict[str, Any]) -> dict[str, Any]:
+    chat_id = int(params["chat_id"])
+    message: dict[str, Any] = {
+        "message_id": stand_in,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private"},
+    }
+    if "text" in params:
+        message["text"] = params["text"]
+    if "latitude" in params:
+        message["location"] = {"latitude": params["latitude"], "longitude": params["longitude"]}
+    return message
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class ReplyGate(BaseRateLimiter[None]):
+    def __init__(
+        self,
+        *,
+        pacer: ChatPacer,
+        global_limits: bool = True,
+        max_attempts: int = 6,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+    ) -> None:
+        self.pacer = pacer
+        self.inner = AIORateLimiter(max_retries=0) if global_limits else None
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.sleep = sleep
+
+    async def initialize(self) -> None:
+        if self.inner is not None:
+            await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        if self.inner is not None:
+            await self.inner.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        work = CURRENT_UPDATE.get()
+        if work is not None and self._holds(work, endpoint, data):
+            return self._hold(work, endpoint, data)
+        if OUTBOX_DELIVERY.get():
+            # The outbox sender paces and retries through the database itself.
+            return await self._call(callback, args, kwargs, endpoint, data)
+        return await self._call_until_done(callback, args, kwargs, endpoint, data)
+
+    @staticmethod
+    def _holds(work: UpdateWork, endpoint: str, data: dict[str, Any]) -> bool:
+        if endpoint not in HELD_METHODS:
+            return False
+        if endpoint == "answerCallbackQuery":
+            return True
+        chat = data.get("chat_id")
+        return chat is not None and work.chat_id is not None and str(chat) == str(work.chat_id)
+
+    @staticmethod
+    def _hold(
+        work: UpdateWork, endpoint: str, data: dict[str, Any]
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        params = _json_params(data)
+        if endpoint in ("sendMessage", "sendLocation"):
+            # Negative, so never taken for a real id; unique, as update ids are.
+            stand_in = -(work.update_id * 1000 + len(work.held) + 1)
+            work.held.append(HeldCall(endpoint, params, stand_in))
+            return _stand_in_message(stand_in, params)
+        work.held.append(HeldCall(endpoint, params))
+        return True
+
+    async def _call(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if self.inner is None:
+            return await callback(*args, **kwargs)
+        return await self.inner.process_request(callback, args, kwargs, endpoint, data, None)
+
+    async def _call_until_done(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = _private_chat(data) if endpoint in SENDING_METHODS else None
+        attempt = 0
+        while True:
+            attempt += 1
+            if chat_id is not None:
+                while not self.pacer.take(chat_id):
+                    await self.sleep(self.pacer.wait_time(chat_id))
+            try:
+                return await self._call(callback, args, kwargs, endpoint, data)
+            except RetryAfter as error:
+                wait = _retry_after_seconds(error)
+                if chat_id is not None:
+                    self.pacer.pause(chat_id, wait)
+                if attempt >= self.max_attempts:
+                    raise
+                log.info("%s: Telegram asks to wait %gs; waiting", endpoint, wait)
+                await self.sleep(wait)
+            except (BadRequest, Forbidden):
+                raise  # BadRequest subclasses NetworkError in PTB, but retrying cannot help
+            except NetworkError as error:  # 5xx, resets, time-outs
+                if attempt >= self.max_attempts:
+                    raise
+                backoff = min(self.max_backoff, 0.5 * 2 ** (attempt - 1))
+                backoff *= 0.5 + random.random() / 2
+                log.info("%s failed (%s); retrying in %.1fs", endpoint, error, backoff)
+                await self.sleep(backoff)
+
+
+def _private_chat(data: dict[str, Any]) -> int | None:
+    try:
+        chat_id = int(data.get("chat_id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return chat_id if chat_id > 0 else None
