@@ -8,6 +8,8 @@ received. After every action the outbox is delivered, as the sender would.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event
 from telegram import Update
 
 from bot.app import AnyApplication, build_application, sender_of, services_of
@@ -28,6 +31,7 @@ from dispatch.clock import ManualClock
 from dispatch.model import Language
 from sandbox.botapi import BotApiCore, SentMessage
 from sandbox.transport import InProcessRequest
+from storage.persistence import SqlPersistence
 
 __all__ = ["Desk", "Person", "make_settings"]
 
@@ -101,6 +105,9 @@ class Desk:
         self.app = app
         self.people: dict[int, Person] = {}
         self.successor: Desk | None = None
+        # Set to cut the next update's handling at its n-th database statement or commit.
+        self.cut_after: int | None = None
+        self.was_cut = False
 
     @classmethod
     async def open(
@@ -156,8 +163,54 @@ class Desk:
         if await self.app.inbox.store(
             update.update_id, chat_of(update), update.to_dict(), self.clock.now()
         ):
-            await self.app.process_update(update)
+            if self.cut_after is None:
+                await self.app.process_update(update)
+            else:
+                await self._handle_and_cut(update, self.cut_after)
+                self.cut_after = None
+                if self.was_cut:
+                    return  # the process is gone: nothing more happens until a restart
         await self.deliver()
+
+    async def _handle_and_cut(self, update: Update, point: int) -> None:
+        """Handle ``update``, killing the handling at its ``point``-th statement or commit.
+
+        The task is cancelled as the statement is sent: the database may or may not have
+        done it, as when a process is killed at that moment.
+        """
+        engine = self.services.engine.sync_engine
+        task = asyncio.create_task(self.app.process_update(update))
+        seen = 0
+
+        def count(*_: Any) -> None:
+            nonlocal seen
+            seen += 1
+            if seen == point:
+                task.cancel()
+
+        event.listen(engine, "before_cursor_execute", count)
+        event.listen(engine, "commit", count)
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+            event.remove(engine, "commit", count)
+        self.was_cut = task.cancelled()
+
+    async def crash_restart(self) -> Desk:
+        """As after kill -9: what only lived in memory is gone; a new Application starts."""
+        persistence = self.app.persistence
+        assert isinstance(persistence, SqlPersistence)
+        persistence.forget_unwritten()
+        await self.app.shutdown()
+        await self.services.engine.dispose()
+        desk = await Desk.open(self.settings, self.clock, self.api)
+        self.successor = desk
+        for person in self.people.values():
+            desk.people[person.id] = person
+            person.desk = desk
+        return desk
 
     async def deliver(self) -> int:
         total = 0

@@ -1,0 +1,95 @@
+"""Nothing a user sends is lost or doubled when the bot dies while handling it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from dispatch.clock import ManualClock
+from dispatch.model import Language
+from storage.models import InboxRow, OutboxRow, TicketRow
+from tests.conftest import MANAGER_ID
+from tests.databases import sqlite_database
+from tests.harness import Desk, Person, day_label, make_settings
+
+
+async def _count(desk: Desk, query: object) -> int:
+    async with desk.services.uow.sessions() as session:
+        return int(await session.scalar(query) or 0)  # type: ignore[call-overload]
+
+
+async def _run(
+    tmp_path: Path,
+    clock: ManualClock,
+    name: str,
+    cut_step: int | None,
+    point: int,
+) -> tuple[Desk, Person, bool]:
+    """The English repair intake to the review, step ``cut_step`` killed at its ``point``-th
+    database statement or commit, then a restart on the same database."""
+    (tmp_path / name).mkdir()
+    url = await sqlite_database(tmp_path / name)
+    desk = await Desk.open(make_settings(url, managers=(MANAGER_ID,)), clock)
+    customer = desk.person(401, "Amy")
+    steps: list[Callable[[], Awaitable[object]]] = [
+        lambda: customer.command("repair"),
+        lambda: customer.press("Air conditioner"),
+        lambda: customer.send("KFR-35GW/BP3"),
+        lambda: customer.send("2026-03-01"),
+        lambda: customer.send("It blows warm air and shows E4 since yesterday."),
+        lambda: customer.press("No photos, continue"),
+        lambda: customer.share_location(31.2304, 121.4737),
+        lambda: customer.send("Building 3, room 1201"),
+        lambda: customer.send("138 0013 8000"),
+        lambda: customer.press(day_label(Language.EN, "2026-11-23")),
+        lambda: customer.press("Morning (9:00-12:00)"),
+        lambda: customer.press("✅ Confirm and send"),
+    ]
+    cut = False
+    for index, step in enumerate(steps):
+        if index == cut_step:
+            desk.cut_after = point
+        await step()
+        if index == cut_step and desk.was_cut:
+            cut = True
+            desk = await desk.crash_restart()
+    return desk, customer, cut
+
+
+def _manager_texts(desk: Desk) -> list[str]:
+    return [m.text for m in desk.api.messages[MANAGER_ID]]
+
+
+async def test_an_intake_cut_at_any_statement_is_answered_once_and_makes_one_ticket(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    start = clock.now()
+    baseline, customer, _ = await _run(tmp_path, clock, "baseline", None, 0)
+    expected, expected_managers = list(customer.texts), _manager_texts(baseline)
+    assert await _count(baseline, select(func.count()).select_from(TicketRow)) == 1
+    await baseline.close()
+    for cut_step in (2, 6, 11):  # a typed answer, a shared location, the confirmation
+        point, cuts = 1, 0
+        while True:
+            clock.set(start)
+            desk, customer, cut = await _run(
+                tmp_path, clock, f"step{cut_step}-point{point}", cut_step, point
+            )
+            where = (cut_step, point)
+            assert customer.texts == expected, where
+            assert _manager_texts(desk) == expected_managers, where
+            assert await _count(desk, select(func.count()).select_from(TicketRow)) == 1, where
+            unfinished = (
+                select(func.count()).select_from(InboxRow).where(InboxRow.done_at.is_(None))
+            )
+            assert await _count(desk, unfinished) == 0, where
+            unsent = select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
+            assert await _count(desk, unsent) == 0, where
+            await desk.close()
+            if not cut:
+                break
+            cuts += 1
+            point += 1
+        assert cuts >= 3, f"step {cut_step} was cut {cuts} times: the test tests too little"
