@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram import Update
 from telegram.ext import ApplicationBuilder, TypeHandler
 
-from bot.app import build_application, sender_of
+from bot.app import SENDER, build_application, sender_of
 from bot.outbox import ChatPacer
 from dispatch.clock import ManualClock
 from sandbox.botapi import BotApiCore
@@ -145,12 +145,17 @@ async def _drive(
     scripts = [Script(api, first_id + i) for i in range(customers)]
     plans = [s.steps() for s in scripts]
     latencies: list[float] = []
+    sender = app.bot_data.get(SENDER)  # the bare baselines have none: they reply directly
     started = time.perf_counter()
     for step in range(len(plans[0])):
         for plan in plans:
             update = Update.de_json(plan[step](), app.bot)
             t0 = time.perf_counter()
             await app.process_update(update)
+            # The answer is held until the update is done, then sent from the outbox:
+            # an update is answered when that is delivered.
+            while sender is not None and await sender.drain(limit=500) > 0:
+                pass
             latencies.append(time.perf_counter() - t0)
     return latencies, time.perf_counter() - started
 
