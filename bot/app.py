@@ -170,7 +170,6 @@ def build_application(
     # One pacer per process for every message to a chat: handlers' and the outbox's alike.
     pacer = pacer or ChatPacer()
     inbox = InboxStore(sessions)
-    queue = InboxQueue()
     services = Services(
         settings=settings,
         engine=engine,
@@ -192,7 +191,7 @@ def build_application(
             )
         )
         .application_class(DeskApplication)
-        .update_queue(queue)
+        .update_queue(InboxQueue(inbox, clock))
         .concurrent_updates(ChatOrderedProcessor())
         # Holds each update's replies until it is done; paces and retries every other call.
         # With rate_limited=False (tests, benchmarks) PTB's global 30/s pacing is left out.
@@ -218,7 +217,6 @@ def build_application(
     services.wake_sender = sender.wake
     assert isinstance(application, DeskApplication)
     application.wire(inbox, clock, sender.wake)
-    queue.inbox, queue.clock = inbox, clock
     handlers.register_all(application)
     application.add_error_handler(_on_error)
     return application

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork
 from dispatch.clock import Clock
 from storage.models import UserRow
 from storage.persistence import SqlPersistence
-from storage.updates import HANDLING_UPDATE, InboxStore
+from storage.updates import HANDLING_UPDATE, Handling, InboxStore
 
 __all__ = [
     "ChatOrderedProcessor",
@@ -60,13 +60,13 @@ def chat_of(update: Update) -> int | None:
 class InboxQueue(asyncio.Queue[object]):
     """PTB's update queue, storing each update before it is queued; duplicates stop here."""
 
-    def __init__(self) -> None:
+    def __init__(self, inbox: InboxStore, clock: Clock) -> None:
         super().__init__()
-        self.inbox: InboxStore | None = None
-        self.clock: Clock | None = None
+        self.inbox = inbox
+        self.clock = clock
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and self.inbox is not None and self.clock is not None:
+        if isinstance(item, Update):
             stored = await self.inbox.store(
                 item.update_id, chat_of(item), item.to_dict(), self.clock.now()
             )
@@ -120,7 +120,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
     clock: Clock
     in_flight: set[int]
 
-    def wire(self, inbox: InboxStore, clock: Clock, wake_sender: Any) -> None:
+    def wire(self, inbox: InboxStore, clock: Clock, wake_sender: Callable[[], None]) -> None:
         self.inbox = inbox
         self.clock = clock
         self.in_flight = set()
@@ -130,10 +130,19 @@ class DeskApplication(Application):  # type: ignore[type-arg]
         if not isinstance(update, Update) or CURRENT_UPDATE.get() is not None:
             await super().process_update(update)
             return
+        await self.handle(update, again=False)
+
+    async def handle(self, update: Update, *, again: bool) -> None:
+        """Handle ``update`` and finish it; ``again`` when an earlier try was cut short.
+
+        An earlier try may have left outbox rows waiting for this update even where this
+        try writes none (a service that finds its work already done), so they are looked for.
+        """
         work = UpdateWork(update.update_id, chat_of(update))
         self.in_flight.add(update.update_id)
         token = CURRENT_UPDATE.set(work)
-        holding = HANDLING_UPDATE.set(update.update_id)
+        handling = Handling(update.update_id, wrote_outbox=again)
+        holding = HANDLING_UPDATE.set(handling)
         try:
             await super().process_update(update)
         finally:
@@ -142,9 +151,9 @@ class DeskApplication(Application):  # type: ignore[type-arg]
             self.in_flight.discard(update.update_id)
         if work.duplicate:
             return
-        await self._finish(update, work)
+        await self._finish(update, work, handling)
 
-    async def _finish(self, update: Update, work: UpdateWork) -> None:
+    async def _finish(self, update: Update, work: UpdateWork, handling: Handling) -> None:
         """The update's effects that are ours to keep, and its done mark, in one commit."""
         await self.update_persistence()  # hands PTB's changes over; nothing is written yet
         persistence = self.persistence
@@ -156,7 +165,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
                 if work.chat_id is not None:
                     settle = await persistence.write_chat(session, work.chat_id)
                 await InboxStore.mark_done(
-                    session, update.update_id, work.chat_id, update.to_dict(), now
+                    session, update.update_id, now, lambda: (work.chat_id, update.to_dict())
                 )
                 replies = []
                 if work.held:
@@ -168,7 +177,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
                     if user_id is None:
                         raise RuntimeError(f"update {update.update_id}: replies for no known user")
                     replies = [_reply_row(user_id, call, now) for call in work.held]
-                await InboxStore.release_outbox(session, update.update_id, replies)
+                await InboxStore.release_outbox(session, handling, replies)
                 await session.commit()
             except BaseException:
                 if settle is not None:
@@ -180,25 +189,17 @@ class DeskApplication(Application):  # type: ignore[type-arg]
 
 
 def _reply_row(user_id: int, call: HeldCall, now: datetime) -> dict[str, Any]:
-    """An outbox row (kind "call") for one held reply, with every column set."""
+    """An outbox row (kind "call") for one held reply."""
     return {
         "user_id": user_id,
-        "ticket_id": None,
         "kind": "call",
         "template": call.method,
         "params": {"api": call.params},
         "buttons": [],
-        "dedup_key": None,
         "created_at": now,
         "next_attempt_at": now,
         "attempts": 0,
-        "claimed_until": None,
-        "sent_at": None,
-        "dead_at": None,
-        "last_error": None,
-        "telegram_message_id": None,
         "ref": call.stand_in,
-        "update_id": None,
     }
 
 
@@ -233,10 +234,12 @@ async def replay_unfinished(
         await application.inbox.attempt(stored.update_id)
         update = Update.de_json(stored.payload, application.bot)
         log.info("inbox: handling update %s from chat %s again", stored.update_id, stored.chat_id)
-        if isinstance(processor, ChatOrderedProcessor) and stored.chat_id is not None:
-            async with processor.chat(stored.chat_id):
-                await application.process_update(update)
-        else:
-            await application.process_update(update)
+        in_turn = (
+            processor.chat(stored.chat_id)
+            if isinstance(processor, ChatOrderedProcessor) and stored.chat_id is not None
+            else contextlib.nullcontext()
+        )
+        async with in_turn:
+            await application.handle(update, again=True)
         replayed += 1
     return replayed

@@ -36,7 +36,13 @@ from dispatch.messages import params_from_json
 from dispatch.model import Language
 from storage.outbox import OutboxStore, PendingMessage
 
-__all__ = ["OUTBOX_DELIVERY", "SENDING_METHODS", "ChatPacer", "OutboxSender"]
+__all__ = [
+    "OUTBOX_DELIVERY",
+    "SENDING_METHODS",
+    "ChatPacer",
+    "OutboxSender",
+    "retry_after_seconds",
+]
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +111,11 @@ class ChatPacer:
         self._paused_until[chat_id] = self.monotonic() + seconds
 
 
-def _seconds(value: float | timedelta) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram asks to wait, in seconds."""
+    with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
+        warnings.simplefilter("ignore")
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -252,9 +262,7 @@ class OutboxSender:
             await self.store.dead(message.id, self.clock.now(), f"expired: {exc}")
             return 0
         except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
-                warnings.simplefilter("ignore")
-                wait = _seconds(exc.retry_after)
+            wait = retry_after_seconds(exc)
             self.pacer.pause(message.chat_id, wait)
             await self.store.retry_at(
                 message.id, self.clock.now() + timedelta(seconds=wait), f"retry after {wait:g}s"

@@ -25,10 +25,8 @@ import contextvars
 import logging
 import random
 import time
-import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -36,7 +34,7 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter  # no public import exists
 
-from bot.outbox import OUTBOX_DELIVERY, SENDING_METHODS, ChatPacer
+from bot.outbox import OUTBOX_DELIVERY, SENDING_METHODS, ChatPacer, retry_after_seconds
 
 __all__ = ["CURRENT_UPDATE", "HELD_METHODS", "HeldCall", "ReplyGate", "UpdateWork"]
 
@@ -75,6 +73,10 @@ class UpdateWork:
     held: list[HeldCall] = field(default_factory=list)
 
 
+# What PTB hands the rate limiter: the call to make, and what it returns.
+ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
+ApiCall = Callable[..., Coroutine[Any, Any, ApiResult]]
+
 CURRENT_UPDATE: contextvars.ContextVar[UpdateWork | None] = contextvars.ContextVar(
     "aftercare_update", default=None
 )
@@ -98,13 +100,6 @@ def _stand_in_message(stand_in: int, params: dict[str, Any]) -> dict[str, Any]:
     if "latitude" in params:
         message["location"] = {"latitude": params["latitude"], "longitude": params["longitude"]}
     return message
-
-
-def _retry_after_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class ReplyGate(BaseRateLimiter[None]):
@@ -133,20 +128,25 @@ class ReplyGate(BaseRateLimiter[None]):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: ApiCall,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> ApiResult:
         work = CURRENT_UPDATE.get()
         if work is not None and self._holds(work, endpoint, data):
             return self._hold(work, endpoint, data)
+
+        async def call() -> ApiResult:
+            if self.inner is None:
+                return await callback(*args, **kwargs)
+            return await self.inner.process_request(callback, args, kwargs, endpoint, data, None)
+
         if OUTBOX_DELIVERY.get():
-            # The outbox sender paces and retries through the database itself.
-            return await self._call(callback, args, kwargs, endpoint, data)
-        return await self._call_until_done(callback, args, kwargs, endpoint, data)
+            return await call()  # the outbox sender paces and retries through the database
+        return await self._until_done(call, endpoint, data)
 
     @staticmethod
     def _holds(work: UpdateWork, endpoint: str, data: dict[str, Any]) -> bool:
@@ -158,9 +158,7 @@ class ReplyGate(BaseRateLimiter[None]):
         return chat is not None and work.chat_id is not None and str(chat) == str(work.chat_id)
 
     @staticmethod
-    def _hold(
-        work: UpdateWork, endpoint: str, data: dict[str, Any]
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    def _hold(work: UpdateWork, endpoint: str, data: dict[str, Any]) -> ApiResult:
         params = _json_params(data)
         if endpoint in ("sendMessage", "sendLocation"):
             # Negative, so never taken for a real id; unique, as update ids are.
@@ -170,26 +168,13 @@ class ReplyGate(BaseRateLimiter[None]):
         work.held.append(HeldCall(endpoint, params))
         return True
 
-    async def _call(
+    async def _until_done(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
+        call: Callable[[], Coroutine[Any, Any, ApiResult]],
         endpoint: str,
         data: dict[str, Any],
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if self.inner is None:
-            return await callback(*args, **kwargs)
-        return await self.inner.process_request(callback, args, kwargs, endpoint, data, None)
-
-    async def _call_until_done(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> ApiResult:
+        """Wait for the chat's turn; retry after RetryAfter, 5xx and network errors."""
         chat_id = _private_chat(data) if endpoint in SENDING_METHODS else None
         attempt = 0
         while True:
@@ -198,9 +183,9 @@ class ReplyGate(BaseRateLimiter[None]):
                 while not self.pacer.take(chat_id):
                     await self.sleep(self.pacer.wait_time(chat_id))
             try:
-                return await self._call(callback, args, kwargs, endpoint, data)
+                return await call()
             except RetryAfter as error:
-                wait = _retry_after_seconds(error)
+                wait = retry_after_seconds(error)
                 if chat_id is not None:
                     self.pacer.pause(chat_id, wait)
                 if attempt >= self.max_attempts:

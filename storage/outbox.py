@@ -55,6 +55,7 @@ class OutboxStore:
                 OutboxRow.sent_at.is_(None),
                 OutboxRow.dead_at.is_(None),
                 OutboxRow.next_attempt_at <= now,
+                OutboxRow.update_id.is_(None),  # not while its update is being handled
                 or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
                 ~older_pending,
             )

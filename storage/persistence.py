@@ -35,7 +35,6 @@ __all__ = ["SqlPersistence"]
 
 _USER, _CHAT, _CONVERSATION = "user", "chat", "conv:"
 _DROP = object()
-FLUSH_CHUNK = 100
 
 
 class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -108,33 +107,29 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
                 self._written[(kind, key)] = json.dumps(value, sort_keys=True, default=str)
 
     async def _write(self, session: AsyncSession, batch: dict[tuple[str, str], Any]) -> None:
-        if batch:
-            now: datetime = self.clock.now()
-            drops = [key for key, value in batch.items() if value is _DROP]
-            rows = [
-                {"kind": kind, "key": key, "data": {"v": value}, "updated_at": now}
-                for (kind, key), value in batch.items()
-                if value is not _DROP
-            ]
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            for kind, key in drops:
-                await session.execute(
-                    delete(PersistenceRow).where(
-                        PersistenceRow.kind == kind, PersistenceRow.key == key
-                    )
-                )
-            for start in range(0, len(rows), FLUSH_CHUNK):
-                stmt = insert(PersistenceRow)
-                await session.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["kind", "key"],
-                        set_={
-                            "data": stmt.excluded.data,
-                            "updated_at": stmt.excluded.updated_at,
-                        },
-                    ),
-                    rows[start : start + FLUSH_CHUNK],
-                )
+        if not batch:
+            return
+        now: datetime = self.clock.now()
+        drops = [key for key, value in batch.items() if value is _DROP]
+        rows = [
+            {"kind": kind, "key": key, "data": {"v": value}, "updated_at": now}
+            for (kind, key), value in batch.items()
+            if value is not _DROP
+        ]
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        for kind, key in drops:
+            await session.execute(
+                delete(PersistenceRow).where(PersistenceRow.kind == kind, PersistenceRow.key == key)
+            )
+        if rows:
+            stmt = insert(PersistenceRow)
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["kind", "key"],
+                    set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
+                ),
+                rows,
+            )
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         stored = await self._load(_USER)
@@ -190,10 +185,6 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
 
     async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
         return None
-
-    def forget_unwritten(self) -> None:
-        """Drop what is not written yet, as a killed process loses it (for crash tests)."""
-        self._pending.clear()
 
     async def flush(self) -> None:
         """Nothing to do at shutdown: what is still pending belongs to an update not done.

@@ -45,7 +45,7 @@ from storage.models import (
     UserRow,
     VisitRow,
 )
-from storage.updates import HANDLING_UPDATE, HELD_UNTIL_DONE
+from storage.updates import HANDLING_UPDATE
 
 # A field job holds a technician's capacity from acceptance until the work is done.
 OPEN_FIELD_STATUSES = ("assigned", "en_route", "on_site")
@@ -892,12 +892,13 @@ class SqlInviteRepository:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _held_for_update() -> dict[str, Any]:
+def _handling_update() -> int | None:
     """Rows written while an update is handled wait for it to be done (storage.updates)."""
-    update_id = HANDLING_UPDATE.get()
-    if update_id is None:
-        return {"update_id": None, "claimed_until": None}
-    return {"update_id": update_id, "claimed_until": HELD_UNTIL_DONE}
+    handling = HANDLING_UPDATE.get()
+    if handling is None:
+        return None
+    handling.wrote_outbox = True
+    return handling.update_id
 
 
 class SqlOutboxRepository:
@@ -934,7 +935,7 @@ class SqlOutboxRepository:
             "created_at": at,
             "next_attempt_at": message.not_before or at,
             "attempts": 0,
-            **_held_for_update(),
+            "update_id": _handling_update(),
         }
 
 

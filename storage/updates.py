@@ -9,8 +9,9 @@ done; what is left unfinished is handled again, in order per chat.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -22,18 +23,25 @@ from storage.models import InboxRow, OutboxRow
 
 __all__ = [
     "HANDLING_UPDATE",
-    "HELD_UNTIL_DONE",
+    "Handling",
     "InboxStore",
     "SqlRequestRepository",
     "StoredUpdate",
 ]
 
-# The update being handled in this task, if any: outbox rows written meanwhile are held.
-HANDLING_UPDATE: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+
+@dataclass
+class Handling:
+    """The update this task is handling: outbox rows written meanwhile carry its id and
+    wait (the sender skips them) until :meth:`InboxStore.release_outbox` lets them go."""
+
+    update_id: int
+    wrote_outbox: bool = False
+
+
+HANDLING_UPDATE: contextvars.ContextVar[Handling | None] = contextvars.ContextVar(
     "aftercare_handling_update", default=None
 )
-# A claim no sender will wait out: the row is released when its update is done.
-HELD_UNTIL_DONE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -91,21 +99,29 @@ class InboxStore:
     async def mark_done(
         session: AsyncSession,
         update_id: int,
-        chat_id: int | None,
-        payload: dict[str, Any],
         now: datetime,
+        unstored: Callable[[], tuple[int | None, dict[str, Any]]],
     ) -> None:
-        """Inside the caller's transaction: the update is done (stored now if it never was)."""
-        stmt = _insert(session)(InboxRow).values(
-            update_id=update_id,
-            chat_id=chat_id,
-            payload=payload,
-            received_at=now,
-            attempts=1,
-            done_at=now,
+        """Inside the caller's transaction: the update is done.
+
+        An update handed to the Application directly (not through the queue) was never
+        stored: ``unstored()`` then gives its chat and payload, and it is stored done.
+        """
+        result = await session.execute(
+            update(InboxRow).where(InboxRow.update_id == update_id).values(done_at=now)
         )
-        await session.execute(
-            stmt.on_conflict_do_update(index_elements=["update_id"], set_={"done_at": now})
+        if int(result.rowcount):  # type: ignore[attr-defined]
+            return
+        chat_id, payload = unstored()
+        session.add(
+            InboxRow(
+                update_id=update_id,
+                chat_id=chat_id,
+                payload=payload,
+                received_at=now,
+                attempts=0,
+                done_at=now,
+            )
         )
 
     async def unfinished(
@@ -130,7 +146,13 @@ class InboxStore:
 
     async def attempt(self, update_id: int) -> None:
         """Count one more try before handling a stored update again."""
-        await self._set(update_id, attempts=InboxRow.attempts + 1)
+        async with self.sessions() as session:
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.update_id == update_id)
+                .values(attempts=InboxRow.attempts + 1)
+            )
+            await session.commit()
 
     async def give_up(self, update_id: int, now: datetime, reason: str) -> None:
         """Stop trying; what its handling already wrote to the outbox is let go, not lost."""
@@ -143,42 +165,36 @@ class InboxStore:
             await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.update_id == update_id, OutboxRow.sent_at.is_(None))
-                .values(update_id=None, claimed_until=None)
+                .values(update_id=None)
             )
             await session.commit()
 
     @staticmethod
     async def release_outbox(
-        session: AsyncSession, update_id: int, replies: list[dict[str, Any]]
+        session: AsyncSession, handling: Handling, replies: list[dict[str, Any]]
     ) -> None:
         """Inside the finishing transaction: the update's replies first, then what it wrote.
 
-        Rows written while handling were held; they are written again after the replies
-        (new ids keep the outbox's order per user) and no longer held.
+        Rows written while handling waited; they are written again after the replies (new
+        ids keep the outbox's order per user), no longer waiting.
         """
+        if replies:
+            await session.execute(insert(OutboxRow), replies)
+        if not handling.wrote_outbox:
+            return
         held = list(
             await session.scalars(
                 select(OutboxRow)
-                .where(OutboxRow.update_id == update_id, OutboxRow.sent_at.is_(None))
+                .where(OutboxRow.update_id == handling.update_id, OutboxRow.sent_at.is_(None))
                 .order_by(OutboxRow.id)
             )
         )
+        if not held:
+            return
         columns = [c.key for c in OutboxRow.__table__.columns if c.key != "id"]
-        copies = [{c: getattr(row, c) for c in columns} for row in held]
-        if held:
-            await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in held])))
-        for copy in copies:
-            copy.update(update_id=None, claimed_until=None)
-        rows = replies + copies
-        if rows:
-            await session.execute(insert(OutboxRow), rows)
-
-    async def _set(self, update_id: int, **values: Any) -> None:
-        async with self.sessions() as session:
-            await session.execute(
-                update(InboxRow).where(InboxRow.update_id == update_id).values(**values)
-            )
-            await session.commit()
+        copies = [{c: getattr(row, c) for c in columns} | {"update_id": None} for row in held]
+        await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in held])))
+        await session.execute(insert(OutboxRow), copies)
 
     async def prune(self, before: datetime) -> int:
         """Forget done and given-up updates older than the retention window."""

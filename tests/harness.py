@@ -31,7 +31,6 @@ from dispatch.clock import ManualClock
 from dispatch.model import Language
 from sandbox.botapi import BotApiCore, SentMessage
 from sandbox.transport import InProcessRequest
-from storage.persistence import SqlPersistence
 
 __all__ = ["Desk", "Person", "make_settings"]
 
@@ -134,6 +133,9 @@ class Desk:
     async def restart(self) -> Desk:
         """A new Application on the same database and the same Telegram: the bot restarted."""
         await self.close()
+        return await self._successor()
+
+    async def _successor(self) -> Desk:
         desk = await Desk.open(self.settings, self.clock, self.api)
         self.successor = desk  # the fixture closes the whole chain
         for person in self.people.values():
@@ -199,18 +201,9 @@ class Desk:
         self.was_cut = task.cancelled()
 
     async def crash_restart(self) -> Desk:
-        """As after kill -9: what only lived in memory is gone; a new Application starts."""
-        persistence = self.app.persistence
-        assert isinstance(persistence, SqlPersistence)
-        persistence.forget_unwritten()
-        await self.app.shutdown()
+        """As after kill -9: no shutdown, what lived only in memory is gone; a new start."""
         await self.services.engine.dispose()
-        desk = await Desk.open(self.settings, self.clock, self.api)
-        self.successor = desk
-        for person in self.people.values():
-            desk.people[person.id] = person
-            person.desk = desk
-        return desk
+        return await self._successor()
 
     async def deliver(self) -> int:
         total = 0
