@@ -1,7 +1,7 @@
 """The outbox sender: delivers what transactions wrote to the outbox, each row once.
 
 - Renders each row in the recipient's language at delivery time.
-- Paces each private chat itself (a small burst, then about one a second):
+- Paces each private chat itself (one message a second, Telegram's limit):
   PTB's AIORateLimiter paces groups and the global rate but not private chats.
 - ``RetryAfter`` pauses that chat for the time Telegram asks; it is not a failure.
 - Network errors are retried with exponential backoff, up to ``max_attempts``.
@@ -76,7 +76,7 @@ class ChatPacer:
     def __init__(
         self,
         *,
-        burst: float = 3,
+        burst: float = 1,
         per_second: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:

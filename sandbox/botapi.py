@@ -3,18 +3,24 @@
 It checks what Telegram checks (text length, callback data size, message ids)
 so that a bug that Telegram would reject fails here too, and it can be told to
 fail the next calls (429 with retry_after, a network error, 403 blocked).
+
+With ``flood_limits`` it also refuses, as Telegram does, a message to a private chat
+sooner than a second after the previous one, more than 20 a minute to a group, and
+more than 30 a second in all: ``429 Too Many Requests: retry after N``
+(:class:`FloodLimits`; ``flood_refusals`` counts them).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiError", "BotApiCore", "NetworkFailure", "SentMessage"]
+__all__ = ["ApiError", "BotApiCore", "FloodLimits", "NetworkFailure", "SentMessage"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -67,6 +73,64 @@ class SentMessage:
         ]
 
 
+# Calls that put a new message into a chat: what Telegram's flood limits count.
+SENDING = frozenset(
+    {
+        "sendMessage",
+        "sendLocation",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendContact",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+
+
+class FloodLimits:
+    """Telegram's sending limits: per private chat, per group, and for the whole bot."""
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        *,
+        private_interval: float = 1.0,
+        group_per_minute: int = 20,
+        global_per_second: int = 30,
+    ) -> None:
+        self.now = now
+        self.private_interval = private_interval
+        self.group_per_minute = group_per_minute
+        self.global_per_second = global_per_second
+        self._last_private: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = defaultdict(deque)
+        self._all_sends: deque[float] = deque()
+
+    def check(self, chat_id: int) -> None:
+        """Record one message to ``chat_id``, or raise the 429 Telegram would answer."""
+        now = self.now()
+        while self._all_sends and self._all_sends[0] <= now - 1:
+            self._all_sends.popleft()
+        if len(self._all_sends) >= self.global_per_second:
+            raise BotApiCore.too_many_requests(1)
+        if chat_id > 0:
+            last = self._last_private.get(chat_id)
+            if last is not None and now - last < self.private_interval:
+                raise BotApiCore.too_many_requests(
+                    max(1, math.ceil(self.private_interval - (now - last)))
+                )
+            self._last_private[chat_id] = now
+        else:
+            sends = self._group_sends[chat_id]
+            while sends and sends[0] <= now - 60:
+                sends.popleft()
+            if len(sends) >= self.group_per_minute:
+                raise BotApiCore.too_many_requests(max(1, math.ceil(sends[0] + 60 - now)))
+            sends.append(now)
+        self._all_sends.append(now)
+
+
 class BotApiCore:
     def __init__(
         self,
@@ -74,7 +138,14 @@ class BotApiCore:
         bot_id: int = 7_000_000_001,
         username: str = "aftercare_test_bot",
         now: Callable[[], float] = time.time,
+        flood_limits: bool = False,
+        flood_clock: Callable[[], float] | None = None,
     ) -> None:
+        """``flood_clock`` times the flood limits (default ``now``): a test can let the
+        seconds a person takes to read and answer pass there without moving the desk's clock.
+        """
+        self.flood = FloodLimits(flood_clock or now) if flood_limits else None
+        self.flood_refusals = 0
         self.bot_id = bot_id
         self.username = username
         self.now = now
@@ -121,6 +192,12 @@ class BotApiCore:
         self.calls.append((method, params))
         if self._failures[method]:
             raise self._failures[method].popleft()
+        if self.flood is not None and method in SENDING and "chat_id" in params:
+            try:
+                self.flood.check(int(params["chat_id"]))
+            except ApiError:
+                self.flood_refusals += 1
+                raise
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             raise ApiError(404, f"Not Found: method {method} is not in the fake Bot API")

@@ -45,10 +45,16 @@ async def desk_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[obje
     url = await sqlite_database(tmp_path)
 
     async def open_desk(
-        *, managers: tuple[int, ...] = (), config: str = "", replace: dict[str, str] | None = None
+        *,
+        managers: tuple[int, ...] = (),
+        config: str = "",
+        replace: dict[str, str] | None = None,
+        human: bool = False,
     ) -> Desk:
         desk = await Desk.open(
-            make_settings(url, managers=managers, config=config, replace=replace), clock
+            make_settings(url, managers=managers, config=config, replace=replace),
+            clock,
+            human=human,
         )
         opened.append(desk)
         return desk

@@ -88,16 +88,38 @@ def make_settings(
     return load_settings(Path(f.name), env=env, require_token=True)
 
 
+@dataclass
+class Wire:
+    """Time as Telegram's flood limits and the bot's pacer see it: the desk's clock plus
+    the seconds people spend reading and answering, which do not move the desk's clock
+    (so a test at a human pace asserts the same deadlines as an instant one)."""
+
+    clock: ManualClock
+    human_seconds: float = 0.0
+
+    def __call__(self) -> float:
+        return self.clock.now().timestamp() + self.human_seconds
+
+
 class Desk:
-    def __init__(self, settings: Settings, clock: ManualClock, api: BotApiCore) -> None:
+    def __init__(self, settings: Settings, clock: ManualClock, api: BotApiCore, wire: Wire) -> None:
         self.settings = settings
         self.clock = clock
         self.api = api
+        self.wire = wire
+        # At a human pace Telegram's limits are on and the bot paces as in production;
+        # otherwise everything is delivered at once.
+        self.human = api.flood is not None
+        pacer = (
+            ChatPacer(monotonic=wire)
+            if self.human
+            else ChatPacer(burst=1000, per_second=1000, monotonic=wire)
+        )
         app: AnyApplication = build_application(
             settings,
             clock=clock,
             request=InProcessRequest(api),
-            pacer=ChatPacer(burst=1000, per_second=1000, monotonic=lambda: clock.now().timestamp()),
+            pacer=pacer,
             rate_limited=False,
         )
         assert isinstance(app, DeskApplication)
@@ -110,10 +132,21 @@ class Desk:
 
     @classmethod
     async def open(
-        cls, settings: Settings, clock: ManualClock, api: BotApiCore | None = None
+        cls,
+        settings: Settings,
+        clock: ManualClock,
+        api: BotApiCore | None = None,
+        *,
+        wire: Wire | None = None,
+        human: bool = False,
     ) -> Desk:
-        api = api or BotApiCore(now=lambda: clock.now().timestamp())
-        desk = cls(settings, clock, api)
+        """``human``: people answer a second after the bot's last message, with Telegram's
+        flood limits on (one message a second to a private chat, 30 a second in all)."""
+        wire = wire or Wire(clock)
+        api = api or BotApiCore(
+            now=lambda: clock.now().timestamp(), flood_limits=human, flood_clock=wire
+        )
+        desk = cls(settings, clock, api, wire)
         await desk.app.initialize()
         await replay_unfinished(desk.app)  # as post_init does before polling starts
         await desk.deliver()
@@ -136,7 +169,7 @@ class Desk:
         return await self._successor()
 
     async def _successor(self) -> Desk:
-        desk = await Desk.open(self.settings, self.clock, self.api)
+        desk = await Desk.open(self.settings, self.clock, self.api, wire=self.wire)
         self.successor = desk  # the fixture closes the whole chain
         for person in self.people.values():
             desk.people[person.id] = person
@@ -173,6 +206,9 @@ class Desk:
                 if self.was_cut:
                     return  # the process is gone: nothing more happens until a restart
         await self.deliver()
+        if self.human:  # the person reads and answers a second later
+            self.wire.human_seconds += 1.0
+            await self.deliver()
 
     async def _handle_and_cut(self, update: Update, point: int) -> None:
         """Handle ``update``, killing the handling at its ``point``-th statement or commit.
