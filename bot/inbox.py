@@ -31,7 +31,7 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
-from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork
+from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork, fold_replies
 from dispatch.clock import Clock
 from storage.models import UserRow
 from storage.persistence import SqlPersistence
@@ -176,7 +176,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
                         )
                     if user_id is None:
                         raise RuntimeError(f"update {update.update_id}: replies for no known user")
-                    replies = [_reply_row(user_id, call, now) for call in work.held]
+                    replies = [_reply_row(user_id, call, now) for call in fold_replies(work.held)]
                 await InboxStore.release_outbox(session, handling, replies)
                 await session.commit()
             except BaseException:

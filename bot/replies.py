@@ -209,3 +209,119 @@ def _private_chat(data: dict[str, Any]) -> int | None:
     except (TypeError, ValueError):
         return None
     return chat_id if chat_id > 0 else None
+
+
+@dataclass
+class _Message:
+    """One message being folded together from several sendMessage calls."""
+
+    params: dict[str, Any]
+    stand_in: int | None
+    remove_keyboard: bool
+    markup: dict[str, Any] | None  # an inline or reply keyboard
+
+
+MAX_TEXT = 4096
+
+
+def _markup_of(params: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
+    markup = params.get("reply_markup")
+    if not markup:
+        return False, None
+    if markup.get("remove_keyboard"):
+        return True, None
+    return False, markup
+
+
+def fold_replies(held: list[HeldCall]) -> list[HeldCall]:
+    """One message per step: the messages an update sends its chat become one where they can.
+
+    A handler confirms an answer and asks the next question in two sends; Telegram takes
+    one message a second per chat, so two messages a step fall behind a person who answers
+    every second. Consecutive texts are joined; a keyboard removal and the next question's
+    buttons travel as the message and an edit of its buttons (an edit is not a new
+    message). Texts are not joined where the result would need two keyboards (a reply
+    keyboard and buttons under the text), where buttons would end up above later text,
+    or past Telegram's 4096 characters.
+    """
+    folded: list[_Message | HeldCall] = []
+    aliases: dict[int, int] = {}
+    for call in held:
+        call = _renamed(call, aliases)
+        if call.method != "sendMessage" or "text" not in call.params:
+            folded.append(call)
+            continue
+        remove, markup = _markup_of(call.params)
+        last = _open_message(folded)
+        if last is not None and _joins(last, remove, markup, call.params["text"]):
+            last.params["text"] = f"{last.params['text']}\n\n{call.params['text']}"
+            if remove:
+                last.remove_keyboard, last.markup = True, None
+            elif markup is not None:
+                if "keyboard" in markup:
+                    last.remove_keyboard = False  # a new keyboard replaces the old one
+                last.markup = markup
+                if "inline_keyboard" in markup and call.stand_in is not None:
+                    if last.stand_in is not None:
+                        aliases[last.stand_in] = call.stand_in
+                    last.stand_in = call.stand_in  # later edits aim at the buttons' message
+            elif call.stand_in is not None and last.stand_in is not None:
+                aliases[call.stand_in] = last.stand_in
+            continue
+        params = {k: v for k, v in call.params.items() if k != "reply_markup"}
+        folded.append(_Message(params, call.stand_in, remove, markup))
+    return [c for item in folded for c in _calls(item, aliases)]
+
+
+def _renamed(call: HeldCall, aliases: dict[int, int]) -> HeldCall:
+    target = call.params.get("message_id")
+    if isinstance(target, int) and target in aliases:
+        return HeldCall(call.method, call.params | {"message_id": aliases[target]}, call.stand_in)
+    return call
+
+
+def _open_message(folded: list[_Message | HeldCall]) -> _Message | None:
+    """The last message, if what came after it neither sends nor touches it."""
+    messages = [i for i, item in enumerate(folded) if isinstance(item, _Message)]
+    if not messages:
+        return None
+    last = folded[messages[-1]]
+    assert isinstance(last, _Message)
+    for item in folded[messages[-1] + 1 :]:
+        assert isinstance(item, HeldCall)
+        touched = item.params.get("message_id")
+        if item.method in SENDING_METHODS or (touched is not None and touched == last.stand_in):
+            return None
+    return last
+
+
+def _joins(last: _Message, remove: bool, markup: dict[str, Any] | None, text: str) -> bool:
+    if last.markup is not None and "inline_keyboard" in last.markup:
+        return False  # its buttons would stand above the later text
+    if last.markup is not None and markup is not None and "inline_keyboard" in markup:
+        return False  # a reply keyboard and buttons under the text: two messages
+    return len(last.params["text"]) + 2 + len(text) <= MAX_TEXT
+
+
+def _calls(item: _Message | HeldCall, aliases: dict[int, int]) -> list[HeldCall]:
+    if isinstance(item, HeldCall):
+        return [item]
+    params = dict(item.params)
+    inline = item.markup is not None and "inline_keyboard" in item.markup
+    if item.remove_keyboard:
+        params["reply_markup"] = {"remove_keyboard": True}
+    elif item.markup is not None:
+        params["reply_markup"] = item.markup
+    calls = [HeldCall("sendMessage", params, item.stand_in)]
+    if item.remove_keyboard and inline and item.stand_in is not None:
+        calls.append(
+            HeldCall(
+                "editMessageReplyMarkup",
+                {
+                    "chat_id": params["chat_id"],
+                    "message_id": item.stand_in,
+                    "reply_markup": item.markup,
+                },
+            )
+        )
+    return calls

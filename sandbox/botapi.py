@@ -154,6 +154,9 @@ class BotApiCore:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
+        # The custom keyboard each chat shows: set by a message that brings one, gone with
+        # a message that removes it; edits never touch it, as in Telegram.
+        self.keyboards: dict[int, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._failures: dict[str, deque[Exception]] = defaultdict(deque)
@@ -237,6 +240,11 @@ class BotApiCore:
             **fields,
         )
         self.messages[chat_id].append(message)
+        markup = fields.get("reply_markup") or {}
+        if "keyboard" in markup:
+            self.keyboards[chat_id] = markup
+        elif markup.get("remove_keyboard"):
+            self.keyboards.pop(chat_id, None)
         return message
 
     def message_json(self, message: SentMessage) -> dict[str, Any]:

@@ -36,20 +36,25 @@ def uow(engine: AsyncEngine) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(make_sessionmaker(engine))
 
 
-@pytest.fixture
-async def desk_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[object]:
-    """Opens a Desk (the whole bot, in-process) on a fresh SQLite database."""
+@pytest.fixture(params=["instant", "human"])
+async def desk_factory(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[object]:
+    """Opens a Desk (the whole bot, in-process) on a fresh SQLite database.
+
+    Every conversation test runs twice: ``instant``, everything delivered at once, and
+    ``human``, with Telegram's flood limits on and each person answering a second after
+    the bot's last message. At a human pace no call may draw a 429, and no customer may
+    wait longer than that second for a question or its buttons.
+    """
     from tests.harness import Desk, make_settings
 
+    human = request.param == "human"
     opened: list[Desk] = []
     url = await sqlite_database(tmp_path)
 
     async def open_desk(
-        *,
-        managers: tuple[int, ...] = (),
-        config: str = "",
-        replace: dict[str, str] | None = None,
-        human: bool = False,
+        *, managers: tuple[int, ...] = (), config: str = "", replace: dict[str, str] | None = None
     ) -> Desk:
         desk = await Desk.open(
             make_settings(url, managers=managers, config=config, replace=replace),
@@ -60,6 +65,16 @@ async def desk_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[obje
         return desk
 
     yield open_desk
+    if human and opened:
+        last = opened[-1]
+        while last.successor is not None:
+            last = last.successor
+        assert last.api.flood_refusals == 0, "Telegram refused a call for flooding"
+        customers = await last.customers()
+        waited = {p.first_name: p.waited for p in last.people.values() if p.waited}
+        assert {name: s for name, s in waited.items() if name in customers} == {}, (
+            "customers waited for the bot (seconds beyond the one they take to answer)"
+        )
     for first in opened:
         desk: Desk | None = first
         while desk is not None:  # restarted desks hand over to a successor

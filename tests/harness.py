@@ -206,9 +206,25 @@ class Desk:
                 if self.was_cut:
                     return  # the process is gone: nothing more happens until a restart
         await self.deliver()
-        if self.human:  # the person reads and answers a second later
+        if self.human:
+            await self._read_at_human_pace(chat_of(update))
+
+    async def _read_at_human_pace(self, chat_id: int | None = None) -> None:
+        """People answer a second later, or wait, a second at a time, for what the bot
+        still owes them (Telegram takes one message a second per chat). The seconds the
+        acting person waits beyond the first are counted on them (``Person.waited``)."""
+        self.wire.human_seconds += 1.0
+        await self.deliver()
+        person = self.people.get(chat_id) if chat_id is not None else None
+        for _ in range(120):
+            owed = {m.chat_id for m in await sender_of(self.app).store.due(self.clock.now(), 500)}
+            if not owed:
+                return
+            if person is not None and chat_id in owed:
+                person.waited += 1
             self.wire.human_seconds += 1.0
             await self.deliver()
+        raise AssertionError(f"the bot still owes {owed} messages after two minutes")
 
     async def _handle_and_cut(self, update: Update, point: int) -> None:
         """Handle ``update``, killing the handling at its ``point``-th statement or commit.
@@ -248,16 +264,34 @@ class Desk:
             total += sent
         return total
 
+    async def customers(self) -> set[str]:
+        """The first names of the people who are customers (not technicians or managers)."""
+        from sqlalchemy import select
+
+        from storage.models import UserRow
+
+        async with self.services.uow.sessions() as session:
+            ids = set(
+                await session.scalars(select(UserRow.telegram_id).where(UserRow.role == "customer"))
+            )
+        return {p.first_name for p in self.people.values() if p.id in ids}
+
+    async def settle(self) -> None:
+        """Deliver what is due; at a human pace, give Telegram's limits the seconds they need."""
+        await self.deliver()
+        if self.human:
+            await self._read_at_human_pace()
+
     async def advance(self, delta: timedelta) -> None:
         self.clock.advance(delta)
-        await self.deliver()
+        await self.settle()
 
     async def sweep(self) -> int:
         """One run of the SLA sweep (the sweep job's first half), then deliver."""
         from dispatch.sweep import sweep
 
         sent = await sweep(self.services.uow, self.clock, self.services.policy)
-        await self.deliver()
+        await self.settle()
         return sent
 
     async def monthly(self) -> bool:
@@ -265,7 +299,7 @@ class Desk:
         from bot.jobs import send_monthly_report
 
         sent = await send_monthly_report(self.services)
-        await self.deliver()
+        await self.settle()
         return sent
 
 
@@ -279,6 +313,8 @@ class Person:
     username: str | None = None
     _seen: int = field(default=0)
     _queries: set[str] = field(default_factory=set)
+    # At a human pace: seconds this person waited beyond the one they take to answer.
+    waited: int = 0
 
     # -- building updates -----------------------------------------------------------------
     def _user(self) -> dict[str, Any]:
@@ -453,10 +489,15 @@ class Person:
         return fresh
 
     def reply_keyboard(self) -> list[dict[str, Any]]:
-        for message in reversed(self.messages):
-            if message.reply_markup is not None:
-                return message.reply_buttons
-        return []
+        """The keyboard this person's chat shows in place of the letters, if any."""
+        markup = self.desk.api.keyboards.get(self.id)
+        if markup is None:
+            return []
+        return [
+            button if isinstance(button, dict) else {"text": button}
+            for row in markup["keyboard"]
+            for button in row
+        ]
 
     def menu(self) -> list[tuple[str, str]]:
         """The command menu Telegram shows in this chat."""

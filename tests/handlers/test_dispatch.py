@@ -71,7 +71,7 @@ async def _offers(desk: Desk) -> list[OfferRow]:
 
 async def _round(desk: Desk) -> None:
     await dispatch_round(desk.services.uow, desk.clock, desk.services.policy)
-    await desk.deliver()
+    await desk.settle()
 
 
 @pytest.fixture
@@ -172,13 +172,13 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     await near.share_location(CUSTOMER[0] + 0.01, CUSTOMER[1], accuracy=20)
     assert (
         near.texts[-1]
-        == "You are 1112 m from the customer; check-in works within 300 m. Keep sharing your live location, or check in by hand."
+        == "Location updated. Thank you.\n\nYou are 1112 m from the customer; check-in works within 300 m. Keep sharing your live location, or check in by hand."
     )
     live = await near.share_location(CUSTOMER[0] + 0.005, CUSTOMER[1], accuracy=20, live_period=900)
     await near.move_live_location(live, CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=12)
-    assert (
-        near.texts[-2]
-        == f"📍 Arrival recorded for {ticket.number} at {moment_label(Language.EN, '2026-11-23 06:10')}."
+    assert near.texts[-1] == (
+        f"📍 Arrival recorded for {ticket.number} at {moment_label(Language.EN, '2026-11-23 06:10')}."
+        "\n\nWhen the work is done, fill in the service record."
     )
     assert (
         customer.last.text
@@ -309,13 +309,13 @@ async def test_the_report_is_in_simplified_chinese_for_a_chinese_customer(
     await tech.press("✅ 接单")
     await tech.command("jobs")
     await tech.press("📍 签到")  # the live location shared a moment ago counts
-    assert tech.texts[-2].startswith("📍 已记录工单")
+    assert tech.last.text.startswith("📍 已记录工单")
     await tech.press("🧾 填写服务记录")
     await tech.press("在保修期内")
     await tech.send("室外风机电容损坏。")
     await tech.send("更换风机电容，试机正常。")
     await tech.press("无")
-    assert tech.last.text.startswith("请发送照片") and "在保修期内：不收取任何费用。" in tech.texts
+    assert tech.last.text.startswith("在保修期内：不收取任何费用。\n\n请发送照片")
     await tech.press("完成")
     await tech.press("✅ 发给客户")
     assert "收费项目：无\n合计：0.00 元" in customer.last.text

@@ -48,7 +48,7 @@ async def repair_until_review(customer: Person, *, location: bool = True) -> Non
 async def test_a_repair_in_english_from_start_to_ticket(desk: Desk) -> None:
     customer = desk.person(401, "Amy")
     await repair_until_review(customer)
-    review = customer.texts[-2]
+    review = customer.last.text  # the review and its question: one message
     assert review == (
         "Please check your repair request:\n"
         "Product: Air conditioner\n"
@@ -58,7 +58,8 @@ async def test_a_repair_in_english_from_start_to_ticket(desk: Desk) -> None:
         "Photos: 2\n"
         "Address: Building 3, room 1201 (location shared)\n"
         "Phone: +8613800138000\n"
-        f"Preferred time: {day_label(Language.EN, '2026-11-23')}, Morning (9:00-12:00)"
+        f"Preferred time: {day_label(Language.EN, '2026-11-23')}, Morning (9:00-12:00)\n\n"
+        "Is everything right? Tap a button to change it, or confirm."
     )
     assert await _tickets(desk) == []  # nothing exists before confirming
     await customer.press("✅ Confirm and send")
@@ -103,17 +104,18 @@ async def test_a_repair_in_simplified_chinese_with_a_typed_address(desk: Desk) -
     await customer.press("没有照片，继续")
     await customer.send("上海市闵行区莘庄镇某某路 100 号 5 栋 302 室")
     assert (
-        customer.texts[-2]
-        == "谢谢。能否同时发送位置？这样我们可以派最近的技师。请用按钮发送，或跳过。"
+        customer.last.text
+        == "谢谢。能否同时发送位置？这样我们可以派最近的技师。请用按钮发送，或跳过。\n\n不方便发送位置？"
     )
     await customer.press("跳过")
     await customer.share_contact("+8613912345678")
     await customer.press(day_label(Language.ZH_HANS, date(2026, 11, 24)))
     await customer.press("晚上（18:00-21:00）")
-    assert customer.texts[-2] == (
+    assert customer.last.text == (
         "请核对您的报修信息：\n产品：洗衣机\n型号：不清楚\n购买日期：不清楚（保修情况不明）\n"
         "故障描述：洗衣机脱水时响声很大，还漏水。\n照片：0 张\n地址：上海市闵行区莘庄镇某某路 100 号 5 栋 302 室\n"
-        f"电话：+8613912345678\n预约时间：{day_label(Language.ZH_HANS, date(2026, 11, 24))}，晚上（18:00-21:00）"
+        f"电话：+8613912345678\n预约时间：{day_label(Language.ZH_HANS, date(2026, 11, 24))}，晚上（18:00-21:00）\n\n"
+        "信息都正确吗？点按钮可修改，确认无误请提交。"
     )
     await customer.press("✅ 确认并提交")
     [ticket] = await _tickets(desk)
@@ -158,15 +160,14 @@ async def test_every_bad_answer_is_explained_and_nothing_entered_is_lost(desk: D
     customer = desk.person(404, "Bo")
     await customer.command("repair")
     await customer.send("aircon")  # text where a product button is expected
-    assert customer.texts[-2:] == [
-        "Sorry, I cannot use that here.",
-        "New repair request. Which product needs repair?",
-    ]
+    assert customer.last.text == (
+        "Sorry, I cannot use that here.\n\nNew repair request. Which product needs repair?"
+    )
     await customer.press("Air conditioner")
     await customer.send("X" * 65)
     assert customer.last.text == "That is too long (65 characters). Please keep it under 64."
     await customer.send_sticker()
-    assert customer.texts[-2] == "Sorry, I cannot use that here."
+    assert customer.last.text.startswith("Sorry, I cannot use that here.\n\nWhat is the model?")
     await customer.send("KF-26")
     await customer.send("yesterday")
     assert customer.last.text == "Please write the date as year-month-day, for example 2026-11-22."
@@ -178,7 +179,7 @@ async def test_every_bad_answer_is_explained_and_nothing_entered_is_lost(desk: D
     await customer.send("bad")
     assert customer.last.text == "That is a little short. Please write at least 5 characters."
     await customer.send_voice()
-    assert customer.texts[-2] == "Sorry, I cannot use that here."
+    assert customer.last.text.startswith("Sorry, I cannot use that here.\n\nWhat is wrong?")
     await customer.send("It makes a loud noise at night.")
     await customer.send_album(4)
     await customer.send_album(3)
@@ -197,7 +198,7 @@ async def test_every_bad_answer_is_explained_and_nothing_entered_is_lost(desk: D
     assert customer.alerts()[-1] == "That day is no longer available; please pick another."
     await customer.press(day_label(Language.EN, "2026-11-24"))
     await customer.press("Afternoon (12:00-18:00)")
-    review = customer.texts[-2]
+    review = customer.last.text
     assert "Model: KF-26" in review and "Purchase date: May 20, 2024 (in warranty)" in review
     assert "Photos: 5" in review and "Phone: +8613912345678" in review
     assert "Problem: It makes a loud noise at night." in review
@@ -209,22 +210,22 @@ async def test_the_review_screen_edits_any_field_and_comes_back(desk: Desk) -> N
     await customer.press("Model")
     assert customer.last.text.startswith("What is the model?")
     await customer.send("KFR-50LW")
-    assert "Model: KFR-50LW" in customer.texts[-2]
+    assert "Model: KFR-50LW" in customer.last.text
     await customer.press("Preferred time")
     await customer.press(day_label(Language.EN, "2026-11-25"))
     await customer.press("Evening (18:00-21:00)")
     assert (
         f"Preferred time: {day_label(Language.EN, '2026-11-25')}, Evening (18:00-21:00)"
-        in customer.texts[-2]
+        in customer.last.text
     )
     await customer.press("Address")
     await customer.send("99 Huaihai Road, room 8")
     await customer.press("Skip")
-    assert "Address: 99 Huaihai Road, room 8\n" in customer.texts[-2]
+    assert "Address: 99 Huaihai Road, room 8\n" in customer.last.text
     await customer.press("Photos")
     await customer.send_photo()
     await customer.press("Done")
-    assert "Photos: 3" in customer.texts[-2]
+    assert "Photos: 3" in customer.last.text
     await customer.press("✅ Confirm and send")
     [ticket] = await _tickets(desk)
     assert (ticket.product_model, ticket.preferred_slot, ticket.latitude) == (
@@ -269,9 +270,9 @@ async def test_a_draft_survives_a_restart_and_resumes(desk: Desk) -> None:
     await customer.press(day_label(Language.ZH_HANS, date(2026, 11, 25)))
     await customer.press("上午（9:00-12:00）")
     assert (
-        "型号：BCD-215" in customer.texts[-2]
+        "型号：BCD-215" in customer.last.text
         and f"购买日期：{date_label(Language.ZH_HANS, '2025-12-12')}（在保修期内）"
-        in customer.texts[-2]
+        in customer.last.text
     )
 
 
@@ -470,15 +471,16 @@ async def test_an_ineligible_return_is_explained_and_can_go_to_manual_review(des
     await customer.press("Done")
     await customer.press("No photos, continue")
     await customer.send("13800138000")
-    assert customer.texts[-2].endswith(
+    assert (
         "This request does not meet the usual return conditions:\n"
         "• More than 7 days have passed since the purchase or delivery.\n"
         "• The product has been used.\n"
         "• The original packaging is missing.\n"
         "• There is no proof of purchase.\n"
         "• Custom-made products cannot be returned.\n"
-        "You can still send it: our staff will review it by hand."
-    )
+        "You can still send it: our staff will review it by hand.\n\n"
+        "Is everything right? Tap a button to change it, or confirm."
+    ) in customer.last.text
     await customer.press("✅ Confirm and send")
     [ticket] = await _tickets(desk)
     assert ticket.details["eligible"] is False and len(ticket.details["refusals"]) == 5
@@ -614,4 +616,4 @@ async def test_start_reminds_of_an_unfinished_request(desk: Desk) -> None:
     await customer.command("complain")
     await customer.press("收費問題")
     await customer.command("start")
-    assert customer.last.text == "您有一份尚未完成的投訴。傳送 /complain 繼續填寫。"
+    assert customer.last.text.endswith("\n\n您有一份尚未完成的投訴。傳送 /complain 繼續填寫。")
