@@ -210,8 +210,8 @@ async def offer_accepted(update: Update, context: AppContext) -> None:
         await _ack(update, context.t("This job is no longer available."), alert=True)
         return
     await _ack(update)
-    await clear_buttons(query)
-    await say(update, context, context.t("✅ You accepted {number}.", number=ticket.number))
+    # The offer card becomes the confirmation: no new message (the job's details follow).
+    await query.edit_message_text(context.t("✅ You accepted {number}.", number=ticket.number))
     _wake(context)
 
 
