@@ -154,6 +154,9 @@ class BotApiCore:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
+        self._pending_updates: list[dict[str, Any]] = []
+        # Called with each update id Telegram forgets because the bot confirmed it.
+        self.on_confirm: Callable[[int], None] = lambda update_id: None
         # The custom keyboard each chat shows: set by a message that brings one, gone with
         # a message that removes it; edits never touch it, as in Telegram.
         self.keyboards: dict[int, dict[str, Any]] = {}
@@ -432,8 +435,19 @@ class BotApiCore:
     def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
 
+    def push_update(self, update: dict[str, Any]) -> None:
+        """An update for the bot to fetch with getUpdates (polling)."""
+        self._pending_updates.append(update)
+
     def _m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return []
+        """As Telegram: asking from ``offset`` confirms every update before it for good."""
+        offset = int(params.get("offset") or 0)
+        if offset:
+            confirmed = [u["update_id"] for u in self._pending_updates if u["update_id"] < offset]
+            self._pending_updates = [u for u in self._pending_updates if u["update_id"] >= offset]
+            for update_id in confirmed:
+                self.on_confirm(update_id)
+        return self._pending_updates[: int(params.get("limit") or 100)]
 
     def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         file_id = str(params.get("file_id"))
