@@ -14,10 +14,17 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot.alerts import OperatorAlerts
 from bot.config import Settings
 from bot.context import SERVICES_KEY, AppContext, Services
 from bot.i18n import Translator
-from bot.inbox import ChatOrderedProcessor, DeskApplication, InboxQueue, replay_unfinished
+from bot.inbox import (
+    ChatOrderedProcessor,
+    DeskApplication,
+    InboxQueue,
+    prune_handled,
+    replay_unfinished,
+)
 from bot.jobs import send_monthly_report
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
@@ -101,6 +108,7 @@ async def _sweep_job(context: AppContext) -> None:
     application = context.application
     assert isinstance(application, DeskApplication)
     await replay_unfinished(application, older_than=INBOX_STUCK_AFTER)
+    await prune_handled(application)
 
 
 async def _fleet_job(context: AppContext) -> None:
@@ -132,9 +140,19 @@ async def _post_shutdown(application: AnyApplication) -> None:
     await services_of(application).engine.dispose()
 
 
-async def _on_error(update: object, context: AppContext) -> None:
-    """Log with the traceback; tell the user politely that nothing they entered is lost."""
-    log.error("error while handling an update", exc_info=context.error)
+def _error_handler(alerts: OperatorAlerts) -> Any:
+    async def on_error(update: object, context: AppContext) -> None:
+        """Log with the traceback, tell the operators, tell the user nothing is lost."""
+        log.error("error while handling an update", exc_info=context.error)
+        if context.error is not None:
+            update_id = update.update_id if isinstance(update, Update) else None
+            await alerts.tell(context.bot, update_id, context.error)
+        await _tell_the_user(update, context)
+
+    return on_error
+
+
+async def _tell_the_user(update: object, context: AppContext) -> None:
     if (
         isinstance(update, Update)
         and update.effective_chat
@@ -218,5 +236,14 @@ def build_application(
     assert isinstance(application, DeskApplication)
     application.wire(inbox, clock, sender.wake)
     handlers.register_all(application)
-    application.add_error_handler(_on_error)
+    application.add_error_handler(
+        _error_handler(
+            OperatorAlerts(
+                chats=settings.desk.operators,
+                translator=services.translator,
+                language=settings.desk.default_language,
+                monotonic=lambda: clock.now().timestamp(),
+            )
+        )
+    )
     return application

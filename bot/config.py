@@ -121,6 +121,8 @@ class DeskSettings(_Section):
     draft_ttl_hours: Annotated[float, Field(gt=0)] = 72
     # Telegram ids of the managers who hear the last escalation level (directors).
     directors: tuple[int, ...] = ()
+    # Chats told of errors (a person's id, or a group's negative id); see bot/alerts.py.
+    operators: tuple[int, ...] = ()
     # A warning goes out at this share of a limit; the escalation this long after a breach.
     warn_at_percent: Annotated[float, Field(gt=0, lt=100)] = 80
     escalate_after_hours: Annotated[float, Field(gt=0)] = 2

@@ -42,6 +42,7 @@ __all__ = [
     "DeskApplication",
     "InboxQueue",
     "chat_of",
+    "prune_handled",
     "replay_unfinished",
 ]
 
@@ -119,6 +120,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
     inbox: InboxStore
     clock: Clock
     in_flight: set[int]
+    pruned_at: datetime | None = None
 
     def wire(self, inbox: InboxStore, clock: Clock, wake_sender: Callable[[], None]) -> None:
         self.inbox = inbox
@@ -201,6 +203,21 @@ def _reply_row(user_id: int, call: HeldCall, now: datetime) -> dict[str, Any]:
         "attempts": 0,
         "ref": call.stand_in,
     }
+
+
+async def prune_handled(
+    application: DeskApplication,
+    *,
+    keep: timedelta = timedelta(days=30),
+    every: timedelta = timedelta(hours=1),
+) -> int:
+    """Forget updates handled more than ``keep`` ago; at most once ``every`` (from the sweep)."""
+    now = application.clock.now()
+    last = application.pruned_at
+    if last is not None and now - last < every:
+        return 0
+    application.pruned_at = now
+    return await application.inbox.prune(now - keep)
 
 
 async def replay_unfinished(

@@ -35,6 +35,10 @@ async def send_monthly_report(services: Services) -> bool:
         services.last_monthly_report = key
         return False
     start, end = month_bounds(policy, year, month)
+    opened = await stats.opened_at()
+    if opened is None or opened >= end:  # the desk did not run that month: nothing to report
+        services.last_monthly_report = key
+        return False
     rows = await stats.month(start.astimezone(UTC), end.astimezone(UTC))
     params = render_params(figures(policy, year, month, rows.tickets, rows.reached, rows.surveys))
     async with services.uow() as uow:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import EventRow, OutboxRow, SurveyRow, TicketRow
+from storage.models import EventRow, OutboxRow, SurveyRow, TicketRow, UserRow
 
 __all__ = ["MonthRows", "StatsStore"]
 
@@ -24,6 +24,12 @@ class MonthRows:
 class StatsStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+
+    async def opened_at(self) -> datetime | None:
+        """When the desk began: its first user (None for a desk nobody used yet)."""
+        async with self.sessions() as session:
+            first: datetime | None = await session.scalar(select(func.min(UserRow.created_at)))
+            return first
 
     async def month(self, start: datetime, end: datetime) -> MonthRows:
         async with self.sessions() as session:

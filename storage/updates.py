@@ -197,13 +197,9 @@ class InboxStore:
         await session.execute(insert(OutboxRow), copies)
 
     async def prune(self, before: datetime) -> int:
-        """Forget done and given-up updates older than the retention window."""
+        """Forget updates done or given up before ``before``; unfinished ones stay."""
         async with self.sessions() as session:
-            result = await session.execute(
-                delete(InboxRow).where(
-                    InboxRow.received_at < before,
-                    (InboxRow.done_at.is_not(None)) | (InboxRow.given_up_at.is_not(None)),
-                )
-            )
+            done = await session.execute(delete(InboxRow).where(InboxRow.done_at < before))
+            given_up = await session.execute(delete(InboxRow).where(InboxRow.given_up_at < before))
             await session.commit()
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return int(done.rowcount) + int(given_up.rowcount)  # type: ignore[attr-defined]

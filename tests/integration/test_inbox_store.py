@@ -1,0 +1,40 @@
+"""The inbox table on SQLite and PostgreSQL: duplicates, done marks, replay order, pruning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import make_sessionmaker
+from storage.models import InboxRow
+from storage.updates import InboxStore
+
+T0 = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+
+
+async def test_an_update_is_stored_once_replayed_in_order_and_pruned_when_old(
+    engine: AsyncEngine,
+) -> None:
+    sessions = make_sessionmaker(engine)
+    inbox = InboxStore(sessions)
+    assert await inbox.store(7, 401, {"update_id": 7}, T0)
+    assert not await inbox.store(7, 401, {"update_id": 7}, T0)  # Telegram sent it twice
+    assert await inbox.store(5, 402, {"update_id": 5}, T0)
+    assert await inbox.store(9, 401, {"update_id": 9}, T0 + timedelta(days=40))
+    assert [u.update_id for u in await inbox.unfinished(received_before=T0)] == [5, 7]
+
+    async with sessions() as session:
+        await InboxStore.mark_done(session, 7, T0, lambda: (401, {}))
+        await InboxStore.mark_done(session, 8, T0, lambda: (403, {"update_id": 8}))  # never stored
+        await session.commit()
+    await inbox.attempt(5)
+    await inbox.give_up(5, T0, "tried 5 times")
+    later = T0 + timedelta(days=40)
+    assert [u.update_id for u in await inbox.unfinished(received_before=later)] == [9]
+
+    assert await inbox.prune(T0 + timedelta(days=30)) == 3  # 7 and 8 done, 5 given up
+    async with sessions() as session:
+        left = [(r.update_id, r.done_at) for r in await session.scalars(select(InboxRow))]
+    assert left == [(9, None)]  # unfinished updates are never pruned
