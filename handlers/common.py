@@ -14,14 +14,17 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.context import AppContext
+from dispatch.contact import normalize_phone, region_of_language
 from dispatch.model import Role
 
 __all__ = [
     "apply_menu",
     "clear_buttons",
     "contact_keyboard",
+    "contact_phone",
     "inline",
     "location_keyboard",
+    "read_phone",
     "require_manager",
     "say",
 ]
@@ -60,6 +63,22 @@ def location_keyboard(context: AppContext) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+def read_phone(context: AppContext, text: str) -> str | None:
+    """A typed number in E.164, read as written in the user's place or the desk's."""
+    user = context.user
+    return normalize_phone(
+        text,
+        context.services.settings.desk.calendar_country,
+        user_region=region_of_language(user.telegram_language if user else None),
+    )
+
+
+def contact_phone(context: AppContext, shared: str) -> str:
+    """A shared contact's number in E.164 (Telegram sends it with its country code)."""
+    international = "+" + shared.strip().lstrip("+")
+    return read_phone(context, international) or international
 
 
 async def require_manager(update: Update, context: AppContext) -> bool:

@@ -25,13 +25,12 @@ from telegram.ext import (
 )
 
 from bot.context import AppContext
-from dispatch.contact import normalize_phone
 from dispatch.customer import Photo
 from dispatch.errors import InvalidInput
 from dispatch.intake import MAX_PHOTOS
 from dispatch.messages import At
 from handlers import drafts
-from handlers.common import clear_buttons, inline, say
+from handlers.common import clear_buttons, contact_phone, inline, read_phone, say
 
 __all__ = ["ANYTHING", "Form"]
 
@@ -358,10 +357,7 @@ class Form:
     async def _phone_contact(self, step: str, update: Update, context: AppContext) -> str:
         assert update.message is not None and update.message.contact is not None
         contact = update.message.contact
-        region = context.services.settings.desk.calendar_country
-        phone = normalize_phone(contact.phone_number, region) or "+" + contact.phone_number.lstrip(
-            "+"
-        )
+        phone = contact_phone(context, contact.phone_number)
         self.data(context)["phone"] = phone
         await say(
             update,
@@ -373,9 +369,7 @@ class Form:
 
     async def _phone_typed(self, step: str, update: Update, context: AppContext) -> str:
         assert update.message is not None and update.message.text is not None
-        phone = normalize_phone(
-            update.message.text, context.services.settings.desk.calendar_country
-        )
+        phone = read_phone(context, update.message.text)
         if phone is None:
             await say(
                 update,

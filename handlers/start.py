@@ -22,7 +22,6 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext
-from dispatch.contact import normalize_phone
 from dispatch.errors import InviteRefused
 from dispatch.messages import N_
 from dispatch.model import Role
@@ -32,8 +31,10 @@ from handlers.common import (
     apply_menu,
     clear_buttons,
     contact_keyboard,
+    contact_phone,
     inline,
     location_keyboard,
+    read_phone,
     say,
 )
 
@@ -198,9 +199,7 @@ async def contact_given(update: Update, context: AppContext) -> str:
             contact_keyboard(context),
         )
         return PHONE
-    phone = normalize_phone(contact.phone_number, context.services.settings.desk.calendar_country)
-    if phone is None:
-        phone = "+" + contact.phone_number.lstrip("+")
+    phone = contact_phone(context, contact.phone_number)
     _draft(context)["phone"] = phone
     return await _ask_skills(update, context)
 
@@ -208,7 +207,7 @@ async def contact_given(update: Update, context: AppContext) -> str:
 async def phone_typed(update: Update, context: AppContext) -> str:
     """Validates a typed phone number, or asks again."""
     assert update.message is not None and update.message.text is not None
-    phone = normalize_phone(update.message.text, context.services.settings.desk.calendar_country)
+    phone = read_phone(context, update.message.text)
     if phone is None:
         await say(
             update,

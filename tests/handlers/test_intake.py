@@ -138,11 +138,8 @@ async def test_an_installation_far_from_every_service_point_promises_an_answer(d
     await customer.press("沒有照片，繼續")
     await customer.share_location(25.0330, 121.5654)  # Taipei: far from Shanghai
     await customer.press("跳過")
-    await customer.send("0912 345 678")
-    assert customer.texts[-1].startswith(
-        "這似乎不是有效的電話號碼"
-    )  # a Taiwanese number needs +886 here
-    await customer.send("+886 912 345 678")
+    await customer.send("0912-345-678")  # a Taiwanese mobile as written there, on a CN desk
+    assert customer.last.text.startswith("電話號碼已儲存：+886912345678")
     await customer.press(day_label(Language.ZH_HANT, date(2026, 11, 25)))
     await customer.press("上午（9:00-12:00）")
     await customer.press("✅ 確認並提交")
