@@ -12,6 +12,8 @@ DomainError
 
 from __future__ import annotations
 
+from dispatch.messages import Param
+
 __all__ = [
     "ConcurrentUpdate",
     "DomainError",
@@ -59,7 +61,7 @@ class InviteRefused(DomainError):
 class InvalidInput(DomainError):
     """``message`` is a msgid (with ``params``) telling the user what to fix."""
 
-    def __init__(self, message: str, **params: str | int | float) -> None:
+    def __init__(self, message: str, **params: Param) -> None:
         super().__init__(message)
         self.message = message
         self.params = params

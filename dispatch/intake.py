@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from dispatch.catalogue import Product
+from dispatch.dates import read_date
 from dispatch.errors import InvalidInput
 from dispatch.geo import distance_km, nearest_km
 from dispatch.messages import N_, Msg
@@ -34,7 +35,6 @@ __all__ = [
     "check_quantity",
     "check_text",
     "limit_text",
-    "parse_date",
     "repair_promise",
     "return_eligibility",
     "warranty_status",
@@ -72,21 +72,6 @@ class ReturnReason(StrEnum):
     CHANGED_MIND = "changed_mind"
 
 
-_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
-_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
-
-
-def parse_date(text: str) -> date | None:
-    """``2026-11-03``, ``2026/11/3``, ``2026.11.3``, ``20261103`` or ``2026年11月3日``."""
-    match = _DATE.match(text) or _COMPACT.match(text)
-    if not match:
-        return None
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
-
-
 def check_text(text: str, *, minimum: int, maximum: int) -> str:
     cleaned = " ".join(text.split()) if "\n" not in text else text.strip()
     if len(cleaned) < minimum:
@@ -104,12 +89,7 @@ def check_text(text: str, *, minimum: int, maximum: int) -> str:
 
 
 def check_purchase_date(text: str, today: date) -> date:
-    day = parse_date(text)
-    if day is None:
-        raise InvalidInput(
-            N_("Please write the date as year-month-day, for example {example}."),
-            example=today.isoformat(),
-        )
+    day = read_date(text, today, past=True)
     if day > today:
         raise InvalidInput(N_("That date is in the future. Please check it."))
     if day < OLDEST_PURCHASE:

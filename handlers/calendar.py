@@ -8,13 +8,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import AppContext, Services
-from dispatch.intake import parse_date
+from dispatch.dates import read_date
+from dispatch.errors import InvalidInput
 from dispatch.messages import N_
 from dispatch.model import Role
 from handlers.common import require_manager, say
@@ -58,7 +60,11 @@ async def calendar_command(update: Update, context: AppContext) -> None:
         )
         await say(update, context, "\n".join([head, *lines, "", usage]))
         return
-    day = parse_date(args[0])
+    try:
+        today = context.clock.now().astimezone(context.services.settings.zone).date()
+        day: date | None = read_date(args[0], today, past=False)
+    except InvalidInput:
+        day = None
     action = args[1].lower() if len(args) > 1 else ""
     if day is None or action not in ("on", "off", "clear"):
         await say(

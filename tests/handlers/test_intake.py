@@ -166,8 +166,17 @@ async def test_every_bad_answer_is_explained_and_nothing_entered_is_lost(desk: D
     await customer.send_sticker()
     assert customer.last.text.startswith("Sorry, I cannot use that here.\n\nWhat is the model?")
     await customer.send("KF-26")
-    await customer.send("yesterday")
+    await customer.send("last spring")
     assert customer.last.text == "Please write the date as year-month-day, for example 2026-11-22."
+    await customer.send("2026年2月30日")
+    assert customer.last.text == (
+        "There is no such day: 2026-2-30. Please check the day and the month."
+    )
+    await customer.send("03/04/2026")
+    assert customer.last.text == (
+        f"03/04/2026 could be {day_label(Language.EN, '2026-04-03')} or "
+        f"{day_label(Language.EN, '2026-03-04')}. Please write the year first, for example 2026-11-22."
+    )
     await customer.send("2027-01-01")
     assert customer.last.text == "That date is in the future. Please check it."
     await customer.send("1970-01-01")
