@@ -235,7 +235,7 @@ async def test_a_company_day_off_moves_working_day_limits(desk_factory: object) 
     assert manager.last.text.startswith("2026-11-23 follows the public calendar again.")
     await customer.command("calendar", "2026-11-25", "off")
     assert customer.last.text == "This command is for managers. Send /help to see what you can do."
-    await manager.command("calendar", "tomorrow", "off")
+    await manager.command("calendar", "soon", "off")
     assert (
         manager.last.text
         == "Please write it like /calendar 2026-12-31 off Year-end party (on, off or clear)."
