@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from dispatch.catalogue import Product
@@ -23,6 +23,7 @@ __all__ = [
     "MAX_PHOTOS",
     "PREFERRED_DAYS",
     "RETURN_WINDOW_DAYS",
+    "VISIT_START",
     "ComplaintTopic",
     "Eligibility",
     "RepairPromise",
@@ -35,8 +36,11 @@ __all__ = [
     "check_quantity",
     "check_text",
     "limit_text",
+    "open_slots",
+    "preferred_days",
     "repair_promise",
     "return_eligibility",
+    "visit_start",
     "warranty_status",
 ]
 
@@ -95,6 +99,32 @@ def check_purchase_date(text: str, today: date) -> date:
     if day < OLDEST_PURCHASE:
         raise InvalidInput(N_("That date is too long ago. Please check it."))
     return day
+
+
+# When a technician would come in each part of the day, if the customer's choice stands:
+# a slot is offered only while this moment is still ahead.
+VISIT_START: dict[Slot, time] = {
+    Slot.MORNING: time(9),
+    Slot.AFTERNOON: time(14),
+    Slot.EVENING: time(18, 30),
+}
+
+
+def visit_start(day: date, slot: Slot, zone: tzinfo) -> datetime:
+    """The visit time a preferred day and slot stand for (the technician's "as asked")."""
+    return datetime.combine(day, VISIT_START[slot], tzinfo=zone)
+
+
+def open_slots(day: date, now: datetime, zone: tzinfo) -> list[Slot]:
+    """The parts of ``day`` that can still be booked: their visit time is ahead of ``now``."""
+    return [slot for slot in Slot if visit_start(day, slot, zone) > now]
+
+
+def preferred_days(now: datetime, zone: tzinfo) -> list[date]:
+    """The days offered for a visit: the next PREFERRED_DAYS, today only while a slot is open."""
+    today = now.astimezone(zone).date()
+    days = [today + timedelta(days=n) for n in range(PREFERRED_DAYS)]
+    return [d for d in days if open_slots(d, now, zone)]
 
 
 def check_preferred_date(day: date, today: date) -> date:

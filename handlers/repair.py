@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 from typing import Any, ClassVar
 
@@ -13,12 +13,13 @@ from bot.context import AppContext
 from dispatch.customer import RepairRequest, submit_repair
 from dispatch.errors import InvalidInput
 from dispatch.intake import (
-    PREFERRED_DAYS,
     Slot,
     Warranty,
     check_preferred_date,
     check_purchase_date,
     check_text,
+    open_slots,
+    preferred_days,
     repair_promise,
     warranty_status,
 )
@@ -142,8 +143,7 @@ class RepairForm(Form):
         elif step == "phone":
             await self.ask_phone(update, context)
         elif step == "time":
-            today = self.today(context)
-            days = [today + timedelta(days=n) for n in range(PREFERRED_DAYS)]
+            days = preferred_days(context.clock.now(), context.services.policy.zone)
             buttons = [
                 (context.services.translator.format_day(context.lang, d), f"rp:day:{d:%Y%m%d}")
                 for d in days
@@ -337,11 +337,15 @@ class RepairForm(Form):
                 context.t("That day is no longer available; please pick another."), show_alert=True
             )
             return await self.ask(update, context, "time")
+        slots = open_slots(day, context.clock.now(), context.services.policy.zone)
+        if not slots:
+            await query.answer(
+                context.t("That day is no longer available; please pick another."), show_alert=True
+            )
+            return await self.ask(update, context, "time")
         await self._answer(update)
         self.data(context)["day"] = day.isoformat()
-        rows = [
-            [(context.t(label), f"rp:slot:{slot.value}")] for slot, label in SLOT_LABELS.items()
-        ]
+        rows = [[(context.t(SLOT_LABELS[slot]), f"rp:slot:{slot.value}")] for slot in slots]
         await say(
             update,
             context,
@@ -360,6 +364,12 @@ class RepairForm(Form):
             slot = Slot(query.data.removeprefix("rp:slot:"))
         except ValueError:
             return await self._reask("time", update, context)
+        day = date.fromisoformat(self.data(context)["day"])
+        if slot not in open_slots(day, context.clock.now(), context.services.policy.zone):
+            await query.answer(
+                context.t("That time has passed; please pick another."), show_alert=True
+            )
+            return await self.ask(update, context, "time")
         await self._answer(update)
         self.data(context)["slot"] = slot.value
         return await self.answered(update, context, "time")

@@ -9,7 +9,7 @@ re-checked against the database (is this offer still yours, is this job yours).
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -35,7 +35,7 @@ from dispatch.fieldwork import (
     on_my_way,
     submit_record,
 )
-from dispatch.intake import check_text
+from dispatch.intake import Slot, check_text, visit_start
 from dispatch.labels import status_label
 from dispatch.messages import N_, At
 from dispatch.model import Role, Ticket
@@ -62,7 +62,6 @@ DECLINE_REASONS = {
     "skill": N_("Not my speciality"),
     "parts": N_("No parts with me"),
 }
-SLOT_START = {"morning": time(9), "afternoon": time(14), "evening": time(18, 30)}
 _TIME = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s+(\d{1,2})[:：](\d{2})\s*$")
 ANY = filters.ALL & ~filters.COMMAND
 
@@ -331,10 +330,8 @@ async def ask_visit_time(update: Update, context: AppContext) -> str | int:
         return ConversationHandler.END
     rows: list[list[tuple[str, str]]] = []
     if ticket.preferred_date and ticket.preferred_slot:
-        start = datetime.combine(
-            ticket.preferred_date,
-            SLOT_START[ticket.preferred_slot],
-            tzinfo=context.services.settings.zone,
+        start = visit_start(
+            ticket.preferred_date, Slot(ticket.preferred_slot), context.services.settings.zone
         )
         if start > context.clock.now():
             label = context.t("As the customer asked: {when}", when=At(start))
@@ -407,10 +404,8 @@ async def visit_time_as_asked(update: Update, context: AppContext) -> str | int:
     if ticket is None or not ticket.preferred_date or not ticket.preferred_slot:
         return ConversationHandler.END
     await _ack(update)
-    start = datetime.combine(
-        ticket.preferred_date,
-        SLOT_START[ticket.preferred_slot],
-        tzinfo=context.services.settings.zone,
+    start = visit_start(
+        ticket.preferred_date, Slot(ticket.preferred_slot), context.services.settings.zone
     )
     return await _set_time(update, context, start)
 

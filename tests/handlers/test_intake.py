@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +25,9 @@ async def _count(desk: Desk, model: type, *where: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-async def repair_until_review(customer: Person, *, location: bool = True) -> None:
+async def repair_until_review(
+    customer: Person, *, location: bool = True, until_time: bool = False
+) -> None:
     """The English repair flow, up to the review screen (2026-11-22 is a Sunday)."""
     await customer.command("repair")
     await customer.press("Air conditioner")
@@ -41,6 +43,8 @@ async def repair_until_review(customer: Person, *, location: bool = True) -> Non
         await customer.send("88 Century Avenue, Pudong, room 1201")
         await customer.press("Skip")
     await customer.send("138 0013 8000")
+    if until_time:
+        return
     await customer.press(day_label(Language.EN, "2026-11-23"))
     await customer.press("Morning (9:00-12:00)")
 
@@ -623,3 +627,24 @@ async def test_start_reminds_of_an_unfinished_request(desk: Desk) -> None:
     await customer.press("收費問題")
     await customer.command("start")
     assert customer.last.text.endswith("\n\n您有一份尚未完成的投訴。傳送 /complain 繼續填寫。")
+
+
+async def test_only_slots_still_ahead_are_offered(desk: Desk) -> None:
+    desk.clock.set(datetime(2026, 11, 22, 4, 55, tzinfo=UTC))  # 12:55 on Sunday in Shanghai
+    customer = desk.person(441, "Lu")
+    await repair_until_review(customer, until_time=True)
+    days = [b["text"] for b in customer.last.inline_buttons]
+    assert days[0] == day_label(Language.EN, "2026-11-22")  # the afternoon is still open
+    await customer.press(day_label(Language.EN, "2026-11-22"))
+    assert [b["text"] for b in customer.last.inline_buttons] == [
+        "Afternoon (12:00-18:00)",
+        "Evening (18:00-21:00)",
+    ]
+    await customer.press_data(customer.last, "rp:slot:morning")  # forged or stale: refused
+    assert customer.alerts()[-1] == "That time has passed; please pick another."
+    assert customer.last.text == "Which day suits you best for the visit?"  # asked again
+    desk.clock.set(datetime(2026, 11, 22, 10, 45, tzinfo=UTC))  # 18:45: nothing left today
+    await customer.press(day_label(Language.EN, "2026-11-22"))  # on the list shown at 12:55
+    assert customer.alerts()[-1] == "That day is no longer available; please pick another."
+    assert customer.last.inline_buttons[0]["text"] == day_label(Language.EN, "2026-11-23")
+    assert len(customer.last.inline_buttons) == 13  # up to 13 days ahead, as before
