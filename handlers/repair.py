@@ -125,21 +125,23 @@ class RepairForm(Form):
                 ),
             )
         elif step == "where":
-            for key in ("lat", "lon", "address", "address_pending_location"):
-                draft["data"].pop(key, None)  # asked again (an edit): the old answer goes
+            draft["data"].pop("address_pending_location", None)
             keyboard = ReplyKeyboardMarkup(
                 [[KeyboardButton(t("📍 Share my location"), request_location=True)]],
                 resize_keyboard=True,
                 one_time_keyboard=True,
             )
-            await say(
-                update,
-                context,
+            known = draft["data"].get("lat") is not None or draft["data"].get("address")
+            question = (
                 t(
+                    "Type a new address, or share a new location with the button. What you do not change stays as it is."
+                )
+                if draft.get("editing") and known
+                else t(
                     "Where should the technician come? Share your location with the button, or type the address (and project name, if any)."
-                ),
-                keyboard,
+                )
             )
+            await say(update, context, question, keyboard)
         elif step == "phone":
             await self.ask_phone(update, context)
         elif step == "time":
@@ -259,8 +261,9 @@ class RepairForm(Form):
             update.message.location.latitude,
             update.message.location.longitude,
         )
-        if data.get("address_pending_location"):
-            data.pop("address_pending_location")
+        keeps_address = self.draft(context).get("editing") and data.get("address")
+        if data.get("address_pending_location") or keeps_address:
+            data.pop("address_pending_location", None)
             await say(update, context, context.t("Location saved."), ReplyKeyboardRemove())
             return await self.answered(update, context, "where")
         data["address"] = None

@@ -229,19 +229,23 @@ async def test_the_review_screen_edits_any_field_and_comes_back(desk: Desk) -> N
         in customer.last.text
     )
     await customer.press("Address")
-    await customer.send("99 Huaihai Road, room 8")
-    await customer.press("Skip")
-    assert "Address: 99 Huaihai Road, room 8\n" in customer.last.text
+    assert customer.last.text.startswith("Type a new address, or share a new location")
+    await customer.send("99 Huaihai Road, room 8")  # the location shared before is kept
+    assert "Address: 99 Huaihai Road, room 8 (location shared)\n" in customer.last.text
+    await customer.press("Address")
+    await customer.share_location(31.2405, 121.4901)  # a new pin; the address is kept
+    assert "Address: 99 Huaihai Road, room 8 (location shared)\n" in customer.last.text
     await customer.press("Photos")
     await customer.send_photo()
     await customer.press("Done")
     assert "Photos: 3" in customer.last.text
     await customer.press("✅ Confirm and send")
     [ticket] = await _tickets(desk)
-    assert (ticket.product_model, ticket.preferred_slot, ticket.latitude) == (
+    assert (ticket.product_model, ticket.preferred_slot, ticket.latitude, ticket.address) == (
         "KFR-50LW",
         "evening",
-        None,
+        31.2405,
+        "99 Huaihai Road, room 8",
     )
 
 
