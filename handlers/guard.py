@@ -42,6 +42,36 @@ async def identify(update: Update, context: AppContext) -> None:
     context.user = registration.user
     if work is not None:
         work.user_id = registration.user.id
+    if _rest_of_a_split_text(update, context):
+        raise ApplicationHandlerStop  # answered with its first part
+
+
+# Telegram's longest text message; a client splits a longer text into several messages,
+# sent within the same second or two.
+TELEGRAM_MAX_TEXT = 4096
+SPLIT_WINDOW_SECONDS = 3
+_SPLIT = "split_text_at"
+
+
+def _rest_of_a_split_text(update: Update, context: AppContext) -> bool:
+    """True for the second and later parts of a text Telegram split: the first part was
+    answered (no answer takes 4096 characters, so it was refused as too long) and the
+    rest must not be read as the answer to the next question."""
+    message = update.message
+    if message is None or message.text is None or context.user_data is None:
+        return False
+    sent = message.date.timestamp()
+    previous = context.user_data.get(_SPLIT)
+    is_rest = (
+        previous is not None
+        and 0 <= sent - previous <= SPLIT_WINDOW_SECONDS
+        and not message.text.startswith("/")
+    )
+    if len(message.text) >= TELEGRAM_MAX_TEXT:
+        context.user_data[_SPLIT] = sent  # more may follow
+    elif previous is not None:
+        del context.user_data[_SPLIT]
+    return is_rest
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -350,6 +350,11 @@ class Person:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         await self._send(**content)
 
+    async def send_long(self, text: str) -> None:
+        """Type a text longer than Telegram takes: the app sends it as several messages."""
+        for start in range(0, len(text), 4096):
+            await self.send(text[start : start + 4096])
+
     async def command(self, name: str, *args: str) -> None:
         await self.send(" ".join([f"/{name}", *args]))
 

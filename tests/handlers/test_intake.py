@@ -188,6 +188,11 @@ async def test_every_bad_answer_is_explained_and_nothing_entered_is_lost(desk: D
     await customer.send("2024年5月20日")
     await customer.send("bad")
     assert customer.last.text == "That is a little short. Please write at least 5 characters."
+    await customer.send_long("The noise starts at night. " * 185)  # 4995 characters: 2 messages
+    assert customer.last.text == (
+        "That is too long (4096 characters). Please keep it under 1000."
+    )  # one answer for both parts; the tail is not taken as the problem
+    assert customer.texts.count(customer.last.text) == 1
     await customer.send_voice()
     assert customer.last.text.startswith("Sorry, I cannot use that here.\n\nWhat is wrong?")
     await customer.send("It makes a loud noise at night.")
