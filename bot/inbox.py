@@ -153,6 +153,11 @@ class DeskApplication(Application):  # type: ignore[type-arg]
             self.in_flight.discard(update.update_id)
         if work.duplicate:
             return
+        query = update.callback_query
+        if query is not None and not any(c.method == "answerCallbackQuery" for c in work.held):
+            # Every press is answered, or the button's spinner turns on: whatever the
+            # handler did (or failed to do), a plain answer goes with the update's replies.
+            work.held.append(HeldCall("answerCallbackQuery", {"callback_query_id": query.id}))
         await self._finish(update, work, handling)
 
     async def _finish(self, update: Update, work: UpdateWork, handling: Handling) -> None:

@@ -7,6 +7,7 @@ customer what to fix; handlers translate it and ask again.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -35,6 +36,7 @@ __all__ = [
     "check_purchase_date",
     "check_quantity",
     "check_text",
+    "clean_text",
     "limit_text",
     "open_slots",
     "preferred_days",
@@ -76,7 +78,28 @@ class ReturnReason(StrEnum):
     CHANGED_MIND = "changed_mind"
 
 
+# Kept although invisible: a zero-width joiner holds emoji like 👨‍🔧 together.
+_KEPT_FORMAT = {"\u200d"}
+
+
+def clean_text(text: str) -> str:
+    """Without control and direction-override characters (newline and tab stay).
+
+    ``\x00`` cannot even be stored on PostgreSQL, and a right-to-left override turns
+    what a technician or manager reads around; neither belongs in an answer.
+    """
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\n\t"
+        or ch in _KEPT_FORMAT
+        or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+
+
 def check_text(text: str, *, minimum: int, maximum: int) -> str:
+    """A typed answer, cleaned (see clean_text), within ``minimum`` and ``maximum``."""
+    text = clean_text(text)
     cleaned = " ".join(text.split()) if "\n" not in text else text.strip()
     if len(cleaned) < minimum:
         raise InvalidInput(

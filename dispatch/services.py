@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.clock import Clock
 from dispatch.errors import DuplicateRequest, InviteRefused, NotAllowed, NotFound
+from dispatch.intake import clean_text
 from dispatch.messages import N_, Outgoing
 from dispatch.model import (
     Event,
@@ -86,7 +87,7 @@ async def register_user(
             user = await uow.users.add(
                 telegram_id=telegram_id,
                 role=role,
-                display_name=display_name[:128],
+                display_name=clean_text(display_name)[:128],
                 username=username,
                 telegram_language=telegram_language,
                 at=now,
@@ -104,7 +105,7 @@ async def register_user(
                 user.role,
                 user.unreachable_at,
             )
-            user.display_name = display_name[:128]
+            user.display_name = clean_text(display_name)[:128]
             user.username = username
             user.telegram_language = telegram_language
             if telegram_id in manager_ids and user.role is not Role.MANAGER:

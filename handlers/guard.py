@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telegram import Update
@@ -10,6 +11,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 from bot.context import AppContext
 from bot.replies import CURRENT_UPDATE
 from dispatch.errors import DuplicateRequest
+from dispatch.model import Role
 from dispatch.services import register_user
 
 __all__ = ["register"]
@@ -42,8 +44,35 @@ async def identify(update: Update, context: AppContext) -> None:
     context.user = registration.user
     if work is not None:
         work.user_id = registration.user.id
+    edited = update.edited_message
+    if edited is not None and not (
+        edited.location is not None and registration.user.role is Role.TECHNICIAN
+    ):
+        # An edit of a message already answered is ignored in every state: the answer
+        # stands, and the review changes it. A technician's live location moves as edits
+        # of its first message, and goes on to the arrival check.
+        raise ApplicationHandlerStop
     if _rest_of_a_split_text(update, context):
         raise ApplicationHandlerStop  # answered with its first part
+    query = update.callback_query
+    if query is not None and not _well_formed(query.data):
+        await query.answer(
+            context.t("This button is no longer active. Send /start to begin again."),
+            show_alert=True,
+        )
+        raise ApplicationHandlerStop
+
+
+# Buttons carry ids the database stores in 64-bit integers; anything else was forged.
+_LARGEST_ID = 2**63 - 1
+_CALLBACK = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
+
+
+def _well_formed(data: str | None) -> bool:
+    """Callback data as the bot writes it: short ASCII, every number a possible id."""
+    if data is None or not _CALLBACK.match(data):
+        return False
+    return all(int(number) <= _LARGEST_ID for number in re.findall(r"\d+", data))
 
 
 # Telegram's longest text message; a client splits a longer text into several messages,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any, ClassVar
 
@@ -331,8 +331,10 @@ class RepairForm(Form):
     async def day_chosen(self, update: Update, context: AppContext) -> object:
         query = update.callback_query
         assert query is not None and query.data is not None
-        raw = query.data.removeprefix("rp:day:")
-        day = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        try:
+            day = datetime.strptime(query.data.removeprefix("rp:day:"), "%Y%m%d").date()
+        except ValueError:  # not a button the bot made
+            return await self._reask("time", update, context)
         try:
             check_preferred_date(day, self.today(context))
         except InvalidInput:

@@ -23,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext
 from dispatch.errors import InviteRefused
+from dispatch.intake import clean_text
 from dispatch.messages import N_
 from dispatch.model import Role
 from dispatch.services import redeem_invite, save_technician_profile
@@ -147,7 +148,7 @@ def _draft(context: AppContext) -> dict[str, Any]:
 async def name_given(update: Update, context: AppContext) -> str:
     """Stores the name and asks for the phone number."""
     assert update.message is not None and update.message.text is not None
-    name = " ".join(update.message.text.split())
+    name = " ".join(clean_text(update.message.text).split())
     if not 2 <= len(name) <= 64:
         await say(update, context, context.t("Please send a name of 2 to 64 characters."))
         return NAME

@@ -35,7 +35,7 @@ from dispatch.fieldwork import (
     on_my_way,
     submit_record,
 )
-from dispatch.intake import Slot, check_text, visit_start
+from dispatch.intake import Slot, check_text, clean_text, visit_start
 from dispatch.labels import status_label
 from dispatch.messages import N_, At
 from dispatch.model import Role, Ticket
@@ -646,7 +646,7 @@ async def work_typed(update: Update, context: AppContext) -> str:
 
 def _parse_parts(text: str) -> list[dict[str, str]]:
     parts = []
-    for line in text.splitlines():
+    for line in clean_text(text).splitlines()[:20]:
         if not line.strip():
             continue
         pieces = re.split(r"\s*[-–—:：]\s*", line.strip(), maxsplit=1)

@@ -313,6 +313,7 @@ class Person:
     username: str | None = None
     _seen: int = field(default=0)
     _queries: set[str] = field(default_factory=set)
+    _sent: list[dict[str, Any]] = field(default_factory=list)
     # At a human pace: seconds this person waited beyond the one they take to answer.
     waited: int = 0
 
@@ -336,8 +337,22 @@ class Person:
             **content,
         }
 
+    @property
+    def pressed(self) -> set[str]:
+        """The ids of this person's button presses, to check each was answered."""
+        return set(self._queries)
+
+    async def edit_last_text(self, text: str) -> None:
+        """Edit the last message this person sent (Telegram sends the edit as an update)."""
+        if not self._sent:
+            await self.send(text)
+            return
+        edited = dict(self._sent[-1], text=text, edit_date=int(self.desk.clock.now().timestamp()))
+        await self.desk.feed({"update_id": self.desk.next_update_id(), "edited_message": edited})
+
     async def _send(self, **content: Any) -> dict[str, Any]:
         message = self._message(**content)
+        self._sent.append(message)
         await self.desk.feed({"update_id": self.desk.next_update_id(), "message": message})
         return message
 

@@ -1,0 +1,184 @@
+"""Whatever a person or a forger sends, in any state: no error, every press answered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dispatch.clock import ManualClock
+from dispatch.model import Language
+from tests.conftest import MANAGER_ID
+from tests.databases import sqlite_database
+from tests.handlers.test_dispatch import technician
+from tests.harness import Desk, Person, day_label, make_settings
+
+PREFIXES = ["rp:product:", "rp:day:", "rp:slot:", "rp:edit:", "rp:where:", "rp:photos:",
+            "rp:phone:", "rp:model:", "rp:purchase:", "rp:confirm", "rp:resume:", "of:acc:",
+            "of:dec:", "of:why:", "jb:time:", "jb:way:", "jb:in:", "jb:rec:", "jb:manual:",
+            "jb:asked:", "sr:sign:", "sr:dispute:", "sv:", "mt:open:", "mt:add:", "mt:cancel:",
+            "as:to:", "lang:", "inv:", "cal:", "x"]  # fmt: skip
+
+forged_data = st.builds(
+    lambda prefix, tail: prefix + tail,
+    st.sampled_from(PREFIXES),
+    st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70).map(str),
+        st.text(max_size=70),
+        st.builds(lambda a, b: f"{a}:{b}", st.integers(0, 2**66), st.integers(-5, 2**66)),
+    ),
+)
+nasty_text = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=60),
+    st.text(alphabet="\x00\x01\x02\x1b\u202e\u202d\u200b\u2066\ufeff a中", max_size=40),
+    st.integers(4000, 9000).map(lambda n: "长" * n),
+    st.sampled_from(["/start", "/cancel", "/repair", "/help", "2026年2月30日", "03/04/2026"]),
+)
+bad_input = st.one_of(
+    st.tuples(st.just("press"), forged_data),
+    st.tuples(st.just("text"), nasty_text),
+    st.tuples(st.just("edit"), nasty_text),
+    st.tuples(st.just("long"), st.integers(4097, 9000).map(lambda n: "x" * n)),
+)
+
+STEPS: list[Callable[[Person], Awaitable[object]]] = [
+    lambda c: c.command("repair"),
+    lambda c: c.press("Air conditioner"),
+    lambda c: c.send("KFR-35GW/BP3"),
+    lambda c: c.send("2026-03-01"),
+    lambda c: c.send("It blows warm air and shows E4."),
+    lambda c: c.press("No photos, continue"),
+    lambda c: c.share_location(31.2304, 121.4737),
+    lambda c: c.send("Building 3, room 1201"),
+    lambda c: c.send("138 0013 8000"),
+    lambda c: c.press(day_label(Language.EN, "2026-11-23")),
+    lambda c: c.press("Morning (9:00-12:00)"),
+]
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def _play(state: int, inputs: list[tuple[str, object]], actor: str = "customer") -> None:
+    """The customer's repair intake to step ``state`` (a whole job when it is complete),
+    then ``inputs`` from the customer, the technician on the job or a manager."""
+    clock = ManualClock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+    url = await sqlite_database(Path(tempfile.mkdtemp()))
+    desk = await Desk.open(make_settings(url, managers=(MANAGER_ID,)), clock)
+    errors = _Errors()
+    logging.getLogger().addHandler(errors)
+    try:
+        customer = desk.person(401, "Amy")
+        for step in STEPS[:state]:
+            await step(customer)
+        person = customer
+        if actor == "manager":
+            person = desk.person(MANAGER_ID, "Boss")
+            await person.command("start")
+        elif actor == "technician":
+            person = await technician(desk, 611, "Tom Li", 0.002)
+            if state == len(STEPS):
+                await customer.press("✅ Confirm and send")
+                await person.press("✅ Accept")
+                await person.command("jobs")
+        customer = person
+        for kind, value in inputs:
+            if kind == "press":
+                assert isinstance(value, str)
+                message = customer.messages[-1] if customer.messages else None
+                if message is not None:
+                    await customer.press_data(message, value)
+            elif kind == "edit":
+                assert isinstance(value, str)
+                await customer.edit_last_text(value)
+            elif kind == "long":
+                assert isinstance(value, str)
+                await customer.send_long(value)
+            else:
+                assert isinstance(value, str)
+                await customer.send(value or " ")
+        assert [r.getMessage() for r in errors.records] == []
+        answered = {a["callback_query_id"] for a in desk.api.callback_answers}
+        assert customer.pressed <= answered, "a press got no answer: its spinner keeps turning"
+    finally:
+        logging.getLogger().removeHandler(errors)
+        await desk.close()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    state=st.integers(0, len(STEPS)),
+    inputs=st.lists(bad_input, min_size=1, max_size=6),
+    actor=st.sampled_from(["customer", "customer", "technician", "manager"]),
+)
+def test_bad_input_in_any_state_never_errs_and_every_press_is_answered(
+    state: int, inputs: list[tuple[str, object]], actor: str
+) -> None:
+    asyncio.run(_play(state, inputs, actor))
+
+
+@pytest.mark.parametrize(
+    ("state", "data"),
+    [
+        (len(STEPS), "of:acc:99999999999999999999999"),
+        (len(STEPS), "sv:1:t:9"),
+        (1, "rp:product:nothing"),
+        (5, "rp:photos:maybe"),
+        (9, "rp:day:99999999"),
+        (9, "rp:day:2026"),
+        (9, "rp:day:"),
+        (10, "rp:slot:never"),
+        (len(STEPS), "rp:edit:everything"),
+        (0, "mt:open:12345678901234567890"),
+        (0, "jb:rec:-1"),
+    ],
+)
+def test_known_forgeries_get_a_polite_answer(state: int, data: str) -> None:
+    asyncio.run(_play(state, [("press", data)]))
+
+
+@pytest.mark.parametrize("actor", ["technician", "manager"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "of:acc:0",
+        "of:dec:-3",
+        "of:why:1:bogus",
+        "jb:time:7",
+        "jb:way:1",
+        "jb:in:1",
+        "jb:rec:1",
+        "jb:manual:1",
+        "jb:asked:1",
+        "as:to:1:2",
+        "as:to:x",
+        "sv:1:t:0",
+        "sr:sign:1",
+        "mt:cancel:1",
+        "du:on",
+        "du:maybe",
+        "inv:tech",
+        "cal:1",
+        "rc:w:nope",
+        "rc:fee:zzz",
+    ],  # fmt: skip
+)
+def test_staff_forgeries_get_a_polite_answer(actor: str, data: str) -> None:
+    asyncio.run(_play(len(STEPS), [("press", data)], actor))
