@@ -26,6 +26,11 @@ PREFIXES = ["rp:product:", "rp:day:", "rp:slot:", "rp:edit:", "rp:where:", "rp:p
             "jb:asked:", "sr:sign:", "sr:dispute:", "sv:", "mt:open:", "mt:add:", "mt:cancel:",
             "as:to:", "lang:", "inv:", "cal:", "x"]  # fmt: skip
 
+STAFF_FORGERIES = ["of:acc:0", "of:dec:-3", "of:why:1:bogus", "jb:time:7", "jb:way:1", "jb:in:1",
+                   "jb:rec:1", "jb:manual:1", "jb:asked:1", "as:to:1:2", "as:to:x", "sv:1:t:0",
+                   "sr:sign:1", "mt:cancel:1", "du:on", "du:maybe", "inv:tech", "cal:1",
+                   "rc:w:nope", "rc:fee:zzz"]  # fmt: skip
+
 forged_data = st.builds(
     lambda prefix, tail: prefix + tail,
     st.sampled_from(PREFIXES),
@@ -157,28 +162,7 @@ def test_known_forgeries_get_a_polite_answer(state: int, data: str) -> None:
 @pytest.mark.parametrize("actor", ["technician", "manager"])
 @pytest.mark.parametrize(
     "data",
-    [
-        "of:acc:0",
-        "of:dec:-3",
-        "of:why:1:bogus",
-        "jb:time:7",
-        "jb:way:1",
-        "jb:in:1",
-        "jb:rec:1",
-        "jb:manual:1",
-        "jb:asked:1",
-        "as:to:1:2",
-        "as:to:x",
-        "sv:1:t:0",
-        "sr:sign:1",
-        "mt:cancel:1",
-        "du:on",
-        "du:maybe",
-        "inv:tech",
-        "cal:1",
-        "rc:w:nope",
-        "rc:fee:zzz",
-    ],  # fmt: skip
+    STAFF_FORGERIES,
 )
 def test_staff_forgeries_get_a_polite_answer(actor: str, data: str) -> None:
     asyncio.run(_play(len(STEPS), [("press", data)], actor))
