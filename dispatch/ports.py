@@ -195,6 +195,9 @@ class InviteRepository(Protocol):
 class OutboxRepository(Protocol):
     async def add(self, message: Outgoing, *, at: datetime) -> None: ...
     async def add_many(self, messages: list[Outgoing], *, at: datetime) -> None: ...
+    async def missed(self, user_id: int, since: datetime) -> int:
+        """How many messages to the user were given up since ``since`` (they blocked the bot)."""
+        ...
 
 
 class RequestRepository(Protocol):

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from dispatch.clock import Clock
 from dispatch.errors import DuplicateRequest, InviteRefused, NotAllowed, NotFound
 from dispatch.intake import clean_text
-from dispatch.messages import N_, Outgoing
+from dispatch.labels import status_label
+from dispatch.messages import N_, Lines, Msg, Outgoing
 from dispatch.model import (
     Event,
     Invite,
@@ -35,7 +36,7 @@ from dispatch.numbering import PREFIX, format_number
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import STARTS, STEPS
-from dispatch.states import INITIAL_STATUS, transition
+from dispatch.states import INITIAL_STATUS, is_open, transition
 
 __all__ = [
     "CreatedInvite",
@@ -119,6 +120,8 @@ async def register_user(
                 )
                 user.role = Role.MANAGER
             # Writing to us again means they have not blocked the bot (any more).
+            if user.unreachable_at is not None:
+                await _tell_what_was_missed(uow, user, now)
             user.unreachable_at = None
             after = (
                 user.display_name,
@@ -131,6 +134,35 @@ async def register_user(
                 await uow.users.save(user)
         await uow.commit()
         return Registration(user, created)
+
+
+async def _tell_what_was_missed(uow: UnitOfWork, user: User, now: datetime) -> None:
+    """Back after blocking the bot: how many messages did not reach them, and where their
+    open requests stand now (the messages themselves are out of date)."""
+    assert user.unreachable_at is not None
+    missed = await uow.outbox.missed(user.id, user.unreachable_at)
+    if not missed:
+        return
+    tickets = [
+        ticket for ticket in await uow.tickets.of_customer(user.id) if is_open(ticket.status)
+    ]
+    lines = tuple(
+        Msg(
+            N_("{number}: {status}"),
+            {"number": ticket.number, "status": Msg(status_label(ticket.kind, ticket.status))},
+        )
+        for ticket in tickets
+    ) or (Msg(N_("No request of yours is open.")),)
+    await uow.outbox.add(
+        Outgoing(
+            user_id=user.id,
+            text=N_(
+                "Welcome back. Messages that could not reach you while the bot was blocked: {count}. Where your requests stand now:\n{tickets}\nSend /mytickets for the details."
+            ),
+            params={"count": missed, "tickets": Lines(lines)},
+        ),
+        at=now,
+    )
 
 
 async def set_language(uow: UnitOfWork, *, user_id: int, language: Language | None) -> User:

@@ -908,6 +908,20 @@ class SqlOutboxRepository:
     async def add(self, message: Outgoing, *, at: datetime) -> None:
         await self.add_many([message], at=at)
 
+    async def missed(self, user_id: int, since: datetime) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(
+                    OutboxRow.user_id == user_id,
+                    OutboxRow.dead_at >= since,
+                    OutboxRow.sent_at.is_(None),
+                )
+            )
+            or 0
+        )
+
     async def add_many(self, messages: list[Outgoing], *, at: datetime) -> None:
         """Several messages in one statement; a repeated dedup key is ignored, as in add."""
         if not messages:

@@ -577,3 +577,22 @@ async def test_managers_are_warned_when_an_offer_would_outlast_the_dispatch_limi
         f"⏰ {ticket.number} is not accepted yet, and its dispatch limit ends at {moment_label(Language.EN, '2026-11-22 11:00')}."
     )
     assert [b["text"] for b in manager.last.inline_buttons] == ["👷 Assign a technician"]
+
+
+async def test_a_customer_back_from_blocking_the_bot_hears_where_the_request_stands(
+    desk: Desk,
+) -> None:
+    tech = await technician(desk, 641, "Tom Li", 0.002)
+    customer = desk.person(541, "Amy")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")
+    ticket = await _ticket(desk)
+    desk.api.blocked.add(customer.id)  # the customer blocks the bot
+    await tech.press("✅ Accept")  # "Tom Li will take care of ..." cannot reach them
+    desk.api.blocked.discard(customer.id)
+    await customer.command("mytickets")
+    assert customer.last.text == (
+        "Welcome back. Messages that could not reach you while the bot was blocked: 1. "
+        f"Where your requests stand now:\n{ticket.number}: Technician assigned\n"
+        "Send /mytickets for the details."
+    )

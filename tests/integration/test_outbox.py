@@ -109,9 +109,17 @@ async def test_a_blocked_user_is_marked_unreachable_and_not_tried_again(desk: De
         user = await session.get(UserRow, user_id)
         assert user is not None and user.unreachable_at is not None
 
-    # Coming back (unblocking and writing) makes them reachable again.
+    # Coming back (unblocking and writing) makes them reachable again, and tells them
+    # how much they missed and where their requests stand.
     desk.api.blocked.discard(customer.id)
     await customer.command("start")
+    assert customer.last.text == (
+        "Welcome back. Messages that could not reach you while the bot was blocked: 3. "
+        "Where your requests stand now:\nNo request of yours is open.\n"
+        "Send /mytickets for the details."
+    )
+    await customer.command("start")  # told once
+    assert not customer.last.text.startswith("Welcome back.")
     async with desk.services.uow.sessions() as session:
         user = await session.get(UserRow, user_id)
         assert user is not None and user.unreachable_at is None
