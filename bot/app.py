@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -175,6 +176,7 @@ def build_application(
     request: BaseRequest | None = None,
     pacer: ChatPacer | None = None,
     rate_limited: bool = True,
+    sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
 ) -> AnyApplication:
     """The whole bot, ready for ``run_polling``.
 
@@ -213,7 +215,7 @@ def build_application(
         .concurrent_updates(ChatOrderedProcessor())
         # Holds each update's replies until it is done; paces and retries every other call.
         # With rate_limited=False (tests, benchmarks) PTB's global 30/s pacing is left out.
-        .rate_limiter(ReplyGate(pacer=pacer, global_limits=rate_limited))
+        .rate_limiter(ReplyGate(pacer=pacer, global_limits=rate_limited, sleep=sleep))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

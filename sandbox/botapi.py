@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiError", "BotApiCore", "FloodLimits", "NetworkFailure", "SentMessage"]
+__all__ = ["ApiError", "BotApiCore", "Faults", "FloodLimits", "NetworkFailure", "SentMessage"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -131,6 +132,37 @@ class FloodLimits:
         self._all_sends.append(now)
 
 
+class Faults:
+    """Makes a share of calls fail as Telegram and networks do: 429 with retry_after, a
+    500, a connection reset before the call, or one after it took effect."""
+
+    KINDS = ("429", "500", "before", "after")
+
+    def __init__(self, rate: float, seed: int, methods: frozenset[str] | None = None) -> None:
+        self.rate = rate
+        self.random = random.Random(seed)
+        self.methods = methods
+        self.drawn: dict[str, int] = defaultdict(int)
+
+    def draw(self, method: str) -> str | None:
+        if method in ("getMe", "getUpdates", "getFile") or (
+            self.methods is not None and method not in self.methods
+        ):
+            return None
+        if self.random.random() >= self.rate:
+            return None
+        kind = self.random.choice(self.KINDS)
+        self.drawn[kind] += 1
+        return kind
+
+    def error(self, kind: str) -> Exception:
+        if kind == "429":
+            return BotApiCore.too_many_requests(self.random.randint(1, 3))
+        if kind == "500":
+            return ApiError(500, "Internal Server Error")
+        return NetworkFailure("connection reset before the call")
+
+
 class BotApiCore:
     def __init__(
         self,
@@ -145,6 +177,9 @@ class BotApiCore:
         seconds a person takes to read and answer pass there without moving the desk's clock.
         """
         self.flood = FloodLimits(flood_clock or now) if flood_limits else None
+        self.faults: Faults | None = None
+        # Per chat: sends Telegram carried out whose answer was lost (the bot cannot know).
+        self.lost_answers: dict[int, int] = defaultdict(int)
         self.flood_refusals = 0
         self.bot_id = bot_id
         self.username = username
@@ -198,6 +233,17 @@ class BotApiCore:
         self.calls.append((method, params))
         if self._failures[method]:
             raise self._failures[method].popleft()
+        fault = self.faults.draw(method) if self.faults is not None else None
+        if fault == "after":  # Telegram did it, but the answer never reaches the bot
+            self._answer(method, params, files)
+            if method in SENDING:
+                self.lost_answers[int(params.get("chat_id", 0))] += 1
+            raise NetworkFailure("connection reset after the call took effect")
+        if fault is not None:
+            raise self.faults.error(fault)  # type: ignore[union-attr]
+        return self._answer(method, params, files)
+
+    def _answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         if self.flood is not None and method in SENDING and "chat_id" in params:
             try:
                 self.flood.check(int(params["chat_id"]))

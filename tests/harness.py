@@ -121,6 +121,7 @@ class Desk:
             request=InProcessRequest(api),
             pacer=pacer,
             rate_limited=False,
+            sleep=self._wait,
         )
         assert isinstance(app, DeskApplication)
         self.app = app
@@ -129,6 +130,11 @@ class Desk:
         # Set to cut the next update's handling at its n-th database statement or commit.
         self.cut_after: int | None = None
         self.was_cut = False
+
+    async def _wait(self, seconds: float) -> None:
+        """What the bot waits for (Telegram's retry_after, a backoff) passes on the wire."""
+        self.wire.human_seconds += seconds
+        await asyncio.sleep(0)
 
     @classmethod
     async def open(
@@ -275,6 +281,27 @@ class Desk:
                 await session.scalars(select(UserRow.telegram_id).where(UserRow.role == "customer"))
             )
         return {p.first_name for p in self.people.values() if p.id in ids}
+
+    async def catch_up(self, *, within: timedelta = timedelta(hours=2)) -> None:
+        """Let the desk's clock run until the outbox has delivered or given up everything
+        (retries after faults wait for their time), as a running bot would."""
+        from sqlalchemy import func, select
+
+        from storage.models import OutboxRow
+
+        end = self.clock.now() + within
+        while True:
+            await self.deliver()
+            async with self.services.uow.sessions() as session:
+                due: datetime | None = await session.scalar(
+                    select(func.min(OutboxRow.next_attempt_at)).where(
+                        OutboxRow.sent_at.is_(None), OutboxRow.dead_at.is_(None)
+                    )
+                )
+            if due is None:
+                return
+            assert self.clock.now() < end, "the outbox did not empty in time"
+            self.clock.set(max(due, self.clock.now() + timedelta(seconds=1)))
 
     async def settle(self) -> None:
         """Deliver what is due; at a human pace, give Telegram's limits the seconds they need."""
