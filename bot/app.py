@@ -24,6 +24,7 @@ from bot.inbox import (
     DeskApplication,
     InboxQueue,
     prune_handled,
+    recover,
     replay_unfinished,
 )
 from bot.jobs import send_monthly_report
@@ -75,7 +76,7 @@ async def _post_init(application: AnyApplication) -> None:
         log.warning("could not set the default command menu", exc_info=True)
     # What the last run left unfinished is handled before new updates are fetched.
     assert isinstance(application, DeskApplication)
-    await replay_unfinished(application)
+    await recover(application, only_process=services.engine.dialect.name == "sqlite")
     task = asyncio.get_running_loop().create_task(sender_of(application).run(), name="outbox")
     application.bot_data[SENDER_TASK] = task
     if application.job_queue is not None:
@@ -236,7 +237,7 @@ def build_application(
     application.bot_data[SENDER] = sender
     services.wake_sender = sender.wake
     assert isinstance(application, DeskApplication)
-    application.wire(inbox, clock, sender.wake)
+    application.wire(inbox, clock, sender)
     handlers.register_all(application)
     application.add_error_handler(
         _error_handler(

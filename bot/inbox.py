@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,9 +31,11 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
+from bot.outbox import OutboxSender
 from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork, fold_replies
 from dispatch.clock import Clock
 from storage.models import UserRow
+from storage.outbox import PendingMessage
 from storage.persistence import SqlPersistence
 from storage.updates import HANDLING_UPDATE, Handling, InboxStore
 
@@ -43,6 +45,7 @@ __all__ = [
     "InboxQueue",
     "chat_of",
     "prune_handled",
+    "recover",
     "replay_unfinished",
 ]
 
@@ -122,11 +125,11 @@ class DeskApplication(Application):  # type: ignore[type-arg]
     in_flight: set[int]
     pruned_at: datetime | None = None
 
-    def wire(self, inbox: InboxStore, clock: Clock, wake_sender: Callable[[], None]) -> None:
+    def wire(self, inbox: InboxStore, clock: Clock, sender: OutboxSender) -> None:
         self.inbox = inbox
         self.clock = clock
         self.in_flight = set()
-        self._wake_sender = wake_sender
+        self._sender = sender
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update) or CURRENT_UPDATE.get() is not None:
@@ -167,6 +170,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
         assert isinstance(persistence, SqlPersistence)
         now = self.clock.now()
         settle = None
+        direct: list[PendingMessage] = []
         async with self.inbox.sessions() as session:
             try:
                 if work.chat_id is not None:
@@ -174,29 +178,46 @@ class DeskApplication(Application):  # type: ignore[type-arg]
                 await InboxStore.mark_done(
                     session, update.update_id, now, lambda: (work.chat_id, update.to_dict())
                 )
-                replies = []
+                replies: list[dict[str, Any]] = []
+                user_id = work.user_id
                 if work.held:
-                    user_id = work.user_id
                     if user_id is None and work.chat_id is not None:
                         user_id = await session.scalar(
                             select(UserRow.id).where(UserRow.telegram_id == work.chat_id)
                         )
                     if user_id is None:
                         raise RuntimeError(f"update {update.update_id}: replies for no known user")
-                    replies = [_reply_row(user_id, call, now) for call in fold_replies(work.held)]
-                await InboxStore.release_outbox(session, handling, replies)
+                    # The replies go straight out after the commit, claimed by this process,
+                    # unless an earlier message to the user still waits (order comes first).
+                    claim = await InboxStore.nothing_waits_for(session, user_id)
+                    replies = [
+                        _reply_row(user_id, call, now, now + self._sender.lease if claim else None)
+                        for call in fold_replies(work.held)
+                    ]
+                ids = await InboxStore.release_outbox(session, handling, replies)
                 await session.commit()
+                if replies and replies[0]["claimed_until"] is not None:
+                    assert user_id is not None and work.chat_id is not None
+                    direct = [
+                        _pending(row_id, user_id, work.chat_id, row)
+                        for row_id, row in zip(ids, replies, strict=True)
+                    ]
             except BaseException:
                 if settle is not None:
                     settle(False)
                 raise
         if settle is not None:
             settle(True)
-        self._wake_sender()
+        if direct:
+            await self._sender.deliver_claimed(direct)
+        if handling.wrote_outbox or (work.held and not direct):
+            self._sender.wake()
 
 
-def _reply_row(user_id: int, call: HeldCall, now: datetime) -> dict[str, Any]:
-    """An outbox row (kind "call") for one held reply."""
+def _reply_row(
+    user_id: int, call: HeldCall, now: datetime, claimed_until: datetime | None
+) -> dict[str, Any]:
+    """An outbox row (kind "call") for one held reply, claimed when it goes straight out."""
     return {
         "user_id": user_id,
         "kind": "call",
@@ -205,9 +226,40 @@ def _reply_row(user_id: int, call: HeldCall, now: datetime) -> dict[str, Any]:
         "buttons": [],
         "created_at": now,
         "next_attempt_at": now,
-        "attempts": 0,
+        "attempts": 0 if claimed_until is None else 1,
+        "claimed_until": claimed_until,
         "ref": call.stand_in,
     }
+
+
+def _pending(row_id: int, user_id: int, chat_id: int, row: dict[str, Any]) -> PendingMessage:
+    return PendingMessage(
+        id=row_id,
+        user_id=user_id,
+        ticket_id=None,
+        chat_id=chat_id,
+        language=None,
+        telegram_language=None,
+        unreachable=False,
+        kind="call",
+        template=row["template"],
+        params=row["params"],
+        buttons=[],
+        attempts=0,
+        ref=row["ref"],
+    )
+
+
+async def recover(application: DeskApplication, *, only_process: bool) -> int:
+    """At start-up, before polling: what the last run left is taken up again.
+
+    The only process (SQLite) first takes back every claim on the outbox, so the replies a
+    killed run had claimed go out now rather than when their lease ends; with several
+    processes (PostgreSQL) a claim may be another live process's and is left to its lease.
+    """
+    if only_process:
+        await application._sender.store.release_all_claims()
+    return await replay_unfinished(application)
 
 
 async def prune_handled(

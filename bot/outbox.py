@@ -155,6 +155,17 @@ class OutboxSender:
     def wake(self) -> None:
         self._wake.set()
 
+    async def drain_if_woken(self, limit: int = 50) -> int:
+        """Deliver what is due, if anything was written for the sender since it last looked
+        (what ``run`` does on each wake-up, for a caller that runs no sender loop)."""
+        if not self._wake.is_set():
+            return 0
+        self._wake.clear()
+        total = 0
+        while (sent := await self.drain(limit)) > 0:
+            total += sent
+        return total
+
     def _render(self, message: PendingMessage) -> tuple[str, InlineKeyboardMarkup | None]:
         language = language_for(
             message.telegram_language,
@@ -179,12 +190,12 @@ class OutboxSender:
         ]
         return text, InlineKeyboardMarkup(rows)
 
-    async def _call(self, message: PendingMessage) -> int | None:
+    async def _call(self, message: PendingMessage, known: dict[int, int]) -> int | None:
         """A reply a handler made, held until its update was done: sent as it was asked."""
         params = dict(message.params["api"])
         target = params.get("message_id")
         if isinstance(target, int) and target < 0:  # a message that was itself held: find it
-            real = await self.store.message_id_for(target)
+            real = known.get(target) or await self.store.message_id_for(target)
             if real is None:
                 raise _NotYetSent(target)
             params["message_id"] = real
@@ -207,10 +218,10 @@ class OutboxSender:
             return int(result[0]["message_id"])
         return None
 
-    async def _send(self, message: PendingMessage) -> Message | int | None:
+    async def _send(self, message: PendingMessage, known: dict[int, int]) -> Message | int | None:
         """One row, by its kind; the message id Telegram gave is kept on the row."""
         if message.kind == "call":
-            return await self._call(message)
+            return await self._call(message, known)
         if message.kind == "location":
             latitude, longitude = message.params["_location"]
             return await self.bot.send_location(
@@ -247,11 +258,39 @@ class OutboxSender:
             sent += await self._deliver(message)
         return sent
 
-    async def _deliver(self, message: PendingMessage) -> int:
+    async def deliver_claimed(self, messages: list[PendingMessage]) -> None:
+        """Send rows this process claimed when it wrote them (an update's own replies), in
+        order, and mark what went out in one statement. What cannot go now (its chat's turn
+        has not come, or a call failed) is left to the sender loop, in order."""
+        sent: list[tuple[int, int | None]] = []
+        refs: dict[int, int] = {}
+        for index, message in enumerate(messages):
+            paced = message.template in SENDING_METHODS
+            if paced and not self.pacer.take(message.chat_id):
+                await self.store.release([m.id for m in messages[index:]])
+                self.wake()
+                break
+            if not await self._deliver(message, sent=sent, sent_refs=refs):
+                await self.store.release([m.id for m in messages[index + 1 :]])
+                self.wake()
+                break
+        await self.store.sent_many(sent, self.clock.now())
+
+    async def _deliver(
+        self,
+        message: PendingMessage,
+        *,
+        sent: list[tuple[int, int | None]] | None = None,
+        sent_refs: dict[int, int] | None = None,
+    ) -> int:
+        """Send one claimed row and record the outcome; with ``sent``, a success is added
+        there for the caller to mark with others, instead of being marked at once."""
         attempt = message.attempts + 1
         token = OUTBOX_DELIVERY.set(True)
+        # Rows sent in this batch but not marked yet: stand-in id -> real message id.
+        known = sent_refs if sent_refs is not None else {}
         try:
-            result = await self._send(message)
+            result = await self._send(message, known)
         except _NotYetSent:
             await self.store.retry_at(
                 message.id, self.clock.now() + timedelta(seconds=1), "waits for its message"
@@ -291,7 +330,13 @@ class OutboxSender:
         finally:
             OUTBOX_DELIVERY.reset(token)
         if not isinstance(result, Message):
-            await self.store.sent(message.id, self.clock.now(), result)
+            if sent is not None:
+                sent.append((message.id, result))
+                if sent_refs is not None and message.ref is not None and result is not None:
+                    sent_refs[message.ref] = result  # for an edit later in the batch
+
+            else:
+                await self.store.sent(message.id, self.clock.now(), result)
             return 1
         await self.store.sent(message.id, self.clock.now(), result.message_id)
         if result.document is not None:

@@ -24,7 +24,9 @@ async def identify(update: Update, context: AppContext) -> None:
     chat = update.effective_chat
     if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
         raise ApplicationHandlerStop  # the desk works in private chats only
-    # The user found or made; an update handled to the end before is a duplicate.
+    # The user found or made. A redelivered update stops at the inbox (bot.inbox.InboxQueue)
+    # and never gets here; one handled to the end before is still refused here, for an
+    # update handed to the Application without the queue.
     work = CURRENT_UPDATE.get()
     try:
         registration = await register_user(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -34,6 +34,7 @@ class PendingMessage:
     params: dict[str, Any]
     buttons: list[Any]
     attempts: int
+    ref: int | None = None  # the stand-in id a held reply's handler was given
 
 
 class OutboxStore:
@@ -78,6 +79,7 @@ class OutboxStore:
                 params=dict(row.params or {}),
                 buttons=list(row.buttons or []),
                 attempts=row.attempts,
+                ref=row.ref,
             )
             for row, user in rows
         ]
@@ -103,6 +105,40 @@ class OutboxStore:
             attempts=OutboxRow.attempts + 1,
         )
         return claimed == 1
+
+    async def release_all_claims(self) -> int:
+        """At start-up of the only process (SQLite): claims left by a process that died
+        would otherwise hold its messages back until their lease ran out."""
+        return await self._update(
+            OutboxRow.sent_at.is_(None),
+            OutboxRow.dead_at.is_(None),
+            OutboxRow.claimed_until.is_not(None),
+            claimed_until=None,
+        )
+
+    async def release(self, message_ids: list[int]) -> None:
+        """Give claimed rows back to the sender loop, unsent."""
+        if message_ids:
+            await self._update(OutboxRow.id.in_(message_ids), claimed_until=None)
+
+    async def sent_many(self, sent: list[tuple[int, int | None]], now: datetime) -> None:
+        """Mark several rows sent in one transaction (message id Telegram gave, if any)."""
+        if not sent:
+            return
+        async with self.sessions() as session:
+            table = cast(Table, OutboxRow.__table__)
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values(
+                    sent_at=now,
+                    claimed_until=None,
+                    telegram_message_id=bindparam("message_id"),
+                    last_error=None,
+                ),
+                [{"row_id": row_id, "message_id": message_id} for row_id, message_id in sent],
+            )
+            await session.commit()
 
     async def message_id_for(self, stand_in: int) -> int | None:
         """The real id of a held message, once its row was sent; None while it waits.

@@ -170,18 +170,39 @@ class InboxStore:
             await session.commit()
 
     @staticmethod
+    async def nothing_waits_for(session: AsyncSession, user_id: int) -> bool:
+        """True when no earlier message to the user is still to be sent (so a reply may go
+        straight out without overtaking one)."""
+        waiting = await session.scalar(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.user_id == user_id,
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.dead_at.is_(None),
+            )
+            .limit(1)
+        )
+        return waiting is None
+
+    @staticmethod
     async def release_outbox(
         session: AsyncSession, handling: Handling, replies: list[dict[str, Any]]
-    ) -> None:
+    ) -> list[int]:
         """Inside the finishing transaction: the update's replies first, then what it wrote.
 
         Rows written while handling waited; they are written again after the replies (new
-        ids keep the outbox's order per user), no longer waiting.
+        ids keep the outbox's order per user), no longer waiting. Returns the replies' ids.
         """
+        ids: list[int] = []
         if replies:
-            await session.execute(insert(OutboxRow), replies)
+            ids = list(
+                await session.scalars(
+                    insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True),
+                    replies,
+                )
+            )
         if not handling.wrote_outbox:
-            return
+            return ids
         held = list(
             await session.scalars(
                 select(OutboxRow)
@@ -190,11 +211,12 @@ class InboxStore:
             )
         )
         if not held:
-            return
+            return ids
         columns = [c.key for c in OutboxRow.__table__.columns if c.key != "id"]
         copies = [{c: getattr(row, c) for c in columns} | {"update_id": None} for row in held]
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in held])))
         await session.execute(insert(OutboxRow), copies)
+        return ids
 
     async def prune(self, before: datetime) -> int:
         """Forget updates done or given up before ``before``; unfinished ones stay."""

@@ -25,7 +25,7 @@ from bot.app import AnyApplication, build_application, sender_of, services_of
 from bot.config import Settings, load_settings
 from bot.context import Services
 from bot.i18n import Translator
-from bot.inbox import DeskApplication, chat_of, replay_unfinished
+from bot.inbox import DeskApplication, chat_of, recover
 from bot.outbox import ChatPacer
 from dispatch.clock import ManualClock
 from dispatch.model import Language
@@ -57,6 +57,20 @@ def moment_label(language: Language, local: str) -> str:
     """A moment given in the desk's time zone (``"2026-11-22 11:00"``), as messages show it."""
     moment = datetime.fromisoformat(local).replace(tzinfo=_ZONE)
     return _LABELS.format_moment(language, moment, _ZONE)
+
+
+def doubles_of(got: list[str], expected: list[str]) -> int | None:
+    """How many messages of ``got`` repeat the one before and are not in ``expected``; None
+    when ``got`` is not ``expected`` with such repeats (something lost, changed or moved)."""
+    doubles = j = 0
+    for i, text in enumerate(got):
+        if j < len(expected) and text == expected[j]:
+            j += 1
+        elif i > 0 and text == got[i - 1]:
+            doubles += 1
+        else:
+            return None
+    return doubles if j == len(expected) else None
 
 
 def make_settings(
@@ -154,7 +168,7 @@ class Desk:
         )
         desk = cls(settings, clock, api, wire)
         await desk.app.initialize()
-        await replay_unfinished(desk.app)  # as post_init does before polling starts
+        await recover(desk.app, only_process=True)  # as post_init does before polling starts
         await desk.deliver()
         return desk
 

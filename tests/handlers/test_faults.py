@@ -21,7 +21,7 @@ from storage.models import InboxRow, OutboxRow, TicketRow
 from tests.conftest import MANAGER_ID
 from tests.databases import sqlite_database
 from tests.handlers.test_dispatch import technician
-from tests.harness import Desk, Person, day_label, make_settings
+from tests.harness import Desk, Person, day_label, doubles_of, make_settings
 
 CUSTOMERS = 8
 
@@ -71,20 +71,6 @@ async def _day(directory: Path, faults: Faults | None) -> tuple[Desk, dict[int, 
     return desk, transcripts
 
 
-def _doubles(got: list[str], expected: list[str]) -> int | None:
-    """How many messages of ``got`` repeat the one before and are not in ``expected``; None
-    when ``got`` is not ``expected`` with such repeats (something lost, changed or moved)."""
-    doubles = j = 0
-    for i, text in enumerate(got):
-        if j < len(expected) and text == expected[j]:
-            j += 1
-        elif i > 0 and text == got[i - 1]:
-            doubles += 1
-        else:
-            return None
-    return doubles if j == len(expected) else None
-
-
 async def test_a_day_with_a_fifth_of_all_calls_failing_loses_nothing(tmp_path: Path) -> None:
     calm, expected = await _day(tmp_path / "calm", None)
     await calm.close()
@@ -93,7 +79,7 @@ async def test_a_day_with_a_fifth_of_all_calls_failing_loses_nothing(tmp_path: P
     try:
         assert min(faults.drawn[kind] for kind in Faults.KINDS) >= 5, faults.drawn
         for person_id, texts in expected.items():
-            doubles = _doubles(got[person_id], texts)
+            doubles = doubles_of(got[person_id], texts)
             assert doubles is not None, person_id  # every reply and notification, in order
             # A message twice only where Telegram carried out a call whose answer was lost.
             assert doubles <= stormy.api.lost_answers[person_id], person_id
