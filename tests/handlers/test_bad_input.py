@@ -18,6 +18,7 @@ from dispatch.model import Language
 from tests.conftest import MANAGER_ID
 from tests.databases import sqlite_database
 from tests.handlers.test_dispatch import technician
+from tests.handlers.test_onboarding import _invite_link
 from tests.harness import Desk, Person, day_label, make_settings
 
 PREFIXES = ["rp:product:", "rp:day:", "rp:slot:", "rp:edit:", "rp:where:", "rp:photos:",
@@ -53,19 +54,73 @@ bad_input = st.one_of(
     st.tuples(st.just("long"), st.integers(4097, 9000).map(lambda n: "x" * n)),
 )
 
-STEPS: list[Callable[[Person], Awaitable[object]]] = [
-    lambda c: c.command("repair"),
-    lambda c: c.press("Air conditioner"),
-    lambda c: c.send("KFR-35GW/BP3"),
-    lambda c: c.send("2026-03-01"),
-    lambda c: c.send("It blows warm air and shows E4."),
-    lambda c: c.press("No photos, continue"),
-    lambda c: c.share_location(31.2304, 121.4737),
-    lambda c: c.send("Building 3, room 1201"),
-    lambda c: c.send("138 0013 8000"),
-    lambda c: c.press(day_label(Language.EN, "2026-11-23")),
-    lambda c: c.press("Morning (9:00-12:00)"),
-]
+Step = Callable[[Desk, Person], Awaitable[object]]
+
+
+async def _invited(desk: Desk, person: Person) -> None:
+    token = await _invite_link(desk.person(MANAGER_ID, "Boss"), "A technician")
+    await person.command("start", token)
+
+
+# Each flow as its person would go through it; a state is how many steps were taken.
+FLOWS: dict[str, tuple[str, list[Step]]] = {
+    "repair": (
+        "en",
+        [
+            lambda d, c: c.command("repair"),
+            lambda d, c: c.press("Air conditioner"),
+            lambda d, c: c.send("KFR-35GW/BP3"),
+            lambda d, c: c.send("2026-03-01"),
+            lambda d, c: c.send("It blows warm air and shows E4."),
+            lambda d, c: c.press("No photos, continue"),
+            lambda d, c: c.share_location(31.2304, 121.4737),
+            lambda d, c: c.send("Building 3, room 1201"),
+            lambda d, c: c.send("138 0013 8000"),
+            lambda d, c: c.press(day_label(Language.EN, "2026-11-23")),
+            lambda d, c: c.press("Morning (9:00-12:00)"),
+        ],
+    ),
+    "complaint": (
+        "en",
+        [
+            lambda d, c: c.command("complain"),
+            lambda d, c: c.press("A technician visit"),
+            lambda d, c: c.press("None of these"),
+            lambda d, c: c.send("The technician scratched the floor and left."),
+            lambda d, c: c.press("No photos, continue"),
+            lambda d, c: c.send("Pay for the floor repair"),
+            lambda d, c: c.press("Yes"),
+            lambda d, c: c.send("13800138000"),
+        ],
+    ),
+    "return": (
+        "zh-hk",
+        [
+            lambda d, c: c.command("return"),
+            lambda d, c: c.send("SO-20261188"),
+            lambda d, c: c.press("冰箱"),
+            lambda d, c: c.send("2"),
+            lambda d, c: c.send("2026-11-20"),
+            lambda d, c: c.press("品質問題"),
+            lambda d, c: c.press("◻️ 未使用"),
+            lambda d, c: c.press("完成"),
+            lambda d, c: c.press("完成"),
+            lambda d, c: c.send("9123 4567"),
+        ],
+    ),
+    "question": ("zh-cn", [lambda d, c: c.command("ask")]),
+    "onboarding": (
+        "zh-hans",
+        [
+            _invited,
+            lambda d, c: c.send("张 伟"),
+            lambda d, c: c.send("13800138000"),
+            lambda d, c: c.press("空调"),
+            lambda d, c: c.press("完成"),
+        ],
+    ),
+}
+STEPS = FLOWS["repair"][1]
 
 
 class _Errors(logging.Handler):
@@ -77,25 +132,28 @@ class _Errors(logging.Handler):
         self.records.append(record)
 
 
-async def _play(state: int, inputs: list[tuple[str, object]], actor: str = "customer") -> None:
-    """The customer's repair intake to step ``state`` (a whole job when it is complete),
-    then ``inputs`` from the customer, the technician on the job or a manager."""
+async def _play(
+    state: int, inputs: list[tuple[str, object]], actor: str = "customer", flow: str = "repair"
+) -> None:
+    """``flow`` to step ``state`` (for the repair, a whole job when it is complete), then
+    ``inputs`` from its person, the technician on the job or a manager."""
     clock = ManualClock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
     url = await sqlite_database(Path(tempfile.mkdtemp()))
     desk = await Desk.open(make_settings(url, managers=(MANAGER_ID,)), clock)
     errors = _Errors()
     logging.getLogger().addHandler(errors)
     try:
-        customer = desk.person(401, "Amy")
-        for step in STEPS[:state]:
-            await step(customer)
+        language, steps = FLOWS[flow]
+        customer = desk.person(401, "Amy", language_code=language)
+        for step in steps[:state]:
+            await step(desk, customer)
         person = customer
         if actor == "manager":
             person = desk.person(MANAGER_ID, "Boss")
             await person.command("start")
         elif actor == "technician":
             person = await technician(desk, 611, "Tom Li", 0.002)
-            if state == len(STEPS):
+            if flow == "repair" and state == len(STEPS):
                 await customer.press("✅ Confirm and send")
                 await person.press("✅ Accept")
                 await person.command("jobs")
@@ -124,19 +182,22 @@ async def _play(state: int, inputs: list[tuple[str, object]], actor: str = "cust
 
 
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
-    state=st.integers(0, len(STEPS)),
+    flow_state=st.sampled_from(sorted(FLOWS)).flatmap(
+        lambda flow: st.tuples(st.just(flow), st.integers(0, len(FLOWS[flow][1])))
+    ),
     inputs=st.lists(bad_input, min_size=1, max_size=6),
-    actor=st.sampled_from(["customer", "customer", "technician", "manager"]),
+    actor=st.sampled_from(["person", "person", "person", "technician", "manager"]),
 )
 def test_bad_input_in_any_state_never_errs_and_every_press_is_answered(
-    state: int, inputs: list[tuple[str, object]], actor: str
+    flow_state: tuple[str, int], inputs: list[tuple[str, object]], actor: str
 ) -> None:
-    asyncio.run(_play(state, inputs, actor))
+    flow, state = flow_state
+    asyncio.run(_play(state, inputs, actor if actor != "person" else "customer", flow))
 
 
 @pytest.mark.parametrize(
