@@ -35,6 +35,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, TypeHandler
 
 from bot.app import SENDER, build_application, sender_of
+from bot.inbox import DeskApplication, chat_of
 from bot.outbox import ChatPacer
 from dispatch.clock import ManualClock
 from sandbox.botapi import BotApiCore
@@ -151,6 +152,8 @@ async def _drive(
         for plan in plans:
             update = Update.de_json(plan[step](), app.bot)
             t0 = time.perf_counter()
+            if isinstance(app, DeskApplication):  # kept first, as the update queue does
+                await app.inbox.store(update.update_id, chat_of(update), update.to_dict(), START)
             # Answered when this returns: the update is done and its replies have gone out.
             await app.process_update(update)
             latencies.append(time.perf_counter() - t0)
