@@ -190,6 +190,7 @@ class BotApiCore:
         self.callback_answers: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
         self._pending_updates: list[dict[str, Any]] = []
+        self.webhook: dict[str, Any] | None = None
         # Called with each update id Telegram forgets because the bot confirmed it.
         self.on_confirm: Callable[[int], None] = lambda update_id: None
         # The custom keyboard each chat shows: set by a message that brings one, gone with
@@ -476,6 +477,10 @@ class BotApiCore:
         return True
 
     def _m_setChatMenuButton(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    def _m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = dict(params)
         return True
 
     def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:

@@ -140,3 +140,53 @@ async def test_an_update_confirmed_to_telegram_when_the_process_dies_is_answered
     finally:
         await _stop(restarted)
     assert len(texts) == 2 and texts[1].startswith("Here is what you can do:")
+
+
+async def test_a_webhook_update_is_kept_before_the_200_and_answered_once(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    import socket
+
+    import httpx
+
+    url = await sqlite_database(tmp_path)
+    database = url.split("///", 1)[1]
+    api = BotApiCore(now=lambda: clock.now().timestamp())
+    app = build_application(
+        make_settings(url, managers=(MANAGER_ID,)),
+        clock=clock,
+        request=InProcessRequest(api),
+        rate_limited=False,
+    )
+    with socket.socket() as probe:  # a free port on this machine
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await app.initialize()
+    assert app.post_init is not None and app.updater is not None
+    await app.post_init(app)
+    await app.start()
+    await app.updater.start_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path="telegram",
+        webhook_url="https://example.invalid/telegram",
+        secret_token="s3cret",
+    )
+    try:
+        update = _text_update(api, 701, "/start")
+        async with httpx.AsyncClient() as client:
+            for _ in range(2):  # Telegram sends it again when it thinks the first was lost
+                answer = await client.post(
+                    f"http://127.0.0.1:{port}/telegram",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+                )
+                assert answer.status_code == 200
+                with sqlite3.connect(database) as db:  # kept by the time Telegram hears 200
+                    assert db.execute(
+                        "SELECT count(*) FROM inbox WHERE update_id = ?", (update["update_id"],)
+                    ).fetchone() == (1,)
+        [welcome] = await _texts_once(api, 701, 1)
+        assert welcome.startswith("Welcome to AfterCare after-sales service, P701.")
+    finally:
+        await _stop(app)
