@@ -30,7 +30,7 @@ from telegram.error import TelegramError
 
 from bot.config import Settings
 from bot.i18n import Translator, language_for
-from dispatch.fieldwork import WARRANTY_LABELS
+from dispatch.records import WARRANTY_LABELS
 from dispatch.labels import kind_label
 from dispatch.messages import N_
 from dispatch.model import Language

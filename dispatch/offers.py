@@ -30,6 +30,7 @@ from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.states import transition
 
 __all__ = [
+    "HandAssignment",
     "OfferClosed",
     "Outcome",
     "accept_offer",
@@ -59,6 +60,15 @@ class Outcome:
 
     result: str
     technician_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HandAssignment:
+    """A manager's hand assignment: the offer made, and the names to confirm it with."""
+
+    offer: Offer
+    ticket_number: str
+    technician_name: str
 
 
 NO_CANDIDATE = N_("no qualified technician on duty within reach")
@@ -513,7 +523,7 @@ async def assign_by_manager(
     ticket_id: int,
     technician_id: int,
     manager_id: int,
-) -> Offer:
+) -> HandAssignment:
     """A manager's choice: withdraw any open offer or assignment, then offer it to them."""
     async with uow:
         now = clock.now()
@@ -580,4 +590,4 @@ async def assign_by_manager(
             )
         )
         await uow.commit()
-        return offer
+        return HandAssignment(offer, ticket.number, technician.name)

@@ -27,7 +27,6 @@ from dispatch.model import (
     Language,
     Priority,
     Role,
-    Technician,
     Ticket,
     TicketKind,
     User,
@@ -50,7 +49,6 @@ __all__ = [
     "open_linked_complaint",
     "redeem_invite",
     "register_user",
-    "save_technician_profile",
     "set_language",
 ]
 
@@ -259,50 +257,6 @@ async def redeem_invite(uow: UnitOfWork, clock: Clock, *, user_id: int, token: s
         await uow.users.save(user)
         await uow.commit()
         return user
-
-
-async def save_technician_profile(
-    uow: UnitOfWork,
-    clock: Clock,
-    *,
-    user_id: int,
-    name: str,
-    phone: str,
-    skills: Collection[str],
-    latitude: float,
-    longitude: float,
-    service_radius_km: float,
-    capacity: int,
-) -> Technician:
-    async with uow:
-        user = await uow.users.get(user_id)
-        if user is None or user.role is not Role.TECHNICIAN:
-            raise NotAllowed("only technicians have a technician profile")
-        existing = await uow.technicians.get(user_id)
-        technician = Technician(
-            user_id=user_id,
-            name=name,
-            phone=phone,
-            skills=sorted(set(skills)),
-            base_latitude=latitude,
-            base_longitude=longitude,
-            service_radius_km=existing.service_radius_km if existing else service_radius_km,
-            capacity=existing.capacity if existing else capacity,
-            on_duty=existing.on_duty if existing else False,
-        )
-        await uow.technicians.save(technician)
-        user.phone = phone
-        await uow.users.save(user)
-        await uow.events.add(
-            Event(
-                kind="technician.profile",
-                created_at=clock.now(),
-                actor_id=user_id,
-                details={"skills": technician.skills, "new": existing is None},
-            )
-        )
-        await uow.commit()
-        return technician
 
 
 async def new_ticket(

@@ -8,48 +8,45 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext
-from dispatch.assignment import Fleet, Job
-from dispatch.errors import DomainError, NotAllowed, NotFound
+from dispatch.errors import DomainError, NotFound
 from dispatch.messages import N_
-from dispatch.model import Role, Ticket
+from dispatch.model import Role
 from dispatch.offers import assign_by_manager
+from dispatch.technicians import assignment_candidates, ticket_by_number
 from handlers.common import clear_buttons, inline, require_manager, say
 
 __all__ = ["register"]
 
-SHOWN = 8
 
-
-async def _candidates(context: AppContext, ticket: Ticket) -> list[tuple[int, str, str]]:
-    """(user id, name, note) of technicians to choose from: qualified ones nearest first."""
-    async with context.uow() as uow:
-        members = await uow.technicians.fleet(
-            context.clock.now(), fresh=context.services.policy.dispatch.fresh_location
+async def _show(update: Update, context: AppContext, ticket_id: int) -> None:
+    try:
+        ticket, candidates = await assignment_candidates(
+            context.uow(), context.clock, context.services.policy, ticket_id=ticket_id
         )
-        names: dict[int, str] = {}
-        for member in members:
-            technician = await uow.technicians.get(member.user_id)
-            names[member.user_id] = technician.name if technician else str(member.user_id)
-    if ticket.latitude is not None and ticket.longitude is not None:
-        fleet = Fleet(members)
-        job = Job(ticket.id, ticket.latitude, ticket.longitude, ticket.product_category)
-        return [(uid, names[uid], f"{km:.1f} km") for uid, km in fleet.nearest(job, SHOWN)]
-    skilled = [
-        m for m in members if ticket.product_category is None or ticket.product_category in m.skills
-    ]
-    return [(m.user_id, names[m.user_id], f"{m.open_jobs}/{m.capacity}") for m in skilled[:SHOWN]]
-
-
-async def _show(update: Update, context: AppContext, ticket: Ticket) -> None:
-    options = await _candidates(context, ticket)
-    if not options:
+    except NotFound:
+        await say(update, context, context.t("That request was not found."))
+        return
+    if not candidates:
         await say(
             update,
             context,
             context.t("No technician on duty can take {number} right now.", number=ticket.number),
         )
         return
-    rows = [[(f"{name} · {note}", f"as:to:{ticket.id}:{uid}")] for uid, name, note in options]
+    rows = [
+        [
+            (
+                f"{c.name} · "
+                + (
+                    f"{c.distance_km:.1f} km"
+                    if c.distance_km is not None
+                    else f"{c.open_jobs}/{c.capacity}"
+                ),
+                f"as:to:{ticket.id}:{c.user_id}",
+            )
+        ]
+        for c in candidates
+    ]
     await say(
         update,
         context,
@@ -67,12 +64,7 @@ async def assign_list(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
-    async with context.uow() as uow:
-        ticket = await uow.tickets.get(int(query.data.rsplit(":", 1)[-1]))
-    if ticket is None:
-        await say(update, context, context.t("That request was not found."))
-        return
-    await _show(update, context, ticket)
+    await _show(update, context, int(query.data.rsplit(":", 1)[-1]))
 
 
 async def assign_command(update: Update, context: AppContext) -> None:
@@ -88,12 +80,12 @@ async def assign_command(update: Update, context: AppContext) -> None:
             ),
         )
         return
-    async with context.uow() as uow:
-        ticket = await uow.tickets.by_number(context.args[0].strip().upper())
-    if ticket is None:
+    try:
+        ticket = await ticket_by_number(context.uow(), number=context.args[0])
+    except NotFound:
         await say(update, context, context.t("That request was not found."))
         return
-    await _show(update, context, ticket)
+    await _show(update, context, ticket.id)
 
 
 async def assign_to(update: Update, context: AppContext) -> None:
@@ -103,7 +95,7 @@ async def assign_to(update: Update, context: AppContext) -> None:
     assert query is not None and query.data is not None
     _, _, ticket_id, user_id = query.data.split(":")
     try:
-        offer = await assign_by_manager(
+        assigned = await assign_by_manager(
             context.uow(),
             context.clock,
             context.services.policy,
@@ -111,21 +103,18 @@ async def assign_to(update: Update, context: AppContext) -> None:
             technician_id=int(user_id),
             manager_id=context.me.id,
         )
-    except (NotFound, NotAllowed, DomainError):
+    except DomainError:
         await query.answer(context.t("This job can no longer be assigned."), show_alert=True)
         return
     await query.answer()
     await clear_buttons(query)
-    async with context.uow() as uow:
-        ticket = await uow.tickets.get(offer.ticket_id)
-        technician = await uow.technicians.get(offer.technician_id)
     await say(
         update,
         context,
         context.t(
             "Offered {number} to {technician}.",
-            number=ticket.number if ticket else "?",
-            technician=technician.name if technician else "?",
+            number=assigned.ticket_number,
+            technician=assigned.technician_name,
         ),
     )
     context.services.wake_sender()

@@ -26,7 +26,8 @@ from dispatch.errors import InviteRefused
 from dispatch.intake import clean_text
 from dispatch.messages import N_
 from dispatch.model import Role
-from dispatch.services import redeem_invite, save_technician_profile
+from dispatch.services import redeem_invite
+from dispatch.technicians import save_technician_profile, technician_profile
 from handlers import drafts
 from handlers.common import (
     apply_menu,
@@ -97,8 +98,7 @@ async def _greet(update: Update, context: AppContext) -> None:
 
 
 async def _has_profile(context: AppContext) -> bool:
-    async with context.uow() as uow:
-        return await uow.technicians.get(context.me.id) is not None
+    return await technician_profile(context.uow(), user_id=context.me.id) is not None
 
 
 async def _ask_name(update: Update, context: AppContext) -> str:

@@ -7,8 +7,9 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandl
 
 from bot.context import AppContext
 from dispatch.errors import IllegalTransition, InvalidInput, NotFound
-from dispatch.fieldwork import RecordSigned, confirm_arrival, dispute_record, sign_record
 from dispatch.intake import check_text
+from dispatch.records import RecordSigned, dispute_record, sign_record
+from dispatch.visits import confirm_arrival
 from handlers.common import clear_buttons, inline, say
 from handlers.forms import ANYTHING, TEXT, Handlers
 

@@ -167,6 +167,14 @@ class SqlTechnicianRepository:
             on_duty=row.on_duty,
         )
 
+    async def names(self, user_ids: list[int]) -> dict[int, str]:
+        rows = await self.session.execute(
+            select(TechnicianRow.user_id, TechnicianRow.name).where(
+                TechnicianRow.user_id.in_(user_ids)
+            )
+        )
+        return {user_id: name for user_id, name in rows.tuples()}
+
     async def save(self, technician: Technician) -> None:
         values = {
             "name": technician.name,

@@ -104,7 +104,7 @@ FLOWS: dict[str, tuple[str, list[Step]]] = {
             lambda d, c: c.press("品質問題"),
             lambda d, c: c.press("◻️ 未使用"),
             lambda d, c: c.press("完成"),
-            lambda d, c: c.press("完成"),
+            lambda d, c: c.press("沒有照片，繼續"),
             lambda d, c: c.send("9123 4567"),
         ],
     ),

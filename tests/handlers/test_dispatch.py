@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from bot.report import FONT_CANDIDATES
 from dispatch.errors import ConcurrentUpdate, IllegalTransition
-from dispatch.fieldwork import RecordInput, RecordSigned, sign_record, submit_record
+from dispatch.records import RecordInput, RecordSigned, sign_record, submit_record
 from dispatch.model import Language, Role
 from dispatch.offers import OfferClosed, accept_offer, dispatch_round
-from dispatch.services import save_technician_profile
+from dispatch.technicians import save_technician_profile
 from storage.models import EventRow, OfferRow, ServiceRecordRow, TicketRow, VisitRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_intake import repair_until_review

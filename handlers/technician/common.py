@@ -1,0 +1,92 @@
+"""What every technician handler shares: the role check, the job id of a button, the step state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import filters
+
+from bot.context import AppContext
+from dispatch.model import Role
+from dispatch.technicians import technician_profile
+from handlers.common import say
+
+__all__ = [
+    "ANY",
+    "CHECKIN",
+    "FAULT",
+    "FEES",
+    "PARTS",
+    "PHOTOS",
+    "REVIEW",
+    "TIME",
+    "WARRANTY",
+    "WORK",
+    "ack",
+    "button_id",
+    "is_technician",
+    "step_state",
+    "wake",
+]
+
+# The states of the one persistent "technician" conversation (see handlers.technician).
+TIME, CHECKIN, WARRANTY, FAULT, WORK, PARTS, FEES, PHOTOS, REVIEW = (
+    "tech:time",
+    "tech:checkin",
+    "tech:warranty",
+    "tech:fault",
+    "tech:work",
+    "tech:parts",
+    "tech:fees",
+    "tech:photos",
+    "tech:review",
+)
+ANY = filters.ALL & ~filters.COMMAND
+
+
+async def is_technician(update: Update, context: AppContext) -> bool:
+    """A technician with a finished profile; anyone else is told, and the spinner stops."""
+    if context.me.role is Role.TECHNICIAN:
+        if await technician_profile(context.uow(), user_id=context.me.id) is not None:
+            return True
+        await say(
+            update, context, context.t("Please finish your technician profile first: send /start.")
+        )
+        return False
+    if update.callback_query:
+        await update.callback_query.answer(
+            context.t("This is not available to you."), show_alert=True
+        )
+    else:
+        await say(
+            update,
+            context,
+            context.t("This command is for technicians. Send /help to see what you can do."),
+        )
+    return False
+
+
+def button_id(update: Update) -> int:
+    """The id a technician's button carries third (``jb:in:42``, ``of:acc:7``).
+
+    The guard has already refused callback data that is malformed or out of range."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    return int(update.callback_query.data.split(":")[2])
+
+
+async def ack(update: Update, text: str | None = None, alert: bool = False) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=alert)
+
+
+def step_state(context: AppContext) -> dict[str, Any]:
+    """The technician's step state in user_data (JSON: the job in hand, the record draft)."""
+    assert context.user_data is not None
+    state = context.user_data.setdefault("tech", {})
+    assert isinstance(state, dict)
+    return state
+
+
+def wake(context: AppContext) -> None:
+    context.services.wake_sender()

@@ -1,0 +1,76 @@
+"""/duty and locations: a technician goes on or off duty and keeps their position fresh."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+
+from bot.context import AppContext
+from dispatch.model import Role
+from dispatch.technicians import record_location, set_duty, technician_profile
+from handlers.common import inline, say
+from handlers.fallback import stray_message
+from handlers.technician.common import ack, is_technician
+
+__all__ = ["duty", "duty_switched", "location_update"]
+
+
+async def duty(update: Update, context: AppContext) -> None:
+    """Shows whether the technician is on duty, with the button to switch."""
+    if not await is_technician(update, context):
+        return
+    technician = await technician_profile(context.uow(), user_id=context.me.id)
+    assert technician is not None
+    if technician.on_duty:
+        text = context.t("You are on duty: jobs near you are offered here.")
+        button = (context.t("⏸ Go off duty"), "du:off")
+    else:
+        text = context.t("You are off duty: no jobs are offered to you.")
+        button = (context.t("▶️ Go on duty"), "du:on")
+    await say(update, context, text, inline([button]))
+
+
+async def duty_switched(update: Update, context: AppContext) -> None:
+    if not await is_technician(update, context):
+        return
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    on = query.data == "du:on"
+    await set_duty(context.uow(), context.clock, technician_id=context.me.id, on=on)
+    context.services.fleet_cache.invalidate()
+    await ack(update)
+    if on:
+        await query.edit_message_text(
+            context.t(
+                "You are on duty. Share your live location (paperclip → Location → Share my live location) so that the nearest jobs come to you."
+            )
+        )
+    else:
+        await query.edit_message_text(
+            context.t("You are off duty. Jobs you already accepted stay on /jobs.")
+        )
+
+
+async def location_update(update: Update, context: AppContext) -> None:
+    """A technician's location, or each move of a live location, keeps their position fresh."""
+    if context.me.role is not Role.TECHNICIAN:
+        if update.message is not None:  # anyone else's stray location gets the usual pointer
+            await stray_message(update, context)
+        return
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    location = message.location
+    period = location.live_period
+    seconds = period.total_seconds() if isinstance(period, timedelta) else period
+    kept = await record_location(
+        context.uow(),
+        context.clock,
+        technician_id=context.me.id,
+        latitude=location.latitude,
+        longitude=location.longitude,
+        accuracy_m=location.horizontal_accuracy,
+        live_for=timedelta(seconds=seconds) if seconds else None,
+    )
+    if kept and update.message is not None:  # a new share, not a move: acknowledge it once
+        await say(update, context, context.t("Location updated. Thank you."))
