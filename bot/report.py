@@ -30,10 +30,10 @@ from telegram.error import TelegramError
 
 from bot.config import Settings
 from bot.i18n import Translator, language_for
-from dispatch.records import WARRANTY_LABELS
 from dispatch.labels import kind_label
 from dispatch.messages import N_
 from dispatch.model import Language
+from dispatch.records import WARRANTY_LABELS
 from storage.outbox import PendingMessage
 from storage.uow import UnitOfWorkFactory
 
