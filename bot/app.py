@@ -32,11 +32,11 @@ from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
 from bot.replies import ReplyGate
 from bot.report import ServiceReports
-from dispatch.assignment import Fleet
 from dispatch.clock import Clock, SystemClock
+from dispatch.company_days import load_company_days
 from dispatch.offers import dispatch_round
 from dispatch.sweep import sweep
-from handlers.calendar import refresh_overrides
+from dispatch.technicians import refresh_fleet
 from storage.db import make_engine, make_sessionmaker
 from storage.outbox import OutboxStore
 from storage.persistence import SqlPersistence
@@ -69,7 +69,7 @@ def sender_of(application: AnyApplication) -> OutboxSender:
 async def _post_init(application: AnyApplication) -> None:
     """Runs once the bot is initialised, before polling or the webhook starts."""
     services = services_of(application)
-    await refresh_overrides(services)
+    await load_company_days(services.uow(), services.policy.work_calendar)
     try:
         await services.menus.apply_defaults(application.bot, services.translator)
     except TelegramError:
@@ -103,7 +103,8 @@ async def _post_init(application: AnyApplication) -> None:
 async def _sweep_job(context: AppContext) -> None:
     """Time limits: warnings, breaches, escalations and complaint progress, each once."""
     services = context.services
-    await refresh_overrides(services)  # company days another process may have set
+    # Company days another process may have set.
+    await load_company_days(services.uow(), services.policy.work_calendar)
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
     await send_monthly_report(services)
@@ -116,10 +117,7 @@ async def _sweep_job(context: AppContext) -> None:
 async def _fleet_job(context: AppContext) -> None:
     """Re-read the on-duty fleet off the request path, so offers search a fresh picture."""
     services = context.services
-    now = services.clock.now()
-    async with services.uow() as uow:
-        members = await uow.technicians.fleet(now, fresh=services.policy.dispatch.fresh_location)
-    services.fleet_cache.store(Fleet(members), now)
+    await refresh_fleet(services.uow(), services.clock, services.policy, services.fleet_cache)
 
 
 async def _dispatch_job(context: AppContext) -> None:

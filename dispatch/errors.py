@@ -23,6 +23,7 @@ __all__ = [
     "InviteRefused",
     "NotAllowed",
     "NotFound",
+    "OfferClosed",
 ]
 
 
@@ -69,3 +70,12 @@ class InvalidInput(DomainError):
 
 class DuplicateRequest(DomainError):
     """The same request arrived again (Telegram redelivers updates it thinks were lost)."""
+
+
+class OfferClosed(DomainError):
+    """The offer can no longer be answered; ``reason``: expired, taken, yours (accepted by
+    this technician already), declined, withdrawn."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"offer closed: {reason}")
+        self.reason = reason

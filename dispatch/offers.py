@@ -19,7 +19,7 @@ from datetime import datetime
 
 from dispatch.assignment import Choice, Fleet, FleetCache, Job, assign_backlog, should_batch
 from dispatch.clock import Clock
-from dispatch.errors import ConcurrentUpdate, DomainError, NotAllowed, NotFound
+from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
 from dispatch.geo import distance_km
 from dispatch.intake import Slot
 from dispatch.labels import SLOT_LABELS
@@ -42,15 +42,6 @@ __all__ = [
 ]
 
 FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
-
-
-class OfferClosed(DomainError):
-    """The offer can no longer be answered; ``reason``: expired, taken, yours (accepted by
-    this technician already), declined, withdrawn."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"offer closed: {reason}")
-        self.reason = reason
 
 
 @dataclass(frozen=True)

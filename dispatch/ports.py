@@ -31,6 +31,8 @@ from dispatch.model import (
 
 __all__ = [
     "AttachmentRepository",
+    "CalendarRepository",
+    "CompanyDay",
     "DueAlert",
     "EventRepository",
     "InviteRepository",
@@ -216,6 +218,26 @@ class SurveyRepository(Protocol):
     async def close(self, ticket_id: int, at: datetime) -> None: ...
 
 
+@dataclass(frozen=True)
+class CompanyDay:
+    """A company or local day that overrides the public calendar."""
+
+    day: date
+    working: bool
+    note: str
+
+
+class CalendarRepository(Protocol):
+    async def all(self) -> list[CompanyDay]:
+        """Every company day, in date order."""
+        ...
+
+    async def put(self, day: CompanyDay, *, by: int, at: datetime) -> None: ...
+    async def remove(self, day: date) -> bool:
+        """False when the day had no setting."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     technicians: TechnicianRepository
@@ -229,6 +251,7 @@ class UnitOfWork(Protocol):
     visits: VisitRepository
     records: RecordRepository
     surveys: SurveyRepository
+    calendar: CalendarRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -14,13 +14,13 @@ from typing import Any
 
 from dispatch.catalogue import Localized
 from dispatch.clock import Clock
-from dispatch.errors import DomainError, IllegalTransition, NotFound
+from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.messages import N_, Button, Msg, Outgoing, Param
 from dispatch.model import Attachment, Event, Role, ServiceRecord, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.services import open_linked_complaint
-from dispatch.states import transition
+from dispatch.states import allowed, transition
 from dispatch.surveys import schedule as schedule_survey
 from dispatch.visits import technicians_job, tell
 
@@ -31,6 +31,7 @@ __all__ = [
     "RecordSigned",
     "canonical_record",
     "correct_record",
+    "disputable_record",
     "dispute_record",
     "sign_record",
     "submit_record",
@@ -367,3 +368,17 @@ async def correct_record(
         await uow.events.add(event)
         await uow.commit()
         return event
+
+
+async def disputable_record(uow: UnitOfWork, *, ticket_id: int, customer_id: int) -> Ticket:
+    """The customer's ticket whose record they may still dispute (completed, not signed);
+    NotAllowed otherwise, so a stale button says it no longer works."""
+    async with uow:
+        ticket = await uow.tickets.get(ticket_id)
+    if (
+        ticket is None
+        or ticket.customer_id != customer_id
+        or not allowed(ticket.kind, ticket.status, "disputed")
+    ):
+        raise NotAllowed("no record to dispute")
+    return ticket

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from dispatch.assignment import Fleet, Job
+from dispatch.assignment import Fleet, FleetCache, Job
 from dispatch.clock import Clock
-from dispatch.errors import NotAllowed, NotFound
+from dispatch.errors import NotAllowed, NotFound, OfferClosed
 from dispatch.model import Event, Offer, Role, Technician, Ticket
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
@@ -30,6 +30,7 @@ __all__ = [
     "open_jobs",
     "pending_offer",
     "record_location",
+    "refresh_fleet",
     "save_technician_profile",
     "set_duty",
     "technician_profile",
@@ -215,8 +216,6 @@ async def pending_offer(uow: UnitOfWork, *, offer_id: int, technician_id: int) -
 
     Raises OfferClosed with why not: the offer's own status where it was theirs
     (expired, declined...), "taken" where it was never theirs or is gone."""
-    from dispatch.offers import OfferClosed  # offers builds on this module
-
     async with uow:
         offer = await uow.offers.get(offer_id)
     if offer is None or offer.technician_id != technician_id:
@@ -261,3 +260,13 @@ async def ticket_by_number(uow: UnitOfWork, *, number: str) -> Ticket:
     if ticket is None:
         raise NotFound("ticket")
     return ticket
+
+
+async def refresh_fleet(
+    uow: UnitOfWork, clock: Clock, policy: DeskPolicy, cache: FleetCache
+) -> None:
+    """Re-read the on-duty fleet off the request path, so offers search a fresh picture."""
+    now = clock.now()
+    async with uow:
+        members = await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location)
+    cache.store(Fleet(members), now)

@@ -14,41 +14,32 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.context import AppContext, Services
+from bot.context import AppContext
+from dispatch.company_days import clear_company_day, company_days, set_company_day
 from dispatch.dates import read_date
 from dispatch.errors import InvalidInput
 from dispatch.messages import N_
 from dispatch.model import Role
 from handlers.common import require_manager, say
-from storage.calendar import CalendarStore
 
-__all__ = ["refresh_overrides", "register"]
-
-
-async def refresh_overrides(services: Services) -> None:
-    """Load the overrides into the calendar the deadlines are computed with."""
-    store = CalendarStore(services.uow.sessions)
-    overrides = await store.all()
-    calendar = services.policy.work_calendar
-    calendar.overrides.clear()
-    calendar.overrides.update({day: working for day, (working, _note) in overrides.items()})
+__all__ = ["register"]
 
 
 async def calendar_command(update: Update, context: AppContext) -> None:
     if not await require_manager(update, context):
         return
-    store = CalendarStore(context.services.uow.sessions)
     args = context.args or []
+    calendar = context.services.policy.work_calendar
     if not args:
-        days = await store.all()
+        days = await company_days(context.uow())
         lines = [
             context.t(
                 "{day}: {state} {note}",
-                day=day.isoformat(),
-                state=context.t("worked") if working else context.t("off"),
-                note=note,
+                day=d.day.isoformat(),
+                state=context.t("worked") if d.working else context.t("off"),
+                note=d.note,
             ).strip()
-            for day, (working, note) in days.items()
+            for d in days
         ]
         usage = context.t(
             "Send /calendar 2026-12-31 off Year-end party, /calendar 2027-01-02 on, or /calendar 2026-12-31 clear."
@@ -76,7 +67,9 @@ async def calendar_command(update: Update, context: AppContext) -> None:
         )
         return
     if action == "clear":
-        removed = await store.remove(day)
+        removed = await clear_company_day(
+            context.uow(), context.clock, calendar, manager_id=context.me.id, day=day
+        )
         text = (
             context.t(
                 "{day} follows the public calendar again. Deadlines set from now on count it; those already running keep their date.",
@@ -86,8 +79,15 @@ async def calendar_command(update: Update, context: AppContext) -> None:
             else context.t("{day} had no company setting.", day=day.isoformat())
         )
     else:
-        note = " ".join(args[2:])[:200]
-        await store.put(day, action == "on", note, context.me.id, context.clock.now())
+        await set_company_day(
+            context.uow(),
+            context.clock,
+            calendar,
+            manager_id=context.me.id,
+            day=day,
+            working=action == "on",
+            note=" ".join(args[2:]),
+        )
         text = (
             context.t(
                 "{day} is now a working day. Deadlines set from now on count it; those already running keep their date.",
@@ -99,7 +99,6 @@ async def calendar_command(update: Update, context: AppContext) -> None:
                 day=day.isoformat(),
             )
         )
-    await refresh_overrides(context.services)
     await say(update, context, text)
 
 

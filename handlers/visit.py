@@ -6,9 +6,9 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler
 
 from bot.context import AppContext
-from dispatch.errors import IllegalTransition, InvalidInput, NotFound
+from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.intake import check_text
-from dispatch.records import RecordSigned, dispute_record, sign_record
+from dispatch.records import RecordSigned, disputable_record, dispute_record, sign_record
 from dispatch.visits import confirm_arrival
 from handlers.common import clear_buttons, inline, say
 from handlers.forms import ANYTHING, TEXT, Handlers
@@ -98,9 +98,11 @@ class VisitAnswers:
     async def start_dispute(self, update: Update, context: AppContext) -> str | int:
         query = update.callback_query
         assert query is not None
-        async with context.uow() as uow:
-            ticket = await uow.tickets.get(_ticket_id(update))
-        if ticket is None or ticket.customer_id != context.me.id or ticket.status != "completed":
+        try:
+            ticket = await disputable_record(
+                context.uow(), ticket_id=_ticket_id(update), customer_id=context.me.id
+            )
+        except NotAllowed:
             await query.answer(
                 context.t("This button is no longer active. Send /start to begin again."),
                 show_alert=True,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatch.ports import (
     AttachmentRepository,
+    CalendarRepository,
     EventRepository,
     InviteRepository,
     OfferRepository,
@@ -21,6 +22,7 @@ from dispatch.ports import (
     UserRepository,
     VisitRepository,
 )
+from storage.calendar import SqlCalendarRepository
 from storage.repositories import (
     SqlAttachmentRepository,
     SqlEventRepository,
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
     visits: VisitRepository
     records: RecordRepository
     surveys: SurveyRepository
+    calendar: CalendarRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -81,6 +84,7 @@ class SqlUnitOfWork:
         self.visits = SqlVisitRepository(session)
         self.records = SqlRecordRepository(session)
         self.surveys = SqlSurveyRepository(session)
+        self.calendar = SqlCalendarRepository(session)
         return self
 
     async def __aexit__(

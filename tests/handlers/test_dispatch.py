@@ -19,7 +19,7 @@ from dispatch.model import Language, Role
 from dispatch.offers import OfferClosed, accept_offer, dispatch_round
 from dispatch.records import RecordInput, RecordSigned, sign_record, submit_record
 from dispatch.technicians import save_technician_profile
-from storage.models import EventRow, OfferRow, ServiceRecordRow, TicketRow, VisitRow
+from storage.models import EventRow, OfferRow, ServiceRecordRow, TicketRow, UserRow, VisitRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_intake import repair_until_review
 from tests.harness import Desk, Person, day_label, moment_label
@@ -555,6 +555,37 @@ async def test_a_manager_reassigns_a_held_job_and_the_first_technician_is_told(
     assert "assigned.by_manager" in events
     await manager.command("assign", "R-19990101-0001")
     assert manager.last.text == "That request was not found."
+
+
+async def test_going_off_and_on_duty_is_recorded_and_off_duty_gets_no_offer(
+    desk: Desk, crew: tuple[Person, Person, Person]
+) -> None:
+    _manager, near, far = crew
+    await near.command("duty")
+    assert near.last.text == "You are on duty: jobs near you are offered here."
+    await near.press("⏸ Go off duty")
+    assert near.last.text == "You are off duty. Jobs you already accepted stay on /jobs."
+    await near.command("duty")
+    assert near.last.text == "You are off duty: no jobs are offered to you."
+    customer = desk.person(507, "Gao")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")
+    ticket = await _ticket(desk)
+    assert not any(ticket.number in m.text for m in near.messages)  # Wu Gang got it instead
+    assert far.last.text.startswith(f"🔧 New job {ticket.number}")
+    await near.press("▶️ Go on duty")
+    assert near.last.text.startswith("You are on duty. Share your live location")
+    async with desk.services.uow.sessions() as session:
+        tom = await session.scalar(select(UserRow.id).where(UserRow.telegram_id == 601))
+        switches = (
+            await session.scalars(
+                select(EventRow.details)
+                .where(EventRow.kind == "technician.duty", EventRow.actor_id == tom)
+                .order_by(EventRow.id)
+            )
+        ).all()
+    # On at set-up, off, on again: each switch once.
+    assert switches == [{"on_duty": True}, {"on_duty": False}, {"on_duty": True}]
 
 
 async def test_managers_are_warned_when_an_offer_would_outlast_the_dispatch_limit(

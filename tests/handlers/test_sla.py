@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from dispatch.model import Language
-from storage.models import OutboxRow
+from storage.models import EventRow, OutboxRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_dispatch import technician
 from tests.handlers.test_intake import repair_until_review
@@ -233,6 +233,18 @@ async def test_a_company_day_off_moves_working_day_limits(desk_factory: object) 
     assert ticket.deadlines["sla_due_at"] == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     await manager.command("calendar", "2026-11-23", "clear")
     assert manager.last.text.startswith("2026-11-23 follows the public calendar again.")
+    async with desk.services.uow.sessions() as session:
+        changes = (
+            await session.scalars(
+                select(EventRow.details)
+                .where(EventRow.kind == "calendar.day")
+                .order_by(EventRow.id)
+            )
+        ).all()
+    assert changes == [
+        {"day": "2026-11-23", "working": False, "note": "Company anniversary"},
+        {"day": "2026-11-23", "working": None},
+    ]
     await customer.command("calendar", "2026-11-25", "off")
     assert customer.last.text == "This command is for managers. Send /help to see what you can do."
     await manager.command("calendar", "soon", "off")
