@@ -150,7 +150,7 @@ async def offer_latency(
     from dispatch.model import TicketKind
     from dispatch.offers import offer_next
     from dispatch.policy import DeskPolicy
-    from dispatch.services import create_ticket
+    from dispatch.tickets import create_ticket
     from storage.db import make_engine, make_sessionmaker
     from storage.migrate import upgrade
     from storage.models import TechnicianRow, UserRow

@@ -29,8 +29,8 @@ from dispatch.model import Attachment, Event, Priority, Role, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
-from dispatch.services import arm, new_ticket
 from dispatch.states import allowed, is_open, transition
+from dispatch.tickets import arm, new_ticket
 
 __all__ = [
     "ComplaintRequest",

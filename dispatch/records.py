@@ -19,9 +19,9 @@ from dispatch.messages import N_, Button, Msg, Outgoing, Param
 from dispatch.model import Attachment, Event, Role, ServiceRecord, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
-from dispatch.services import open_linked_complaint
 from dispatch.states import allowed, transition
 from dispatch.surveys import schedule as schedule_survey
+from dispatch.tickets import open_linked_complaint
 from dispatch.visits import technicians_job, tell
 
 __all__ = [

@@ -18,7 +18,7 @@ from dispatch.messages import N_, Button, Msg, Outgoing
 from dispatch.model import Event, Role, Ticket
 from dispatch.policy import DeskPolicy, SurveyRules
 from dispatch.ports import UnitOfWork
-from dispatch.services import open_linked_complaint
+from dispatch.tickets import open_linked_complaint
 
 __all__ = [
     "ITEMS",

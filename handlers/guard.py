@@ -12,7 +12,7 @@ from bot.context import AppContext
 from bot.replies import CURRENT_UPDATE
 from dispatch.errors import DuplicateRequest
 from dispatch.model import Role
-from dispatch.services import register_user
+from dispatch.users import register_user
 
 __all__ = ["register"]
 

@@ -9,9 +9,9 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext
+from dispatch.invites import create_invite
 from dispatch.messages import N_, At
 from dispatch.model import Role
-from dispatch.services import create_invite
 from handlers.common import inline, require_manager, say
 
 __all__ = ["register"]

@@ -11,7 +11,7 @@ from bot.context import AppContext
 from bot.i18n import LANGUAGE_NAMES
 from dispatch.messages import N_
 from dispatch.model import Language, Role
-from dispatch.services import set_language
+from dispatch.users import set_language
 from handlers.common import apply_menu, inline, say
 
 __all__ = ["register"]

@@ -24,9 +24,9 @@ from telegram.warnings import PTBUserWarning
 from bot.context import AppContext
 from dispatch.errors import InviteRefused
 from dispatch.intake import clean_text
+from dispatch.invites import redeem_invite
 from dispatch.messages import N_
 from dispatch.model import Role
-from dispatch.services import redeem_invite
 from dispatch.technicians import save_technician_profile, technician_profile
 from handlers import drafts
 from handlers.common import (

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from dispatch.lifecycle import change_status
 from dispatch.model import Language, TicketKind
-from dispatch.services import change_status
 from storage.models import AttachmentRow, EventRow, OutboxRow, TicketRow
 from tests.conftest import MANAGER_ID
 from tests.harness import Desk, Person, date_label, day_label, moment_label

@@ -116,7 +116,7 @@ async def test_a_low_score_opens_a_complaint_and_tells_the_managers(desk: Desk) 
 
 
 async def test_a_closed_complaint_gets_a_follow_up_survey_too(desk: Desk) -> None:
-    from dispatch.services import change_status
+    from dispatch.lifecycle import change_status
 
     await desk.person(MANAGER_ID, "Boss").command("start")
     customer = desk.person(804, "Dan")

@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dispatch.clock import ManualClock
+from dispatch.lifecycle import change_status
 from dispatch.model import Role, TicketKind
 from dispatch.offers import OfferClosed, accept_offer, offer_next
 from dispatch.policy import DeskPolicy
 from dispatch.records import RecordInput, correct_record, submit_record
-from dispatch.services import change_status, create_ticket, register_user
 from dispatch.technicians import save_technician_profile
+from dispatch.tickets import create_ticket
+from dispatch.users import register_user
 from storage.models import EventRow, ServiceRecordRow
 from storage.uow import UnitOfWorkFactory
 

@@ -189,7 +189,7 @@ async def test_two_senders_never_send_the_same_row(
     engine: AsyncEngine, uow: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
     """On both databases: concurrent claims of one row, exactly one wins."""
-    from dispatch.services import register_user
+    from dispatch.users import register_user
 
     reg = await register_user(
         uow(),

@@ -23,11 +23,12 @@ from dispatch.customer import (
 )
 from dispatch.geo import Place
 from dispatch.intake import ComplaintTopic, Eligibility, ReturnReason, Slot, repair_promise
+from dispatch.lifecycle import change_status
 from dispatch.model import TicketKind
 from dispatch.policy import DeskPolicy
-from dispatch.services import change_status, register_user
 from dispatch.sla import STEPS
 from dispatch.sweep import sweep
+from dispatch.users import register_user
 from storage.models import TicketRow
 from storage.uow import UnitOfWorkFactory
 

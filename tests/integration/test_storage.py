@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dispatch.clock import ManualClock
 from dispatch.errors import IllegalTransition
+from dispatch.lifecycle import change_status
 from dispatch.model import Role, TicketKind
-from dispatch.services import change_status, create_ticket, register_user
+from dispatch.tickets import create_ticket
+from dispatch.users import register_user
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision
 from storage.models import Base, EventRow, TicketRow

@@ -13,8 +13,8 @@ from dispatch.clock import ManualClock
 from dispatch.customer import QuestionRequest, submit_question
 from dispatch.model import Role
 from dispatch.policy import DeskPolicy
-from dispatch.services import register_user
 from dispatch.sweep import sweep
+from dispatch.users import register_user
 from storage.models import EventRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
 

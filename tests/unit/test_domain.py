@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,19 +154,3 @@ def test_callback_data_must_fit_telegram() -> None:
         Button("x", data="x" * 65)
     with pytest.raises(ValueError):
         Button("x", data="接单")
-
-
-def test_the_domain_imports_neither_telegram_nor_sqlalchemy() -> None:
-    offenders = []
-    for path in sorted((ROOT / "dispatch").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                if name.split(".")[0] in {"telegram", "sqlalchemy", "storage", "bot", "handlers"}:
-                    offenders.append(f"{path.name}: {name}")
-    assert offenders == []

@@ -1,0 +1,143 @@
+"""Tickets: a readable number, the created event, and the SLA clock of a step.
+
+The services that open tickets (customers' requests, a disputed record, a low survey
+score) build on these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatch.clock import Clock
+from dispatch.messages import N_, Outgoing
+from dispatch.model import (
+    Event,
+    Priority,
+    Role,
+    Ticket,
+    TicketKind,
+)
+from dispatch.numbering import PREFIX, format_number
+from dispatch.policy import DeskPolicy
+from dispatch.ports import UnitOfWork
+from dispatch.sla import STEPS
+from dispatch.states import INITIAL_STATUS
+
+__all__ = ["arm", "create_ticket", "new_ticket", "open_linked_complaint"]
+
+
+async def new_ticket(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    customer_id: int,
+    kind: TicketKind,
+    intake_key: str | None = None,
+) -> Ticket:
+    """A ticket in its first status with its readable number reserved; not yet stored."""
+    day = now.astimezone(zone).date()
+    sequence = await uow.tickets.next_number(PREFIX[kind], day)
+    return Ticket(
+        id=0,
+        number=format_number(kind, day, sequence),
+        kind=kind,
+        status=INITIAL_STATUS,
+        customer_id=customer_id,
+        created_at=now,
+        updated_at=now,
+        intake_key=intake_key,
+    )
+
+
+async def open_linked_complaint(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    customer_id: int,
+    related: Ticket,
+    description: str,
+    details: Mapping[str, Any],
+) -> Ticket:
+    """A complaint the product opens itself (a disputed record, a low survey score)."""
+    complaint = await new_ticket(
+        uow, now=now, zone=zone, customer_id=customer_id, kind=TicketKind.COMPLAINT
+    )
+    complaint.related_ticket_id = related.id
+    complaint.description = description
+    complaint.priority = Priority.HIGH
+    complaint.details = {"topic": "visit", "severity": "general", **details}
+    complaint = await uow.tickets.add(complaint)
+    await uow.events.add(
+        Event(
+            kind="created",
+            created_at=now,
+            ticket_id=complaint.id,
+            actor_id=customer_id,
+            to_status="new",
+        )
+    )
+    return complaint
+
+
+async def create_ticket(
+    uow: UnitOfWork,
+    clock: Clock,
+    zone: ZoneInfo,
+    *,
+    customer_id: int,
+    kind: TicketKind,
+    fields: Mapping[str, Any] | None = None,
+) -> Ticket:
+    """Record a new ticket with a readable number and its ``created`` event."""
+    async with uow:
+        now = clock.now()
+        ticket = await new_ticket(uow, now=now, zone=zone, customer_id=customer_id, kind=kind)
+        for name, value in (fields or {}).items():
+            if not hasattr(ticket, name) or name in ("id", "number", "kind", "status"):
+                raise ValueError(f"a ticket has no settable field {name!r}")
+            setattr(ticket, name, value)
+        ticket = await uow.tickets.add(ticket)
+        await uow.events.add(
+            Event(
+                kind="created",
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=customer_id,
+                to_status=ticket.status,
+            )
+        )
+        await uow.commit()
+        return ticket
+
+
+async def arm(
+    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, step: str, start: datetime
+) -> None:
+    """Start the clock of an SLA step on its deadline column; the sweep does the rest."""
+    column = STEPS[step].column
+    due = policy.due(start, step)
+    warn = start + (due - start) * policy.warn_fraction
+    ticket.deadlines[f"{column}_due_at"] = due
+    await uow.tickets.arm(ticket.id, column, step, due, warn)
+    calendar = policy.work_calendar
+    if policy.sla[step].round_the_clock is None and not calendar.published(
+        due.astimezone(policy.zone).year
+    ):
+        year = due.astimezone(policy.zone).year
+        for manager in await uow.users.with_role(Role.MANAGER):
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=manager.id,
+                    text=N_(
+                        "📅 Deadlines now reach {year}, whose official holidays and make-up working days are not published yet. They are estimated; add company days with /calendar once they are known."
+                    ),
+                    params={"year": year},
+                    dedup_key=f"calendar-unpublished:{year}:{manager.id}",
+                ),
+                at=start,
+            )
