@@ -34,7 +34,7 @@ from bot.replies import ReplyGate
 from bot.report import ServiceReports
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
-from dispatch.offers import dispatch_round
+from dispatch.rounds import dispatch_round
 from dispatch.sweep import sweep
 from dispatch.technicians import refresh_fleet
 from storage.db import make_engine, make_sessionmaker

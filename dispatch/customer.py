@@ -1,4 +1,4 @@
-"""What a customer can do: submit each kind of request, follow, add to and cancel their tickets.
+"""What a customer can submit: a repair or installation, a complaint, a return, a question.
 
 A submission is one transaction: the ticket, its ``created`` event, its photos,
 its first deadlines, the confirmation to the customer and any manager ping.
@@ -15,7 +15,7 @@ from typing import Any
 
 from dispatch.assignment import FleetCache
 from dispatch.clock import Clock
-from dispatch.errors import ConcurrentUpdate, IllegalTransition, NotAllowed, NotFound
+from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound
 from dispatch.intake import (
     ComplaintTopic,
     Eligibility,
@@ -29,7 +29,6 @@ from dispatch.model import Attachment, Event, Priority, Role, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
-from dispatch.states import allowed, is_open, transition
 from dispatch.tickets import arm, new_ticket
 
 __all__ = [
@@ -39,11 +38,7 @@ __all__ = [
     "RepairRequest",
     "ReturnRequest",
     "Submitted",
-    "add_information",
-    "can_cancel",
-    "cancel_by_customer",
-    "customer_ticket",
-    "customer_tickets",
+    "attach_photos",
     "submit_complaint",
     "submit_question",
     "submit_repair",
@@ -114,7 +109,7 @@ class Submitted:
     created: bool  # False when this draft had been submitted before
 
 
-async def _attach(
+async def attach_photos(
     uow: UnitOfWork,
     ticket_id: int,
     uploaded_by: int,
@@ -187,7 +182,7 @@ async def _submit(
                 to_status=ticket.status,
             )
         )
-        await _attach(uow, ticket.id, customer_id, photos, photo_purpose, now)
+        await attach_photos(uow, ticket.id, customer_id, photos, photo_purpose, now)
         for step in clocks:  # the time limits that start now (dispatch.sla.STEPS)
             await arm(uow, policy, ticket, step, now)
         if ticket.contact_phone and customer.phone != ticket.contact_phone:
@@ -485,86 +480,3 @@ COMPLAINT_TOPICS: dict[ComplaintTopic, str] = {
     ComplaintTopic.FEES: N_("fees"),
     ComplaintTopic.OTHER: N_("something else"),
 }
-
-
-async def _own_ticket(uow: UnitOfWork, customer_id: int, ticket_id: int) -> Ticket:
-    ticket = await uow.tickets.get(ticket_id)
-    if ticket is None or ticket.customer_id != customer_id:
-        raise NotFound(f"ticket {ticket_id}")
-    return ticket
-
-
-async def customer_tickets(uow: UnitOfWork, *, customer_id: int) -> list[Ticket]:
-    async with uow:
-        return await uow.tickets.of_customer(customer_id)
-
-
-async def customer_ticket(
-    uow: UnitOfWork, *, customer_id: int, ticket_id: int
-) -> tuple[Ticket, list[Event], list[Attachment]]:
-    """A customer's own ticket with its timeline; anyone else's is NotFound."""
-    async with uow:
-        ticket = await _own_ticket(uow, customer_id, ticket_id)
-        return (
-            ticket,
-            await uow.events.for_ticket(ticket_id),
-            await uow.attachments.for_ticket(ticket_id),
-        )
-
-
-def can_cancel(ticket: Ticket) -> bool:
-    """Only before the work is in progress: the state table says where 'cancelled' is allowed."""
-    return allowed(ticket.kind, ticket.status, "cancelled")
-
-
-async def cancel_by_customer(
-    uow: UnitOfWork, clock: Clock, *, customer_id: int, ticket_id: int, reason: str
-) -> Ticket:
-    async with uow:
-        ticket = await _own_ticket(uow, customer_id, ticket_id)
-        if not can_cancel(ticket):
-            raise IllegalTransition(ticket.kind.value, ticket.status, "cancelled")
-        now = clock.now()
-        event = transition(
-            ticket,
-            "cancelled",
-            at=now,
-            actor_id=customer_id,
-            details={"reason": reason, "by": "customer"},
-        )
-        for name in list(ticket.deadlines):
-            if name.endswith("_due_at"):
-                ticket.deadlines[name] = None
-        await uow.tickets.save(ticket)
-        await uow.events.add(event)
-        await uow.commit()
-        return ticket
-
-
-async def add_information(
-    uow: UnitOfWork,
-    clock: Clock,
-    *,
-    customer_id: int,
-    ticket_id: int,
-    text: str | None,
-    photos: tuple[Photo, ...],
-) -> Ticket:
-    """More words or photos on an open ticket, recorded as one event."""
-    async with uow:
-        ticket = await _own_ticket(uow, customer_id, ticket_id)
-        if not is_open(ticket.status):
-            raise IllegalTransition(ticket.kind.value, ticket.status, ticket.status)
-        now = clock.now()
-        await _attach(uow, ticket.id, customer_id, photos, "info", now)
-        await uow.events.add(
-            Event(
-                kind="info.added",
-                created_at=now,
-                ticket_id=ticket.id,
-                actor_id=customer_id,
-                details={"text": text or "", "photos": len(photos)},
-            )
-        )
-        await uow.commit()
-        return ticket

@@ -17,28 +17,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dispatch.assignment import Choice, Fleet, FleetCache, Job, assign_backlog, should_batch
+from dispatch.assignment import Choice, Fleet, FleetCache, Job, should_batch
 from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
-from dispatch.geo import distance_km
 from dispatch.intake import Slot
 from dispatch.labels import SLOT_LABELS
 from dispatch.messages import N_, At, Button, Day, Msg, Outgoing, Param
-from dispatch.model import Event, Offer, Role, Ticket, TicketKind, Visit
+from dispatch.model import Offer, Role, Ticket, TicketKind, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.states import transition
 
 __all__ = [
-    "HandAssignment",
     "OfferClosed",
     "Outcome",
     "accept_offer",
-    "assign_by_manager",
+    "as_job",
     "decline_offer",
-    "dispatch_round",
+    "make_offer",
     "offer_in",
     "offer_next",
+    "release_offer",
 ]
 
 FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
@@ -51,15 +50,6 @@ class Outcome:
 
     result: str
     technician_id: int | None = None
-
-
-@dataclass(frozen=True)
-class HandAssignment:
-    """A manager's hand assignment: the offer made, and the names to confirm it with."""
-
-    offer: Offer
-    ticket_number: str
-    technician_name: str
 
 
 NO_CANDIDATE = N_("no qualified technician on duty within reach")
@@ -155,7 +145,7 @@ async def _ping_managers(
         )
 
 
-async def _make_offer(
+async def make_offer(
     uow: UnitOfWork,
     policy: DeskPolicy,
     ticket: Ticket,
@@ -203,7 +193,7 @@ async def _make_offer(
     return offer
 
 
-def _job(ticket: Ticket, excluded: set[int], now: datetime) -> Job | None:
+def as_job(ticket: Ticket, excluded: set[int], now: datetime) -> Job | None:
     if ticket.latitude is None or ticket.longitude is None:
         return None
     return Job(
@@ -240,7 +230,7 @@ async def offer_in(
     if ticket.kind not in FIELD_KINDS or ticket.status != "new":
         return Outcome("skipped")
     tried = await uow.offers.tried(ticket.id) if ticket.version > 1 else set()
-    job = _job(ticket, tried, now)
+    job = as_job(ticket, tried, now)
     if job is None:
         await _ping_managers(uow, ticket, NO_LOCATION, now, policy)
         return Outcome("managers")
@@ -257,7 +247,7 @@ async def offer_in(
     if choice is None:
         await _ping_managers(uow, ticket, ALL_TRIED if tried else NO_CANDIDATE, now, policy)
         return Outcome("managers")
-    await _make_offer(uow, policy, ticket, choice, now, None)
+    await make_offer(uow, policy, ticket, choice, now, None)
     fleet.mark_busy(choice.user_id)
     return Outcome("offered", choice.user_id)
 
@@ -377,7 +367,7 @@ async def accept_offer(
         return ticket
 
 
-async def _release(
+async def release_offer(
     uow: UnitOfWork,
     offer: Offer,
     *,
@@ -423,7 +413,7 @@ async def decline_offer(
             raise NotAllowed("this offer was made to someone else")
         if offer.status != "pending":
             raise OfferClosed("taken" if offer.status == "accepted" else offer.status)
-        ticket = await _release(
+        ticket = await release_offer(
             uow, offer, to="declined", at=clock.now(), actor_id=technician_id, reason=reason
         )
         if ticket is None:
@@ -432,153 +422,3 @@ async def decline_offer(
     return await offer_next(
         uow_factory(), clock, policy, ticket_id=offer.ticket_id, batch_aware=False
     )
-
-
-async def dispatch_round(uow_factory: UnitOfWorkFactory, clock: Clock, policy: DeskPolicy) -> int:
-    """The periodic round: expire overdue offers, then offer every waiting job.
-
-    While idle technicians outnumber waiting jobs, each is offered greedily; with a
-    backlog, waiting x idle is solved at once for the least total cost. Returns the
-    number of offers made. Safe to run in several processes at once.
-    """
-    made = 0
-    uow = uow_factory()
-    async with uow:
-        now = clock.now()
-        for offer in await uow.offers.due(now):
-            ticket = await _release(uow, offer, to="expired", at=now, actor_id=None, reason=None)
-            if ticket is not None:
-                await uow.outbox.add(
-                    Outgoing(
-                        user_id=offer.technician_id,
-                        text=N_(
-                            "⌛ The offer of {number} expired, so it went to another technician."
-                        ),
-                        params={"number": ticket.number},
-                        ticket_id=ticket.id,
-                        dedup_key=f"expired:{offer.id}",
-                    ),
-                    at=now,
-                )
-        await uow.commit()
-    uow = uow_factory()
-    async with uow:
-        now = clock.now()
-        waiting = await uow.tickets.waiting_for_dispatch()
-        if not waiting:
-            return 0
-        cache = FleetCache()
-        fleet = cache.store(
-            Fleet(await uow.technicians.fleet(now, fresh=policy.dispatch.fresh_location)), now
-        )
-        batch = should_batch(fleet.idle, len(waiting))
-        jobs: list[Job] = []
-        for ticket in waiting:
-            job = _job(ticket, await uow.offers.tried(ticket.id), now)
-            if job is not None:
-                jobs.append(job)
-    if batch:
-        by_id = {waiting_ticket.id: waiting_ticket for waiting_ticket in waiting}
-        choices = assign_backlog(jobs, fleet, policy.dispatch.weights)
-        for choice in choices:
-            uow = uow_factory()
-            async with uow:
-                ticket = await uow.tickets.get(choice.ticket_id)
-                if ticket is None or ticket.status != "new":
-                    continue
-                try:
-                    await _make_offer(uow, policy, ticket, choice, clock.now(), None)
-                    await uow.commit()
-                    made += 1
-                except ConcurrentUpdate:
-                    continue  # another process offered it first
-            del by_id[choice.ticket_id]
-        leftovers = [
-            left.id for left in by_id.values() if left.id not in {c.ticket_id for c in choices}
-        ]
-    else:
-        leftovers = [waiting_ticket.id for waiting_ticket in waiting]
-    for ticket_id in leftovers:
-        outcome = await offer_next(
-            uow_factory(), clock, policy, ticket_id=ticket_id, batch_aware=False, fleet_cache=cache
-        )
-        made += outcome.result == "offered"
-    return made
-
-
-async def assign_by_manager(
-    uow: UnitOfWork,
-    clock: Clock,
-    policy: DeskPolicy,
-    *,
-    ticket_id: int,
-    technician_id: int,
-    manager_id: int,
-) -> HandAssignment:
-    """A manager's choice: withdraw any open offer or assignment, then offer it to them."""
-    async with uow:
-        now = clock.now()
-        manager = await uow.users.get(manager_id)
-        if manager is None or manager.role is not Role.MANAGER:
-            raise NotAllowed("only managers assign by hand")
-        ticket = await uow.tickets.get(ticket_id)
-        technician = await uow.technicians.get(technician_id)
-        if ticket is None or technician is None:
-            raise NotFound("ticket or technician")
-        pending = await uow.offers.pending_for(ticket.id)
-        if pending is not None:
-            await _release(
-                uow, pending, to="withdrawn", at=now, actor_id=manager_id, reason="manager"
-            )
-            ticket = await uow.tickets.get(ticket_id)
-            assert ticket is not None
-        previous = ticket.assigned_technician_id
-        if (
-            previous is not None
-            and previous != technician_id
-            and ticket.status in ("assigned", "en_route")
-        ):
-            await uow.outbox.add(
-                Outgoing(
-                    user_id=previous,
-                    text=N_(
-                        "A manager gave job {number} to another technician. It is off your list."
-                    ),
-                    params={"number": ticket.number},
-                    ticket_id=ticket.id,
-                    dedup_key=f"withdrawn:{ticket.id}:{previous}:{now.isoformat()}",
-                ),
-                at=now,
-            )
-            ticket.assigned_technician_id = None
-            await uow.offers.withdraw_accepted(ticket.id, now)
-        if ticket.status not in ("new", "assigned", "en_route"):
-            raise NotAllowed(f"a ticket in {ticket.status} cannot be assigned")
-        distance = None
-        last = await uow.technicians.last_location(technician_id)
-        if ticket.latitude is not None and ticket.longitude is not None:
-            lat, lon = (
-                (last[0], last[1])
-                if last
-                else (technician.base_latitude, technician.base_longitude)
-            )
-            distance = distance_km(lat, lon, ticket.latitude, ticket.longitude)
-        offer = await _make_offer(
-            uow,
-            policy,
-            ticket,
-            Choice(ticket.id, technician_id, distance or 0.0, 0.0),
-            now,
-            manager_id,
-        )
-        await uow.events.add(
-            Event(
-                kind="assigned.by_manager",
-                created_at=now,
-                ticket_id=ticket.id,
-                actor_id=manager_id,
-                details={"technician_id": technician_id},
-            )
-        )
-        await uow.commit()
-        return HandAssignment(offer, ticket.number, technician.name)

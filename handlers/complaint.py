@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler
 
 from bot.context import AppContext
-from dispatch.customer import ComplaintRequest, customer_tickets, submit_complaint
+from dispatch.customer import ComplaintRequest, submit_complaint
 from dispatch.errors import InvalidInput
+from dispatch.following import customer_tickets
 from dispatch.intake import ComplaintTopic, check_text
 from dispatch.labels import kind_label, status_label
 from dispatch.messages import N_

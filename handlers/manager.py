@@ -11,7 +11,7 @@ from bot.context import AppContext
 from dispatch.errors import DomainError, NotFound
 from dispatch.messages import N_
 from dispatch.model import Role
-from dispatch.offers import assign_by_manager
+from dispatch.rounds import assign_by_manager
 from dispatch.technicians import assignment_candidates, ticket_by_number
 from handlers.common import clear_buttons, inline, require_manager, say
 

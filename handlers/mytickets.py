@@ -14,15 +14,15 @@ from telegram.ext import (
 )
 
 from bot.context import AppContext
-from dispatch.customer import (
-    Photo,
+from dispatch.customer import Photo
+from dispatch.errors import IllegalTransition, InvalidInput, NotFound
+from dispatch.following import (
     add_information,
     can_cancel,
     cancel_by_customer,
     customer_ticket,
     customer_tickets,
 )
-from dispatch.errors import IllegalTransition, InvalidInput, NotFound
 from dispatch.intake import MAX_PHOTOS, check_text
 from dispatch.labels import event_label, kind_label, status_label
 from dispatch.model import Event, Ticket

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from bot.report import FONT_CANDIDATES
 from dispatch.errors import ConcurrentUpdate, IllegalTransition
 from dispatch.model import Language, Role
-from dispatch.offers import OfferClosed, accept_offer, dispatch_round
+from dispatch.offers import OfferClosed, accept_offer
 from dispatch.records import RecordInput, RecordSigned, sign_record, submit_record
+from dispatch.rounds import dispatch_round
 from dispatch.technicians import save_technician_profile
 from storage.models import EventRow, OfferRow, ServiceRecordRow, TicketRow, UserRow, VisitRow
 from tests.conftest import MANAGER_ID
