@@ -1,0 +1,216 @@
+"""Technicians: profile, duty, location, and the fleet the dispatch engine searches."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatch.assignment import Member
+from dispatch.model import (
+    Technician,
+    Ticket,
+)
+from storage.models import (
+    OfferRow,
+    TechnicianRow,
+    TicketRow,
+)
+from storage.repositories.common import dialect_insert
+from storage.repositories.tickets import OPEN_FIELD_STATUSES, to_ticket
+
+__all__ = ["SqlTechnicianRepository"]
+
+
+class SqlTechnicianRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> Technician | None:
+        row = await self.session.get(TechnicianRow, user_id)
+        if row is None:
+            return None
+        return Technician(
+            user_id=row.user_id,
+            name=row.name,
+            phone=row.phone,
+            skills=list(row.skills),
+            base_latitude=row.base_latitude,
+            base_longitude=row.base_longitude,
+            service_radius_km=row.service_radius_km,
+            capacity=row.capacity,
+            on_duty=row.on_duty,
+        )
+
+    async def names(self, user_ids: list[int]) -> dict[int, str]:
+        rows = await self.session.execute(
+            select(TechnicianRow.user_id, TechnicianRow.name).where(
+                TechnicianRow.user_id.in_(user_ids)
+            )
+        )
+        return {user_id: name for user_id, name in rows.tuples()}
+
+    async def save(self, technician: Technician) -> None:
+        values = {
+            "name": technician.name,
+            "phone": technician.phone,
+            "skills": list(technician.skills),
+            "base_latitude": technician.base_latitude,
+            "base_longitude": technician.base_longitude,
+            "service_radius_km": technician.service_radius_km,
+            "capacity": technician.capacity,
+            "on_duty": technician.on_duty,
+        }
+        stmt = dialect_insert(self.session)(TechnicianRow).values(
+            user_id=technician.user_id, **values
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["user_id"], set_=values)
+        )
+
+    async def set_duty(self, user_id: int, on_duty: bool) -> None:
+        await self.session.execute(
+            update(TechnicianRow).where(TechnicianRow.user_id == user_id).values(on_duty=on_duty)
+        )
+
+    async def set_location(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        accuracy_m: float | None,
+        at: datetime,
+        live_until: datetime | None,
+    ) -> None:
+        await self.session.execute(
+            update(TechnicianRow)
+            .where(TechnicianRow.user_id == user_id)
+            .values(
+                last_latitude=latitude,
+                last_longitude=longitude,
+                last_accuracy_m=accuracy_m,
+                last_location_at=at,
+                live_until=live_until,
+            )
+        )
+
+    async def last_location(
+        self, user_id: int
+    ) -> tuple[float, float, float | None, datetime] | None:
+        row = await self.session.get(TechnicianRow, user_id)
+        if (
+            row is None
+            or row.last_latitude is None
+            or row.last_longitude is None
+            or row.last_location_at is None
+        ):
+            return None
+        return row.last_latitude, row.last_longitude, row.last_accuracy_m, row.last_location_at
+
+    async def fleet(self, now: datetime, *, fresh: timedelta) -> list[Member]:
+        open_jobs = (
+            select(TicketRow.assigned_technician_id, func.count().label("n"))
+            .where(TicketRow.status.in_(OPEN_FIELD_STATUSES))
+            .group_by(TicketRow.assigned_technician_id)
+            .subquery()
+        )
+        offered = (
+            select(OfferRow.technician_id).where(OfferRow.status == "pending").distinct().subquery()
+        )
+        query = (
+            select(
+                TechnicianRow.user_id,
+                TechnicianRow.base_latitude,
+                TechnicianRow.base_longitude,
+                TechnicianRow.last_latitude,
+                TechnicianRow.last_longitude,
+                TechnicianRow.last_location_at,
+                TechnicianRow.service_radius_km,
+                TechnicianRow.skills,
+                TechnicianRow.capacity,
+                func.coalesce(open_jobs.c.n, 0),
+                offered.c.technician_id.is_not(None),
+            )
+            .outerjoin(open_jobs, open_jobs.c.assigned_technician_id == TechnicianRow.user_id)
+            .outerjoin(offered, offered.c.technician_id == TechnicianRow.user_id)
+            .where(TechnicianRow.on_duty.is_(True))
+        )
+        members = []
+        for (
+            uid,
+            blat,
+            blon,
+            llat,
+            llon,
+            lat_at,
+            radius,
+            skills,
+            capacity,
+            jobs,
+            has_offer,
+        ) in await self.session.execute(query):
+            live = llat is not None and lat_at is not None and now - lat_at <= fresh
+            members.append(
+                Member(
+                    user_id=uid,
+                    latitude=llat if live else blat,
+                    longitude=llon if live else blon,
+                    base_latitude=blat,
+                    base_longitude=blon,
+                    radius_km=radius,
+                    skills=frozenset(skills),
+                    open_jobs=int(jobs),
+                    capacity=capacity,
+                    has_open_offer=bool(has_offer),
+                )
+            )
+        return members
+
+    async def available(self, user_id: int) -> bool:
+        row = await self.session.get(TechnicianRow, user_id)
+        if row is None or not row.on_duty:
+            return False
+        busy = await self.session.scalar(
+            select(func.count())
+            .select_from(TicketRow)
+            .where(
+                TicketRow.assigned_technician_id == user_id,
+                TicketRow.status.in_(OPEN_FIELD_STATUSES),
+            )
+        )
+        offered = await self.session.scalar(
+            select(func.count())
+            .select_from(OfferRow)
+            .where(OfferRow.technician_id == user_id, OfferRow.status == "pending")
+        )
+        return int(busy or 0) < row.capacity and not offered
+
+    async def open_jobs(self, user_id: int) -> list[Ticket]:
+        rows = await self.session.scalars(
+            select(TicketRow)
+            .where(
+                TicketRow.assigned_technician_id == user_id,
+                TicketRow.status.in_(OPEN_FIELD_STATUSES),
+            )
+            .order_by(TicketRow.id)
+        )
+        return [to_ticket(row) for row in rows]
+
+
+_TICKET_FIELDS = (
+    "description",
+    "product_category",
+    "product_model",
+    "purchase_date",
+    "address",
+    "latitude",
+    "longitude",
+    "contact_phone",
+    "preferred_date",
+    "preferred_slot",
+    "assigned_technician_id",
+    "related_ticket_id",
+    "priority_area",
+    "intake_key",
+)
