@@ -27,13 +27,13 @@ from bot.inbox import (
     recover,
     replay_unfinished,
 )
-from bot.jobs import send_monthly_report
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
 from bot.replies import ReplyGate
 from bot.report import ServiceReports
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
+from dispatch.monthly import send_monthly_report
 from dispatch.rounds import dispatch_round
 from dispatch.sweep import sweep
 from dispatch.technicians import refresh_fleet
@@ -107,11 +107,21 @@ async def _sweep_job(context: AppContext) -> None:
     await load_company_days(services.uow(), services.policy.work_calendar)
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
-    await send_monthly_report(services)
+    await send_due_monthly_report(services)
     application = context.application
     assert isinstance(application, DeskApplication)
     await replay_unfinished(application, older_than=INBOX_STUCK_AFTER)
     await prune_handled(application)
+
+
+async def send_due_monthly_report(services: Services) -> bool:
+    """The monthly report when it is due (with the sweep), then the sender is woken."""
+    services.last_monthly_report, sent = await send_monthly_report(
+        services.uow, services.clock, services.policy, known_sent=services.last_monthly_report
+    )
+    if sent:
+        services.wake_sender()
+    return sent
 
 
 async def _fleet_job(context: AppContext) -> None:

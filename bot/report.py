@@ -33,7 +33,7 @@ from bot.i18n import Translator, language_for
 from dispatch.labels import kind_label
 from dispatch.messages import N_
 from dispatch.model import Language
-from dispatch.records import WARRANTY_LABELS
+from dispatch.records import WARRANTY_LABELS, service_report
 from storage.outbox import PendingMessage
 from storage.uow import UnitOfWorkFactory
 
@@ -248,34 +248,17 @@ class ServiceReports:
         self.fonts = setup_fonts(settings.reports.font or None)
 
     async def collect(self, ticket_id: int) -> dict[str, Any]:
+        """The report's content, with up to six of its photos fetched from Telegram."""
         policy = self.settings.policy
-        async with self.uow() as uow:
-            ticket = await uow.tickets.get(ticket_id)
-            assert ticket is not None
-            record = await uow.records.for_ticket(ticket_id)
-            visit = await uow.visits.for_ticket(ticket_id)
-            events = await uow.events.for_ticket(ticket_id)
-            customer = await uow.users.get(ticket.customer_id)
-            technician = await uow.technicians.get(ticket.assigned_technician_id or 0)
-            attachments = await uow.attachments.for_ticket(ticket_id)
-        assert record is not None and customer is not None
-
-        def first(status: str) -> datetime | None:
-            return next((e.created_at for e in events if e.to_status == status), None)
-
-        prices = {p.code: p for p in policy.prices}
-        photos = [
-            a
-            for a in attachments
-            if a.media_type == "photo" and a.purpose in ("work", "problem", "paper_report")
-        ]
+        report = await service_report(self.uow(), policy, ticket_id=ticket_id)
+        ticket, record = report.ticket, report.record
         images: list[bytes] = []
-        for photo in photos[:6]:
+        for file_id in report.photo_file_ids[:6]:
             try:
-                file = await self.bot.get_file(photo.file_id)
+                file = await self.bot.get_file(file_id)
                 images.append(bytes(await file.download_as_bytearray()))
             except (TelegramError, OSError, ValueError):
-                log.info("photo %s not fetched for the report of %s", photo.file_id, ticket.number)
+                log.info("photo %s not fetched for the report of %s", file_id, ticket.number)
         product = policy.product(ticket.product_category)
         return {
             "zone": self.settings.zone,
@@ -283,29 +266,20 @@ class ServiceReports:
             "kind_label": kind_label(ticket.kind),
             "product": product.name if product else None,
             "model": ticket.product_model,
-            "customer": customer.display_name,
-            "customer_phone": ticket.contact_phone or customer.phone or "",
+            "customer": report.customer_name,
+            "customer_phone": report.customer_phone,
             "address": ticket.address,
-            "technician": technician.name if technician else "-",
-            "technician_phone": technician.phone if technician else "",
-            "times": {
-                "reported": ticket.created_at,
-                "dispatched": first("offered"),
-                "accepted": first("assigned"),
-                "arrived": visit.arrived_at if visit else None,
-                "completed": visit.completed_at if visit else None,
-                "signed": record.signed_at,
-            },
+            "technician": report.technician_name,
+            "technician_phone": report.technician_phone,
+            "times": report.times,
             "warranty": record.warranty,
             "fault": record.fault,
             "work": record.work,
             "parts": record.parts,
-            "fees": [
-                {**f, "name": prices[f["code"]].name} for f in record.fees if f["code"] in prices
-            ],
+            "fees": report.fees,
             "total": record.total,
             "images": images,
-            "photo_count": len(photos),
+            "photo_count": len(report.photo_file_ids),
             "digest": record.signed_hash,
         }
 

@@ -15,14 +15,30 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
-from dispatch.messages import N_, Lines, Msg, Param
-from dispatch.model import TicketKind
+from dispatch.clock import Clock
+from dispatch.messages import N_, Lines, Msg, Outgoing, Param
+from dispatch.model import Role, TicketKind
 from dispatch.policy import DeskPolicy
+from dispatch.ports import MonthRecords, MonthTicket, UnitOfWorkFactory
 
-__all__ = ["REPORT", "TARGETS", "MonthlyFigures", "figures", "month_bounds", "render_params"]
+__all__ = [
+    "REPORT",
+    "REPORT_DAY",
+    "REPORT_HOUR",
+    "TARGETS",
+    "MonthlyFigures",
+    "figures",
+    "month_bounds",
+    "render_params",
+    "report_due",
+    "send_monthly_report",
+]
+
+# SERVICE_RULES: the complaint analysis report is due by the 5th of the next month.
+REPORT_DAY, REPORT_HOUR = 5, 9
+FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
 
 TARGETS = {"on_time": 90.0, "satisfaction": 85.0, "complaint_rate": 3.0}
 SERVICE_TOPICS = {"visit", "attitude", "fees"}
@@ -58,21 +74,10 @@ def month_bounds(policy: DeskPolicy, year: int, month: int) -> tuple[datetime, d
     return start, end
 
 
-def figures(
-    policy: DeskPolicy,
-    year: int,
-    month: int,
-    tickets: list[dict[str, Any]],
-    reached: dict[int, dict[str, datetime]],
-    surveys: list[tuple[int, int, int]],
-) -> MonthlyFigures:
-    complaints = [ticket for ticket in tickets if ticket["kind"] == TicketKind.COMPLAINT.value]
-    field = [
-        ticket
-        for ticket in tickets
-        if ticket["kind"] in (TicketKind.REPAIR.value, TicketKind.INSTALLATION.value)
-    ]
-    by_customer = Counter(ticket["customer_id"] for ticket in complaints)
+def _complaint_steps(
+    policy: DeskPolicy, complaints: list[MonthTicket], reached: dict[int, dict[str, datetime]]
+) -> tuple[dict[str, float | None], dict[str, tuple[int, int]]]:
+    """Median hours to verification, plan and close, and how many met their limit."""
     hours: dict[str, float | None] = {}
     within: dict[str, tuple[int, int]] = {}
     for status, step in (
@@ -83,45 +88,55 @@ def figures(
         spans = []
         met = 0
         for ticket in complaints:
-            at = reached.get(ticket["id"], {}).get(status)
+            at = reached.get(ticket.id, {}).get(status)
             if at is None:
                 continue
-            spans.append((at - ticket["created_at"]).total_seconds() / 3600)
-            if step is not None and at <= policy.due(ticket["created_at"], step):
+            spans.append((at - ticket.created_at).total_seconds() / 3600)
+            if step is not None and at <= policy.due(ticket.created_at, step):
                 met += 1
         hours[status] = round(statistics.median(spans), 1) if spans else None
         if step is not None:
             within[status] = (met, len(spans))
-    arrived = [
+    return hours, within
+
+
+def _on_time(field: list[MonthTicket], reached: dict[int, dict[str, datetime]]) -> float | None:
+    """Field jobs on site within their limit, over field jobs that had one."""
+    due = [ticket for ticket in field if ticket.arrive_due_at is not None]
+    on_time = [
         ticket
-        for ticket in field
-        if ticket["arrive_due_at"] is not None
-        and reached.get(ticket["id"], {}).get("on_site") is not None
+        for ticket in due
+        if (at := reached.get(ticket.id, {}).get("on_site")) is not None
+        and ticket.arrive_due_at is not None
+        and at <= ticket.arrive_due_at
     ]
-    on_time_jobs = [
-        ticket for ticket in arrived if reached[ticket["id"]]["on_site"] <= ticket["arrive_due_at"]
-    ]
-    due_jobs = [ticket for ticket in field if ticket["arrive_due_at"] is not None]
-    satisfied = [s for s in surveys if sum(s) / 3 >= 4]
-    service = [
-        ticket for ticket in complaints if (ticket["details"] or {}).get("topic") in SERVICE_TOPICS
-    ]
+    return _percent(len(on_time), len(due))
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def figures(policy: DeskPolicy, year: int, month: int, records: MonthRecords) -> MonthlyFigures:
+    tickets, reached = records.tickets, records.reached
+    complaints = [ticket for ticket in tickets if ticket.kind is TicketKind.COMPLAINT]
+    field = [ticket for ticket in tickets if ticket.kind in FIELD_KINDS]
+    by_customer = Counter(ticket.customer_id for ticket in complaints)
+    hours, within = _complaint_steps(policy, complaints, reached)
+    satisfied = [s for s in records.surveys if (s.timeliness + s.attitude + s.result) / 3 >= 4]
+    service = [ticket for ticket in complaints if ticket.topic in SERVICE_TOPICS]
     return MonthlyFigures(
         month=f"{year:04d}-{month:02d}",
         complaints=len(complaints),
-        by_topic=dict(
-            Counter((ticket["details"] or {}).get("topic", "other") for ticket in complaints)
-        ),
-        by_severity=dict(
-            Counter((ticket["details"] or {}).get("severity", "general") for ticket in complaints)
-        ),
+        by_topic=dict(Counter(ticket.topic or "other" for ticket in complaints)),
+        by_severity=dict(Counter(ticket.severity or "general" for ticket in complaints)),
         repeat_complainers=sum(1 for n in by_customer.values() if n >= 2),
         hours_to=hours,
         within_limit=within,
         field_jobs=len(field),
-        on_time=round(100 * len(on_time_jobs) / len(due_jobs), 1) if due_jobs else None,
-        satisfaction=round(100 * len(satisfied) / len(surveys), 1) if surveys else None,
-        complaint_rate=round(100 * len(service) / len(field), 1) if field else None,
+        on_time=_on_time(field, reached),
+        satisfaction=_percent(len(satisfied), len(records.surveys)),
+        complaint_rate=_percent(len(service), len(field)),
     )
 
 
@@ -185,3 +200,50 @@ REPORT = N_(
     "Field jobs: {field_jobs}\nOn-time rate: {on_time}\nSatisfaction: {satisfaction}\n"
     "Complaint rate attributable to service: {complaint_rate}"
 )
+
+
+def report_due(policy: DeskPolicy, now: datetime) -> tuple[int, int] | None:
+    """The (year, month) whose report is due from 09:00 on the 5th of the month after."""
+    local = now.astimezone(policy.zone)
+    if local.day < REPORT_DAY or (local.day == REPORT_DAY and local.hour < REPORT_HOUR):
+        return None
+    return (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+
+
+async def send_monthly_report(
+    uow_factory: UnitOfWorkFactory, clock: Clock, policy: DeskPolicy, *, known_sent: str | None
+) -> tuple[str | None, bool]:
+    """Last month's report to every manager, once; runs with the sweep, so a desk that
+    was down on the 5th sends it when it is back. A month the desk did not run (it
+    opened after) has nothing to report.
+
+    Returns the report's key once it is known sent (to pass back as ``known_sent``,
+    sparing the lookup) and whether this call sent it.
+    """
+    now = clock.now()
+    due = report_due(policy, now)
+    if due is None:
+        return known_sent, False
+    year, month = due
+    key = f"monthly:{year:04d}-{month:02d}:"
+    if known_sent == key:
+        return key, False
+    start, end = month_bounds(policy, year, month)
+    uow = uow_factory()
+    async with uow:
+        if await uow.stats.sent(key):  # by this process before a restart, or another one
+            return key, False
+        opened = await uow.stats.opened_at()
+        if opened is None or opened >= end:
+            return key, False
+        records = await uow.stats.month(start.astimezone(UTC), end.astimezone(UTC))
+        params = render_params(figures(policy, year, month, records))
+        for manager in await uow.users.with_role(Role.MANAGER):
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=manager.id, text=REPORT, params=params, dedup_key=f"{key}{manager.id}"
+                ),
+                at=now,
+            )
+        await uow.commit()
+    return key, True

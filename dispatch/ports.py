@@ -36,11 +36,15 @@ __all__ = [
     "DueAlert",
     "EventRepository",
     "InviteRepository",
+    "MonthRecords",
+    "MonthTicket",
     "OfferRepository",
     "OutboxRepository",
     "RecordRepository",
     "RequestRepository",
+    "StatsRepository",
     "SurveyRepository",
+    "SurveyScores",
     "TechnicianRepository",
     "TicketRepository",
     "UnitOfWork",
@@ -238,6 +242,44 @@ class CalendarRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class MonthTicket:
+    """A ticket opened in the month, as the monthly figures read it."""
+
+    id: int
+    kind: TicketKind
+    customer_id: int
+    created_at: datetime
+    topic: str | None  # complaints: what it is about (dispatch.intake.ComplaintTopic)
+    severity: str | None  # complaints: serious or general
+    arrive_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SurveyScores:
+    timeliness: int
+    attitude: int
+    result: int
+
+
+@dataclass(frozen=True)
+class MonthRecords:
+    tickets: list[MonthTicket]
+    reached: dict[int, dict[str, datetime]]  # ticket id -> status -> first time reached
+    surveys: list[SurveyScores]  # answered in the month
+
+
+class StatsRepository(Protocol):
+    async def opened_at(self) -> datetime | None:
+        """When the desk began: its first user (None for a desk nobody used yet)."""
+        ...
+
+    async def month(self, start: datetime, end: datetime) -> MonthRecords: ...
+    async def sent(self, dedup_prefix: str) -> bool:
+        """Whether an outgoing message with this dedup key prefix was ever written."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     technicians: TechnicianRepository
@@ -252,6 +294,7 @@ class UnitOfWork(Protocol):
     records: RecordRepository
     surveys: SurveyRepository
     calendar: CalendarRepository
+    stats: StatsRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -1,79 +1,75 @@
-"""Plain rows for the monthly report: the month's tickets, their status events, surveys."""
+"""The monthly report's reading: the month's tickets, their status events, surveys."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch.model import TicketKind
+from dispatch.ports import MonthRecords, MonthTicket, SurveyScores
 from storage.models import EventRow, OutboxRow, SurveyRow, TicketRow, UserRow
 
-__all__ = ["MonthRows", "StatsStore"]
+__all__ = ["SqlStatsRepository"]
 
 
-@dataclass(frozen=True)
-class MonthRows:
-    tickets: list[dict[str, Any]]  # id, kind, customer_id, created_at, details, arrive_due_at
-    reached: dict[int, dict[str, datetime]]  # ticket id -> status -> first time reached
-    surveys: list[tuple[int, int, int]]  # answered: (timeliness, attitude, result)
-
-
-class StatsStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+class SqlStatsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
     async def opened_at(self) -> datetime | None:
-        """When the desk began: its first user (None for a desk nobody used yet)."""
-        async with self.sessions() as session:
-            first: datetime | None = await session.scalar(select(func.min(UserRow.created_at)))
-            return first
+        first: datetime | None = await self.session.scalar(select(func.min(UserRow.created_at)))
+        return first
 
-    async def month(self, start: datetime, end: datetime) -> MonthRows:
-        async with self.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        TicketRow.id,
-                        TicketRow.kind,
-                        TicketRow.customer_id,
-                        TicketRow.created_at,
-                        TicketRow.details,
-                        TicketRow.arrive_due_at,
-                    ).where(TicketRow.created_at >= start, TicketRow.created_at < end)
+    async def month(self, start: datetime, end: datetime) -> MonthRecords:
+        rows = (
+            await self.session.execute(
+                select(
+                    TicketRow.id,
+                    TicketRow.kind,
+                    TicketRow.customer_id,
+                    TicketRow.created_at,
+                    TicketRow.details,
+                    TicketRow.arrive_due_at,
+                ).where(TicketRow.created_at >= start, TicketRow.created_at < end)
+            )
+        ).all()
+        tickets = [
+            MonthTicket(
+                id=r.id,
+                kind=TicketKind(r.kind),
+                customer_id=r.customer_id,
+                created_at=r.created_at,
+                topic=(r.details or {}).get("topic"),
+                severity=(r.details or {}).get("severity"),
+                arrive_due_at=r.arrive_due_at,
+            )
+            for r in rows
+        ]
+        reached: dict[int, dict[str, datetime]] = {}
+        if tickets:
+            for ticket_id, status, at in await self.session.execute(
+                select(EventRow.ticket_id, EventRow.to_status, EventRow.created_at)
+                .where(
+                    EventRow.ticket_id.in_([t.id for t in tickets]),
+                    EventRow.to_status.is_not(None),
                 )
-            ).all()
-            ids = [r.id for r in rows]
-            reached: dict[int, dict[str, datetime]] = {}
-            if ids:
-                for ticket_id, status, at in await session.execute(
-                    select(EventRow.ticket_id, EventRow.to_status, EventRow.created_at)
-                    .where(EventRow.ticket_id.in_(ids), EventRow.to_status.is_not(None))
-                    .order_by(EventRow.id)
-                ):
-                    reached.setdefault(ticket_id, {}).setdefault(status, at)
-            surveys = [
-                (t, a, r)
-                for t, a, r in await session.execute(
-                    select(SurveyRow.timeliness, SurveyRow.attitude, SurveyRow.result).where(
-                        SurveyRow.answered_at >= start, SurveyRow.answered_at < end
-                    )
+                .order_by(EventRow.id)
+            ):
+                reached.setdefault(ticket_id, {}).setdefault(status, at)
+        surveys = [
+            SurveyScores(timeliness, attitude, result)
+            for timeliness, attitude, result in await self.session.execute(
+                select(SurveyRow.timeliness, SurveyRow.attitude, SurveyRow.result).where(
+                    SurveyRow.answered_at >= start, SurveyRow.answered_at < end
                 )
-            ]
-        return MonthRows(
-            tickets=[dict(r._mapping) for r in rows],
-            reached=reached,
-            surveys=surveys,
-        )
+            )
+        ]
+        return MonthRecords(tickets=tickets, reached=reached, surveys=surveys)
 
     async def sent(self, dedup_prefix: str) -> bool:
-        async with self.sessions() as session:
-            return (
-                await session.scalar(
-                    select(OutboxRow.id)
-                    .where(OutboxRow.dedup_key.like(f"{dedup_prefix}%"))
-                    .limit(1)
-                )
-            ) is not None
+        found = await self.session.scalar(
+            select(OutboxRow.id).where(OutboxRow.dedup_key.like(f"{dedup_prefix}%")).limit(1)
+        )
+        return found is not None

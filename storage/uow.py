@@ -16,6 +16,7 @@ from dispatch.ports import (
     OutboxRepository,
     RecordRepository,
     RequestRepository,
+    StatsRepository,
     SurveyRepository,
     TechnicianRepository,
     TicketRepository,
@@ -36,6 +37,7 @@ from storage.repositories import (
     SqlUserRepository,
     SqlVisitRepository,
 )
+from storage.stats import SqlStatsRepository
 from storage.updates import SqlRequestRepository
 
 __all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
     records: RecordRepository
     surveys: SurveyRepository
     calendar: CalendarRepository
+    stats: StatsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -85,6 +88,7 @@ class SqlUnitOfWork:
         self.records = SqlRecordRepository(session)
         self.surveys = SqlSurveyRepository(session)
         self.calendar = SqlCalendarRepository(session)
+        self.stats = SqlStatsRepository(session)
         return self
 
     async def __aexit__(

@@ -337,9 +337,9 @@ class Desk:
 
     async def monthly(self) -> bool:
         """The sweep job's second half: the monthly report, when it is due."""
-        from bot.jobs import send_monthly_report
+        from bot.app import send_due_monthly_report
 
-        sent = await send_monthly_report(self.services)
+        sent = await send_due_monthly_report(self.services)
         await self.settle()
         return sent
 
