@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.assignment import Choice, Fleet, FleetCache, Job, should_batch
+from dispatch.callbacks import ASSIGN_LIST, JOB_ON_MY_WAY, JOB_TIME, OFFER_ACCEPT, OFFER_DECLINE
 from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
 from dispatch.intake import Slot
@@ -110,8 +111,8 @@ async def _offer_messages(
             },
             buttons=(
                 (
-                    Button(N_("✅ Accept"), data=f"of:acc:{offer.id}"),
-                    Button(N_("✖ Decline"), data=f"of:dec:{offer.id}"),
+                    Button(N_("✅ Accept"), data=OFFER_ACCEPT.data(offer.id)),
+                    Button(N_("✖ Decline"), data=OFFER_DECLINE.data(offer.id)),
                 ),
             ),
             ticket_id=ticket.id,
@@ -137,7 +138,9 @@ async def _ping_managers(
                     "address": ticket.address or "-",
                     "why": Msg(why),
                 },
-                buttons=((Button(N_("👷 Assign a technician"), data=f"as:list:{ticket.id}"),),),
+                buttons=(
+                    (Button(N_("👷 Assign a technician"), data=ASSIGN_LIST.data(ticket.id)),),
+                ),
                 ticket_id=ticket.id,
                 dedup_key=f"unassigned:{ticket.id}:{why[:20]}:{manager.id}",
             ),
@@ -184,7 +187,9 @@ async def make_offer(
                         "⏰ {number} is not accepted yet, and its dispatch limit ends at {due}."
                     ),
                     params={"number": ticket.number, "due": At(due)},
-                    buttons=((Button(N_("👷 Assign a technician"), data=f"as:list:{ticket.id}"),),),
+                    buttons=(
+                        (Button(N_("👷 Assign a technician"), data=ASSIGN_LIST.data(ticket.id)),),
+                    ),
                     ticket_id=ticket.id,
                     dedup_key=f"dispatch-risk:{ticket.id}:{manager.id}",
                 ),
@@ -343,8 +348,8 @@ async def accept_offer(
                     "slot": slot,
                 },
                 buttons=(
-                    (Button(N_("🕒 Confirm the visit time"), data=f"jb:time:{ticket.id}"),),
-                    (Button(N_("🚗 On my way"), data=f"jb:way:{ticket.id}"),),
+                    (Button(N_("🕒 Confirm the visit time"), data=JOB_TIME.data(ticket.id)),),
+                    (Button(N_("🚗 On my way"), data=JOB_ON_MY_WAY.data(ticket.id)),),
                 ),
                 ticket_id=ticket.id,
                 dedup_key=f"job:{ticket.id}:{offer.id}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dispatch.callbacks import RECORD_DISPUTE, RECORD_SIGN
 from dispatch.catalogue import Localized
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
@@ -217,8 +218,8 @@ async def submit_record(
                     "total": f"{stored.total:.2f}",
                 },
                 buttons=(
-                    (Button(N_("✍️ Confirm and sign"), data=f"sr:sign:{ticket.id}"),),
-                    (Button(N_("⚠️ Something is wrong"), data=f"sr:dis:{ticket.id}"),),
+                    (Button(N_("✍️ Confirm and sign"), data=RECORD_SIGN.data(ticket.id)),),
+                    (Button(N_("⚠️ Something is wrong"), data=RECORD_DISPUTE.data(ticket.id)),),
                 ),
                 ticket_id=ticket.id,
                 dedup_key=f"record:{ticket.id}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dispatch.callbacks import SURVEY_RATING
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, NotFound
 from dispatch.messages import N_, Button, Msg, Outgoing
@@ -63,7 +64,9 @@ async def schedule(
 
 
 def buttons(ticket_id: int, item: str) -> tuple[tuple[Button, ...], ...]:
-    return (tuple(Button(str(n), data=f"sv:{ticket_id}:{item[0]}:{n}") for n in range(1, 6)),)
+    return (
+        tuple(Button(str(n), data=SURVEY_RATING.data(ticket_id, item[0], n)) for n in range(1, 6)),
+    )
 
 
 def first_question(ticket: Ticket, *, reminder: bool) -> Outgoing:

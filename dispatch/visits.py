@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dispatch.callbacks import ARRIVAL_ANSWER
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.geo import distance_km
@@ -262,8 +263,8 @@ async def claim_arrival(
             f"arrival-claim:{now.isoformat()}",
             buttons=(
                 (
-                    Button(N_("✅ Yes, they are here"), data=f"va:ok:{ticket.id}"),
-                    Button(N_("✖ Not yet"), data=f"va:no:{ticket.id}"),
+                    Button(N_("✅ Yes, they are here"), data=ARRIVAL_ANSWER.data("ok", ticket.id)),
+                    Button(N_("✖ Not yet"), data=ARRIVAL_ANSWER.data("no", ticket.id)),
                 ),
             ),
         )

@@ -10,6 +10,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import AppContext
 from bot.replies import CURRENT_UPDATE
+from dispatch.callbacks import LARGEST_ID, readable
 from dispatch.errors import DuplicateRequest
 from dispatch.model import Role
 from dispatch.users import register_user
@@ -65,16 +66,16 @@ async def identify(update: Update, context: AppContext) -> None:
         raise ApplicationHandlerStop
 
 
-# Buttons carry ids the database stores in 64-bit integers; anything else was forged.
-_LARGEST_ID = 2**63 - 1
 _CALLBACK = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
 
 
 def _well_formed(data: str | None) -> bool:
-    """Callback data as the bot writes it: short ASCII, every number a possible id."""
+    """Callback data as the bot writes it: short ASCII, every number a possible id
+    (dispatch.callbacks; ids are 64-bit integers in the database, so a larger one was forged)."""
     if data is None or not _CALLBACK.match(data):
         return False
-    return all(int(number) <= _LARGEST_ID for number in re.findall(r"\d+", data))
+    in_range = all(int(number) <= LARGEST_ID for number in re.findall(r"\d+", data))
+    return in_range and readable(data)
 
 
 # Telegram's longest text message; a client splits a longer text into several messages,

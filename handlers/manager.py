@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext
+from dispatch.callbacks import ASSIGN_LIST, ASSIGN_TO
 from dispatch.errors import DomainError, NotFound
 from dispatch.messages import N_
 from dispatch.model import Role
@@ -42,7 +43,7 @@ async def _show(update: Update, context: AppContext, ticket_id: int) -> None:
                     if c.distance_km is not None
                     else f"{c.open_jobs}/{c.capacity}"
                 ),
-                f"as:to:{ticket.id}:{c.user_id}",
+                ASSIGN_TO.data(ticket.id, c.user_id),
             )
         ]
         for c in candidates
@@ -62,9 +63,9 @@ async def assign_list(update: Update, context: AppContext) -> None:
     if not await require_manager(update, context):
         return
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     await query.answer()
-    await _show(update, context, int(query.data.rsplit(":", 1)[-1]))
+    await _show(update, context, ASSIGN_LIST.id(query.data))
 
 
 async def assign_command(update: Update, context: AppContext) -> None:
@@ -92,8 +93,8 @@ async def assign_to(update: Update, context: AppContext) -> None:
     if not await require_manager(update, context):
         return
     query = update.callback_query
-    assert query is not None and query.data is not None
-    _, _, ticket_id, user_id = query.data.split(":")
+    assert query is not None
+    ticket_id, user_id = ASSIGN_TO.parse(query.data)
     try:
         assigned = await assign_by_manager(
             context.uow(),
@@ -125,5 +126,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         (Role.MANAGER,), "assign", N_("Assign a job by hand")
     )
     application.add_handler(CommandHandler("assign", assign_command))
-    application.add_handler(CallbackQueryHandler(assign_list, pattern=r"^as:list:\d+$"))
-    application.add_handler(CallbackQueryHandler(assign_to, pattern=r"^as:to:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(assign_list, pattern=ASSIGN_LIST.pattern))
+    application.add_handler(CallbackQueryHandler(assign_to, pattern=ASSIGN_TO.pattern))

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler
 
 from bot.context import AppContext
+from dispatch.callbacks import SURVEY_RATING, SURVEY_SKIP
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.intake import check_text
 from dispatch.surveys import ITEMS, QUESTIONS, SurveyClosed, answer, buttons, comment
@@ -21,8 +22,8 @@ _BY_LETTER = {item[0]: item for item in ITEMS}
 class SurveyAnswers:
     def entry_points(self) -> Handlers:
         return [
-            CallbackQueryHandler(self.rated, pattern=r"^sv:\d+:[tar]:[1-5]$"),
-            CallbackQueryHandler(self.no_comment, pattern=r"^sv:\d+:skip$"),
+            CallbackQueryHandler(self.rated, pattern=SURVEY_RATING.pattern),
+            CallbackQueryHandler(self.no_comment, pattern=SURVEY_SKIP.pattern),
         ]
 
     def states(self) -> dict[object, Handlers]:
@@ -36,15 +37,16 @@ class SurveyAnswers:
     async def rated(self, update: Update, context: AppContext) -> str | int:
         """Stores one rating and asks the next question in the same message."""
         query = update.callback_query
-        assert query is not None and query.data is not None
-        _, ticket_id, letter, score = query.data.split(":")
+        assert query is not None
+        ticket_id, letter, score = SURVEY_RATING.parse(query.data)
+        assert isinstance(ticket_id, int) and isinstance(letter, str)
         item = _BY_LETTER[letter]
         try:
             result = await answer(
                 context.uow(),
                 context.clock,
                 context.services.policy,
-                ticket_id=int(ticket_id),
+                ticket_id=ticket_id,
                 customer_id=context.me.id,
                 item=item,
                 score=int(score),
@@ -57,7 +59,7 @@ class SurveyAnswers:
         await query.answer()
         if result.next_item is not None:
             markup = inline(
-                [(b.label, b.data or "") for b in buttons(int(ticket_id), result.next_item)[0]]
+                [(b.label, b.data or "") for b in buttons(ticket_id, result.next_item)[0]]
             )
             await query.edit_message_text(
                 context.t(QUESTIONS[result.next_item]), reply_markup=markup
@@ -82,7 +84,7 @@ class SurveyAnswers:
             context.t(
                 "Thank you! Anything else you would like to tell us? Write it here, or tap Skip."
             ),
-            inline([(context.t("Skip"), f"sv:{ticket_id}:skip")]),
+            inline([(context.t("Skip"), SURVEY_SKIP.data(ticket_id))]),
         )
         return COMMENTING
 
@@ -102,7 +104,7 @@ class SurveyAnswers:
             await comment(
                 context.uow(),
                 context.clock,
-                ticket_id=int(ticket_id),
+                ticket_id=ticket_id,
                 customer_id=context.me.id,
                 text=text,
             )

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler
 
 from bot.context import AppContext
+from dispatch.callbacks import ARRIVAL_ANSWER, RECORD_DISPUTE, RECORD_SIGN, Id
 from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.intake import check_text
 from dispatch.records import RecordSigned, disputable_record, dispute_record, sign_record
@@ -19,16 +20,17 @@ DISPUTING = "visit:dispute"
 
 
 def _ticket_id(update: Update) -> int:
+    """The ticket of a sign, dispute or arrival button: its last field (dispatch.callbacks)."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    return int(update.callback_query.data.rsplit(":", 1)[-1])
+    return Id().read(update.callback_query.data.rsplit(":", 1)[-1])
 
 
 class VisitAnswers:
     def entry_points(self) -> Handlers:
         return [
-            CallbackQueryHandler(self.arrival, pattern=r"^va:(ok|no):\d+$"),
-            CallbackQueryHandler(self.sign, pattern=r"^sr:sign:\d+$"),
-            CallbackQueryHandler(self.start_dispute, pattern=r"^sr:dis:\d+$"),
+            CallbackQueryHandler(self.arrival, pattern=ARRIVAL_ANSWER.pattern),
+            CallbackQueryHandler(self.sign, pattern=RECORD_SIGN.pattern),
+            CallbackQueryHandler(self.start_dispute, pattern=RECORD_DISPUTE.pattern),
         ]
 
     def states(self) -> dict[object, Handlers]:
@@ -41,8 +43,8 @@ class VisitAnswers:
 
     async def arrival(self, update: Update, context: AppContext) -> int:
         query = update.callback_query
-        assert query is not None and query.data is not None
-        confirmed = query.data.startswith("va:ok")
+        assert query is not None
+        confirmed = ARRIVAL_ANSWER.parse(query.data)[0] == "ok"
         try:
             await confirm_arrival(
                 context.uow(),
@@ -117,7 +119,7 @@ class VisitAnswers:
             context.t(
                 "What is wrong with the record? Tell us in a few words; a manager will look into it."
             ),
-            inline([(context.t("Back, it is fine"), f"sr:sign:{ticket.id}")]),
+            inline([(context.t("Back, it is fine"), RECORD_SIGN.data(ticket.id))]),
         )
         return DISPUTING
 

@@ -20,6 +20,18 @@ from telegram.ext import (
     filters,
 )
 
+from dispatch.callbacks import (
+    DECLINE_REASON,
+    DUTY,
+    JOB_CHECK_IN,
+    JOB_CHECK_IN_BY_HAND,
+    JOB_ON_MY_WAY,
+    JOB_RECORD,
+    JOB_TIME,
+    JOB_TIME_AS_ASKED,
+    OFFER_ACCEPT,
+    OFFER_DECLINE,
+)
 from dispatch.messages import N_
 from dispatch.model import Role
 from handlers.technician import arrival, duty, jobs, offers, record
@@ -43,20 +55,20 @@ TYPED = filters.TEXT & ~filters.COMMAND
 
 def _steps() -> ConversationHandler[Any]:
     entry: list[BaseHandler[Any, Any, Any]] = [
-        CallbackQueryHandler(jobs.ask_visit_time, pattern=r"^jb:time:\d+$"),
-        CallbackQueryHandler(arrival.start_check_in, pattern=r"^jb:in:\d+$"),
-        CallbackQueryHandler(record.start_record, pattern=r"^jb:rec:\d+$"),
+        CallbackQueryHandler(jobs.ask_visit_time, pattern=JOB_TIME.pattern),
+        CallbackQueryHandler(arrival.start_check_in, pattern=JOB_CHECK_IN.pattern),
+        CallbackQueryHandler(record.start_record, pattern=JOB_RECORD.pattern),
     ]
     return ConversationHandler(
         entry_points=entry,
         states={
             TIME: [
                 MessageHandler(TYPED, jobs.visit_time_typed),
-                CallbackQueryHandler(jobs.visit_time_as_asked, pattern=r"^jb:asked:\d+$"),
+                CallbackQueryHandler(jobs.visit_time_as_asked, pattern=JOB_TIME_AS_ASKED.pattern),
             ],
             CHECKIN: [
                 MessageHandler(filters.LOCATION, arrival.check_in_location),
-                CallbackQueryHandler(arrival.manual_check_in, pattern=r"^jb:manual:\d+$"),
+                CallbackQueryHandler(arrival.manual_check_in, pattern=JOB_CHECK_IN_BY_HAND.pattern),
                 MessageHandler(filters.UpdateType.MESSAGE & ANY, arrival.check_in_hint),
             ],
             WARRANTY: [
@@ -100,14 +112,18 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(_steps())
     application.add_handler(CommandHandler("duty", duty.duty))
     application.add_handler(CommandHandler("jobs", jobs.jobs))
-    application.add_handler(CallbackQueryHandler(duty.duty_switched, pattern=r"^du:(on|off)$"))
-    application.add_handler(CallbackQueryHandler(offers.offer_accepted, pattern=r"^of:acc:\d+$"))
-    application.add_handler(CallbackQueryHandler(offers.offer_declined, pattern=r"^of:dec:\d+$"))
+    application.add_handler(CallbackQueryHandler(duty.duty_switched, pattern=DUTY.pattern))
     application.add_handler(
-        CallbackQueryHandler(offers.decline_reason_chosen, pattern=r"^of:why:\d+:\w+$")
+        CallbackQueryHandler(offers.offer_accepted, pattern=OFFER_ACCEPT.pattern)
     )
-    application.add_handler(CallbackQueryHandler(jobs.way, pattern=r"^jb:way:\d+$"))
     application.add_handler(
-        CallbackQueryHandler(arrival.manual_check_in, pattern=r"^jb:manual:\d+$")
+        CallbackQueryHandler(offers.offer_declined, pattern=OFFER_DECLINE.pattern)
+    )
+    application.add_handler(
+        CallbackQueryHandler(offers.decline_reason_chosen, pattern=DECLINE_REASON.pattern)
+    )
+    application.add_handler(CallbackQueryHandler(jobs.way, pattern=JOB_ON_MY_WAY.pattern))
+    application.add_handler(
+        CallbackQueryHandler(arrival.manual_check_in, pattern=JOB_CHECK_IN_BY_HAND.pattern)
     )
     application.add_handler(MessageHandler(filters.LOCATION, duty.location_update))

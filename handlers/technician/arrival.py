@@ -7,6 +7,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.ext import ConversationHandler
 
 from bot.context import AppContext
+from dispatch.callbacks import JOB_CHECK_IN_BY_HAND, JOB_RECORD
 from dispatch.errors import IllegalTransition, NotAllowed, NotFound
 from dispatch.messages import At
 from dispatch.technicians import fresh_position
@@ -58,7 +59,7 @@ async def _try_check_in(
             update,
             context,
             _refusal(context, refused),
-            inline([(context.t("✋ Check in by hand"), f"jb:manual:{ticket_id}")]),
+            inline([(context.t("✋ Check in by hand"), JOB_CHECK_IN_BY_HAND.data(ticket_id))]),
         )
         return False
     except (NotFound, NotAllowed, IllegalTransition):
@@ -78,7 +79,7 @@ async def _try_check_in(
         update,
         context,
         context.t("When the work is done, fill in the service record."),
-        inline([(context.t("🧾 Fill in the service record"), f"jb:rec:{ticket.id}")]),
+        inline([(context.t("🧾 Fill in the service record"), JOB_RECORD.data(ticket.id))]),
     )
     wake(context)
     return True
@@ -147,17 +148,13 @@ async def manual_check_in(update: Update, context: AppContext) -> int:
 
 
 async def check_in_hint(update: Update, context: AppContext) -> str:
+    ticket_id = step_state(context).get("ticket")
     await say(
         update,
         context,
         context.t("Please share your location to check in, or check in by hand."),
-        inline(
-            [
-                (
-                    context.t("✋ Check in by hand"),
-                    f"jb:manual:{step_state(context).get('ticket', 0)}",
-                )
-            ]
-        ),
+        inline([(context.t("✋ Check in by hand"), JOB_CHECK_IN_BY_HAND.data(int(ticket_id)))])
+        if ticket_id
+        else None,
     )
     return CHECKIN

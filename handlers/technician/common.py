@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import filters
 
 from bot.context import AppContext
+from dispatch.callbacks import Id
 from dispatch.model import Role
 from dispatch.technicians import technician_profile
 from handlers.common import say
@@ -68,11 +69,10 @@ async def is_technician(update: Update, context: AppContext) -> bool:
 
 
 def button_id(update: Update) -> int:
-    """The id a technician's button carries third (``jb:in:42``, ``of:acc:7``).
-
-    The guard has already refused callback data that is malformed or out of range."""
+    """The id a job or offer button carries after its prefix (``jb:in:42``, ``of:acc:7``:
+    dispatch.callbacks), range-checked. The guard has already refused malformed data."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    return int(update.callback_query.data.split(":")[2])
+    return Id().read(update.callback_query.data.split(":")[2])
 
 
 async def ack(update: Update, text: str | None = None, alert: bool = False) -> None:

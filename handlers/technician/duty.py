@@ -7,6 +7,7 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.context import AppContext
+from dispatch.callbacks import DUTY
 from dispatch.model import Role
 from dispatch.technicians import record_location, set_duty, technician_profile
 from handlers.common import inline, say
@@ -24,10 +25,10 @@ async def duty(update: Update, context: AppContext) -> None:
     assert technician is not None
     if technician.on_duty:
         text = context.t("You are on duty: jobs near you are offered here.")
-        button = (context.t("⏸ Go off duty"), "du:off")
+        button = (context.t("⏸ Go off duty"), DUTY.data("off"))
     else:
         text = context.t("You are off duty: no jobs are offered to you.")
-        button = (context.t("▶️ Go on duty"), "du:on")
+        button = (context.t("▶️ Go on duty"), DUTY.data("on"))
     await say(update, context, text, inline([button]))
 
 
@@ -35,8 +36,8 @@ async def duty_switched(update: Update, context: AppContext) -> None:
     if not await is_technician(update, context):
         return
     query = update.callback_query
-    assert query is not None and query.data is not None
-    on = query.data == "du:on"
+    assert query is not None
+    on = DUTY.parse(query.data)[0] == "on"
     await set_duty(context.uow(), context.clock, technician_id=context.me.id, on=on)
     context.services.fleet_cache.invalidate()
     await ack(update)

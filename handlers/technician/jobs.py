@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.context import AppContext
+from dispatch.callbacks import JOB_CHECK_IN, JOB_ON_MY_WAY, JOB_RECORD, JOB_TIME, JOB_TIME_AS_ASKED
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.intake import Slot, visit_start
 from dispatch.labels import status_label
@@ -30,17 +31,17 @@ __all__ = [
 ]
 
 _TIME = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s+(\d{1,2})[:：](\d{2})\s*$")
-_ACTION_LABELS = {
-    JobAction.CONFIRM_TIME: N_("🕒 Confirm the visit time"),
-    JobAction.ON_MY_WAY: N_("🚗 On my way"),
-    JobAction.CHECK_IN: N_("📍 Check in"),
-    JobAction.RECORD: N_("🧾 Fill in the service record"),
+_ACTIONS = {
+    JobAction.CONFIRM_TIME: (N_("🕒 Confirm the visit time"), JOB_TIME),
+    JobAction.ON_MY_WAY: (N_("🚗 On my way"), JOB_ON_MY_WAY),
+    JobAction.CHECK_IN: (N_("📍 Check in"), JOB_CHECK_IN),
+    JobAction.RECORD: (N_("🧾 Fill in the service record"), JOB_RECORD),
 }
 
 
 def _action_rows(context: AppContext, ticket: Ticket) -> list[list[tuple[str, str]]]:
     return [
-        [(context.t(_ACTION_LABELS[action]), f"jb:{action.value}:{ticket.id}")]
+        [(context.t(_ACTIONS[action][0]), _ACTIONS[action][1].data(ticket.id))]
         for action in job_actions(ticket)
     ]
 
@@ -97,7 +98,7 @@ async def ask_visit_time(update: Update, context: AppContext) -> str | int:
         )
         if start > context.clock.now():
             label = context.t("As the customer asked: {when}", when=At(start))
-            rows.append([(label, f"jb:asked:{ticket.id}")])
+            rows.append([(label, JOB_TIME_AS_ASKED.data(ticket.id))])
     await say(
         update,
         context,
@@ -193,6 +194,6 @@ async def way(update: Update, context: AppContext) -> None:
             "The customer of {number} knows you are on the way. Check in when you arrive.",
             number=ticket.number,
         ),
-        inline([(context.t("📍 Check in"), f"jb:in:{ticket.id}")]),
+        inline([(context.t("📍 Check in"), JOB_CHECK_IN.data(ticket.id))]),
     )
     wake(context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import AppContext
+from dispatch.callbacks import DECLINE_REASON
 from dispatch.errors import NotAllowed, NotFound
 from dispatch.messages import N_
 from dispatch.offers import OfferClosed, accept_offer, decline_offer
@@ -67,7 +68,8 @@ async def offer_declined(update: Update, context: AppContext) -> None:
         return
     await ack(update)
     rows = [
-        [(context.t(label), f"of:why:{offer_id}:{code}")] for code, label in DECLINE_REASONS.items()
+        [(context.t(label), DECLINE_REASON.data(offer_id, code))]
+        for code, label in DECLINE_REASONS.items()
     ]
     await say(update, context, context.t("Why can you not take it?"), inline(*rows))
 
@@ -76,16 +78,17 @@ async def decline_reason_chosen(update: Update, context: AppContext) -> None:
     if not await is_technician(update, context):
         return
     query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.rsplit(":", 1)[-1]
+    assert query is not None
+    offer_id, code = DECLINE_REASON.parse(query.data)
+    assert isinstance(offer_id, int) and isinstance(code, str)
     try:
         await decline_offer(
             context.services.uow,
             context.clock,
             context.services.policy,
-            offer_id=button_id(update),
+            offer_id=offer_id,
             technician_id=context.me.id,
-            reason=code if code in DECLINE_REASONS else "other",
+            reason=code,
         )
     except (OfferClosed, NotFound, NotAllowed) as error:
         reason = error.reason if isinstance(error, OfferClosed) else "taken"

@@ -1,0 +1,167 @@
+"""The callback-data protocol: every button that one side writes and the other reads.
+
+A route is a fixed prefix and typed fields, joined with ``:``: ``of:acc:42``. The services
+build the data of the buttons they send (offers, pings, records, surveys), the handlers
+register ``route.pattern`` and read a press with ``route.parse``; both use the same route,
+so a button and its handler cannot drift apart. Ids are checked against the range the
+database stores, choices against their set, and the data against Telegram's 64 bytes.
+
+Buttons that a single conversation both writes and reads (the steps of a form) keep
+their data beside that conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ARRIVAL_ANSWER",
+    "ASSIGN_LIST",
+    "ASSIGN_TO",
+    "DECLINE_REASON",
+    "DUTY",
+    "JOB_CHECK_IN",
+    "JOB_CHECK_IN_BY_HAND",
+    "JOB_ON_MY_WAY",
+    "JOB_RECORD",
+    "JOB_TIME",
+    "JOB_TIME_AS_ASKED",
+    "LARGEST_ID",
+    "OFFER_ACCEPT",
+    "OFFER_DECLINE",
+    "RECORD_DISPUTE",
+    "RECORD_SIGN",
+    "ROUTES",
+    "SURVEY_RATING",
+    "SURVEY_SKIP",
+    "Choice",
+    "Id",
+    "Route",
+    "readable",
+]
+
+# Ids are 64-bit integers in the database; a larger number was never written by the bot.
+LARGEST_ID = 2**63 - 1
+TELEGRAM_LIMIT = 64  # bytes of callback data
+
+
+@dataclass(frozen=True)
+class Id:
+    """A database id: 1 to LARGEST_ID."""
+
+    regex = r"\d{1,19}"
+
+    def read(self, text: str) -> int:
+        value = int(text)
+        if not 0 < value <= LARGEST_ID:
+            raise ValueError(f"id out of range: {text}")
+        return value
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed set of short words."""
+
+    values: tuple[str, ...]
+
+    @property
+    def regex(self) -> str:
+        return "(?:" + "|".join(re.escape(v) for v in self.values) + ")"
+
+    def read(self, text: str) -> str:
+        if text not in self.values:
+            raise ValueError(f"not one of {self.values}: {text}")
+        return text
+
+
+Field = Id | Choice
+
+
+@dataclass(frozen=True)
+class Route:
+    """``prefix`` then each field, colon-separated; ``tail`` is a fixed last word."""
+
+    prefix: str
+    fields: tuple[Field, ...]
+    tail: str | None = None
+
+    @property
+    def pattern(self) -> str:
+        """The regex a CallbackQueryHandler matches this route's presses with."""
+        parts = [re.escape(self.prefix), *(f"({f.regex})" for f in self.fields)]
+        if self.tail is not None:
+            parts.append(re.escape(self.tail))
+        return "^" + ":".join(parts) + "$"
+
+    def data(self, *values: int | str) -> str:
+        """The callback data of a button on this route."""
+        if len(values) != len(self.fields):
+            raise ValueError(f"{self.prefix} takes {len(self.fields)} values")
+        for value, field in zip(values, self.fields, strict=True):
+            field.read(str(value))
+        parts = [self.prefix, *(str(v) for v in values)]
+        if self.tail is not None:
+            parts.append(self.tail)
+        data = ":".join(parts)
+        if len(data.encode()) > TELEGRAM_LIMIT:
+            raise ValueError(f"callback data over {TELEGRAM_LIMIT} bytes: {data}")
+        return data
+
+    def parse(self, data: str | None) -> Sequence[int | str]:
+        """The press's values, in order; ValueError when it is not this route's, or out
+        of range (the guard answers such a press before any handler sees it)."""
+        match = re.fullmatch(self.pattern.strip("^$"), data or "")
+        if match is None:
+            raise ValueError(f"not a {self.prefix} press: {data!r}")
+        return [f.read(text) for f, text in zip(self.fields, match.groups(), strict=True)]
+
+    def id(self, data: str | None) -> int:
+        """The single id of a route that carries one."""
+        [value] = self.parse(data)
+        assert isinstance(value, int)
+        return value
+
+
+# A technician's offer: accept, decline, then why (the reasons are handlers.technician's).
+OFFER_ACCEPT = Route("of:acc", (Id(),))
+OFFER_DECLINE = Route("of:dec", (Id(),))
+DECLINE_REASON = Route("of:why", (Id(), Choice(("far", "busy", "skill", "parts"))))
+# Going on or off duty.
+DUTY = Route("du", (Choice(("on", "off")),))
+# The next steps of a job (dispatch.technicians.JobAction), the customer's own slot as
+# the visit time, and checking in by hand.
+JOB_TIME = Route("jb:time", (Id(),))
+JOB_ON_MY_WAY = Route("jb:way", (Id(),))
+JOB_CHECK_IN = Route("jb:in", (Id(),))
+JOB_RECORD = Route("jb:rec", (Id(),))
+JOB_TIME_AS_ASKED = Route("jb:asked", (Id(),))
+JOB_CHECK_IN_BY_HAND = Route("jb:manual", (Id(),))
+# A manager's hand assignment: the candidates of a ticket, then one technician.
+ASSIGN_LIST = Route("as:list", (Id(),))
+ASSIGN_TO = Route("as:to", (Id(), Id()))
+# The customer answers a hand check-in, and signs or disputes the service record.
+ARRIVAL_ANSWER = Route("va", (Choice(("ok", "no")), Id()))
+RECORD_SIGN = Route("sr:sign", (Id(),))
+RECORD_DISPUTE = Route("sr:dis", (Id(),))
+# Follow-up survey: ticket, item (timeliness, attitude, result), score; or no comment.
+SURVEY_RATING = Route("sv", (Id(), Choice(("t", "a", "r")), Choice(("1", "2", "3", "4", "5"))))
+SURVEY_SKIP = Route("sv", (Id(),), tail="skip")
+
+ROUTES: tuple[Route, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Route))
+
+
+def readable(data: str) -> bool:
+    """False for data that claims a route (its prefix) but that no such route reads: a
+    forged or out-of-range press, answered by the guard before any handler sees it."""
+    claimed = [r for r in ROUTES if data.startswith(r.prefix + ":")]
+    if not claimed:
+        return True  # a conversation's own button (see the module doc)
+    for route in claimed:
+        try:
+            route.parse(data)
+        except ValueError:
+            continue
+        return True
+    return False
