@@ -16,6 +16,7 @@ from telegram.error import BadRequest
 from bot.context import AppContext
 from dispatch.contact import normalize_phone, region_of_language
 from dispatch.model import Role
+from dispatch.technicians import technician_profile
 
 __all__ = [
     "apply_menu",
@@ -25,7 +26,9 @@ __all__ = [
     "inline",
     "location_keyboard",
     "read_phone",
+    "require_customer",
     "require_manager",
+    "require_technician",
     "say",
 ]
 
@@ -115,3 +118,37 @@ async def clear_buttons(query: CallbackQuery) -> None:
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
+
+
+async def require_customer(update: Update, context: AppContext) -> bool:
+    """True for whoever may make requests (customers, and managers trying the desk)."""
+    if context.me.role in (Role.CUSTOMER, Role.MANAGER):
+        return True
+    await say(
+        update,
+        context,
+        context.t("Requests are made by customers. Send /help to see what you can do."),
+    )
+    return False
+
+
+async def require_technician(update: Update, context: AppContext) -> bool:
+    """A technician with a finished profile; anyone else is told, and the spinner stops."""
+    if context.me.role is Role.TECHNICIAN:
+        if await technician_profile(context.uow(), user_id=context.me.id) is not None:
+            return True
+        await say(
+            update, context, context.t("Please finish your technician profile first: send /start.")
+        )
+        return False
+    if update.callback_query:
+        await update.callback_query.answer(
+            context.t("This is not available to you."), show_alert=True
+        )
+    else:
+        await say(
+            update,
+            context,
+            context.t("This command is for technicians. Send /help to see what you can do."),
+        )
+    return False

@@ -42,20 +42,6 @@ async def cancel(update: Update, context: AppContext) -> int:
     return ConversationHandler.END
 
 
-def _customer_only(callback: Any) -> Any:
-    async def run(update: Update, context: AppContext) -> object:
-        if context.me.role is not Role.CUSTOMER and context.me.role is not Role.MANAGER:
-            await say(
-                update,
-                context,
-                context.t("Requests are made by customers. Send /help to see what you can do."),
-            )
-            return ConversationHandler.END
-        return await callback(update, context)
-
-    return run
-
-
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     menus = application.bot_data["services"].menus
     menus.add((Role.CUSTOMER,), "repair", N_("Report a fault for repair"))
@@ -68,9 +54,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     entry: Handlers = []
     states: dict[object, Handlers] = {}
     for form in FORMS:
-        for handler in form.entry_points():
-            handler.callback = _customer_only(handler.callback)
-            entry.append(handler)
+        entry.extend(form.entry_points())
         states.update(form.states())
     for extra in (MyTickets(), VisitAnswers(), SurveyAnswers()):
         entry.extend(extra.entry_points())

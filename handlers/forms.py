@@ -30,7 +30,14 @@ from dispatch.errors import InvalidInput
 from dispatch.intake import MAX_PHOTOS
 from dispatch.messages import At
 from handlers import drafts
-from handlers.common import clear_buttons, contact_phone, inline, read_phone, say
+from handlers.common import (
+    clear_buttons,
+    contact_phone,
+    inline,
+    read_phone,
+    require_customer,
+    say,
+)
 
 __all__ = ["ANYTHING", "Form"]
 
@@ -111,8 +118,10 @@ class Form:
         )
         return self.state("review")
 
-    async def begin(self, update: Update, context: AppContext) -> str:
+    async def begin(self, update: Update, context: AppContext) -> str | int:
         """Entry: a fresh draft, or the choice to continue the unfinished one."""
+        if not await require_customer(update, context):
+            return ConversationHandler.END
         flow = self.draft_flow(context)
         draft = drafts.find(context, flow)
         if draft is not None and not drafts.expired(context, draft) and draft["data"]:

@@ -60,7 +60,7 @@ class RepairForm(Form):
         assert context.user_data is not None
         return str(context.user_data.get("repair_kind", "repair"))
 
-    async def begin(self, update: Update, context: AppContext) -> str:
+    async def begin(self, update: Update, context: AppContext) -> str | int:
         assert context.user_data is not None and update.message is not None and update.message.text
         command = update.message.text.split()[0].lstrip("/").split("@")[0]
         context.user_data["repair_kind"] = "installation" if command == "install" else "repair"

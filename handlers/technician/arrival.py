@@ -12,8 +12,8 @@ from dispatch.errors import IllegalTransition, NotAllowed, NotFound
 from dispatch.messages import At
 from dispatch.technicians import fresh_position
 from dispatch.visits import ArrivalRefused, check_in, claim_arrival
-from handlers.common import inline, say
-from handlers.technician.common import CHECKIN, ack, button_id, is_technician, step_state, wake
+from handlers.common import inline, require_technician, say
+from handlers.technician.common import CHECKIN, ack, button_id, step_state, wake
 from handlers.technician.duty import location_update
 from handlers.technician.jobs import open_job
 
@@ -124,7 +124,7 @@ async def check_in_location(update: Update, context: AppContext) -> str | int:
 
 
 async def manual_check_in(update: Update, context: AppContext) -> int:
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return ConversationHandler.END
     try:
         await claim_arrival(

@@ -9,9 +9,6 @@ from telegram.ext import filters
 
 from bot.context import AppContext
 from dispatch.callbacks import Id
-from dispatch.model import Role
-from dispatch.technicians import technician_profile
-from handlers.common import say
 
 __all__ = [
     "ANY",
@@ -26,7 +23,6 @@ __all__ = [
     "WORK",
     "ack",
     "button_id",
-    "is_technician",
     "step_state",
     "wake",
 ]
@@ -44,28 +40,6 @@ TIME, CHECKIN, WARRANTY, FAULT, WORK, PARTS, FEES, PHOTOS, REVIEW = (
     "tech:review",
 )
 ANY = filters.ALL & ~filters.COMMAND
-
-
-async def is_technician(update: Update, context: AppContext) -> bool:
-    """A technician with a finished profile; anyone else is told, and the spinner stops."""
-    if context.me.role is Role.TECHNICIAN:
-        if await technician_profile(context.uow(), user_id=context.me.id) is not None:
-            return True
-        await say(
-            update, context, context.t("Please finish your technician profile first: send /start.")
-        )
-        return False
-    if update.callback_query:
-        await update.callback_query.answer(
-            context.t("This is not available to you."), show_alert=True
-        )
-    else:
-        await say(
-            update,
-            context,
-            context.t("This command is for technicians. Send /help to see what you can do."),
-        )
-    return False
 
 
 def button_id(update: Update) -> int:

@@ -10,16 +10,16 @@ from bot.context import AppContext
 from dispatch.callbacks import DUTY
 from dispatch.model import Role
 from dispatch.technicians import record_location, set_duty, technician_profile
-from handlers.common import inline, say
+from handlers.common import inline, require_technician, say
 from handlers.fallback import stray_message
-from handlers.technician.common import ack, is_technician
+from handlers.technician.common import ack
 
 __all__ = ["duty", "duty_switched", "location_update"]
 
 
 async def duty(update: Update, context: AppContext) -> None:
     """Shows whether the technician is on duty, with the button to switch."""
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return
     technician = await technician_profile(context.uow(), user_id=context.me.id)
     assert technician is not None
@@ -33,7 +33,7 @@ async def duty(update: Update, context: AppContext) -> None:
 
 
 async def duty_switched(update: Update, context: AppContext) -> None:
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return
     query = update.callback_query
     assert query is not None

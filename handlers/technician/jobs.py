@@ -17,8 +17,8 @@ from dispatch.messages import N_, At
 from dispatch.model import Ticket
 from dispatch.technicians import JobAction, job_actions, job_of, open_jobs
 from dispatch.visits import confirm_visit_time, on_my_way
-from handlers.common import inline, say
-from handlers.technician.common import TIME, ack, button_id, is_technician, step_state, wake
+from handlers.common import inline, require_technician, say
+from handlers.technician.common import TIME, ack, button_id, step_state, wake
 
 __all__ = [
     "ask_visit_time",
@@ -48,7 +48,7 @@ def _action_rows(context: AppContext, ticket: Ticket) -> list[list[tuple[str, st
 
 async def jobs(update: Update, context: AppContext) -> None:
     """The technician's open jobs, each with what can be done next."""
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return
     await ack(update)
     tickets = await open_jobs(context.uow(), technician_id=context.me.id)
@@ -78,7 +78,7 @@ async def job_or_refuse(update: Update, context: AppContext) -> Ticket | None:
 async def open_job(update: Update, context: AppContext) -> Ticket | None:
     """The job a button is about, if it is still this technician's; remembered for the step."""
     if (
-        not await is_technician(update, context)
+        not await require_technician(update, context)
         or (ticket := await job_or_refuse(update, context)) is None
     ):
         return None
@@ -174,7 +174,7 @@ async def visit_time_as_asked(update: Update, context: AppContext) -> str | int:
 
 
 async def way(update: Update, context: AppContext) -> None:
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return
     try:
         ticket = await on_my_way(

@@ -10,8 +10,8 @@ from dispatch.errors import NotAllowed, NotFound
 from dispatch.messages import N_
 from dispatch.offers import OfferClosed, accept_offer, decline_offer
 from dispatch.technicians import pending_offer
-from handlers.common import clear_buttons, inline, say
-from handlers.technician.common import ack, button_id, is_technician, wake
+from handlers.common import clear_buttons, inline, require_technician, say
+from handlers.technician.common import ack, button_id, wake
 
 __all__ = ["DECLINE_REASONS", "decline_reason_chosen", "offer_accepted", "offer_declined"]
 
@@ -31,7 +31,7 @@ _CLOSED = {
 
 
 async def offer_accepted(update: Update, context: AppContext) -> None:
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return
     query = update.callback_query
     assert query is not None
@@ -58,7 +58,7 @@ async def offer_accepted(update: Update, context: AppContext) -> None:
 
 async def offer_declined(update: Update, context: AppContext) -> None:
     """Asks why, with buttons; the answer is recorded with the decline."""
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return
     offer_id = button_id(update)
     try:
@@ -75,7 +75,7 @@ async def offer_declined(update: Update, context: AppContext) -> None:
 
 
 async def decline_reason_chosen(update: Update, context: AppContext) -> None:
-    if not await is_technician(update, context):
+    if not await require_technician(update, context):
         return
     query = update.callback_query
     assert query is not None
