@@ -589,6 +589,25 @@ async def test_going_off_and_on_duty_is_recorded_and_off_duty_gets_no_offer(
     assert switches == [{"on_duty": True}, {"on_duty": False}, {"on_duty": True}]
 
 
+async def test_each_role_is_kept_to_its_own_commands(
+    desk: Desk, crew: tuple[Person, Person, Person]
+) -> None:
+    manager, near, _far = crew
+    await near.command("repair")
+    assert near.last.text == "Requests are made by customers. Send /help to see what you can do."
+    customer = desk.person(508, "Hu")
+    await customer.command("jobs")
+    assert (
+        customer.last.text == "This command is for technicians. Send /help to see what you can do."
+    )
+    await customer.command("assign", "R-20261122-0001")
+    assert customer.last.text == "This command is for managers. Send /help to see what you can do."
+    await manager.command("duty")
+    assert (
+        manager.last.text == "This command is for technicians. Send /help to see what you can do."
+    )
+
+
 async def test_managers_are_warned_when_an_offer_would_outlast_the_dispatch_limit(
     desk: Desk,
 ) -> None:
