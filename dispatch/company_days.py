@@ -11,7 +11,7 @@ from datetime import date
 
 from dispatch.calendar import WorkCalendar
 from dispatch.clock import Clock
-from dispatch.model import Event
+from dispatch.model import Event, EventKind
 from dispatch.ports import CompanyDay, UnitOfWork
 
 __all__ = ["clear_company_day", "company_days", "load_company_days", "set_company_day"]
@@ -46,7 +46,7 @@ async def set_company_day(
         await uow.calendar.put(CompanyDay(day, working, note[:NOTE_LIMIT]), by=manager_id, at=now)
         await uow.events.add(
             Event(
-                kind="calendar.day",
+                kind=EventKind.CALENDAR_DAY,
                 created_at=now,
                 actor_id=manager_id,
                 details={"day": day.isoformat(), "working": working, "note": note[:NOTE_LIMIT]},
@@ -65,7 +65,7 @@ async def clear_company_day(
         if removed:
             await uow.events.add(
                 Event(
-                    kind="calendar.day",
+                    kind=EventKind.CALENDAR_DAY,
                     created_at=clock.now(),
                     actor_id=manager_id,
                     details={"day": day.isoformat(), "working": None},

@@ -25,10 +25,11 @@ from dispatch.intake import (
     limit_text,
 )
 from dispatch.messages import N_, Msg, Outgoing, Param
-from dispatch.model import Attachment, Event, Priority, Role, Ticket, TicketKind
+from dispatch.model import Attachment, Event, EventKind, Priority, Role, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
+from dispatch.sla import SlaStep
 from dispatch.tickets import arm, new_ticket
 
 __all__ = [
@@ -175,7 +176,7 @@ async def _submit(
             return Submitted(again, created=False)
         await uow.events.add(
             Event(
-                kind="created",
+                kind=EventKind.CREATED,
                 created_at=now,
                 ticket_id=ticket.id,
                 actor_id=customer_id,
@@ -253,7 +254,7 @@ async def submit_repair(
             "far_km": f"{policy.far_distance_km:g}",
             "answer": limit_text(promise.answer),
         }
-        clocks: tuple[str, ...] = ("repair_remote_answer",)
+        clocks: tuple[str, ...] = (SlaStep.REPAIR_REMOTE_ANSWER,)
     else:
         assert promise.on_site is not None
         text = (
@@ -271,8 +272,8 @@ async def submit_repair(
         )
         params = {"dispatch": limit_text(promise.dispatch), "on_site": limit_text(promise.on_site)}
         clocks = (
-            "repair_dispatch",
-            "repair_on_site_priority" if promise.priority_area else "repair_on_site",
+            SlaStep.REPAIR_DISPATCH,
+            SlaStep.REPAIR_ON_SITE_PRIORITY if promise.priority_area else SlaStep.REPAIR_ON_SITE,
         )
     fields = {
         "product_category": request.product_category,
@@ -336,10 +337,10 @@ async def submit_complaint(
         )
     )
     params: dict[str, Param] = {
-        "forward": limit_text(sla["complaint_forward"]),
-        "verify": limit_text(sla["complaint_verify"]),
-        "plan": limit_text(sla["complaint_plan"]),
-        "progress": limit_text(sla["complaint_progress"]),
+        "forward": limit_text(sla[SlaStep.COMPLAINT_FORWARD]),
+        "verify": limit_text(sla[SlaStep.COMPLAINT_VERIFY]),
+        "plan": limit_text(sla[SlaStep.COMPLAINT_PLAN]),
+        "progress": limit_text(sla[SlaStep.COMPLAINT_PROGRESS]),
     }
     ping: tuple[str, dict[str, Param]] | None = None
     if request.serious:
@@ -353,7 +354,7 @@ async def submit_complaint(
                 "description": request.description,
                 "customer": customer_name,
                 "phone": request.phone,
-                "verify": limit_text(sla["complaint_verify"]),
+                "verify": limit_text(sla[SlaStep.COMPLAINT_VERIFY]),
             },
         )
     fields = {
@@ -378,7 +379,7 @@ async def submit_complaint(
         photos=request.photos,
         photo_purpose="evidence",
         confirmation=(text, params),
-        clocks=("complaint_forward", "complaint_progress"),
+        clocks=(SlaStep.COMPLAINT_FORWARD, SlaStep.COMPLAINT_PROGRESS),
         manager_ping=ping,
     )
 
@@ -405,8 +406,8 @@ async def submit_return(
             "meet the usual conditions. We will reply within {review}. Follow it with /mytickets."
         )
     params: dict[str, Param] = {
-        "review": limit_text(sla["return_review"]),
-        "refund": limit_text(sla["return_refund"]),
+        "review": limit_text(sla[SlaStep.RETURN_REVIEW]),
+        "refund": limit_text(sla[SlaStep.RETURN_REFUND]),
     }
     fields = {
         "product_category": request.product_category,
@@ -436,7 +437,7 @@ async def submit_return(
         photos=request.photos,
         photo_purpose="return",
         confirmation=(text, params),
-        clocks=("return_review",),
+        clocks=(SlaStep.RETURN_REVIEW,),
     )
 
 
@@ -455,8 +456,8 @@ async def submit_question(
         "with a full answer within {answer}."
     )
     params: dict[str, Param] = {
-        "first": limit_text(sla["consultation_first_response"]),
-        "answer": limit_text(sla["consultation_answer"]),
+        "first": limit_text(sla[SlaStep.CONSULTATION_FIRST_RESPONSE]),
+        "answer": limit_text(sla[SlaStep.CONSULTATION_ANSWER]),
     }
     return await _submit(
         uow,
@@ -469,7 +470,7 @@ async def submit_question(
         photos=(),
         photo_purpose="question",
         confirmation=(text, params),
-        clocks=("consultation_first_response",),
+        clocks=(SlaStep.CONSULTATION_FIRST_RESPONSE,),
     )
 
 

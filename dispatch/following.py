@@ -5,7 +5,7 @@ from __future__ import annotations
 from dispatch.clock import Clock
 from dispatch.customer import Photo, attach_photos
 from dispatch.errors import IllegalTransition, NotFound
-from dispatch.model import Attachment, Event, Ticket
+from dispatch.model import Attachment, Event, EventKind, Ticket
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed, is_open, transition
 
@@ -90,7 +90,7 @@ async def add_information(
         await attach_photos(uow, ticket.id, customer_id, photos, "info", now)
         await uow.events.add(
             Event(
-                kind="info.added",
+                kind=EventKind.INFO_ADDED,
                 created_at=now,
                 ticket_id=ticket.id,
                 actor_id=customer_id,

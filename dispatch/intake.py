@@ -18,7 +18,7 @@ from dispatch.errors import InvalidInput
 from dispatch.geo import distance_km, nearest_km
 from dispatch.messages import N_, Msg
 from dispatch.policy import DeskPolicy
-from dispatch.sla import Limit, Unit
+from dispatch.sla import Limit, SlaStep, Unit
 
 __all__ = [
     "MAX_PHOTOS",
@@ -250,14 +250,20 @@ def repair_promise(
         nearest = nearest_km(latitude, longitude, policy.service_points)
         if nearest is not None and nearest > policy.far_distance_km:
             return RepairPromise(
-                sla["repair_dispatch"], None, sla["repair_remote_answer"], False, True
+                sla[SlaStep.REPAIR_DISPATCH], None, sla[SlaStep.REPAIR_REMOTE_ANSWER], False, True
             )
         for area in policy.priority_areas:
             if distance_km(latitude, longitude, area.latitude, area.longitude) <= area.radius_km:
                 return RepairPromise(
-                    sla["repair_dispatch"], sla["repair_on_site_priority"], None, True, False
+                    sla[SlaStep.REPAIR_DISPATCH],
+                    sla[SlaStep.REPAIR_ON_SITE_PRIORITY],
+                    None,
+                    True,
+                    False,
                 )
-    return RepairPromise(sla["repair_dispatch"], sla["repair_on_site"], None, False, False)
+    return RepairPromise(
+        sla[SlaStep.REPAIR_DISPATCH], sla[SlaStep.REPAIR_ON_SITE], None, False, False
+    )
 
 
 def limit_text(limit: Limit) -> Msg:

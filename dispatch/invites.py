@@ -11,6 +11,7 @@ from dispatch.clock import Clock
 from dispatch.errors import InviteRefused, NotAllowed, NotFound
 from dispatch.model import (
     Event,
+    EventKind,
     Invite,
     Role,
     User,
@@ -51,7 +52,7 @@ async def create_invite(
         )
         await uow.events.add(
             Event(
-                kind="invite.created",
+                kind=EventKind.INVITE_CREATED,
                 created_at=now,
                 actor_id=manager_id,
                 details={"invite_id": invite.id, "role": role},
@@ -83,7 +84,7 @@ async def redeem_invite(uow: UnitOfWork, clock: Clock, *, user_id: int, token: s
         if reason is not None or invite is None:
             await uow.events.add(
                 Event(
-                    kind="invite.refused",
+                    kind=EventKind.INVITE_REFUSED,
                     created_at=now,
                     actor_id=user.id,
                     details={"reason": reason, "invite_id": invite.id if invite else None},
@@ -93,7 +94,7 @@ async def redeem_invite(uow: UnitOfWork, clock: Clock, *, user_id: int, token: s
             raise InviteRefused(reason or "unknown")
         await uow.events.add(
             Event(
-                kind="invite.redeemed",
+                kind=EventKind.INVITE_REDEEMED,
                 created_at=now,
                 actor_id=user.id,
                 details={"invite_id": invite.id, "from": user.role, "to": invite.role},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dispatch.intake import Slot
 from dispatch.messages import N_
 from dispatch.model import TicketKind
+from dispatch.sla import SlaStep
 
 __all__ = [
     "EVENT_LABELS",
@@ -84,18 +85,18 @@ def event_label(kind: str) -> str | None:
 
 # What each SLA step is called in alerts.
 STEP_LABELS: dict[str, str] = {
-    "repair_dispatch": N_("dispatch to a technician"),
-    "repair_on_site": N_("the technician on site"),
-    "repair_on_site_priority": N_("the technician on site (priority area)"),
-    "repair_remote_answer": N_("an answer to a customer beyond the service range"),
-    "consultation_first_response": N_("the first reply to a question"),
-    "consultation_answer": N_("the full answer to a question"),
-    "complaint_forward": N_("passing a complaint to the department responsible"),
-    "complaint_verify": N_("verifying a complaint"),
-    "complaint_plan": N_("a solution plan for a complaint"),
-    "complaint_reply": N_("the reply with the outcome of a complaint"),
-    "complaint_progress": N_("news to the customer about a complaint"),
-    "return_review": N_("reviewing a return or exchange"),
-    "return_refund": N_("the refund or exchange"),
+    SlaStep.REPAIR_DISPATCH: N_("dispatch to a technician"),
+    SlaStep.REPAIR_ON_SITE: N_("the technician on site"),
+    SlaStep.REPAIR_ON_SITE_PRIORITY: N_("the technician on site (priority area)"),
+    SlaStep.REPAIR_REMOTE_ANSWER: N_("an answer to a customer beyond the service range"),
+    SlaStep.CONSULTATION_FIRST_RESPONSE: N_("the first reply to a question"),
+    SlaStep.CONSULTATION_ANSWER: N_("the full answer to a question"),
+    SlaStep.COMPLAINT_FORWARD: N_("passing a complaint to the department responsible"),
+    SlaStep.COMPLAINT_VERIFY: N_("verifying a complaint"),
+    SlaStep.COMPLAINT_PLAN: N_("a solution plan for a complaint"),
+    SlaStep.COMPLAINT_REPLY: N_("the reply with the outcome of a complaint"),
+    SlaStep.COMPLAINT_PROGRESS: N_("news to the customer about a complaint"),
+    SlaStep.RETURN_REVIEW: N_("reviewing a return or exchange"),
+    SlaStep.RETURN_REFUND: N_("the refund or exchange"),
 }
 LEVEL_LABELS: dict[int, str] = {1: N_("due soon"), 2: N_("overdue"), 3: N_("escalated")}

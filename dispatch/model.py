@@ -14,13 +14,17 @@ from typing import Any
 __all__ = [
     "DEADLINES",
     "Attachment",
+    "Deadline",
     "Event",
+    "EventKind",
     "Invite",
     "Language",
     "Offer",
+    "OfferStatus",
     "Priority",
     "Role",
     "ServiceRecord",
+    "Status",
     "Technician",
     "Ticket",
     "TicketKind",
@@ -49,6 +53,72 @@ class TicketKind(StrEnum):
     CONSULTATION = "consultation"
 
 
+class Status(StrEnum):
+    """Every status a ticket can have; each kind's state machine (dispatch.states) uses
+    its own subset."""
+
+    NEW = "new"
+    # repair and installation
+    OFFERED = "offered"
+    ASSIGNED = "assigned"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+    DISPUTED = "disputed"
+    SIGNED = "signed"
+    # complaint
+    FORWARDED = "forwarded"
+    VERIFIED = "verified"
+    PLANNED = "planned"
+    RESOLVED = "resolved"
+    # return or exchange
+    APPROVED = "approved"
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    # question
+    RESPONDED = "responded"
+    ANSWERED = "answered"
+    # every kind
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class OfferStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class EventKind(StrEnum):
+    """The kinds of line in the audit log (``events``)."""
+
+    CREATED = "created"
+    STATUS = "status"
+    USER_REGISTERED = "user.registered"
+    ROLE_CHANGED = "role.changed"
+    INVITE_CREATED = "invite.created"
+    INVITE_REDEEMED = "invite.redeemed"
+    INVITE_REFUSED = "invite.refused"
+    TECHNICIAN_PROFILE = "technician.profile"
+    TECHNICIAN_DUTY = "technician.duty"
+    CALENDAR_DAY = "calendar.day"
+    ASSIGNED_BY_MANAGER = "assigned.by_manager"
+    VISIT_PLANNED = "visit.planned"
+    ARRIVAL_CLAIMED = "arrival.claimed"
+    ARRIVAL_DENIED = "arrival.denied"
+    RECORD_CORRECTION = "record.correction"
+    INFO_ADDED = "info.added"
+    SLA_PROGRESS = "sla.progress"
+    # A time limit's alerts (dispatch.sla: 1 warning, 2 breach, 3 escalation).
+    SLA_LEVEL1 = "sla.level1"
+    SLA_LEVEL2 = "sla.level2"
+    SLA_LEVEL3 = "sla.level3"
+    SURVEY_ANSWERED = "survey.answered"
+    SURVEY_COMMENT = "survey.comment"
+
+
 class Priority(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
@@ -57,7 +127,15 @@ class Priority(StrEnum):
 
 # Deadline columns kept on every ticket: each ``<name>_due_at`` has a
 # ``<name>_fired_at`` that the sweep sets when it acted on it.
-DEADLINES: tuple[str, ...] = ("dispatch", "arrive", "sla", "progress", "survey")
+class Deadline(StrEnum):
+    DISPATCH = "dispatch"
+    ARRIVE = "arrive"
+    SLA = "sla"
+    PROGRESS = "progress"
+    SURVEY = "survey"
+
+
+DEADLINES: tuple[Deadline, ...] = tuple(Deadline)
 
 
 @dataclass
@@ -103,7 +181,7 @@ class Ticket:
     id: int
     number: str
     kind: TicketKind
-    status: str
+    status: Status
     customer_id: int
     created_at: datetime
     updated_at: datetime
@@ -145,12 +223,12 @@ class Attachment:
 class Event:
     """One line of the append-only audit log."""
 
-    kind: str
+    kind: EventKind
     created_at: datetime
     ticket_id: int | None = None
     actor_id: int | None = None
-    from_status: str | None = None
-    to_status: str | None = None
+    from_status: Status | None = None
+    to_status: Status | None = None
     details: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
 
@@ -162,7 +240,7 @@ class Offer:
     id: int
     ticket_id: int
     technician_id: int
-    status: str
+    status: OfferStatus
     offered_at: datetime
     expires_at: datetime
     distance_km: float | None = None

@@ -22,6 +22,7 @@ from dispatch.messages import N_, Lines, Msg, Outgoing, Param
 from dispatch.model import Role, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import MonthRecords, MonthTicket, UnitOfWorkFactory
+from dispatch.sla import SlaStep
 
 __all__ = [
     "REPORT",
@@ -81,8 +82,8 @@ def _complaint_steps(
     hours: dict[str, float | None] = {}
     within: dict[str, tuple[int, int]] = {}
     for status, step in (
-        ("verified", "complaint_verify"),
-        ("planned", "complaint_plan"),
+        ("verified", SlaStep.COMPLAINT_VERIFY),
+        ("planned", SlaStep.COMPLAINT_PLAN),
         ("closed", None),
     ):
         spans = []

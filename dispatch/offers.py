@@ -24,7 +24,7 @@ from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
 from dispatch.intake import Slot
 from dispatch.labels import SLOT_LABELS
 from dispatch.messages import N_, At, Button, Day, Msg, Outgoing, Param
-from dispatch.model import Offer, Role, Ticket, TicketKind, Visit
+from dispatch.model import Offer, OfferStatus, Role, Ticket, TicketKind, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.states import transition
@@ -161,7 +161,7 @@ async def make_offer(
             id=0,
             ticket_id=ticket.id,
             technician_id=choice.user_id,
-            status="pending",
+            status=OfferStatus.PENDING,
             offered_at=now,
             expires_at=now + policy.dispatch.offer_timeout,
             distance_km=choice.distance_km,

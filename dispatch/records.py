@@ -18,7 +18,7 @@ from dispatch.catalogue import Localized
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.messages import N_, Button, Msg, Outgoing, Param
-from dispatch.model import Attachment, Event, Role, ServiceRecord, Ticket, Visit
+from dispatch.model import Attachment, Event, EventKind, Role, ServiceRecord, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed, transition
@@ -363,7 +363,7 @@ async def correct_record(
         if ticket is None:
             raise NotFound(f"ticket {ticket_id}")
         event = Event(
-            kind="record.correction",
+            kind=EventKind.RECORD_CORRECTION,
             created_at=clock.now(),
             ticket_id=ticket.id,
             actor_id=actor_id,

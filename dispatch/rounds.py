@@ -15,7 +15,7 @@ from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound
 from dispatch.geo import distance_km
 from dispatch.messages import N_, Outgoing
-from dispatch.model import Event, Offer, Role
+from dispatch.model import Event, EventKind, Offer, Role
 from dispatch.offers import as_job, make_offer, offer_next, release_offer
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
@@ -173,7 +173,7 @@ async def assign_by_manager(
         )
         await uow.events.add(
             Event(
-                kind="assigned.by_manager",
+                kind=EventKind.ASSIGNED_BY_MANAGER,
                 created_at=now,
                 ticket_id=ticket.id,
                 actor_id=manager_id,

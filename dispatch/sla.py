@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from dispatch.model import Deadline
+
 __all__ = [
     "BREACH",
     "ESCALATION",
@@ -21,10 +23,35 @@ __all__ = [
     "WARNING",
     "WARN_FRACTION",
     "Limit",
+    "SlaStep",
     "Step",
     "Unit",
     "parse_limit",
 ]
+
+
+class SlaStep(StrEnum):
+    """Every time limit of SERVICE_RULES by its name (the config's ``[sla]`` keys), and
+    the follow-up survey, which rides the same sweep."""
+
+    CONSULTATION_FIRST_RESPONSE = "consultation_first_response"
+    CONSULTATION_ANSWER = "consultation_answer"
+    REPAIR_DISPATCH = "repair_dispatch"
+    REPAIR_ON_SITE = "repair_on_site"
+    REPAIR_ON_SITE_PRIORITY = "repair_on_site_priority"
+    REPAIR_REMOTE_ANSWER = "repair_remote_answer"
+    APPLICATION_CONFIRM = "application_confirm"
+    APPLICATION_START = "application_start"
+    RETURNED_GOODS_REPAIR = "returned_goods_repair"
+    RETURN_REVIEW = "return_review"
+    RETURN_REFUND = "return_refund"
+    COMPLAINT_FORWARD = "complaint_forward"
+    COMPLAINT_VERIFY = "complaint_verify"
+    COMPLAINT_PLAN = "complaint_plan"
+    COMPLAINT_PROGRESS = "complaint_progress"
+    COMPLAINT_REPLY = "complaint_reply"
+    QUALITY_INVESTIGATION = "quality_investigation"
+    SURVEY = "survey"
 
 
 class Unit(StrEnum):
@@ -70,23 +97,23 @@ def parse_limit(text: str) -> Limit:
 
 # Source of each number: shared/domain/SERVICE_RULES.md, "Time limits".
 SLA_DEFAULTS: dict[str, Limit] = {
-    "consultation_first_response": Limit(1, Unit.HOURS),
-    "consultation_answer": Limit(24, Unit.HOURS),
-    "repair_dispatch": Limit(1, Unit.HOURS),
-    "repair_on_site": Limit(24, Unit.HOURS),
-    "repair_on_site_priority": Limit(12, Unit.HOURS),
-    "repair_remote_answer": Limit(12, Unit.HOURS),
-    "application_confirm": Limit(2, Unit.WORKING_DAYS),
-    "application_start": Limit(3, Unit.WORKING_DAYS),
-    "returned_goods_repair": Limit(5, Unit.WORKING_DAYS),
-    "return_review": Limit(1, Unit.WORKING_DAYS),
-    "return_refund": Limit(3, Unit.WORKING_DAYS),
-    "complaint_forward": Limit(1, Unit.WORKING_DAYS),
-    "complaint_verify": Limit(2, Unit.WORKING_DAYS),
-    "complaint_plan": Limit(3, Unit.WORKING_DAYS),
-    "complaint_progress": Limit(24, Unit.HOURS),
-    "complaint_reply": Limit(2, Unit.WORKING_DAYS),
-    "quality_investigation": Limit(3, Unit.WORKING_DAYS),
+    SlaStep.CONSULTATION_FIRST_RESPONSE: Limit(1, Unit.HOURS),
+    SlaStep.CONSULTATION_ANSWER: Limit(24, Unit.HOURS),
+    SlaStep.REPAIR_DISPATCH: Limit(1, Unit.HOURS),
+    SlaStep.REPAIR_ON_SITE: Limit(24, Unit.HOURS),
+    SlaStep.REPAIR_ON_SITE_PRIORITY: Limit(12, Unit.HOURS),
+    SlaStep.REPAIR_REMOTE_ANSWER: Limit(12, Unit.HOURS),
+    SlaStep.APPLICATION_CONFIRM: Limit(2, Unit.WORKING_DAYS),
+    SlaStep.APPLICATION_START: Limit(3, Unit.WORKING_DAYS),
+    SlaStep.RETURNED_GOODS_REPAIR: Limit(5, Unit.WORKING_DAYS),
+    SlaStep.RETURN_REVIEW: Limit(1, Unit.WORKING_DAYS),
+    SlaStep.RETURN_REFUND: Limit(3, Unit.WORKING_DAYS),
+    SlaStep.COMPLAINT_FORWARD: Limit(1, Unit.WORKING_DAYS),
+    SlaStep.COMPLAINT_VERIFY: Limit(2, Unit.WORKING_DAYS),
+    SlaStep.COMPLAINT_PLAN: Limit(3, Unit.WORKING_DAYS),
+    SlaStep.COMPLAINT_PROGRESS: Limit(24, Unit.HOURS),
+    SlaStep.COMPLAINT_REPLY: Limit(2, Unit.WORKING_DAYS),
+    SlaStep.QUALITY_INVESTIGATION: Limit(3, Unit.WORKING_DAYS),
 }
 
 # A warning goes out when this share of a limit has elapsed.
@@ -105,42 +132,43 @@ _DISPATCHED = frozenset({"assigned", "en_route"}) | _FIELD_DONE
 
 @dataclass(frozen=True)
 class Step:
-    column: str  # the ticket deadline it runs on: dispatch, arrive, sla, progress, survey
+    column: Deadline  # the ticket deadline it runs on
     stops: frozenset[str]  # statuses in which it is met (or moot)
     repeats: bool = False  # complaint progress: due again every period until closed
 
 
+_D = Deadline
 STEPS: dict[str, Step] = {
-    "repair_dispatch": Step("dispatch", _DISPATCHED),
-    "repair_on_site": Step("arrive", _FIELD_DONE),
-    "repair_on_site_priority": Step("arrive", _FIELD_DONE),
-    "repair_remote_answer": Step("sla", _DISPATCHED),
-    "consultation_first_response": Step(
-        "sla", frozenset({"responded", "answered", "closed", "cancelled"})
+    SlaStep.REPAIR_DISPATCH: Step(_D.DISPATCH, _DISPATCHED),
+    SlaStep.REPAIR_ON_SITE: Step(_D.ARRIVE, _FIELD_DONE),
+    SlaStep.REPAIR_ON_SITE_PRIORITY: Step(_D.ARRIVE, _FIELD_DONE),
+    SlaStep.REPAIR_REMOTE_ANSWER: Step(_D.SLA, _DISPATCHED),
+    SlaStep.CONSULTATION_FIRST_RESPONSE: Step(
+        _D.SLA, frozenset({"responded", "answered", "closed", "cancelled"})
     ),
-    "consultation_answer": Step("sla", frozenset({"answered", "closed", "cancelled"})),
-    "complaint_forward": Step(
-        "sla", frozenset({"forwarded", "verified", "planned", "resolved", "closed", "cancelled"})
+    SlaStep.CONSULTATION_ANSWER: Step(_D.SLA, frozenset({"answered", "closed", "cancelled"})),
+    SlaStep.COMPLAINT_FORWARD: Step(
+        _D.SLA, frozenset({"forwarded", "verified", "planned", "resolved", "closed", "cancelled"})
     ),
-    "complaint_verify": Step(
-        "sla", frozenset({"verified", "planned", "resolved", "closed", "cancelled"})
+    SlaStep.COMPLAINT_VERIFY: Step(
+        _D.SLA, frozenset({"verified", "planned", "resolved", "closed", "cancelled"})
     ),
-    "complaint_plan": Step("sla", frozenset({"planned", "resolved", "closed", "cancelled"})),
-    "complaint_reply": Step("sla", frozenset({"closed", "cancelled"})),
-    "complaint_progress": Step("progress", frozenset({"closed", "cancelled"}), repeats=True),
-    "return_review": Step("sla", frozenset({"approved", "rejected", "closed", "cancelled"})),
-    "return_refund": Step("sla", frozenset({"completed", "closed", "cancelled"})),
+    SlaStep.COMPLAINT_PLAN: Step(_D.SLA, frozenset({"planned", "resolved", "closed", "cancelled"})),
+    SlaStep.COMPLAINT_REPLY: Step(_D.SLA, frozenset({"closed", "cancelled"})),
+    SlaStep.COMPLAINT_PROGRESS: Step(_D.PROGRESS, frozenset({"closed", "cancelled"}), repeats=True),
+    SlaStep.RETURN_REVIEW: Step(_D.SLA, frozenset({"approved", "rejected", "closed", "cancelled"})),
+    SlaStep.RETURN_REFUND: Step(_D.SLA, frozenset({"completed", "closed", "cancelled"})),
     # Not a limit: the follow-up visit rides the same sweep (dispatch.surveys).
-    "survey": Step("survey", frozenset({"cancelled"}), repeats=True),
+    SlaStep.SURVEY: Step(_D.SURVEY, frozenset({"cancelled"}), repeats=True),
 }
 
 # Which status starts which step, and from when its limit counts: the moment the
 # status is reached ("now"), or the ticket's registration ("created"). The first
 # steps of each kind start at intake (dispatch.customer); these start later.
-STARTS: dict[tuple[str, str], tuple[str, str]] = {
-    ("complaint", "forwarded"): ("complaint_verify", "created"),
-    ("complaint", "verified"): ("complaint_plan", "created"),
-    ("complaint", "resolved"): ("complaint_reply", "now"),
-    ("return", "received"): ("return_refund", "now"),
-    ("consultation", "responded"): ("consultation_answer", "created"),
+STARTS: dict[tuple[str, str], tuple[SlaStep, str]] = {
+    ("complaint", "forwarded"): (SlaStep.COMPLAINT_VERIFY, "created"),
+    ("complaint", "verified"): (SlaStep.COMPLAINT_PLAN, "created"),
+    ("complaint", "resolved"): (SlaStep.COMPLAINT_REPLY, "now"),
+    ("return", "received"): (SlaStep.RETURN_REFUND, "now"),
+    ("consultation", "responded"): (SlaStep.CONSULTATION_ANSWER, "created"),
 }

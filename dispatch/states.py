@@ -11,65 +11,78 @@ from datetime import datetime
 from typing import Any
 
 from dispatch.errors import IllegalTransition
-from dispatch.model import Event, Ticket, TicketKind
+from dispatch.model import Event, EventKind, Status, Ticket, TicketKind
 
 __all__ = ["INITIAL_STATUS", "TERMINAL", "TRANSITIONS", "allowed", "is_open", "transition"]
 
+
+def _machine(moves: Mapping[str, set[str]]) -> Mapping[Status, frozenset[Status]]:
+    return {Status(at): frozenset(Status(to) for to in tos) for at, tos in moves.items()}
+
+
 # repair and installation follow the field-service flow of SERVICE_RULES:
 # dispatch (offer) → accepted → on the way → on site → completed → signed → closed.
-_FIELD_JOB: Mapping[str, frozenset[str]] = {
-    "new": frozenset({"offered", "assigned", "cancelled"}),
-    "offered": frozenset({"new", "assigned", "cancelled"}),
-    "assigned": frozenset({"en_route", "on_site", "new", "offered", "cancelled"}),
-    "en_route": frozenset({"on_site", "new", "offered"}),
-    "on_site": frozenset({"completed"}),
-    "completed": frozenset({"signed", "disputed"}),
-    "disputed": frozenset({"signed", "closed"}),
-    "signed": frozenset({"closed"}),
-    "closed": frozenset(),
-    "cancelled": frozenset(),
-}
+_FIELD_JOB = _machine(
+    {
+        "new": {"offered", "assigned", "cancelled"},
+        "offered": {"new", "assigned", "cancelled"},
+        "assigned": {"en_route", "on_site", "new", "offered", "cancelled"},
+        "en_route": {"on_site", "new", "offered"},
+        "on_site": {"completed"},
+        "completed": {"signed", "disputed"},
+        "disputed": {"signed", "closed"},
+        "signed": {"closed"},
+        "closed": set(),
+        "cancelled": set(),
+    }
+)
 
-TRANSITIONS: Mapping[TicketKind, Mapping[str, frozenset[str]]] = {
+TRANSITIONS: Mapping[TicketKind, Mapping[Status, frozenset[Status]]] = {
     TicketKind.REPAIR: _FIELD_JOB,
     TicketKind.INSTALLATION: _FIELD_JOB,
     # register → forward to the responsible department → verify → plan (manager
     # approves) → resolve → reply with the outcome and close.
-    TicketKind.COMPLAINT: {
-        "new": frozenset({"forwarded", "verified", "cancelled"}),
-        "forwarded": frozenset({"verified"}),
-        "verified": frozenset({"planned"}),
-        "planned": frozenset({"resolved"}),
-        "resolved": frozenset({"closed"}),
-        "closed": frozenset(),
-        "cancelled": frozenset(),
-    },
+    TicketKind.COMPLAINT: _machine(
+        {
+            "new": {"forwarded", "verified", "cancelled"},
+            "forwarded": {"verified"},
+            "verified": {"planned"},
+            "planned": {"resolved"},
+            "resolved": {"closed"},
+            "closed": set(),
+            "cancelled": set(),
+        }
+    ),
     # review within 1 working day → goods received → refunded / exchanged.
-    TicketKind.RETURN: {
-        "new": frozenset({"approved", "rejected", "cancelled"}),
-        "approved": frozenset({"received", "cancelled"}),
-        "received": frozenset({"completed"}),
-        "completed": frozenset({"closed"}),
-        "rejected": frozenset({"closed"}),
-        "closed": frozenset(),
-        "cancelled": frozenset(),
-    },
+    TicketKind.RETURN: _machine(
+        {
+            "new": {"approved", "rejected", "cancelled"},
+            "approved": {"received", "cancelled"},
+            "received": {"completed"},
+            "completed": {"closed"},
+            "rejected": {"closed"},
+            "closed": set(),
+            "cancelled": set(),
+        }
+    ),
     # first response within 1 hour, full answer within 24.
-    TicketKind.CONSULTATION: {
-        "new": frozenset({"responded", "answered", "cancelled"}),
-        "responded": frozenset({"answered"}),
-        "answered": frozenset({"closed"}),
-        "closed": frozenset(),
-        "cancelled": frozenset(),
-    },
+    TicketKind.CONSULTATION: _machine(
+        {
+            "new": {"responded", "answered", "cancelled"},
+            "responded": {"answered"},
+            "answered": {"closed"},
+            "closed": set(),
+            "cancelled": set(),
+        }
+    ),
 }
 
-INITIAL_STATUS = "new"
-TERMINAL: frozenset[str] = frozenset({"closed", "cancelled"})
+INITIAL_STATUS = Status.NEW
+TERMINAL: frozenset[Status] = frozenset({Status.CLOSED, Status.CANCELLED})
 
 
 def allowed(kind: TicketKind, current: str, wanted: str) -> bool:
-    return wanted in TRANSITIONS[kind].get(current, frozenset())
+    return wanted in TRANSITIONS[kind].get(Status(current), frozenset())
 
 
 def is_open(status: str) -> bool:
@@ -87,15 +100,16 @@ def transition(
     """Move ``ticket`` to ``wanted`` in memory and return the event that records it."""
     if not allowed(ticket.kind, ticket.status, wanted):
         raise IllegalTransition(ticket.kind.value, ticket.status, wanted)
+    status = Status(wanted)
     event = Event(
-        kind="status",
+        kind=EventKind.STATUS,
         created_at=at,
         ticket_id=ticket.id,
         actor_id=actor_id,
         from_status=ticket.status,
-        to_status=wanted,
+        to_status=status,
         details=dict(details or {}),
     )
-    ticket.status = wanted
+    ticket.status = status
     ticket.updated_at = at
     return event

@@ -16,7 +16,7 @@ from dispatch.callbacks import SURVEY_RATING
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, NotFound
 from dispatch.messages import N_, Button, Msg, Outgoing
-from dispatch.model import Event, Role, Ticket
+from dispatch.model import Event, EventKind, Role, Ticket
 from dispatch.policy import DeskPolicy, SurveyRules
 from dispatch.ports import UnitOfWork
 from dispatch.tickets import open_linked_complaint
@@ -126,7 +126,7 @@ async def answer(
         scores = {i: int(survey[i]) for i in ITEMS}
         await uow.events.add(
             Event(
-                kind="survey.answered",
+                kind=EventKind.SURVEY_ANSWERED,
                 created_at=now,
                 ticket_id=ticket.id,
                 actor_id=customer_id,
@@ -174,7 +174,7 @@ async def comment(
         await uow.surveys.set_comment(ticket_id, text)
         await uow.events.add(
             Event(
-                kind="survey.comment",
+                kind=EventKind.SURVEY_COMMENT,
                 created_at=clock.now(),
                 ticket_id=ticket_id,
                 actor_id=customer_id,

@@ -26,10 +26,10 @@ from dispatch.clock import Clock
 from dispatch.intake import limit_text
 from dispatch.labels import LEVEL_LABELS, STEP_LABELS, status_label
 from dispatch.messages import N_, At, Button, Lines, Msg, Outgoing, Param
-from dispatch.model import DEADLINES, Event, Role, Ticket, User
+from dispatch.model import DEADLINES, Event, EventKind, Role, Ticket, User
 from dispatch.policy import DeskPolicy
 from dispatch.ports import DueAlert, UnitOfWork, UnitOfWorkFactory
-from dispatch.sla import BREACH, ESCALATION, STEPS, WARNING
+from dispatch.sla import BREACH, ESCALATION, STEPS, WARNING, SlaStep
 from dispatch.surveys import first_question
 
 __all__ = ["DIGEST_OVER", "sweep"]
@@ -81,7 +81,7 @@ def _target(due: datetime, now: datetime, policy: DeskPolicy) -> tuple[int, date
 def _alert(r: _Round, ticket: Ticket, column: str, step: str, level: int, due: datetime) -> None:
     r.events.append(
         Event(
-            kind=f"sla.level{level}",
+            kind=EventKind(f"sla.level{level}"),
             created_at=r.now,
             ticket_id=ticket.id,
             details={"step": step, "due": due.isoformat()},
@@ -131,11 +131,11 @@ async def _progress(
                 )
             )
         return WARNING, due, None
-    next_due = policy.due(due, "complaint_progress")
+    next_due = policy.due(due, SlaStep.COMPLAINT_PROGRESS)
     await uow.tickets.arm(
         ticket.id,
         "progress",
-        "complaint_progress",
+        SlaStep.COMPLAINT_PROGRESS,
         next_due,
         due + (next_due - due) * policy.warn_fraction,
     )
@@ -145,7 +145,7 @@ async def _progress(
         for e in await uow.events.for_ticket(ticket.id)
         if e.kind == "status" and e.created_at > since
     ]
-    every = limit_text(policy.sla["complaint_progress"])
+    every = limit_text(policy.sla[SlaStep.COMPLAINT_PROGRESS])
     if moved:
         text = N_(
             "📣 News on your complaint {number}: {status}. We will keep you informed at least every {every} until it is closed."
@@ -172,7 +172,7 @@ async def _progress(
     )
     r.events.append(
         Event(
-            kind="sla.progress",
+            kind=EventKind.SLA_PROGRESS,
             created_at=r.now,
             ticket_id=ticket.id,
             details={"news": bool(moved)},

@@ -14,7 +14,7 @@ from enum import StrEnum
 from dispatch.assignment import Fleet, FleetCache, Job
 from dispatch.clock import Clock
 from dispatch.errors import NotAllowed, NotFound, OfferClosed
-from dispatch.model import Event, Offer, Role, Technician, Ticket
+from dispatch.model import Event, EventKind, Offer, Role, Technician, Ticket
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed
@@ -126,7 +126,7 @@ async def save_technician_profile(
         await uow.users.save(user)
         await uow.events.add(
             Event(
-                kind="technician.profile",
+                kind=EventKind.TECHNICIAN_PROFILE,
                 created_at=clock.now(),
                 actor_id=user_id,
                 details={"skills": technician.skills, "new": existing is None},
@@ -147,7 +147,7 @@ async def set_duty(uow: UnitOfWork, clock: Clock, *, technician_id: int, on: boo
         await uow.technicians.set_duty(technician_id, on)
         await uow.events.add(
             Event(
-                kind="technician.duty",
+                kind=EventKind.TECHNICIAN_DUTY,
                 created_at=clock.now(),
                 actor_id=technician_id,
                 details={"on_duty": on},

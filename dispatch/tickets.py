@@ -15,6 +15,7 @@ from dispatch.clock import Clock
 from dispatch.messages import N_, Outgoing
 from dispatch.model import (
     Event,
+    EventKind,
     Priority,
     Role,
     Ticket,
@@ -74,11 +75,11 @@ async def open_linked_complaint(
     complaint = await uow.tickets.add(complaint)
     await uow.events.add(
         Event(
-            kind="created",
+            kind=EventKind.CREATED,
             created_at=now,
             ticket_id=complaint.id,
             actor_id=customer_id,
-            to_status="new",
+            to_status=complaint.status,
         )
     )
     return complaint
@@ -104,7 +105,7 @@ async def create_ticket(
         ticket = await uow.tickets.add(ticket)
         await uow.events.add(
             Event(
-                kind="created",
+                kind=EventKind.CREATED,
                 created_at=now,
                 ticket_id=ticket.id,
                 actor_id=customer_id,

@@ -13,6 +13,7 @@ from dispatch.labels import status_label
 from dispatch.messages import N_, Lines, Msg, Outgoing
 from dispatch.model import (
     Event,
+    EventKind,
     Language,
     Role,
     User,
@@ -63,7 +64,10 @@ async def register_user(
             )
             await uow.events.add(
                 Event(
-                    kind="user.registered", created_at=now, actor_id=user.id, details={"role": role}
+                    kind=EventKind.USER_REGISTERED,
+                    created_at=now,
+                    actor_id=user.id,
+                    details={"role": role},
                 )
             )
         else:
@@ -80,7 +84,7 @@ async def register_user(
             if telegram_id in manager_ids and user.role is not Role.MANAGER:
                 await uow.events.add(
                     Event(
-                        kind="role.changed",
+                        kind=EventKind.ROLE_CHANGED,
                         created_at=now,
                         actor_id=user.id,
                         details={"from": user.role, "to": Role.MANAGER, "by": "config"},

@@ -16,7 +16,7 @@ from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.geo import distance_km
 from dispatch.messages import N_, At, Button, Outgoing, Param
-from dispatch.model import Event, Ticket, Visit
+from dispatch.model import Event, EventKind, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import transition
@@ -104,7 +104,7 @@ async def confirm_visit_time(
         visit = await uow.visits.save(visit)
         await uow.events.add(
             Event(
-                kind="visit.planned",
+                kind=EventKind.VISIT_PLANNED,
                 created_at=now,
                 ticket_id=ticket.id,
                 actor_id=technician_id,
@@ -245,7 +245,10 @@ async def claim_arrival(
         visit = await uow.visits.save(visit)
         await uow.events.add(
             Event(
-                kind="arrival.claimed", created_at=now, ticket_id=ticket.id, actor_id=technician_id
+                kind=EventKind.ARRIVAL_CLAIMED,
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=technician_id,
             )
         )
         technician = await uow.technicians.get(technician_id)
@@ -306,7 +309,10 @@ async def confirm_arrival(
             await uow.visits.save(visit)
             await uow.events.add(
                 Event(
-                    kind="arrival.denied", created_at=now, ticket_id=ticket.id, actor_id=customer_id
+                    kind=EventKind.ARRIVAL_DENIED,
+                    created_at=now,
+                    ticket_id=ticket.id,
+                    actor_id=customer_id,
                 )
             )
             text = N_(

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatch.model import (
     Attachment,
     Event,
+    EventKind,
+    Status,
 )
 from storage.models import (
     AttachmentRow,
@@ -98,12 +100,12 @@ class SqlEventRepository:
         return [
             Event(
                 id=row.id,
-                kind=row.kind,
+                kind=EventKind(row.kind),
                 created_at=row.created_at,
                 ticket_id=row.ticket_id,
                 actor_id=row.actor_id,
-                from_status=row.from_status,
-                to_status=row.to_status,
+                from_status=Status(row.from_status) if row.from_status else None,
+                to_status=Status(row.to_status) if row.to_status else None,
                 details=dict(row.details or {}),
             )
             for row in rows

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatch.errors import ConcurrentUpdate
 from dispatch.model import (
     Offer,
+    OfferStatus,
 )
 from storage.models import (
     OfferRow,
@@ -24,7 +25,7 @@ def to_offer(row: OfferRow) -> Offer:
         id=row.id,
         ticket_id=row.ticket_id,
         technician_id=row.technician_id,
-        status=row.status,
+        status=OfferStatus(row.status),
         offered_at=row.offered_at,
         expires_at=row.expires_at,
         distance_km=row.distance_km,

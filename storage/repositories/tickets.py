@@ -13,6 +13,7 @@ from dispatch.errors import ConcurrentUpdate
 from dispatch.model import (
     DEADLINES,
     Priority,
+    Status,
     Ticket,
     TicketKind,
 )
@@ -53,7 +54,7 @@ def to_ticket(row: TicketRow) -> Ticket:
         id=row.id,
         number=row.number,
         kind=TicketKind(row.kind),
-        status=row.status,
+        status=Status(row.status),
         customer_id=row.customer_id,
         created_at=row.created_at,
         updated_at=row.updated_at,

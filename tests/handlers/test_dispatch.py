@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.report import FONT_CANDIDATES
 from dispatch.errors import ConcurrentUpdate, IllegalTransition
-from dispatch.model import Language, Role
+from dispatch.model import Language, OfferStatus, Role
 from dispatch.offers import OfferClosed, accept_offer
 from dispatch.records import RecordInput, RecordSigned, sign_record, submit_record
 from dispatch.rounds import dispatch_round
@@ -459,7 +459,7 @@ async def test_a_ticket_can_never_have_two_pending_offers(
                     id=0,
                     ticket_id=offer.ticket_id,
                     technician_id=offer.technician_id + 1,
-                    status="pending",
+                    status=OfferStatus.PENDING,
                     offered_at=desk.clock.now(),
                     expires_at=desk.clock.now(),
                 )

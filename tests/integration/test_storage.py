@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dispatch.clock import ManualClock
 from dispatch.errors import IllegalTransition
 from dispatch.lifecycle import change_status
-from dispatch.model import Role, TicketKind
+from dispatch.model import Role, Status, TicketKind
 from dispatch.tickets import create_ticket
 from dispatch.users import register_user
 from storage.db import make_engine
@@ -158,7 +158,7 @@ async def test_a_stale_copy_cannot_overwrite_a_newer_status(
         stale = await u.tickets.get(ticket.id)
     await change_status(uow(), clock, ticket_id=ticket.id, to="offered", actor_id=None)
     assert stale is not None
-    stale.status = "cancelled"
+    stale.status = Status.CANCELLED
     async with uow() as u:
         with pytest.raises(ConcurrentUpdate):
             await u.tickets.save(stale)

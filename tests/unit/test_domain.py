@@ -13,7 +13,7 @@ from bot.i18n import language_for
 from dispatch.contact import normalize_phone
 from dispatch.errors import IllegalTransition
 from dispatch.messages import Button
-from dispatch.model import Language, Ticket, TicketKind
+from dispatch.model import Language, Status, Ticket, TicketKind
 from dispatch.sla import SLA_DEFAULTS, Limit, Unit, parse_limit
 from dispatch.states import INITIAL_STATUS, TERMINAL, TRANSITIONS, allowed, transition
 
@@ -22,6 +22,7 @@ NOW = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
 
 
 def _ticket(kind: TicketKind, status: str = "new") -> Ticket:
+    status = Status(status)
     return Ticket(
         id=1, number="R-1", kind=kind, status=status, customer_id=1, created_at=NOW, updated_at=NOW
     )
@@ -154,3 +155,19 @@ def test_callback_data_must_fit_telegram() -> None:
         Button("x", data="x" * 65)
     with pytest.raises(ValueError):
         Button("x", data="接单")
+
+
+def test_every_status_event_kind_and_time_limit_has_one_name() -> None:
+    """The enums are the vocabulary: the state machines, the SLA table and the steps use
+    nothing else, and a stored value reads back as the same member."""
+    from dispatch.model import EventKind
+    from dispatch.sla import SLA_DEFAULTS, STARTS, STEPS, SlaStep
+    from dispatch.states import TRANSITIONS
+
+    for machine in TRANSITIONS.values():
+        for at, moves in machine.items():
+            assert isinstance(at, Status) and all(isinstance(m, Status) for m in moves)
+    assert all(isinstance(step, SlaStep) for step in [*SLA_DEFAULTS, *STEPS])
+    assert all(isinstance(step, SlaStep) for step, _ in STARTS.values())
+    assert EventKind("sla.level2") is EventKind.SLA_LEVEL2
+    assert Status("on_site") is Status.ON_SITE
