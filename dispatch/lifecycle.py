@@ -33,7 +33,7 @@ async def change_status(
     to: str,
     actor_id: int | None,
     details: Mapping[str, Any] | None = None,
-    policy: DeskPolicy | None = None,
+    policy: DeskPolicy,
 ) -> Ticket:
     """Move a ticket along its state machine; an illegal move writes nothing.
 
@@ -49,16 +49,12 @@ async def change_status(
         await uow.tickets.save(ticket)
         await uow.events.add(event)
         started = STARTS.get((ticket.kind.value, to))
-        if policy is not None and started is not None:
+        if started is not None:
             step, counted_from = started
             await arm(
                 uow, policy, ticket, step, ticket.created_at if counted_from == "created" else now
             )
-        if (
-            policy is not None
-            and to == "closed"
-            and ticket.kind in (TicketKind.COMPLAINT, TicketKind.RETURN)
-        ):
+        if to == "closed" and ticket.kind in (TicketKind.COMPLAINT, TicketKind.RETURN):
             await schedule_survey(
                 uow, policy, ticket, now
             )  # the follow-up visit after a closed case

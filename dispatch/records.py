@@ -236,7 +236,7 @@ async def sign_record(
     *,
     ticket_id: int,
     customer_id: int,
-    policy: DeskPolicy | None = None,
+    policy: DeskPolicy,
 ) -> ServiceRecord:
     """The customer's signature: only after completion; freezes the record with its hash."""
     async with uow:
@@ -292,8 +292,7 @@ async def sign_record(
                 "signed-tech",
             )
         record.signed_at, record.signed_hash, record.signed_payload = now, digest, payload
-        if policy is not None:  # the follow-up visit (回访), the next day
-            await schedule_survey(uow, policy, ticket, now)
+        await schedule_survey(uow, policy, ticket, now)  # the follow-up visit (回访)
         await uow.commit()
         return record
 

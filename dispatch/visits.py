@@ -91,7 +91,7 @@ async def confirm_visit_time(
     ticket_id: int,
     technician_id: int,
     planned_at: datetime,
-    policy: DeskPolicy | None = None,
+    policy: DeskPolicy,
 ) -> Visit:
     async with uow:
         now = clock.now()
@@ -125,9 +125,7 @@ async def confirm_visit_time(
             now,
             f"visit-time:{planned_at.isoformat()}",
             # a visit on another day is news that can wait out the customer's quiet hours
-            not_before=policy.customer_quiet(now, planned_at.astimezone(policy.zone).date())
-            if policy
-            else None,
+            not_before=policy.customer_quiet(now, planned_at.astimezone(policy.zone).date()),
         )
         await uow.commit()
         return visit

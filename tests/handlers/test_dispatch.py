@@ -252,7 +252,11 @@ async def test_the_whole_repair_from_offer_to_signed_report(
         )
     with pytest.raises(RecordSigned):
         await sign_record(
-            desk.services.uow(), desk.clock, ticket_id=ticket.id, customer_id=stored.customer_id
+            desk.services.uow(),
+            desk.clock,
+            ticket_id=ticket.id,
+            customer_id=stored.customer_id,
+            policy=desk.services.policy,
         )
 
     async with desk.services.uow() as uow:

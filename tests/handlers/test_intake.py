@@ -584,7 +584,12 @@ async def test_a_request_in_progress_cannot_be_cancelled(desk: Desk) -> None:
     old_view = customer.last
     for status in ("offered", "assigned", "en_route"):
         await change_status(
-            desk.services.uow(), desk.clock, ticket_id=ticket.id, to=status, actor_id=None
+            desk.services.uow(),
+            desk.clock,
+            ticket_id=ticket.id,
+            to=status,
+            actor_id=None,
+            policy=desk.services.policy,
         )
     await customer.press_data(old_view, f"mt:open:{ticket.id}")
     assert [b["text"] for b in customer.last.inline_buttons] == [

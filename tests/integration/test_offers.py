@@ -132,7 +132,9 @@ async def test_a_signed_record_is_corrected_by_an_event_not_an_edit(
 ) -> None:
     ticket_id, offer_id, technician = await _offered_ticket(uow, clock)
     await accept_offer(uow(), clock, POLICY, offer_id=offer_id, technician_id=technician)
-    await change_status(uow(), clock, ticket_id=ticket_id, to="on_site", actor_id=technician)
+    await change_status(
+        uow(), clock, ticket_id=ticket_id, to="on_site", actor_id=technician, policy=POLICY
+    )
     await submit_record(
         uow(),
         clock,

@@ -18,6 +18,7 @@ from dispatch.clock import ManualClock
 from dispatch.errors import IllegalTransition
 from dispatch.lifecycle import change_status
 from dispatch.model import Role, Status, TicketKind
+from dispatch.policy import DeskPolicy
 from dispatch.tickets import create_ticket
 from dispatch.users import register_user
 from storage.db import make_engine
@@ -27,6 +28,8 @@ from storage.uow import UnitOfWorkFactory
 from tests.databases import postgres_schema, sqlite_database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+POLICY = DeskPolicy(zone=SHANGHAI)
 
 
 async def _customer(uow: UnitOfWorkFactory, clock: ManualClock, telegram_id: int = 1001) -> int:
@@ -68,7 +71,9 @@ async def test_each_transition_writes_exactly_one_event(
     assert await _count(engine, EventRow) == 2  # user.registered, created
     for status in ("offered", "assigned", "en_route", "on_site", "completed", "signed"):
         clock.advance(timedelta(minutes=5))
-        await change_status(uow(), clock, ticket_id=ticket.id, to=status, actor_id=customer)
+        await change_status(
+            uow(), clock, ticket_id=ticket.id, to=status, actor_id=customer, policy=POLICY
+        )
     async with uow() as u:
         events = await u.events.for_ticket(ticket.id)
         stored = await u.tickets.get(ticket.id)
@@ -94,7 +99,9 @@ async def test_illegal_transition_is_refused_and_leaves_no_event(
     )
     before = await _count(engine, EventRow)
     with pytest.raises(IllegalTransition):
-        await change_status(uow(), clock, ticket_id=ticket.id, to="signed", actor_id=customer)
+        await change_status(
+            uow(), clock, ticket_id=ticket.id, to="signed", actor_id=customer, policy=POLICY
+        )
     assert await _count(engine, EventRow) == before
     async with uow() as u:
         stored = await u.tickets.get(ticket.id)
@@ -156,7 +163,9 @@ async def test_a_stale_copy_cannot_overwrite_a_newer_status(
     )
     async with uow() as u:
         stale = await u.tickets.get(ticket.id)
-    await change_status(uow(), clock, ticket_id=ticket.id, to="offered", actor_id=None)
+    await change_status(
+        uow(), clock, ticket_id=ticket.id, to="offered", actor_id=None, policy=POLICY
+    )
     assert stale is not None
     stale.status = Status.CANCELLED
     async with uow() as u:
