@@ -40,3 +40,29 @@ async def test_an_error_tells_the_user_and_once_the_operators_without_personal_d
     await desk.advance(timedelta(minutes=11))
     await customer.command("fail")
     assert len(operator.texts) == 2
+
+
+async def test_start_up_schedules_the_sweep_the_dispatch_round_and_the_fleet_refresh(
+    desk: Desk,
+) -> None:
+    """What post_init does before polling: the jobs the desk's clocks depend on (the
+    sweep sends warnings, breaches, surveys and the monthly report), and the sender."""
+    from bot.app import SENDER_TASK
+
+    assert desk.app.post_init is not None
+    await desk.app.post_init(desk.app)
+    try:
+        assert desk.app.job_queue is not None
+        jobs = {job.name: job for job in desk.app.job_queue.jobs()}
+        assert set(jobs) == {"dispatch", "sweep", "fleet"}
+        settings = desk.settings.dispatch
+        assert jobs["sweep"].trigger.interval.total_seconds() == settings.sweep_interval_seconds
+        assert (
+            jobs["dispatch"].trigger.interval.total_seconds() == settings.backlog_interval_seconds
+        )
+        sender = desk.app.bot_data[SENDER_TASK]
+        assert not sender.done()
+    finally:
+        desk.app.bot_data[SENDER_TASK].cancel()
+        for job in desk.app.job_queue.jobs() if desk.app.job_queue else []:
+            job.schedule_removal()
