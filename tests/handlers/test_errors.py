@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from apscheduler.triggers.interval import IntervalTrigger
 from telegram import Update
 from telegram.ext import CommandHandler
 
@@ -56,10 +57,14 @@ async def test_start_up_schedules_the_sweep_the_dispatch_round_and_the_fleet_ref
         jobs = {job.name: job for job in desk.app.job_queue.jobs()}
         assert set(jobs) == {"dispatch", "sweep", "fleet"}
         settings = desk.settings.dispatch
-        assert jobs["sweep"].trigger.interval.total_seconds() == settings.sweep_interval_seconds
-        assert (
-            jobs["dispatch"].trigger.interval.total_seconds() == settings.backlog_interval_seconds
-        )
+
+        def every(name: str) -> float:
+            trigger = jobs[name].job.trigger
+            assert isinstance(trigger, IntervalTrigger)
+            return float(trigger.interval.total_seconds())
+
+        assert every("sweep") == settings.sweep_interval_seconds
+        assert every("dispatch") == settings.backlog_interval_seconds
         sender = desk.app.bot_data[SENDER_TASK]
         assert not sender.done()
     finally:
