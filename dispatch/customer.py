@@ -25,12 +25,12 @@ from dispatch.intake import (
     limit_text,
 )
 from dispatch.messages import N_, Msg, Outgoing, Param
-from dispatch.model import Attachment, Event, EventKind, Priority, Role, Ticket, TicketKind
+from dispatch.model import Attachment, Priority, Role, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.sla import SlaStep
-from dispatch.tickets import arm, new_ticket
+from dispatch.tickets import arm, created_event, new_ticket
 
 __all__ = [
     "ComplaintRequest",
@@ -174,15 +174,7 @@ async def _submit(
             again = await uow.tickets.by_intake_key(intake_key)
             assert again is not None
             return Submitted(again, created=False)
-        await uow.events.add(
-            Event(
-                kind=EventKind.CREATED,
-                created_at=now,
-                ticket_id=ticket.id,
-                actor_id=customer_id,
-                to_status=ticket.status,
-            )
-        )
+        await uow.events.add(created_event(ticket, actor_id=customer_id, at=now))
         await attach_photos(uow, ticket.id, customer_id, photos, photo_purpose, now)
         for step in clocks:  # the time limits that start now (dispatch.sla.STEPS)
             await arm(uow, policy, ticket, step, now)

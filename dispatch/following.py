@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dispatch.clock import Clock
 from dispatch.customer import Photo, attach_photos
-from dispatch.errors import IllegalTransition, NotFound
+from dispatch.errors import IllegalTransition
 from dispatch.model import Attachment, Event, EventKind, Ticket
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed, is_open, transition
+from dispatch.tickets import customers_ticket
 
 __all__ = [
     "add_information",
@@ -16,13 +17,6 @@ __all__ = [
     "customer_ticket",
     "customer_tickets",
 ]
-
-
-async def _own_ticket(uow: UnitOfWork, customer_id: int, ticket_id: int) -> Ticket:
-    ticket = await uow.tickets.get(ticket_id)
-    if ticket is None or ticket.customer_id != customer_id:
-        raise NotFound(f"ticket {ticket_id}")
-    return ticket
 
 
 async def customer_tickets(uow: UnitOfWork, *, customer_id: int) -> list[Ticket]:
@@ -35,7 +29,7 @@ async def customer_ticket(
 ) -> tuple[Ticket, list[Event], list[Attachment]]:
     """A customer's own ticket with its timeline; anyone else's is NotFound."""
     async with uow:
-        ticket = await _own_ticket(uow, customer_id, ticket_id)
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         return (
             ticket,
             await uow.events.for_ticket(ticket_id),
@@ -52,7 +46,7 @@ async def cancel_by_customer(
     uow: UnitOfWork, clock: Clock, *, customer_id: int, ticket_id: int, reason: str
 ) -> Ticket:
     async with uow:
-        ticket = await _own_ticket(uow, customer_id, ticket_id)
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         if not can_cancel(ticket):
             raise IllegalTransition(ticket.kind.value, ticket.status, "cancelled")
         now = clock.now()
@@ -83,7 +77,7 @@ async def add_information(
 ) -> Ticket:
     """More words or photos on an open ticket, recorded as one event."""
     async with uow:
-        ticket = await _own_ticket(uow, customer_id, ticket_id)
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         if not is_open(ticket.status):
             raise IllegalTransition(ticket.kind.value, ticket.status, ticket.status)
         now = clock.now()

@@ -23,7 +23,7 @@ from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed, transition
 from dispatch.surveys import schedule as schedule_survey
-from dispatch.tickets import open_linked_complaint
+from dispatch.tickets import customers_ticket, open_linked_complaint
 from dispatch.visits import technicians_job, tell
 
 __all__ = [
@@ -241,9 +241,7 @@ async def sign_record(
     """The customer's signature: only after completion; freezes the record with its hash."""
     async with uow:
         now = clock.now()
-        ticket = await uow.tickets.get(ticket_id)
-        if ticket is None or ticket.customer_id != customer_id:
-            raise NotFound(f"ticket {ticket_id}")
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         record = await uow.records.for_ticket(ticket_id)
         if record is not None and record.signed_at is not None:
             raise RecordSigned(f"{ticket.number} is signed already")
@@ -309,9 +307,7 @@ async def dispute_record(
     """The customer disagrees: the record stays unsigned and a complaint opens, linked to it."""
     async with uow:
         now = clock.now()
-        ticket = await uow.tickets.get(ticket_id)
-        if ticket is None or ticket.customer_id != customer_id:
-            raise NotFound(f"ticket {ticket_id}")
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         event = transition(
             ticket, "disputed", at=now, actor_id=customer_id, details={"reason": reason}
         )

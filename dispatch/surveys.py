@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 
 from dispatch.callbacks import SURVEY_RATING
 from dispatch.clock import Clock
-from dispatch.errors import DomainError, NotFound
+from dispatch.errors import DomainError
 from dispatch.messages import N_, Button, Msg, Outgoing
 from dispatch.model import Event, EventKind, Role, Ticket
 from dispatch.policy import DeskPolicy, SurveyRules
 from dispatch.ports import UnitOfWork
-from dispatch.tickets import open_linked_complaint
+from dispatch.tickets import customers_ticket, open_linked_complaint
 
 __all__ = [
     "ITEMS",
@@ -110,9 +110,7 @@ async def answer(
         raise SurveyClosed("no such question")
     async with uow:
         now = clock.now()
-        ticket = await uow.tickets.get(ticket_id)
-        if ticket is None or ticket.customer_id != customer_id:
-            raise NotFound(f"ticket {ticket_id}")
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         survey = await uow.surveys.get(ticket_id)
         if survey is None or survey.get("answered_at") is not None:
             raise SurveyClosed("answered")
@@ -168,9 +166,7 @@ async def comment(
     uow: UnitOfWork, clock: Clock, *, ticket_id: int, customer_id: int, text: str
 ) -> None:
     async with uow:
-        ticket = await uow.tickets.get(ticket_id)
-        if ticket is None or ticket.customer_id != customer_id:
-            raise NotFound(f"ticket {ticket_id}")
+        await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         await uow.surveys.set_comment(ticket_id, text)
         await uow.events.add(
             Event(

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.clock import Clock
+from dispatch.errors import NotFound
 from dispatch.messages import N_, Outgoing
 from dispatch.model import (
     Event,
@@ -27,7 +28,34 @@ from dispatch.ports import UnitOfWork
 from dispatch.sla import STEPS
 from dispatch.states import INITIAL_STATUS
 
-__all__ = ["arm", "create_ticket", "new_ticket", "open_linked_complaint"]
+__all__ = [
+    "arm",
+    "create_ticket",
+    "created_event",
+    "customers_ticket",
+    "new_ticket",
+    "open_linked_complaint",
+]
+
+
+def created_event(ticket: Ticket, *, actor_id: int | None, at: datetime) -> Event:
+    """The first line of every ticket's history."""
+    return Event(
+        kind=EventKind.CREATED,
+        created_at=at,
+        ticket_id=ticket.id,
+        actor_id=actor_id,
+        to_status=ticket.status,
+    )
+
+
+async def customers_ticket(uow: UnitOfWork, *, ticket_id: int, customer_id: int) -> Ticket:
+    """The ticket if it is this customer's; NotFound otherwise (another customer's ticket
+    is not even said to exist)."""
+    ticket = await uow.tickets.get(ticket_id)
+    if ticket is None or ticket.customer_id != customer_id:
+        raise NotFound(f"ticket {ticket_id}")
+    return ticket
 
 
 async def new_ticket(
@@ -73,15 +101,7 @@ async def open_linked_complaint(
     complaint.priority = Priority.HIGH
     complaint.details = {"topic": "visit", "severity": "general", **details}
     complaint = await uow.tickets.add(complaint)
-    await uow.events.add(
-        Event(
-            kind=EventKind.CREATED,
-            created_at=now,
-            ticket_id=complaint.id,
-            actor_id=customer_id,
-            to_status=complaint.status,
-        )
-    )
+    await uow.events.add(created_event(complaint, actor_id=customer_id, at=now))
     return complaint
 
 
@@ -103,15 +123,7 @@ async def create_ticket(
                 raise ValueError(f"a ticket has no settable field {name!r}")
             setattr(ticket, name, value)
         ticket = await uow.tickets.add(ticket)
-        await uow.events.add(
-            Event(
-                kind=EventKind.CREATED,
-                created_at=now,
-                ticket_id=ticket.id,
-                actor_id=customer_id,
-                to_status=ticket.status,
-            )
-        )
+        await uow.events.add(created_event(ticket, actor_id=customer_id, at=now))
         await uow.commit()
         return ticket
 

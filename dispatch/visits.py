@@ -20,6 +20,7 @@ from dispatch.model import Event, EventKind, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import transition
+from dispatch.tickets import customers_ticket
 
 __all__ = [
     "ArrivalRefused",
@@ -278,9 +279,7 @@ async def confirm_arrival(
 ) -> Ticket:
     async with uow:
         now = clock.now()
-        ticket = await uow.tickets.get(ticket_id)
-        if ticket is None or ticket.customer_id != customer_id:
-            raise NotFound(f"ticket {ticket_id}")
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         visit = await uow.visits.for_ticket(ticket_id)
         if (
             visit is None

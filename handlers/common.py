@@ -84,21 +84,26 @@ def contact_phone(context: AppContext, shared: str) -> str:
     return read_phone(context, international) or international
 
 
-async def require_manager(update: Update, context: AppContext) -> bool:
-    """True for a manager; anyone else is told politely and shown the way to /help."""
-    if context.me.role is Role.MANAGER:
-        return True
+async def _not_yours(update: Update, context: AppContext, command_text: str) -> bool:
+    """Tell someone the command or button is not for their role; always False."""
     if update.callback_query:
         await update.callback_query.answer(
             context.t("This is not available to you."), show_alert=True
         )
     else:
-        await say(
-            update,
-            context,
-            context.t("This command is for managers. Send /help to see what you can do."),
-        )
+        await say(update, context, command_text)
     return False
+
+
+async def require_manager(update: Update, context: AppContext) -> bool:
+    """True for a manager; anyone else is told politely and shown the way to /help."""
+    if context.me.role is Role.MANAGER:
+        return True
+    return await _not_yours(
+        update,
+        context,
+        context.t("This command is for managers. Send /help to see what you can do."),
+    )
 
 
 async def apply_menu(update: Update, context: AppContext) -> None:
@@ -141,14 +146,8 @@ async def require_technician(update: Update, context: AppContext) -> bool:
             update, context, context.t("Please finish your technician profile first: send /start.")
         )
         return False
-    if update.callback_query:
-        await update.callback_query.answer(
-            context.t("This is not available to you."), show_alert=True
-        )
-    else:
-        await say(
-            update,
-            context,
-            context.t("This command is for technicians. Send /help to see what you can do."),
-        )
-    return False
+    return await _not_yours(
+        update,
+        context,
+        context.t("This command is for technicians. Send /help to see what you can do."),
+    )

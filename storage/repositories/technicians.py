@@ -196,21 +196,3 @@ class SqlTechnicianRepository:
             .order_by(TicketRow.id)
         )
         return [to_ticket(row) for row in rows]
-
-
-_TICKET_FIELDS = (
-    "description",
-    "product_category",
-    "product_model",
-    "purchase_date",
-    "address",
-    "latitude",
-    "longitude",
-    "contact_phone",
-    "preferred_date",
-    "preferred_slot",
-    "assigned_technician_id",
-    "related_ticket_id",
-    "priority_area",
-    "intake_key",
-)
