@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler
 
@@ -16,7 +14,7 @@ from dispatch.labels import kind_label, status_label
 from dispatch.messages import N_
 from handlers import drafts
 from handlers.common import clear_buttons, inline, say
-from handlers.forms import TEXT, Form, Handlers
+from handlers.forms import TEXT, Form, Handlers, Step
 
 __all__ = ["ComplaintForm"]
 
@@ -32,99 +30,127 @@ TOPIC_BUTTONS = {
 class ComplaintForm(Form):
     flow = "complaint"
     prefix = "cp"
-    order = ("topic", "related", "description", "evidence", "outcome", "severity", "phone")
     entry_commands = ("complain",)
-    edit_labels: ClassVar[dict[str, str]] = {
-        "topic": N_("Topic"),
-        "related": N_("Related request"),
-        "description": N_("What happened"),
-        "evidence": N_("Photos"),
-        "outcome": N_("Outcome wanted"),
-        "severity": N_("Loss or injury"),
-        "phone": N_("Phone"),
-    }
 
-    async def ask_step(
-        self, step: str, update: Update, context: AppContext, draft: drafts.Draft
+    def steps(self) -> tuple[Step, ...]:
+        return (
+            Step("topic", N_("Topic"), self.ask_for_topic, self.answers_topic),
+            Step("related", N_("Related request"), self.ask_for_related, self.answers_related),
+            Step(
+                "description",
+                N_("What happened"),
+                self.ask_for_description,
+                self.answers_description,
+            ),
+            Step("evidence", N_("Photos"), self.ask_for_evidence, self.answers_evidence),
+            Step("outcome", N_("Outcome wanted"), self.ask_for_outcome, self.answers_outcome),
+            Step("severity", N_("Loss or injury"), self.ask_for_severity, self.answers_severity),
+            Step("phone", N_("Phone"), self.ask_for_phone, self.answers_phone),
+        )
+
+    async def ask_for_topic(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        t = context.t
+        rows = [[(t(label), f"cp:topic:{topic.value}")] for topic, label in TOPIC_BUTTONS.items()]
+        await say(
+            update,
+            context,
+            t("We are sorry something went wrong. What is your complaint about?"),
+            inline(*rows),
+        )
+
+    async def ask_for_related(
+        self, update: Update, context: AppContext, draft: drafts.Draft
     ) -> None:
         t = context.t
-        if step == "topic":
-            rows = [
-                [(t(label), f"cp:topic:{topic.value}")] for topic, label in TOPIC_BUTTONS.items()
+        tickets = await customer_tickets(context.uow(), customer_id=context.me.id)
+        own = [x for x in tickets if x.kind.value != "complaint"][:6]
+        rows = [
+            [
+                (
+                    f"{x.number} · {t(kind_label(x.kind))} · {t(status_label(x.kind, x.status))}",
+                    f"cp:related:{x.id}",
+                )
             ]
-            await say(
-                update,
-                context,
-                t("We are sorry something went wrong. What is your complaint about?"),
-                inline(*rows),
-            )
-        elif step == "related":
-            tickets = await customer_tickets(context.uow(), customer_id=context.me.id)
-            own = [x for x in tickets if x.kind.value != "complaint"][:6]
-            rows = [
-                [
-                    (
-                        f"{x.number} · {t(kind_label(x.kind))} · {t(status_label(x.kind, x.status))}",
-                        f"cp:related:{x.id}",
-                    )
-                ]
-                for x in own
-            ]
-            rows.append([(t("None of these"), "cp:related:none")])
-            await say(update, context, t("Is it about one of your requests?"), inline(*rows))
-        elif step == "description":
-            await say(
-                update,
-                context,
-                t(
-                    "Please tell us what happened: when, where, who was involved. A few sentences are enough."
-                ),
-            )
-        elif step == "evidence":
-            await self.ask_photos(
-                update,
-                context,
-                t("Do you have photos or documents that show it? Send up to 5, then press Done."),
-            )
-        elif step == "outcome":
-            await say(
-                update,
-                context,
-                t(
-                    "What outcome would you like? For example a repair, a replacement, a refund, an apology."
-                ),
-            )
-        elif step == "severity":
-            await say(
-                update,
-                context,
-                t(
-                    "One more question, so that the right person handles it at once: did you suffer property loss or injury, or was anything stolen?"
-                ),
-                inline([(t("Yes"), "cp:severity:yes"), (t("No"), "cp:severity:no")]),
-            )
-        elif step == "phone":
-            await self.ask_phone(update, context)
+            for x in own
+        ]
+        rows.append([(t("None of these"), "cp:related:none")])
+        await say(update, context, t("Is it about one of your requests?"), inline(*rows))
 
-    def step_handlers(self, step: str) -> Handlers:
+    async def ask_for_description(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t(
+                "Please tell us what happened: when, where, who was involved. A few sentences are enough."
+            ),
+        )
+
+    async def ask_for_evidence(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await self.ask_photos(
+            update,
+            context,
+            t("Do you have photos or documents that show it? Send up to 5, then press Done."),
+        )
+
+    async def ask_for_outcome(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t(
+                "What outcome would you like? For example a repair, a replacement, a refund, an apology."
+            ),
+        )
+
+    async def ask_for_severity(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t(
+                "One more question, so that the right person handles it at once: did you suffer property loss or injury, or was anything stolen?"
+            ),
+            inline([(t("Yes"), "cp:severity:yes"), (t("No"), "cp:severity:no")]),
+        )
+
+    async def ask_for_phone(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        await self.ask_phone(update, context)
+
+    def answers_topic(self) -> Handlers:
         w = self._wrap
-        if step == "topic":
-            return [CallbackQueryHandler(w(self.topic_chosen), pattern=r"^cp:topic:")]
-        if step == "related":
-            return [CallbackQueryHandler(w(self.related_chosen), pattern=r"^cp:related:")]
-        if step == "description":
-            return [MessageHandler(TEXT, w(self.description_typed))]
-        if step == "evidence":
-            return self.photo_handlers(step)
-        if step == "outcome":
-            return [MessageHandler(TEXT, w(self.outcome_typed))]
-        if step == "severity":
-            return [
-                CallbackQueryHandler(w(self.severity_chosen), pattern=r"^cp:severity:(yes|no)$")
-            ]
-        if step == "phone":
-            return self.phone_handlers(step)
-        raise KeyError(step)
+        return [CallbackQueryHandler(w(self.topic_chosen), pattern=r"^cp:topic:")]
+
+    def answers_related(self) -> Handlers:
+        w = self._wrap
+        return [CallbackQueryHandler(w(self.related_chosen), pattern=r"^cp:related:")]
+
+    def answers_description(self) -> Handlers:
+        w = self._wrap
+        return [MessageHandler(TEXT, w(self.description_typed))]
+
+    def answers_evidence(self) -> Handlers:
+        return self.photo_handlers("evidence")
+
+    def answers_outcome(self) -> Handlers:
+        w = self._wrap
+        return [MessageHandler(TEXT, w(self.outcome_typed))]
+
+    def answers_severity(self) -> Handlers:
+        w = self._wrap
+        return [CallbackQueryHandler(w(self.severity_chosen), pattern=r"^cp:severity:(yes|no)$")]
+
+    def answers_phone(self) -> Handlers:
+        return self.phone_handlers("phone")
 
     async def _button(self, update: Update, prefix: str) -> str:
         query = update.callback_query

@@ -11,9 +11,10 @@ Shared steps live here too: photos (up to 5, albums welcome) and the phone numbe
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from typing import Any, ClassVar
+from functools import cached_property, partial
+from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
@@ -39,7 +40,7 @@ from handlers.common import (
     say,
 )
 
-__all__ = ["ANYTHING", "Form"]
+__all__ = ["ANYTHING", "Form", "Step"]
 
 ANYTHING = filters.ALL & ~filters.COMMAND
 TEXT = filters.TEXT & ~filters.COMMAND
@@ -47,20 +48,25 @@ TEXT = filters.TEXT & ~filters.COMMAND
 Handlers = list[BaseHandler[Any, Any, Any]]
 
 
+@dataclass(frozen=True)
+class Step:
+    """One question of a form: its name (kept in the draft), the label of its Edit button
+    on the review, how it is asked, and the handlers that take its answers."""
+
+    name: str
+    label: str
+    ask: Callable[[Update, AppContext, drafts.Draft], Awaitable[None]]
+    answers: Callable[[], Handlers]
+
+
 class Form:
     flow: str = ""
     prefix: str = ""
-    order: tuple[str, ...] = ()
-    edit_labels: ClassVar[dict[str, str]] = {}
     entry_commands: tuple[str, ...] = ()
 
     # -- to be provided by each flow ------------------------------------------------------
-    async def ask_step(
-        self, step: str, update: Update, context: AppContext, draft: drafts.Draft
-    ) -> None:
-        raise NotImplementedError
-
-    def step_handlers(self, step: str) -> Handlers:
+    def steps(self) -> tuple[Step, ...]:
+        """The questions, in the order they are asked."""
         raise NotImplementedError
 
     def summary(self, context: AppContext, draft: drafts.Draft) -> str:
@@ -74,6 +80,14 @@ class Form:
         return self.flow
 
     # -- the engine -----------------------------------------------------------------------
+    @cached_property
+    def _steps(self) -> dict[str, Step]:
+        return {step.name: step for step in self.steps()}
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(self._steps)
+
     def state(self, step: str) -> str:
         return f"{self.flow}:{step}"
 
@@ -90,7 +104,7 @@ class Form:
     async def ask(self, update: Update, context: AppContext, step: str) -> str:
         draft = self.draft(context)
         draft["at"] = step
-        await self.ask_step(step, update, context, draft)
+        await self._steps[step].ask(update, context, draft)
         return self.state(step)
 
     async def answered(self, update: Update, context: AppContext, step: str) -> str:
@@ -105,7 +119,10 @@ class Form:
         draft = self.draft(context)
         draft["at"] = "review"
         draft["editing"] = False
-        labels = [(context.t(self.edit_labels[s]), f"{self.prefix}:edit:{s}") for s in self.order]
+        labels = [
+            (context.t(step.label), f"{self.prefix}:edit:{step.name}")
+            for step in self._steps.values()
+        ]
         rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
         rows.append([(context.t("✅ Confirm and send"), f"{self.prefix}:confirm")])
         rows.append([(context.t("🗑 Discard"), f"{self.prefix}:discard")])
@@ -218,7 +235,7 @@ class Form:
         states: dict[object, Handlers] = {}
         for step in self.order:
             states[self.state(step)] = [
-                *self.step_handlers(step),
+                *self._steps[step].answers(),
                 MessageHandler(ANYTHING, self._wrap(partial(self._reask, step))),
                 CallbackQueryHandler(self._wrap(partial(self._reask, step)), pattern=rf"^{p}:"),
             ]

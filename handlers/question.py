@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from telegram import Update
 from telegram.ext import ConversationHandler, MessageHandler
 
@@ -14,7 +12,7 @@ from dispatch.intake import check_text
 from dispatch.messages import N_
 from handlers import drafts
 from handlers.common import say
-from handlers.forms import TEXT, Form, Handlers
+from handlers.forms import TEXT, Form, Handlers, Step
 
 __all__ = ["QuestionForm"]
 
@@ -22,12 +20,13 @@ __all__ = ["QuestionForm"]
 class QuestionForm(Form):
     flow = "question"
     prefix = "qs"
-    order = ("question",)
     entry_commands = ("ask",)
-    edit_labels: ClassVar[dict[str, str]] = {"question": N_("Question")}
 
-    async def ask_step(
-        self, step: str, update: Update, context: AppContext, draft: drafts.Draft
+    def steps(self) -> tuple[Step, ...]:
+        return (Step("question", N_("Question"), self.ask_for_question, self.answers_question),)
+
+    async def ask_for_question(
+        self, update: Update, context: AppContext, draft: drafts.Draft
     ) -> None:
         await say(
             update,
@@ -37,7 +36,7 @@ class QuestionForm(Form):
             ),
         )
 
-    def step_handlers(self, step: str) -> Handlers:
+    def answers_question(self) -> Handlers:
         return [MessageHandler(TEXT, self._wrap(self.question_typed))]
 
     async def question_typed(self, update: Update, context: AppContext) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
@@ -28,7 +28,7 @@ from dispatch.messages import N_
 from dispatch.model import TicketKind
 from handlers import drafts
 from handlers.common import clear_buttons, inline, say
-from handlers.forms import ANYTHING, TEXT, Form, Handlers
+from handlers.forms import ANYTHING, TEXT, Form, Handlers, Step
 
 __all__ = ["RepairForm"]
 
@@ -42,18 +42,7 @@ WARRANTY = {
 class RepairForm(Form):
     flow = "repair"
     prefix = "rp"
-    order = ("product", "model", "purchase", "problem", "photos", "where", "phone", "time")
     entry_commands = ("repair", "install")
-    edit_labels: ClassVar[dict[str, str]] = {
-        "product": N_("Product"),
-        "model": N_("Model"),
-        "purchase": N_("Purchase date"),
-        "problem": N_("Problem"),
-        "photos": N_("Photos"),
-        "where": N_("Address"),
-        "phone": N_("Phone"),
-        "time": N_("Preferred time"),
-    }
 
     # The same questions serve repairs and installations; the command chose which.
     def draft_flow(self, context: AppContext) -> str:
@@ -70,122 +59,162 @@ class RepairForm(Form):
         return self.draft_flow(context) == "installation"
 
     # -- questions ------------------------------------------------------------------------
-    async def ask_step(
-        self, step: str, update: Update, context: AppContext, draft: drafts.Draft
+    def steps(self) -> tuple[Step, ...]:
+        return (
+            Step("product", N_("Product"), self.ask_for_product, self.answers_product),
+            Step("model", N_("Model"), self.ask_for_model, self.answers_model),
+            Step("purchase", N_("Purchase date"), self.ask_for_purchase, self.answers_purchase),
+            Step("problem", N_("Problem"), self.ask_for_problem, self.answers_problem),
+            Step("photos", N_("Photos"), self.ask_for_photos, self.answers_photos),
+            Step("where", N_("Address"), self.ask_for_where, self.answers_where),
+            Step("phone", N_("Phone"), self.ask_for_phone, self.answers_phone),
+            Step("time", N_("Preferred time"), self.ask_for_time, self.answers_time),
+        )
+
+    async def ask_for_product(
+        self, update: Update, context: AppContext, draft: drafts.Draft
     ) -> None:
         t = context.t
-        if step == "product":
-            rows = [
-                [(p.name.in_(context.lang), f"rp:product:{p.code}")]
-                for p in context.services.policy.products
-            ]
-            rows.append([(t("Something else"), "rp:product:other")])
-            prompt = (
-                t("New installation request. Which product is it?")
-                if self._installation(context)
-                else t("New repair request. Which product needs repair?")
+        rows = [
+            [(p.name.in_(context.lang), f"rp:product:{p.code}")]
+            for p in context.services.policy.products
+        ]
+        rows.append([(t("Something else"), "rp:product:other")])
+        prompt = (
+            t("New installation request. Which product is it?")
+            if self._installation(context)
+            else t("New repair request. Which product needs repair?")
+        )
+        await say(update, context, prompt, inline(*rows))
+
+    async def ask_for_model(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t(
+                "What is the model? It is on the label, usually on the side or back. Type it, or tap below."
+            ),
+            inline([(t("I don't know"), "rp:model:skip")]),
+        )
+
+    async def ask_for_purchase(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t(
+                "When did you buy it? Type the date, for example {example}. It tells us whether the warranty applies.",
+                example=self.today(context).isoformat(),
+            ),
+            inline([(t("I don't remember"), "rp:purchase:skip")]),
+        )
+
+    async def ask_for_problem(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        prompt = (
+            t(
+                "What should be installed, and is there anything the technician should know (wall type, floor, parking)? A few sentences, please."
             )
-            await say(update, context, prompt, inline(*rows))
-        elif step == "model":
-            await say(
-                update,
-                context,
-                t(
-                    "What is the model? It is on the label, usually on the side or back. Type it, or tap below."
-                ),
-                inline([(t("I don't know"), "rp:model:skip")]),
+            if self._installation(context)
+            else t(
+                "What is wrong? Describe the problem in a few sentences: what happens, since when, any error code."
             )
-        elif step == "purchase":
-            await say(
-                update,
-                context,
-                t(
-                    "When did you buy it? Type the date, for example {example}. It tells us whether the warranty applies.",
-                    example=self.today(context).isoformat(),
-                ),
-                inline([(t("I don't remember"), "rp:purchase:skip")]),
+        )
+        await say(update, context, prompt, ReplyKeyboardRemove())
+
+    async def ask_for_photos(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await self.ask_photos(
+            update,
+            context,
+            t(
+                "Photos help the technician bring the right parts. Send up to 5 (an album is fine), then press Done."
+            ),
+        )
+
+    async def ask_for_where(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        t = context.t
+        draft["data"].pop("address_pending_location", None)
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton(t("📍 Share my location"), request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        known = draft["data"].get("lat") is not None or draft["data"].get("address")
+        question = (
+            t(
+                "Type a new address, or share a new location with the button. What you do not change stays as it is."
             )
-        elif step == "problem":
-            prompt = (
-                t(
-                    "What should be installed, and is there anything the technician should know (wall type, floor, parking)? A few sentences, please."
-                )
-                if self._installation(context)
-                else t(
-                    "What is wrong? Describe the problem in a few sentences: what happens, since when, any error code."
-                )
+            if draft.get("editing") and known
+            else t(
+                "Where should the technician come? Share your location with the button, or type the address (and project name, if any)."
             )
-            await say(update, context, prompt, ReplyKeyboardRemove())
-        elif step == "photos":
-            await self.ask_photos(
-                update,
-                context,
-                t(
-                    "Photos help the technician bring the right parts. Send up to 5 (an album is fine), then press Done."
-                ),
-            )
-        elif step == "where":
-            draft["data"].pop("address_pending_location", None)
-            keyboard = ReplyKeyboardMarkup(
-                [[KeyboardButton(t("📍 Share my location"), request_location=True)]],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
-            known = draft["data"].get("lat") is not None or draft["data"].get("address")
-            question = (
-                t(
-                    "Type a new address, or share a new location with the button. What you do not change stays as it is."
-                )
-                if draft.get("editing") and known
-                else t(
-                    "Where should the technician come? Share your location with the button, or type the address (and project name, if any)."
-                )
-            )
-            await say(update, context, question, keyboard)
-        elif step == "phone":
-            await self.ask_phone(update, context)
-        elif step == "time":
-            days = preferred_days(context.clock.now(), context.services.policy.zone)
-            buttons = [
-                (context.services.translator.format_day(context.lang, d), f"rp:day:{d:%Y%m%d}")
-                for d in days
-            ]
-            rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-            await say(update, context, t("Which day suits you best for the visit?"), inline(*rows))
+        )
+        await say(update, context, question, keyboard)
+
+    async def ask_for_phone(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        await self.ask_phone(update, context)
+
+    async def ask_for_time(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        t = context.t
+        days = preferred_days(context.clock.now(), context.services.policy.zone)
+        buttons = [
+            (context.services.translator.format_day(context.lang, d), f"rp:day:{d:%Y%m%d}")
+            for d in days
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        await say(update, context, t("Which day suits you best for the visit?"), inline(*rows))
+
+    def answers_product(self) -> Handlers:
+        w = self._wrap
+        return [CallbackQueryHandler(w(self.product_chosen), pattern=r"^rp:product:")]
+
+    def answers_model(self) -> Handlers:
+        w = self._wrap
+        return [
+            MessageHandler(TEXT, w(self.model_typed)),
+            CallbackQueryHandler(w(self.model_skipped), pattern=r"^rp:model:skip$"),
+        ]
+
+    def answers_purchase(self) -> Handlers:
+        w = self._wrap
+        return [
+            MessageHandler(TEXT, w(self.purchase_typed)),
+            CallbackQueryHandler(w(self.purchase_skipped), pattern=r"^rp:purchase:skip$"),
+        ]
+
+    def answers_problem(self) -> Handlers:
+        w = self._wrap
+        return [MessageHandler(TEXT, w(self.problem_typed))]
+
+    def answers_photos(self) -> Handlers:
+        return self.photo_handlers("photos")
+
+    def answers_where(self) -> Handlers:
+        w = self._wrap
+        return [
+            MessageHandler(filters.LOCATION, w(self.location_shared)),
+            MessageHandler(TEXT, w(self.address_typed)),
+        ]
+
+    def answers_phone(self) -> Handlers:
+        return self.phone_handlers("phone")
+
+    def answers_time(self) -> Handlers:
+        w = self._wrap
+        return [CallbackQueryHandler(w(self.day_chosen), pattern=r"^rp:day:\d{8}$")]
 
     def today(self, context: AppContext) -> date:
         return context.clock.now().astimezone(context.services.policy.zone).date()
 
     # -- answers --------------------------------------------------------------------------
-    def step_handlers(self, step: str) -> Handlers:
-        w = self._wrap
-        if step == "product":
-            return [CallbackQueryHandler(w(self.product_chosen), pattern=r"^rp:product:")]
-        if step == "model":
-            return [
-                MessageHandler(TEXT, w(self.model_typed)),
-                CallbackQueryHandler(w(self.model_skipped), pattern=r"^rp:model:skip$"),
-            ]
-        if step == "purchase":
-            return [
-                MessageHandler(TEXT, w(self.purchase_typed)),
-                CallbackQueryHandler(w(self.purchase_skipped), pattern=r"^rp:purchase:skip$"),
-            ]
-        if step == "problem":
-            return [MessageHandler(TEXT, w(self.problem_typed))]
-        if step == "photos":
-            return self.photo_handlers(step)
-        if step == "where":
-            return [
-                MessageHandler(filters.LOCATION, w(self.location_shared)),
-                MessageHandler(TEXT, w(self.address_typed)),
-            ]
-        if step == "phone":
-            return self.phone_handlers(step)
-        if step == "time":
-            return [CallbackQueryHandler(w(self.day_chosen), pattern=r"^rp:day:\d{8}$")]
-        raise KeyError(step)
-
     def states(self) -> dict[object, Handlers]:
         states = super().states()
         w = self._wrap

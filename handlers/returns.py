@@ -8,7 +8,7 @@ for a manual review.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler
@@ -27,7 +27,7 @@ from dispatch.intake import (
 from dispatch.messages import N_
 from handlers import drafts
 from handlers.common import clear_buttons, inline, say
-from handlers.forms import TEXT, Form, Handlers
+from handlers.forms import TEXT, Form, Handlers, Step
 
 __all__ = ["ReturnForm"]
 
@@ -47,83 +47,136 @@ CONDITIONS = {
 class ReturnForm(Form):
     flow = "return"
     prefix = "rt"
-    order = ("order", "product", "quantity", "date", "reason", "condition", "photos", "phone")
     entry_commands = ("return",)
-    edit_labels: ClassVar[dict[str, str]] = {
-        "order": N_("Order number"),
-        "product": N_("Product"),
-        "quantity": N_("Quantity"),
-        "date": N_("Purchase date"),
-        "reason": N_("Reason"),
-        "condition": N_("Condition"),
-        "photos": N_("Photos"),
-        "phone": N_("Phone"),
-    }
 
     def today(self, context: AppContext) -> date:
         return context.clock.now().astimezone(context.services.policy.zone).date()
 
-    async def ask_step(
-        self, step: str, update: Update, context: AppContext, draft: drafts.Draft
+    def steps(self) -> tuple[Step, ...]:
+        return (
+            Step("order", N_("Order number"), self.ask_for_order, self.answers_order),
+            Step("product", N_("Product"), self.ask_for_product, self.answers_product),
+            Step("quantity", N_("Quantity"), self.ask_for_quantity, self.answers_quantity),
+            Step("date", N_("Purchase date"), self.ask_for_date, self.answers_date),
+            Step("reason", N_("Reason"), self.ask_for_reason, self.answers_reason),
+            Step("condition", N_("Condition"), self.ask_for_condition, self.answers_condition),
+            Step("photos", N_("Photos"), self.ask_for_photos, self.answers_photos),
+            Step("phone", N_("Phone"), self.ask_for_phone, self.answers_phone),
+        )
+
+    async def ask_for_order(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t("Return or exchange. What is the order number? It is on your receipt or invoice."),
+        )
+
+    async def ask_for_product(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        rows = [
+            [(p.name.in_(context.lang), f"rt:product:{p.code}")]
+            for p in context.services.policy.products
+        ]
+        rows.append([(t("Something else"), "rt:product:other")])
+        await say(update, context, t("Which product?"), inline(*rows))
+
+    async def ask_for_quantity(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t("How many? Tap or type the number."),
+            inline([("1", "rt:quantity:1"), ("2", "rt:quantity:2"), ("3", "rt:quantity:3")]),
+        )
+
+    async def ask_for_date(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        t = context.t
+        await say(
+            update,
+            context,
+            t(
+                "When did you buy it, or when was it delivered? Type the date, for example {example}.",
+                example=self.today(context).isoformat(),
+            ),
+        )
+
+    async def ask_for_reason(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        rows = [[(t(label), f"rt:reason:{reason.value}")] for reason, label in REASONS.items()]
+        await say(update, context, t("Why do you want to return or exchange it?"), inline(*rows))
+
+    async def ask_for_condition(
+        self, update: Update, context: AppContext, draft: drafts.Draft
     ) -> None:
         t = context.t
         data = draft["data"]
-        if step == "order":
-            await say(
-                update,
-                context,
-                t(
-                    "Return or exchange. What is the order number? It is on your receipt or invoice."
-                ),
-            )
-        elif step == "product":
-            rows = [
-                [(p.name.in_(context.lang), f"rt:product:{p.code}")]
-                for p in context.services.policy.products
-            ]
-            rows.append([(t("Something else"), "rt:product:other")])
-            await say(update, context, t("Which product?"), inline(*rows))
-        elif step == "quantity":
-            await say(
-                update,
-                context,
-                t("How many? Tap or type the number."),
-                inline([("1", "rt:quantity:1"), ("2", "rt:quantity:2"), ("3", "rt:quantity:3")]),
-            )
-        elif step == "date":
-            await say(
-                update,
-                context,
-                t(
-                    "When did you buy it, or when was it delivered? Type the date, for example {example}.",
-                    example=self.today(context).isoformat(),
-                ),
-            )
-        elif step == "reason":
-            rows = [[(t(label), f"rt:reason:{reason.value}")] for reason, label in REASONS.items()]
-            await say(
-                update, context, t("Why do you want to return or exchange it?"), inline(*rows)
-            )
-        elif step == "condition":
-            data.setdefault(
-                "condition", {"unused": False, "packaging": False, "proof": False, "custom": False}
-            )
-            await say(
-                update,
-                context,
-                t("Tap everything that is true, then Done."),
-                self._condition_keyboard(context, data),
-            )
-        elif step == "photos":
-            await self.ask_photos(
-                update,
-                context,
-                t(
-                    "Photos of the product, the packaging and the receipt help us decide quickly. Send up to 5, then press Done."
-                ),
-            )
-        elif step == "phone":
-            await self.ask_phone(update, context)
+        data.setdefault(
+            "condition", {"unused": False, "packaging": False, "proof": False, "custom": False}
+        )
+        await say(
+            update,
+            context,
+            t("Tap everything that is true, then Done."),
+            self._condition_keyboard(context, data),
+        )
+
+    async def ask_for_photos(
+        self, update: Update, context: AppContext, draft: drafts.Draft
+    ) -> None:
+        t = context.t
+        await self.ask_photos(
+            update,
+            context,
+            t(
+                "Photos of the product, the packaging and the receipt help us decide quickly. Send up to 5, then press Done."
+            ),
+        )
+
+    async def ask_for_phone(self, update: Update, context: AppContext, draft: drafts.Draft) -> None:
+        await self.ask_phone(update, context)
+
+    def answers_order(self) -> Handlers:
+        w = self._wrap
+        return [MessageHandler(TEXT, w(self.order_typed))]
+
+    def answers_product(self) -> Handlers:
+        w = self._wrap
+        return [CallbackQueryHandler(w(self.product_chosen), pattern=r"^rt:product:")]
+
+    def answers_quantity(self) -> Handlers:
+        w = self._wrap
+        return [
+            MessageHandler(TEXT, w(self.quantity_typed)),
+            CallbackQueryHandler(w(self.quantity_tapped), pattern=r"^rt:quantity:\d$"),
+        ]
+
+    def answers_date(self) -> Handlers:
+        w = self._wrap
+        return [MessageHandler(TEXT, w(self.date_typed))]
+
+    def answers_reason(self) -> Handlers:
+        w = self._wrap
+        return [CallbackQueryHandler(w(self.reason_chosen), pattern=r"^rt:reason:")]
+
+    def answers_condition(self) -> Handlers:
+        w = self._wrap
+        return [
+            CallbackQueryHandler(w(self.condition_done), pattern=r"^rt:cond:done$"),
+            CallbackQueryHandler(w(self.condition_toggled), pattern=r"^rt:cond:"),
+        ]
+
+    def answers_photos(self) -> Handlers:
+        return self.photo_handlers("photos")
+
+    def answers_phone(self) -> Handlers:
+        return self.phone_handlers("phone")
 
     def _condition_keyboard(self, context: AppContext, data: dict[str, Any]) -> Any:
         condition = data["condition"]
@@ -133,32 +186,6 @@ class ReturnForm(Form):
         ]
         rows.append([(context.t("Done"), "rt:cond:done")])
         return inline(*rows)
-
-    def step_handlers(self, step: str) -> Handlers:
-        w = self._wrap
-        if step == "order":
-            return [MessageHandler(TEXT, w(self.order_typed))]
-        if step == "product":
-            return [CallbackQueryHandler(w(self.product_chosen), pattern=r"^rt:product:")]
-        if step == "quantity":
-            return [
-                MessageHandler(TEXT, w(self.quantity_typed)),
-                CallbackQueryHandler(w(self.quantity_tapped), pattern=r"^rt:quantity:\d$"),
-            ]
-        if step == "date":
-            return [MessageHandler(TEXT, w(self.date_typed))]
-        if step == "reason":
-            return [CallbackQueryHandler(w(self.reason_chosen), pattern=r"^rt:reason:")]
-        if step == "condition":
-            return [
-                CallbackQueryHandler(w(self.condition_done), pattern=r"^rt:cond:done$"),
-                CallbackQueryHandler(w(self.condition_toggled), pattern=r"^rt:cond:"),
-            ]
-        if step == "photos":
-            return self.photo_handlers(step)
-        if step == "phone":
-            return self.phone_handlers(step)
-        raise KeyError(step)
 
     async def order_typed(self, update: Update, context: AppContext) -> object:
         assert update.message is not None and update.message.text is not None
