@@ -17,7 +17,7 @@ from dispatch.clock import Clock
 from dispatch.messages import Param
 from dispatch.model import Language, User
 from dispatch.policy import DeskPolicy
-from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
+from storage.uow import UnitOfWorkFactory
 
 __all__ = ["AppContext", "Services"]
 
@@ -70,9 +70,6 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def clock(self) -> Clock:
         return self.services.clock
-
-    def uow(self) -> SqlUnitOfWork:
-        return self.services.uow()
 
     @property
     def me(self) -> User:

@@ -31,7 +31,7 @@ async def calendar_command(update: Update, context: AppContext) -> None:
     args = context.args or []
     calendar = context.services.policy.work_calendar
     if not args:
-        days = await company_days(context.uow())
+        days = await company_days(context.services.uow())
         lines = [
             context.t(
                 "{day}: {state} {note}",
@@ -68,7 +68,7 @@ async def calendar_command(update: Update, context: AppContext) -> None:
         return
     if action == "clear":
         removed = await clear_company_day(
-            context.uow(), context.clock, calendar, manager_id=context.me.id, day=day
+            context.services.uow(), context.clock, calendar, manager_id=context.me.id, day=day
         )
         text = (
             context.t(
@@ -80,7 +80,7 @@ async def calendar_command(update: Update, context: AppContext) -> None:
         )
     else:
         await set_company_day(
-            context.uow(),
+            context.services.uow(),
             context.clock,
             calendar,
             manager_id=context.me.id,

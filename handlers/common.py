@@ -140,7 +140,7 @@ async def require_customer(update: Update, context: AppContext) -> bool:
 async def require_technician(update: Update, context: AppContext) -> bool:
     """A technician with a finished profile; anyone else is told, and the spinner stops."""
     if context.me.role is Role.TECHNICIAN:
-        if await technician_profile(context.uow(), user_id=context.me.id) is not None:
+        if await technician_profile(context.services.uow(), user_id=context.me.id) is not None:
             return True
         await say(
             update, context, context.t("Please finish your technician profile first: send /start.")

@@ -62,7 +62,7 @@ class ComplaintForm(Form):
         self, update: Update, context: AppContext, draft: drafts.Draft
     ) -> None:
         t = context.t
-        tickets = await customer_tickets(context.uow(), customer_id=context.me.id)
+        tickets = await customer_tickets(context.services.uow(), customer_id=context.me.id)
         own = [x for x in tickets if x.kind.value != "complaint"][:6]
         rows = [
             [
@@ -174,7 +174,7 @@ class ComplaintForm(Form):
             data["related"] = None
             data["related_number"] = None
         else:
-            tickets = await customer_tickets(context.uow(), customer_id=context.me.id)
+            tickets = await customer_tickets(context.services.uow(), customer_id=context.me.id)
             mine = {str(x.id): x.number for x in tickets}
             if value not in mine:
                 return await self.ask(update, context, "related")

@@ -41,7 +41,7 @@ async def invite_role_chosen(update: Update, context: AppContext) -> None:
     role = Role.TECHNICIAN if query.data == "inv:technician" else Role.MANAGER
     ttl = timedelta(hours=context.services.settings.desk.invite_ttl_hours)
     created = await create_invite(
-        context.uow(), context.clock, manager_id=context.me.id, role=role, ttl=ttl
+        context.services.uow(), context.clock, manager_id=context.me.id, role=role, ttl=ttl
     )
     link = f"https://t.me/{context.bot.username}?start={created.token}"
     text = (

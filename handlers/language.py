@@ -39,7 +39,9 @@ async def language_chosen(update: Update, context: AppContext) -> None:
     except ValueError:
         await query.answer(context.t("This button is no longer active."))
         return
-    context.user = await set_language(context.uow(), user_id=context.me.id, language=chosen)
+    context.user = await set_language(
+        context.services.uow(), user_id=context.me.id, language=chosen
+    )
     await query.answer()
     await query.edit_message_text(
         context.t("Language set to {language}.", language=LANGUAGE_NAMES[context.lang])

@@ -22,7 +22,7 @@ __all__ = ["register"]
 async def _show(update: Update, context: AppContext, ticket_id: int) -> None:
     try:
         ticket, candidates = await assignment_candidates(
-            context.uow(), context.clock, context.services.policy, ticket_id=ticket_id
+            context.services.uow(), context.clock, context.services.policy, ticket_id=ticket_id
         )
     except NotFound:
         await say(update, context, context.t("That request was not found."))
@@ -82,7 +82,7 @@ async def assign_command(update: Update, context: AppContext) -> None:
         )
         return
     try:
-        ticket = await ticket_by_number(context.uow(), number=context.args[0])
+        ticket = await ticket_by_number(context.services.uow(), number=context.args[0])
     except NotFound:
         await say(update, context, context.t("That request was not found."))
         return
@@ -97,7 +97,7 @@ async def assign_to(update: Update, context: AppContext) -> None:
     ticket_id, user_id = ASSIGN_TO.parse(query.data)
     try:
         assigned = await assign_by_manager(
-            context.uow(),
+            context.services.uow(),
             context.clock,
             context.services.policy,
             ticket_id=int(ticket_id),

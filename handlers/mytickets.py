@@ -86,7 +86,7 @@ class MyTickets:
     async def list_tickets(self, update: Update, context: AppContext) -> int:
         """Shows the latest requests, each a button that opens it."""
         await self._ack(update)
-        tickets = await customer_tickets(context.uow(), customer_id=context.me.id)
+        tickets = await customer_tickets(context.services.uow(), customer_id=context.me.id)
         if not tickets:
             await say(
                 update,
@@ -125,7 +125,7 @@ class MyTickets:
         await self._ack(update)
         try:
             ticket, events, attachments = await customer_ticket(
-                context.uow(), customer_id=context.me.id, ticket_id=self._id(update)
+                context.services.uow(), customer_id=context.me.id, ticket_id=self._id(update)
             )
         except NotFound:
             await say(update, context, context.t("That request was not found."))
@@ -233,7 +233,7 @@ class MyTickets:
             return ADDING
         try:
             ticket = await add_information(
-                context.uow(),
+                context.services.uow(),
                 context.clock,
                 customer_id=context.me.id,
                 ticket_id=int(state["ticket"]),
@@ -285,7 +285,7 @@ class MyTickets:
         state = self._state(context)
         try:
             ticket = await cancel_by_customer(
-                context.uow(),
+                context.services.uow(),
                 context.clock,
                 customer_id=context.me.id,
                 ticket_id=int(state["ticket"]),

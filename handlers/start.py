@@ -98,7 +98,7 @@ async def _greet(update: Update, context: AppContext) -> None:
 
 
 async def _has_profile(context: AppContext) -> bool:
-    return await technician_profile(context.uow(), user_id=context.me.id) is not None
+    return await technician_profile(context.services.uow(), user_id=context.me.id) is not None
 
 
 async def _ask_name(update: Update, context: AppContext) -> str:
@@ -119,7 +119,7 @@ async def start(update: Update, context: AppContext) -> str | int:
             if not _TOKEN.match(token):
                 raise InviteRefused("unknown")
             context.user = await redeem_invite(
-                context.uow(), context.clock, user_id=context.me.id, token=token
+                context.services.uow(), context.clock, user_id=context.me.id, token=token
             )
         except InviteRefused as refused:
             await say(update, context, context.t(_REFUSALS[refused.reason]))
@@ -285,7 +285,7 @@ async def base_given(update: Update, context: AppContext) -> int:
     draft = _draft(context)
     settings = context.services.settings
     technician = await save_technician_profile(
-        context.uow(),
+        context.services.uow(),
         context.clock,
         user_id=context.me.id,
         name=draft["name"],

@@ -43,7 +43,7 @@ class SurveyAnswers:
         item = _BY_LETTER[letter]
         try:
             result = await answer(
-                context.uow(),
+                context.services.uow(),
                 context.clock,
                 context.services.policy,
                 ticket_id=ticket_id,
@@ -102,7 +102,7 @@ class SurveyAnswers:
         ticket_id = context.user_data.pop("survey", None)
         if ticket_id is not None:
             await comment(
-                context.uow(),
+                context.services.uow(),
                 context.clock,
                 ticket_id=ticket_id,
                 customer_id=context.me.id,

@@ -47,7 +47,7 @@ class VisitAnswers:
         confirmed = ARRIVAL_ANSWER.parse(query.data)[0] == "ok"
         try:
             await confirm_arrival(
-                context.uow(),
+                context.services.uow(),
                 context.clock,
                 ticket_id=_ticket_id(update),
                 customer_id=context.me.id,
@@ -77,7 +77,7 @@ class VisitAnswers:
         assert query is not None
         try:
             await sign_record(
-                context.uow(),
+                context.services.uow(),
                 context.clock,
                 ticket_id=_ticket_id(update),
                 customer_id=context.me.id,
@@ -102,7 +102,7 @@ class VisitAnswers:
         assert query is not None
         try:
             ticket = await disputable_record(
-                context.uow(), ticket_id=_ticket_id(update), customer_id=context.me.id
+                context.services.uow(), ticket_id=_ticket_id(update), customer_id=context.me.id
             )
         except NotAllowed:
             await query.answer(
@@ -136,7 +136,7 @@ class VisitAnswers:
             return DISPUTING
         try:
             await dispute_record(
-                context.uow(),
+                context.services.uow(),
                 context.clock,
                 context.services.policy,
                 ticket_id=int(context.user_data.pop("disputing")),

@@ -45,7 +45,7 @@ async def _try_check_in(
     ticket_id = int(step_state(context)["ticket"])
     try:
         ticket = await check_in(
-            context.uow(),
+            context.services.uow(),
             context.clock,
             context.services.policy,
             ticket_id=ticket_id,
@@ -90,7 +90,7 @@ async def start_check_in(update: Update, context: AppContext) -> str | int:
     ticket = await open_job(update, context)
     if ticket is None:
         return ConversationHandler.END
-    last = await fresh_position(context.uow(), context.clock, technician_id=context.me.id)
+    last = await fresh_position(context.services.uow(), context.clock, technician_id=context.me.id)
     if last is not None:
         if await _try_check_in(update, context, last.latitude, last.longitude, last.accuracy_m):
             return ConversationHandler.END
@@ -128,7 +128,10 @@ async def manual_check_in(update: Update, context: AppContext) -> int:
         return ConversationHandler.END
     try:
         await claim_arrival(
-            context.uow(), context.clock, ticket_id=button_id(update), technician_id=context.me.id
+            context.services.uow(),
+            context.clock,
+            ticket_id=button_id(update),
+            technician_id=context.me.id,
         )
     except (NotFound, NotAllowed):
         await ack(update, context.t("This job is no longer yours."), alert=True)

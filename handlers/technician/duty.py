@@ -21,7 +21,7 @@ async def duty(update: Update, context: AppContext) -> None:
     """Shows whether the technician is on duty, with the button to switch."""
     if not await require_technician(update, context):
         return
-    technician = await technician_profile(context.uow(), user_id=context.me.id)
+    technician = await technician_profile(context.services.uow(), user_id=context.me.id)
     assert technician is not None
     if technician.on_duty:
         text = context.t("You are on duty: jobs near you are offered here.")
@@ -38,7 +38,7 @@ async def duty_switched(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     on = DUTY.parse(query.data)[0] == "on"
-    await set_duty(context.uow(), context.clock, technician_id=context.me.id, on=on)
+    await set_duty(context.services.uow(), context.clock, technician_id=context.me.id, on=on)
     context.services.fleet_cache.invalidate()
     await ack(update)
     if on:
@@ -65,7 +65,7 @@ async def location_update(update: Update, context: AppContext) -> None:
     period = location.live_period
     seconds = period.total_seconds() if isinstance(period, timedelta) else period
     kept = await record_location(
-        context.uow(),
+        context.services.uow(),
         context.clock,
         technician_id=context.me.id,
         latitude=location.latitude,

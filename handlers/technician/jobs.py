@@ -51,7 +51,7 @@ async def jobs(update: Update, context: AppContext) -> None:
     if not await require_technician(update, context):
         return
     await ack(update)
-    tickets = await open_jobs(context.uow(), technician_id=context.me.id)
+    tickets = await open_jobs(context.services.uow(), technician_id=context.me.id)
     if not tickets:
         await say(update, context, context.t("You have no open jobs. Send /duty to go on duty."))
         return
@@ -69,7 +69,9 @@ async def jobs(update: Update, context: AppContext) -> None:
 async def job_or_refuse(update: Update, context: AppContext) -> Ticket | None:
     """The job a button is about if it is still this technician's; else the press is told so."""
     try:
-        return await job_of(context.uow(), ticket_id=button_id(update), technician_id=context.me.id)
+        return await job_of(
+            context.services.uow(), ticket_id=button_id(update), technician_id=context.me.id
+        )
     except (NotFound, NotAllowed):
         await ack(update, context.t("This job is no longer yours."), alert=True)
         return None
@@ -119,7 +121,7 @@ def _example(context: AppContext) -> str:
 async def _set_time(update: Update, context: AppContext, when: datetime) -> str | int:
     try:
         await confirm_visit_time(
-            context.uow(),
+            context.services.uow(),
             context.clock,
             ticket_id=int(step_state(context)["ticket"]),
             technician_id=context.me.id,
@@ -178,7 +180,10 @@ async def way(update: Update, context: AppContext) -> None:
         return
     try:
         ticket = await on_my_way(
-            context.uow(), context.clock, ticket_id=button_id(update), technician_id=context.me.id
+            context.services.uow(),
+            context.clock,
+            ticket_id=button_id(update),
+            technician_id=context.me.id,
         )
     except (NotFound, NotAllowed):
         await ack(update, context.t("This job is no longer yours."), alert=True)

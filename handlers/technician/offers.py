@@ -37,7 +37,7 @@ async def offer_accepted(update: Update, context: AppContext) -> None:
     assert query is not None
     try:
         ticket = await accept_offer(
-            context.uow(),
+            context.services.uow(),
             context.clock,
             context.services.policy,
             offer_id=button_id(update),
@@ -62,7 +62,7 @@ async def offer_declined(update: Update, context: AppContext) -> None:
         return
     offer_id = button_id(update)
     try:
-        await pending_offer(context.uow(), offer_id=offer_id, technician_id=context.me.id)
+        await pending_offer(context.services.uow(), offer_id=offer_id, technician_id=context.me.id)
     except OfferClosed as closed:
         await ack(update, context.t(_CLOSED.get(closed.reason, _CLOSED["taken"])), alert=True)
         return

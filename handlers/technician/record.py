@@ -272,7 +272,7 @@ async def record_send(update: Update, context: AppContext) -> int:
     state, draft = step_state(context), _draft(context)
     try:
         await submit_record(
-            context.uow(),
+            context.services.uow(),
             context.clock,
             context.services.policy,
             ticket_id=int(state["ticket"]),
