@@ -38,7 +38,6 @@ from dispatch.rounds import dispatch_round
 from dispatch.sweep import sweep
 from dispatch.technicians import refresh_fleet
 from storage.db import make_engine, make_sessionmaker
-from storage.outbox import OutboxStore
 from storage.persistence import SqlPersistence
 from storage.uow import UnitOfWorkFactory
 from storage.updates import InboxStore
@@ -234,7 +233,7 @@ def build_application(
     application: AnyApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
     sender = OutboxSender(
-        store=OutboxStore(sessions),
+        uow=services.uow,
         bot=application.bot,
         translator=services.translator,
         settings=settings,

@@ -34,8 +34,8 @@ from telegram.ext import Application, BaseUpdateProcessor
 from bot.outbox import OutboxSender
 from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork, fold_replies
 from dispatch.clock import Clock
+from dispatch.ports import PendingMessage
 from storage.models import UserRow
-from storage.outbox import PendingMessage
 from storage.persistence import SqlPersistence
 from storage.updates import HANDLING_UPDATE, Handling, InboxStore
 

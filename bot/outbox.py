@@ -23,7 +23,8 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -34,7 +35,7 @@ from bot.i18n import Translator, language_for
 from dispatch.clock import Clock
 from dispatch.messages import params_from_json
 from dispatch.model import Language
-from storage.outbox import OutboxStore, PendingMessage
+from dispatch.ports import DeliveryRepository, PendingMessage, UnitOfWorkFactory
 
 __all__ = [
     "OUTBOX_DELIVERY",
@@ -127,11 +128,63 @@ class _Expired(Exception):
     """Telegram no longer takes this answer (a button press answered too late)."""
 
 
+_T = TypeVar("_T")
+
+
+class DeliverySteps:
+    """Each step of a delivery in its own transaction through the unit of work: a claim,
+    a send's outcome and a retry are each kept before the next step starts."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self.uow = uow
+
+    async def _run(self, work: Callable[[DeliveryRepository], Awaitable[_T]]) -> _T:
+        async with self.uow() as uow:
+            result = await work(uow.delivery)
+            await uow.commit()
+            return result
+
+    async def due(self, now: datetime, limit: int = 50) -> list[PendingMessage]:
+        return await self._run(lambda d: d.due(now, limit))
+
+    async def claim(self, message_id: int, now: datetime, lease: timedelta) -> bool:
+        return await self._run(lambda d: d.claim(message_id, now, lease))
+
+    async def release_all_claims(self) -> int:
+        return await self._run(lambda d: d.release_all_claims())
+
+    async def release(self, message_ids: list[int]) -> None:
+        await self._run(lambda d: d.release(message_ids))
+
+    async def sent_many(self, sent: list[tuple[int, int | None]], now: datetime) -> None:
+        await self._run(lambda d: d.sent_many(sent, now))
+
+    async def message_id_for(self, stand_in: int) -> int | None:
+        return await self._run(lambda d: d.message_id_for(stand_in))
+
+    async def sent(self, message_id: int, now: datetime, telegram_message_id: int | None) -> None:
+        await self._run(lambda d: d.sent(message_id, now, telegram_message_id))
+
+    async def retry_at(self, message_id: int, at: datetime, error: str) -> None:
+        await self._run(lambda d: d.retry_at(message_id, at, error))
+
+    async def keep_document(
+        self, message: PendingMessage, file_id: str, unique_id: str, now: datetime
+    ) -> None:
+        await self._run(lambda d: d.keep_document(message, file_id, unique_id, now))
+
+    async def dead(self, message_id: int, now: datetime, error: str) -> None:
+        await self._run(lambda d: d.dead(message_id, now, error))
+
+    async def recipient_unreachable(self, user_id: int, now: datetime, error: str) -> None:
+        await self._run(lambda d: d.recipient_unreachable(user_id, now, error))
+
+
 class OutboxSender:
     def __init__(
         self,
         *,
-        store: OutboxStore,
+        uow: UnitOfWorkFactory,
         bot: Bot,
         translator: Translator,
         settings: Settings,
@@ -141,7 +194,7 @@ class OutboxSender:
         lease: timedelta = timedelta(minutes=2),
         reports: ReportBuilder | None = None,
     ) -> None:
-        self.store = store
+        self.store = DeliverySteps(uow)
         self.bot = bot
         self.translator = translator
         self.settings = settings

@@ -33,8 +33,8 @@ from bot.i18n import Translator, language_for
 from dispatch.labels import kind_label
 from dispatch.messages import N_
 from dispatch.model import Language
+from dispatch.ports import PendingMessage
 from dispatch.records import WARRANTY_LABELS, service_report
-from storage.outbox import PendingMessage
 from storage.uow import UnitOfWorkFactory
 
 __all__ = ["FONT_CANDIDATES", "ServiceReports", "render_report", "setup_fonts"]

@@ -33,6 +33,7 @@ __all__ = [
     "AttachmentRepository",
     "CalendarRepository",
     "CompanyDay",
+    "DeliveryRepository",
     "DueAlert",
     "EventRepository",
     "InviteRepository",
@@ -40,6 +41,7 @@ __all__ = [
     "MonthTicket",
     "OfferRepository",
     "OutboxRepository",
+    "PendingMessage",
     "RecordRepository",
     "RequestRepository",
     "StatsRepository",
@@ -280,6 +282,46 @@ class StatsRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PendingMessage:
+    """An outbox row due for delivery, with what the sender needs of its recipient."""
+
+    id: int
+    user_id: int
+    ticket_id: int | None
+    chat_id: int
+    language: str | None
+    telegram_language: str | None
+    unreachable: bool
+    kind: str
+    template: str
+    params: dict[str, Any]
+    buttons: list[Any]
+    attempts: int
+    ref: int | None = None  # the stand-in id a held reply's handler was given
+
+
+class DeliveryRepository(Protocol):
+    """The outbox's delivery side (the sender in bot/outbox.py): which rows are due,
+    claiming them, recording the outcome."""
+
+    async def due(self, now: datetime, limit: int = 50) -> list[PendingMessage]: ...
+    async def claim(self, message_id: int, now: datetime, lease: timedelta) -> bool: ...
+    async def release_all_claims(self) -> int: ...
+    async def release(self, message_ids: list[int]) -> None: ...
+    async def sent_many(self, sent: list[tuple[int, int | None]], now: datetime) -> None: ...
+    async def message_id_for(self, stand_in: int) -> int | None: ...
+    async def sent(
+        self, message_id: int, now: datetime, telegram_message_id: int | None
+    ) -> None: ...
+    async def retry_at(self, message_id: int, at: datetime, error: str) -> None: ...
+    async def keep_document(
+        self, message: PendingMessage, file_id: str, unique_id: str, now: datetime
+    ) -> None: ...
+    async def dead(self, message_id: int, now: datetime, error: str) -> None: ...
+    async def recipient_unreachable(self, user_id: int, now: datetime, error: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     technicians: TechnicianRepository
@@ -295,6 +337,7 @@ class UnitOfWork(Protocol):
     surveys: SurveyRepository
     calendar: CalendarRepository
     stats: StatsRepository
+    delivery: DeliveryRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

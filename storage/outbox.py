@@ -7,39 +7,24 @@ pending row of each user is ever due. A row is claimed (compare-and-set on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from dispatch.ports import PendingMessage
 from storage.models import AttachmentRow, OutboxRow, UserRow
 
-__all__ = ["OutboxStore", "PendingMessage"]
+__all__ = ["SqlDeliveryRepository"]
 
 
-@dataclass(frozen=True)
-class PendingMessage:
-    id: int
-    user_id: int
-    ticket_id: int | None
-    chat_id: int
-    language: str | None
-    telegram_language: str | None
-    unreachable: bool
-    kind: str
-    template: str
-    params: dict[str, Any]
-    buttons: list[Any]
-    attempts: int
-    ref: int | None = None  # the stand-in id a held reply's handler was given
+class SqlDeliveryRepository:
+    """Inside a unit of work (``uow.delivery``); the sender commits each step."""
 
-
-class OutboxStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
     async def due(self, now: datetime, limit: int = 50) -> list[PendingMessage]:
         earlier = aliased(OutboxRow)
@@ -63,8 +48,7 @@ class OutboxStore:
             .order_by(OutboxRow.id)
             .limit(limit)
         )
-        async with self.sessions() as session:
-            rows = (await session.execute(query)).all()
+        rows = (await self.session.execute(query)).all()
         return [
             PendingMessage(
                 id=row.id,
@@ -85,15 +69,13 @@ class OutboxStore:
         ]
 
     async def _update(self, *where: Any, **values: Any) -> int:
-        async with self.sessions() as session:
-            result = await session.execute(
-                update(OutboxRow)
-                .where(*where)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            await session.commit()
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(*where)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def claim(self, message_id: int, now: datetime, lease: timedelta) -> bool:
         claimed = await self._update(
@@ -125,20 +107,18 @@ class OutboxStore:
         """Mark several rows sent in one transaction (message id Telegram gave, if any)."""
         if not sent:
             return
-        async with self.sessions() as session:
-            table = cast(Table, OutboxRow.__table__)
-            await session.execute(
-                update(table)
-                .where(table.c.id == bindparam("row_id"))
-                .values(
-                    sent_at=now,
-                    claimed_until=None,
-                    telegram_message_id=bindparam("message_id"),
-                    last_error=None,
-                ),
-                [{"row_id": row_id, "message_id": message_id} for row_id, message_id in sent],
-            )
-            await session.commit()
+        table = cast(Table, OutboxRow.__table__)
+        await self.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                sent_at=now,
+                claimed_until=None,
+                telegram_message_id=bindparam("message_id"),
+                last_error=None,
+            ),
+            [{"row_id": row_id, "message_id": message_id} for row_id, message_id in sent],
+        )
 
     async def message_id_for(self, stand_in: int) -> int | None:
         """The real id of a held message, once its row was sent; None while it waits.
@@ -146,15 +126,14 @@ class OutboxStore:
         A row given up (dead) resolves to 0, which Telegram refuses as a message id:
         the edit that waited for it is then given up too rather than waiting forever.
         """
-        async with self.sessions() as session:
-            row = (
-                await session.execute(
-                    select(OutboxRow.telegram_message_id, OutboxRow.dead_at)
-                    .where(OutboxRow.ref == stand_in)
-                    .order_by(OutboxRow.id.desc())
-                    .limit(1)
-                )
-            ).first()
+        row = (
+            await self.session.execute(
+                select(OutboxRow.telegram_message_id, OutboxRow.dead_at)
+                .where(OutboxRow.ref == stand_in)
+                .order_by(OutboxRow.id.desc())
+                .limit(1)
+            )
+        ).first()
         if row is None:
             return 0
         if row.telegram_message_id is not None:
@@ -181,19 +160,18 @@ class OutboxStore:
         """A document the bot sent about a ticket (the service report) is kept on the ticket."""
         if message.ticket_id is None:
             return
-        async with self.sessions() as session:
-            session.add(
-                AttachmentRow(
-                    ticket_id=message.ticket_id,
-                    uploaded_by=message.user_id,
-                    purpose=message.kind,
-                    media_type="document",
-                    telegram_file_id=file_id,
-                    telegram_file_unique_id=unique_id,
-                    created_at=now,
-                )
+        self.session.add(
+            AttachmentRow(
+                ticket_id=message.ticket_id,
+                uploaded_by=message.user_id,
+                purpose=message.kind,
+                media_type="document",
+                telegram_file_id=file_id,
+                telegram_file_unique_id=unique_id,
+                created_at=now,
             )
-            await session.commit()
+        )
+        await self.session.flush()
 
     async def dead(self, message_id: int, now: datetime, error: str) -> None:
         await self._update(
@@ -202,19 +180,17 @@ class OutboxStore:
 
     async def recipient_unreachable(self, user_id: int, now: datetime, error: str) -> None:
         """The user blocked the bot: mark them, and give up every message still waiting for them."""
-        async with self.sessions() as session:
-            await session.execute(
-                update(UserRow).where(UserRow.id == user_id).values(unreachable_at=now)
-            )
-            await session.execute(
-                update(OutboxRow)
-                .where(
-                    and_(
-                        OutboxRow.user_id == user_id,
-                        OutboxRow.sent_at.is_(None),
-                        OutboxRow.dead_at.is_(None),
-                    )
+        await self.session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(unreachable_at=now)
+        )
+        await self.session.execute(
+            update(OutboxRow)
+            .where(
+                and_(
+                    OutboxRow.user_id == user_id,
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.dead_at.is_(None),
                 )
-                .values(dead_at=now, claimed_until=None, last_error=error)
             )
-            await session.commit()
+            .values(dead_at=now, claimed_until=None, last_error=error)
+        )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dispatch.ports import (
     AttachmentRepository,
     CalendarRepository,
+    DeliveryRepository,
     EventRepository,
     InviteRepository,
     OfferRepository,
@@ -24,6 +25,7 @@ from dispatch.ports import (
     VisitRepository,
 )
 from storage.calendar import SqlCalendarRepository
+from storage.outbox import SqlDeliveryRepository
 from storage.repositories import (
     SqlAttachmentRepository,
     SqlEventRepository,
@@ -60,6 +62,7 @@ class SqlUnitOfWork:
     surveys: SurveyRepository
     calendar: CalendarRepository
     stats: StatsRepository
+    delivery: DeliveryRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -89,6 +92,7 @@ class SqlUnitOfWork:
         self.surveys = SqlSurveyRepository(session)
         self.calendar = SqlCalendarRepository(session)
         self.stats = SqlStatsRepository(session)
+        self.delivery = SqlDeliveryRepository(session)
         return self
 
     async def __aexit__(

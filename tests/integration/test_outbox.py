@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.outbox import ChatPacer
+from bot.outbox import ChatPacer, DeliverySteps
 from dispatch.clock import ManualClock
 from dispatch.messages import N_, At, Button, Msg, Outgoing
 from dispatch.model import Language
 from sandbox.botapi import BotApiCore, NetworkFailure
 from storage.models import OutboxRow, UserRow
-from storage.outbox import OutboxStore
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import MANAGER_ID
 from tests.harness import Desk, Person, moment_label
@@ -205,7 +204,7 @@ async def test_two_senders_never_send_the_same_row(
             Outgoing(user_id=reg.user.id, text=HELLO, params={"name": "P"}), at=clock.now()
         )
         await u.commit()
-    store = OutboxStore(uow.sessions)
+    store = DeliverySteps(uow)
     [pending] = await store.due(clock.now())
     results = await asyncio.gather(
         *(store.claim(pending.id, clock.now(), timedelta(minutes=2)) for _ in range(8))
