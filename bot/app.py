@@ -23,6 +23,7 @@ from bot.inbox import (
     ChatOrderedProcessor,
     DeskApplication,
     InboxQueue,
+    InboxSteps,
     prune_handled,
     recover,
     replay_unfinished,
@@ -40,7 +41,6 @@ from dispatch.technicians import refresh_fleet
 from storage.db import make_engine, make_sessionmaker
 from storage.persistence import SqlPersistence
 from storage.uow import UnitOfWorkFactory
-from storage.updates import InboxStore
 
 __all__ = ["build_application", "services_of"]
 
@@ -197,7 +197,7 @@ def build_application(
     clock = clock or SystemClock()
     # One pacer per process for every message to a chat: handlers' and the outbox's alike.
     pacer = pacer or ChatPacer()
-    inbox = InboxStore(sessions)
+    inbox = InboxSteps(UnitOfWorkFactory(sessions))
     services = Services(
         settings=settings,
         engine=engine,

@@ -27,17 +27,16 @@ from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
 from bot.outbox import OutboxSender
 from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork, fold_replies
 from dispatch.clock import Clock
-from dispatch.ports import PendingMessage
-from storage.models import UserRow
+from dispatch.ports import PendingMessage, StoredUpdate
 from storage.persistence import SqlPersistence
-from storage.updates import HANDLING_UPDATE, Handling, InboxStore
+from storage.uow import UnitOfWorkFactory
+from storage.updates import HANDLING_UPDATE, Handling
 
 __all__ = [
     "ChatOrderedProcessor",
@@ -61,10 +60,45 @@ def chat_of(update: Update) -> int | None:
     return None
 
 
+class InboxSteps:
+    """The inbox's steps outside an update's own finish, each in its own transaction."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self.uow = uow
+
+    async def store(
+        self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
+    ) -> bool:
+        async with self.uow() as uow:
+            stored = await uow.inbox.store(update_id, chat_id, payload, now)
+            await uow.commit()
+            return stored
+
+    async def unfinished(self, *, received_before: datetime) -> list[StoredUpdate]:
+        async with self.uow() as uow:
+            return await uow.inbox.unfinished(received_before=received_before)
+
+    async def attempt(self, update_id: int) -> None:
+        async with self.uow() as uow:
+            await uow.inbox.attempt(update_id)
+            await uow.commit()
+
+    async def give_up(self, update_id: int, now: datetime, reason: str) -> None:
+        async with self.uow() as uow:
+            await uow.inbox.give_up(update_id, now, reason)
+            await uow.commit()
+
+    async def prune(self, before: datetime) -> int:
+        async with self.uow() as uow:
+            pruned = await uow.inbox.prune(before)
+            await uow.commit()
+            return pruned
+
+
 class InboxQueue(asyncio.Queue[object]):
     """PTB's update queue, storing each update before it is queued; duplicates stop here."""
 
-    def __init__(self, inbox: InboxStore, clock: Clock) -> None:
+    def __init__(self, inbox: InboxSteps, clock: Clock) -> None:
         super().__init__()
         self.inbox = inbox
         self.clock = clock
@@ -120,12 +154,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 class DeskApplication(Application):  # type: ignore[type-arg]
     """PTB's Application, finishing each update in one transaction (see the module doc)."""
 
-    inbox: InboxStore
+    inbox: InboxSteps
     clock: Clock
     in_flight: set[int]
     pruned_at: datetime | None = None
 
-    def wire(self, inbox: InboxStore, clock: Clock, sender: OutboxSender) -> None:
+    def wire(self, inbox: InboxSteps, clock: Clock, sender: OutboxSender) -> None:
         self.inbox = inbox
         self.clock = clock
         self.in_flight = set()
@@ -171,31 +205,31 @@ class DeskApplication(Application):  # type: ignore[type-arg]
         now = self.clock.now()
         settle = None
         direct: list[PendingMessage] = []
-        async with self.inbox.sessions() as session:
+        async with self.inbox.uow() as uow:
             try:
                 if work.chat_id is not None:
-                    settle = await persistence.write_chat(session, work.chat_id)
-                await InboxStore.mark_done(
-                    session, update.update_id, now, lambda: (work.chat_id, update.to_dict())
+                    settle = await persistence.write_chat(uow.session, work.chat_id)
+                await uow.inbox.mark_done(
+                    update.update_id, now, lambda: (work.chat_id, update.to_dict())
                 )
                 replies: list[dict[str, Any]] = []
                 user_id = work.user_id
                 if work.held:
                     if user_id is None and work.chat_id is not None:
-                        user_id = await session.scalar(
-                            select(UserRow.id).where(UserRow.telegram_id == work.chat_id)
-                        )
+                        user_id = await uow.inbox.user_of_chat(work.chat_id)
                     if user_id is None:
                         raise RuntimeError(f"update {update.update_id}: replies for no known user")
                     # The replies go straight out after the commit, claimed by this process,
                     # unless an earlier message to the user still waits (order comes first).
-                    claim = await InboxStore.nothing_waits_for(session, user_id)
+                    claim = await uow.inbox.nothing_waits_for(user_id)
                     replies = [
                         _reply_row(user_id, call, now, now + self._sender.lease if claim else None)
                         for call in fold_replies(work.held)
                     ]
-                ids = await InboxStore.release_outbox(session, handling, replies)
-                await session.commit()
+                ids = await uow.inbox.release_outbox(
+                    handling.update_id, wrote_outbox=handling.wrote_outbox, replies=replies
+                )
+                await uow.commit()
                 if replies and replies[0]["claimed_until"] is not None:
                     assert user_id is not None and work.chat_id is not None
                     direct = [

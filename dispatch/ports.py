@@ -8,6 +8,7 @@ Repositories never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -36,6 +37,7 @@ __all__ = [
     "DeliveryRepository",
     "DueAlert",
     "EventRepository",
+    "InboxRepository",
     "InviteRepository",
     "MonthRecords",
     "MonthTicket",
@@ -45,6 +47,7 @@ __all__ = [
     "RecordRepository",
     "RequestRepository",
     "StatsRepository",
+    "StoredUpdate",
     "SurveyRepository",
     "SurveyScores",
     "TechnicianRepository",
@@ -322,6 +325,43 @@ class DeliveryRepository(Protocol):
     async def recipient_unreachable(self, user_id: int, now: datetime, error: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class StoredUpdate:
+    """A Telegram update as the inbox keeps it until it is handled to the end."""
+
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any]
+    received_at: datetime
+    attempts: int
+
+
+class InboxRepository(Protocol):
+    """Updates stored before they are handled and marked done with their effects (the
+    bot's inbox, bot/inbox.py)."""
+
+    async def store(
+        self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
+    ) -> bool: ...
+    async def mark_done(
+        self,
+        update_id: int,
+        now: datetime,
+        unstored: Callable[[], tuple[int | None, dict[str, Any]]],
+    ) -> None: ...
+    async def unfinished(
+        self, *, received_before: datetime, limit: int = 500
+    ) -> list[StoredUpdate]: ...
+    async def attempt(self, update_id: int) -> None: ...
+    async def give_up(self, update_id: int, now: datetime, reason: str) -> None: ...
+    async def user_of_chat(self, chat_id: int) -> int | None: ...
+    async def nothing_waits_for(self, user_id: int) -> bool: ...
+    async def release_outbox(
+        self, update_id: int, *, wrote_outbox: bool, replies: list[dict[str, Any]]
+    ) -> list[int]: ...
+    async def prune(self, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     technicians: TechnicianRepository
@@ -338,6 +378,7 @@ class UnitOfWork(Protocol):
     calendar: CalendarRepository
     stats: StatsRepository
     delivery: DeliveryRepository
+    inbox: InboxRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

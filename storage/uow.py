@@ -12,6 +12,7 @@ from dispatch.ports import (
     CalendarRepository,
     DeliveryRepository,
     EventRepository,
+    InboxRepository,
     InviteRepository,
     OfferRepository,
     OutboxRepository,
@@ -40,7 +41,7 @@ from storage.repositories import (
     SqlVisitRepository,
 )
 from storage.stats import SqlStatsRepository
-from storage.updates import SqlRequestRepository
+from storage.updates import SqlInboxRepository, SqlRequestRepository
 
 __all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
 
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
     calendar: CalendarRepository
     stats: StatsRepository
     delivery: DeliveryRepository
+    inbox: InboxRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -93,6 +95,7 @@ class SqlUnitOfWork:
         self.calendar = SqlCalendarRepository(session)
         self.stats = SqlStatsRepository(session)
         self.delivery = SqlDeliveryRepository(session)
+        self.inbox = SqlInboxRepository(session)
         return self
 
     async def __aexit__(

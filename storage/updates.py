@@ -17,16 +17,16 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InboxRow, OutboxRow
+from dispatch.ports import StoredUpdate
+from storage.models import InboxRow, OutboxRow, UserRow
 
 __all__ = [
     "HANDLING_UPDATE",
     "Handling",
-    "InboxStore",
+    "SqlInboxRepository",
     "SqlRequestRepository",
-    "StoredUpdate",
 ]
 
 
@@ -61,59 +61,48 @@ class SqlRequestRepository:
         return done is not None
 
 
-@dataclass(frozen=True)
-class StoredUpdate:
-    update_id: int
-    chat_id: int | None
-    payload: dict[str, Any]
-    received_at: datetime
-    attempts: int
+class SqlInboxRepository:
+    """The application's side of the inbox, inside a unit of work (``uow.inbox``): store,
+    finish, replay, prune. It never commits."""
 
-
-class InboxStore:
-    """The application's side of the inbox: store, finish inside a session, replay, prune."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
     async def store(
         self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
     ) -> bool:
         """Keep an update before anything handles it; False if it was stored before."""
-        async with self.sessions() as session:
-            result = await session.execute(
-                _insert(session)(InboxRow)
-                .values(
-                    update_id=update_id,
-                    chat_id=chat_id,
-                    payload=payload,
-                    received_at=now,
-                    attempts=0,
-                )
-                .on_conflict_do_nothing(index_elements=["update_id"])
+        result = await self.session.execute(
+            _insert(self.session)(InboxRow)
+            .values(
+                update_id=update_id,
+                chat_id=chat_id,
+                payload=payload,
+                received_at=now,
+                attempts=0,
             )
-            await session.commit()
-            return int(result.rowcount) == 1  # type: ignore[attr-defined]
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
-    @staticmethod
     async def mark_done(
-        session: AsyncSession,
+        self,
         update_id: int,
         now: datetime,
         unstored: Callable[[], tuple[int | None, dict[str, Any]]],
     ) -> None:
-        """Inside the caller's transaction: the update is done.
+        """The update is done (in the transaction that carries its effects).
 
         An update handed to the Application directly (not through the queue) was never
         stored: ``unstored()`` then gives its chat and payload, and it is stored done.
         """
-        result = await session.execute(
+        result = await self.session.execute(
             update(InboxRow).where(InboxRow.update_id == update_id).values(done_at=now)
         )
         if int(result.rowcount):  # type: ignore[attr-defined]
             return
         chat_id, payload = unstored()
-        session.add(
+        self.session.add(
             InboxRow(
                 update_id=update_id,
                 chat_id=chat_id,
@@ -128,52 +117,53 @@ class InboxStore:
         self, *, received_before: datetime, limit: int = 500
     ) -> list[StoredUpdate]:
         """Updates stored but neither done nor given up, oldest first (so in order per chat)."""
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(InboxRow)
-                .where(
-                    InboxRow.done_at.is_(None),
-                    InboxRow.given_up_at.is_(None),
-                    InboxRow.received_at <= received_before,
-                )
-                .order_by(InboxRow.update_id)
-                .limit(limit)
+        rows = await self.session.scalars(
+            select(InboxRow)
+            .where(
+                InboxRow.done_at.is_(None),
+                InboxRow.given_up_at.is_(None),
+                InboxRow.received_at <= received_before,
             )
-            return [
-                StoredUpdate(r.update_id, r.chat_id, dict(r.payload), r.received_at, r.attempts)
-                for r in rows
-            ]
+            .order_by(InboxRow.update_id)
+            .limit(limit)
+        )
+        return [
+            StoredUpdate(r.update_id, r.chat_id, dict(r.payload), r.received_at, r.attempts)
+            for r in rows
+        ]
 
     async def attempt(self, update_id: int) -> None:
         """Count one more try before handling a stored update again."""
-        async with self.sessions() as session:
-            await session.execute(
-                update(InboxRow)
-                .where(InboxRow.update_id == update_id)
-                .values(attempts=InboxRow.attempts + 1)
-            )
-            await session.commit()
+        await self.session.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id)
+            .values(attempts=InboxRow.attempts + 1)
+        )
 
     async def give_up(self, update_id: int, now: datetime, reason: str) -> None:
         """Stop trying; what its handling already wrote to the outbox is let go, not lost."""
-        async with self.sessions() as session:
-            await session.execute(
-                update(InboxRow)
-                .where(InboxRow.update_id == update_id)
-                .values(given_up_at=now, last_error=reason[:500])
-            )
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.update_id == update_id, OutboxRow.sent_at.is_(None))
-                .values(update_id=None)
-            )
-            await session.commit()
+        await self.session.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id)
+            .values(given_up_at=now, last_error=reason[:500])
+        )
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.update_id == update_id, OutboxRow.sent_at.is_(None))
+            .values(update_id=None)
+        )
 
-    @staticmethod
-    async def nothing_waits_for(session: AsyncSession, user_id: int) -> bool:
+    async def user_of_chat(self, chat_id: int) -> int | None:
+        """The desk's user behind a private chat (its id is the Telegram user's)."""
+        found: int | None = await self.session.scalar(
+            select(UserRow.id).where(UserRow.telegram_id == chat_id)
+        )
+        return found
+
+    async def nothing_waits_for(self, user_id: int) -> bool:
         """True when no earlier message to the user is still to be sent (so a reply may go
         straight out without overtaking one)."""
-        waiting = await session.scalar(
+        waiting = await self.session.scalar(
             select(OutboxRow.id)
             .where(
                 OutboxRow.user_id == user_id,
@@ -184,15 +174,15 @@ class InboxStore:
         )
         return waiting is None
 
-    @staticmethod
     async def release_outbox(
-        session: AsyncSession, handling: Handling, replies: list[dict[str, Any]]
+        self, update_id: int, *, wrote_outbox: bool, replies: list[dict[str, Any]]
     ) -> list[int]:
         """Inside the finishing transaction: the update's replies first, then what it wrote.
 
         Rows written while handling waited; they are written again after the replies (new
         ids keep the outbox's order per user), no longer waiting. Returns the replies' ids.
         """
+        session = self.session
         ids: list[int] = []
         if replies:
             ids = list(
@@ -201,12 +191,12 @@ class InboxStore:
                     replies,
                 )
             )
-        if not handling.wrote_outbox:
+        if not wrote_outbox:
             return ids
         held = list(
             await session.scalars(
                 select(OutboxRow)
-                .where(OutboxRow.update_id == handling.update_id, OutboxRow.sent_at.is_(None))
+                .where(OutboxRow.update_id == update_id, OutboxRow.sent_at.is_(None))
                 .order_by(OutboxRow.id)
             )
         )
@@ -220,8 +210,6 @@ class InboxStore:
 
     async def prune(self, before: datetime) -> int:
         """Forget updates done or given up before ``before``; unfinished ones stay."""
-        async with self.sessions() as session:
-            done = await session.execute(delete(InboxRow).where(InboxRow.done_at < before))
-            given_up = await session.execute(delete(InboxRow).where(InboxRow.given_up_at < before))
-            await session.commit()
-            return int(done.rowcount) + int(given_up.rowcount)  # type: ignore[attr-defined]
+        done = await self.session.execute(delete(InboxRow).where(InboxRow.done_at < before))
+        given_up = await self.session.execute(delete(InboxRow).where(InboxRow.given_up_at < before))
+        return int(done.rowcount) + int(given_up.rowcount)  # type: ignore[attr-defined]

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.inbox import InboxSteps
 from storage.db import make_sessionmaker
 from storage.models import InboxRow
-from storage.updates import InboxStore
+from storage.uow import UnitOfWorkFactory
 
 T0 = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
 
@@ -18,17 +19,18 @@ async def test_an_update_is_stored_once_replayed_in_order_and_pruned_when_old(
     engine: AsyncEngine,
 ) -> None:
     sessions = make_sessionmaker(engine)
-    inbox = InboxStore(sessions)
+    uow = UnitOfWorkFactory(sessions)
+    inbox = InboxSteps(uow)
     assert await inbox.store(7, 401, {"update_id": 7}, T0)
     assert not await inbox.store(7, 401, {"update_id": 7}, T0)  # Telegram sent it twice
     assert await inbox.store(5, 402, {"update_id": 5}, T0)
     assert await inbox.store(9, 401, {"update_id": 9}, T0 + timedelta(days=40))
     assert [u.update_id for u in await inbox.unfinished(received_before=T0)] == [5, 7]
 
-    async with sessions() as session:
-        await InboxStore.mark_done(session, 7, T0, lambda: (401, {}))
-        await InboxStore.mark_done(session, 8, T0, lambda: (403, {"update_id": 8}))  # never stored
-        await session.commit()
+    async with uow() as u:
+        await u.inbox.mark_done(7, T0, lambda: (401, {}))
+        await u.inbox.mark_done(8, T0, lambda: (403, {"update_id": 8}))  # never stored
+        await u.commit()
     await inbox.attempt(5)
     await inbox.give_up(5, T0, "tried 5 times")
     later = T0 + timedelta(days=40)
