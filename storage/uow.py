@@ -122,7 +122,7 @@ class SqlUnitOfWork:
 
 class UnitOfWorkFactory:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+        self._sessions = sessions
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(self._sessions)

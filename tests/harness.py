@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.app import AnyApplication, build_application, sender_of, services_of
@@ -31,6 +32,7 @@ from dispatch.clock import ManualClock
 from dispatch.model import Language
 from sandbox.botapi import BotApiCore, SentMessage
 from sandbox.transport import InProcessRequest
+from storage.db import make_sessionmaker
 
 __all__ = ["Desk", "Person", "make_settings"]
 
@@ -176,6 +178,11 @@ class Desk:
     def services(self) -> Services:
         return services_of(self.app)
 
+    def db(self) -> AsyncSession:
+        """A session on the desk's database, for a test to read what it holds (the bot's
+        own code reaches the database through the unit of work only)."""
+        return make_sessionmaker(self.services.engine)()
+
     async def close(self) -> None:
         """Stop as a clean shutdown would: persistence flushed, engine disposed."""
         await self.app.update_persistence()
@@ -290,7 +297,7 @@ class Desk:
 
         from storage.models import UserRow
 
-        async with self.services.uow.sessions() as session:
+        async with self.db() as session:
             ids = set(
                 await session.scalars(select(UserRow.telegram_id).where(UserRow.role == "customer"))
             )
@@ -306,7 +313,7 @@ class Desk:
         end = self.clock.now() + within
         while True:
             await self.deliver()
-            async with self.services.uow.sessions() as session:
+            async with self.db() as session:
                 due: datetime | None = await session.scalar(
                     select(func.min(OutboxRow.next_attempt_at)).where(
                         OutboxRow.sent_at.is_(None), OutboxRow.dead_at.is_(None)

@@ -60,13 +60,13 @@ async def technician(
 
 
 async def _ticket(desk: Desk) -> TicketRow:
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         rows = list(await session.scalars(select(TicketRow).order_by(TicketRow.id)))
     return rows[-1]
 
 
 async def _offers(desk: Desk) -> list[OfferRow]:
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         return list(await session.scalars(select(OfferRow).order_by(OfferRow.id)))
 
 
@@ -185,7 +185,7 @@ async def test_the_whole_repair_from_offer_to_signed_report(
         customer.last.text
         == f"📍 Tom Li has arrived for {ticket.number} ({moment_label(Language.EN, '2026-11-23 06:10')})."
     )
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         visit = await session.scalar(select(VisitRow))
     assert (
         visit is not None and visit.arrival_method == "location" and visit.arrival_accuracy_m == 12
@@ -232,7 +232,7 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     report = customer.last
     assert report.kind == "document" and report.text == f"Service report {ticket.number}"
     assert near.last.text == f"✍️ The customer signed the service record of {ticket.number}."
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         record = await session.scalar(select(ServiceRecordRow))
         stored = await session.get(TicketRow, ticket.id)
     assert record is not None and stored is not None and stored.status == "signed"
@@ -373,7 +373,7 @@ async def test_manual_check_in_is_confirmed_by_the_customer(
     await near.press("✋ Check in by hand")
     await customer.press("✅ Yes, they are here")
     assert near.last.text.startswith(f"✅ The customer confirmed your arrival for {ticket.number}.")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         visit = await session.scalar(select(VisitRow))
         stored = await session.get(TicketRow, ticket.id)
     assert (
@@ -440,7 +440,7 @@ async def test_two_accepts_of_one_offer_at_once_assign_it_once(
     )
     assert sum(not isinstance(r, BaseException) for r in results) == 1
     assert all(isinstance(r, OfferClosed) for r in results if isinstance(r, BaseException))
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         assigned = list(
             await session.scalars(select(EventRow).where(EventRow.to_status == "assigned"))
         )
@@ -503,7 +503,7 @@ async def test_a_backlog_is_solved_together_not_first_come_first_served(desk: De
     # Waiting jobs (3) outnumber idle technicians (2): nothing was offered greedily
     # after the first one; the round matches the rest for the least total travel.
     await _round(desk)
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         offers = {
             o.ticket_id: o
             for o in await session.scalars(select(OfferRow).where(OfferRow.status == "pending"))
@@ -551,7 +551,7 @@ async def test_a_manager_reassigns_a_held_job_and_the_first_technician_is_told(
     assert near.last.text == "You have no open jobs. Send /duty to go on duty."
     await far.press("✅ Accept")
     assert customer.last.text.startswith(f"👷 Wu Gang will take care of {ticket.number}.")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         stored = await session.get(TicketRow, ticket.id)
         events = list(
             await session.scalars(select(EventRow.kind).where(EventRow.ticket_id == ticket.id))
@@ -580,7 +580,7 @@ async def test_going_off_and_on_duty_is_recorded_and_off_duty_gets_no_offer(
     assert far.last.text.startswith(f"🔧 New job {ticket.number}")
     await near.press("▶️ Go on duty")
     assert near.last.text.startswith("You are on duty. Share your live location")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         tom = await session.scalar(select(UserRow.id).where(UserRow.telegram_id == 601))
         switches = (
             await session.scalars(

@@ -83,7 +83,7 @@ async def test_a_day_with_a_fifth_of_all_calls_failing_loses_nothing(tmp_path: P
             assert doubles is not None, person_id  # every reply and notification, in order
             # A message twice only where Telegram carried out a call whose answer was lost.
             assert doubles <= stormy.api.lost_answers[person_id], person_id
-        async with stormy.services.uow.sessions() as session:
+        async with stormy.db() as session:
             for model, where in (
                 (OutboxRow, OutboxRow.sent_at.is_(None)),
                 (InboxRow, InboxRow.done_at.is_(None)),

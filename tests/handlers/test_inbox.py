@@ -16,7 +16,7 @@ from tests.harness import Desk, Person, day_label, doubles_of, make_settings
 
 
 async def _count(desk: Desk, query: object) -> int:
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         return int(await session.scalar(query) or 0)  # type: ignore[call-overload]
 
 

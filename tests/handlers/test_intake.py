@@ -16,12 +16,12 @@ from tests.harness import Desk, Person, date_label, day_label, moment_label
 
 
 async def _tickets(desk: Desk) -> list[TicketRow]:
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         return list(await session.scalars(select(TicketRow).order_by(TicketRow.id)))
 
 
 async def _count(desk: Desk, model: type, *where: Any) -> int:
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
@@ -566,7 +566,7 @@ async def test_a_request_is_cancelled_with_a_reason_before_work_starts(desk: Des
     assert customer.last.text == f"{ticket.number} 已取消。"
     [stored] = await _tickets(desk)
     assert stored.status == "cancelled" and stored.sla_due_at is None
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         event = await session.scalar(select(EventRow).where(EventRow.to_status == "cancelled"))
     assert event is not None and event.details == {
         "reason": "已经在网上找到答案了",

@@ -12,7 +12,7 @@ OCT = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
 
 
 async def _seed(desk: Desk) -> None:
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         a = UserRow(telegram_id=9001, role="customer", display_name="A", created_at=OCT)
         b = UserRow(telegram_id=9002, role="customer", display_name="B", created_at=OCT)
         session.add_all([a, b])

@@ -68,7 +68,7 @@ MANAGER_MENU = {
 
 
 async def _rows(desk: Desk, model: type, *where: object) -> list:  # type: ignore[type-arg]
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         return list(await session.scalars(select(model).where(*where)))  # type: ignore[arg-type]
 
 

@@ -197,7 +197,7 @@ async def test_two_sweepers_at_once_send_each_alert_once(desk_factory: object) -
         *(sweep(desk.services.uow, desk.clock, desk.services.policy) for _ in range(3))
     )
     assert sum(results) == 3 * 2  # three breaches, each to two managers, sent by whoever won
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         alerts = await session.scalar(
             select(func.count())
             .select_from(OutboxRow)
@@ -233,7 +233,7 @@ async def test_a_company_day_off_moves_working_day_limits(desk_factory: object) 
     assert ticket.deadlines["sla_due_at"] == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     await manager.command("calendar", "2026-11-23", "clear")
     assert manager.last.text.startswith("2026-11-23 follows the public calendar again.")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         changes = (
             await session.scalars(
                 select(EventRow.details)

@@ -28,7 +28,7 @@ async def _signed_job(desk: Desk, customer: Person) -> str:
     await tech.press("Done")
     await tech.press("✅ Send to the customer")
     await customer.press("✍️ Confirm and sign")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         ticket = await session.scalar(select(TicketRow).where(TicketRow.kind == "repair"))
     assert ticket is not None and ticket.status == "signed"
     return ticket.number
@@ -60,7 +60,7 @@ async def test_the_survey_comes_the_next_morning_and_records_the_answers(desk: D
     )
     await customer.send("Very friendly, thank you.")
     assert customer.last.text == "Thank you, your comment has been passed on."
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         survey = await session.scalar(select(SurveyRow))
     assert survey is not None and (survey.timeliness, survey.attitude, survey.result) == (5, 4, 5)
     assert survey.comment == "Very friendly, thank you." and survey.answered_at is not None
@@ -100,7 +100,7 @@ async def test_a_low_score_opens_a_complaint_and_tells_the_managers(desk: Desk) 
     await customer.press("4")
     await customer.press("2")
     await customer.press("4")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         complaint = await session.scalar(select(TicketRow).where(TicketRow.kind == "complaint"))
     assert complaint is not None and complaint.details["source"] == "survey"
     assert customer.last.text.startswith(
@@ -131,7 +131,7 @@ async def test_a_closed_complaint_gets_a_follow_up_survey_too(desk: Desk) -> Non
     await customer.press("No")
     await customer.send("13800138000")
     await customer.press("✅ Confirm and send")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         complaint = await session.scalar(select(TicketRow).where(TicketRow.kind == "complaint"))
     assert complaint is not None
     for status in ("verified", "planned", "resolved", "closed"):

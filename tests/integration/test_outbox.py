@@ -13,6 +13,7 @@ from dispatch.clock import ManualClock
 from dispatch.messages import N_, At, Button, Msg, Outgoing
 from dispatch.model import Language
 from sandbox.botapi import BotApiCore, NetworkFailure
+from storage.db import make_sessionmaker
 from storage.models import OutboxRow, UserRow
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import MANAGER_ID
@@ -39,7 +40,7 @@ async def _user_id(desk: Desk, person: Person) -> int:
 
 async def _rows(desk: Desk) -> list[OutboxRow]:
     """The notifications a test queued (not the replies the bot made to /start)."""
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         return list(
             await session.scalars(
                 select(OutboxRow).where(OutboxRow.kind != "call").order_by(OutboxRow.id)
@@ -104,7 +105,7 @@ async def test_a_blocked_user_is_marked_unreachable_and_not_tried_again(desk: De
     assert _sends(desk.api, customer.id) == calls + 1
     rows = await _rows(desk)
     assert all(r.dead_at is not None and r.sent_at is None for r in rows)
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         user = await session.get(UserRow, user_id)
         assert user is not None and user.unreachable_at is not None
 
@@ -119,7 +120,7 @@ async def test_a_blocked_user_is_marked_unreachable_and_not_tried_again(desk: De
     )
     await customer.command("start")  # told once
     assert not customer.last.text.startswith("Welcome back.")
-    async with desk.services.uow.sessions() as session:
+    async with desk.db() as session:
         user = await session.get(UserRow, user_id)
         assert user is not None and user.unreachable_at is None
 
@@ -211,7 +212,7 @@ async def test_two_senders_never_send_the_same_row(
     )
     assert sorted(results) == [False] * 7 + [True]
     assert await store.due(clock.now()) == []  # claimed rows are not due
-    async with uow.sessions() as session:
+    async with make_sessionmaker(engine)() as session:
         attempts = await session.scalar(select(func.sum(OutboxRow.attempts)))
     assert attempts == 1
 
