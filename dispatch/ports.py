@@ -31,6 +31,7 @@ from dispatch.model import (
 )
 
 __all__ = [
+    "AlertChange",
     "AttachmentRepository",
     "CalendarRepository",
     "CompanyDay",
@@ -165,10 +166,19 @@ class TicketRepository(Protocol):
         self, ticket_id: int, column: str, step: str, due: datetime, next_at: datetime
     ) -> None: ...
     async def claim_due(self, column: str, now: datetime, limit: int) -> list[DueAlert]: ...
-    async def set_alerts(
-        self, column: str, changes: list[tuple[int, int, datetime | None, datetime | None]]
-    ) -> None: ...
+    async def set_alerts(self, column: str, changes: list[AlertChange]) -> None: ...
     async def get_many(self, ids: list[int]) -> dict[int, Ticket]: ...
+
+
+@dataclass(frozen=True)
+class AlertChange:
+    """What a sweep decided for one claimed deadline: the alert level reached, when to
+    look again, and when the limit was first breached (None keeps what is stored)."""
+
+    ticket_id: int
+    level: int
+    next_at: datetime | None
+    fired_at: datetime | None = None
 
 
 @dataclass(frozen=True)

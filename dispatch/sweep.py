@@ -28,7 +28,7 @@ from dispatch.labels import LEVEL_LABELS, STEP_LABELS, status_label
 from dispatch.messages import N_, At, Button, Lines, Msg, Outgoing, Param
 from dispatch.model import DEADLINES, Event, EventKind, Role, Ticket, User
 from dispatch.policy import DeskPolicy
-from dispatch.ports import DueAlert, UnitOfWork, UnitOfWorkFactory
+from dispatch.ports import AlertChange, DueAlert, UnitOfWork, UnitOfWorkFactory
 from dispatch.sla import BREACH, ESCALATION, STEPS, WARNING, SlaStep
 from dispatch.surveys import first_question
 
@@ -44,6 +44,17 @@ _TEXTS = {
 }
 
 
+@dataclass(frozen=True)
+class _Alerted:
+    """One alert for one person, kept until the round knows whether it goes in a digest."""
+
+    ticket: Ticket
+    step: str
+    level: int
+    due: datetime
+    message: Outgoing
+
+
 @dataclass
 class _Round:
     """What one sweep has decided so far, written at the end in a few statements."""
@@ -52,9 +63,7 @@ class _Round:
     managers: list[User]
     directors: list[User]
     users: dict[int, User]
-    per_user: dict[int, list[tuple[Ticket, str, int, datetime, Outgoing]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    per_user: dict[int, list[_Alerted]] = field(default_factory=lambda: defaultdict(list))
     direct: list[Outgoing] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
@@ -92,7 +101,7 @@ def _alert(r: _Round, ticket: Ticket, column: str, step: str, level: int, due: d
         if user.role is Role.MANAGER and column in ("dispatch", "arrive") and level >= BREACH:
             buttons = ((Button(N_("👷 Assign a technician"), data=ASSIGN_LIST.data(ticket.id)),),)
         r.per_user[user.id].append(
-            (
+            _Alerted(
                 ticket,
                 step,
                 level,
@@ -115,7 +124,7 @@ def _alert(r: _Round, ticket: Ticket, column: str, step: str, level: int, due: d
 
 async def _progress(
     uow: UnitOfWork, policy: DeskPolicy, r: _Round, ticket: Ticket, alert: DueAlert, due: datetime
-) -> tuple[int, datetime | None, datetime | None]:
+) -> AlertChange | None:
     """A complaint's clock of news: the handler is reminded first, then the customer hears."""
     if r.now < due:
         for manager in r.managers:
@@ -130,7 +139,7 @@ async def _progress(
                     dedup_key=f"progress-remind:{ticket.id}:{due.isoformat()}:{manager.id}",
                 )
             )
-        return WARNING, due, None
+        return AlertChange(ticket.id, WARNING, due)
     next_due = policy.due(due, SlaStep.COMPLAINT_PROGRESS)
     await uow.tickets.arm(
         ticket.id,
@@ -178,18 +187,18 @@ async def _progress(
             details={"news": bool(moved)},
         )
     )
-    return -1, None, None  # re-armed above: nothing more to write for this row
+    return None  # re-armed above: nothing more to write for this row
 
 
 async def _survey(
     uow: UnitOfWork, policy: DeskPolicy, r: _Round, ticket: Ticket, alert: DueAlert
-) -> tuple[int, datetime | None, datetime | None]:
+) -> AlertChange:
     """Send the follow-up survey, then one reminder if it is still unanswered."""
     quiet = policy.quiet_until(r.now)
     if alert.level == 0:
         if await uow.surveys.create(ticket.id, r.now):
             r.direct.append(replace(first_question(ticket, reminder=False), not_before=quiet))
-        return 1, r.now + policy.surveys.reminder, None
+        return AlertChange(ticket.id, 1, r.now + policy.surveys.reminder)
     survey = await uow.surveys.get(ticket.id)
     if (
         survey is not None
@@ -198,25 +207,25 @@ async def _survey(
     ):
         await uow.surveys.reminded(ticket.id, r.now)
         r.direct.append(replace(first_question(ticket, reminder=True), not_before=quiet))
-    return 2, None, None
+    return AlertChange(ticket.id, 2, None)
 
 
 def _digest(r: _Round) -> None:
     for user_id, alerts in r.per_user.items():
         if len(alerts) <= DIGEST_OVER:
-            r.direct.extend(message for *_rest, message in alerts)
+            r.direct.extend(alert.message for alert in alerts)
             continue
         lines = tuple(
             Msg(
                 N_("• {number}: {step}, {level} (due {due})"),
                 {
-                    "number": ticket.number,
-                    "step": Msg(STEP_LABELS.get(step, step)),
-                    "level": Msg(LEVEL_LABELS[level]),
-                    "due": At(due),
+                    "number": alert.ticket.number,
+                    "step": Msg(STEP_LABELS.get(alert.step, alert.step)),
+                    "level": Msg(LEVEL_LABELS[alert.level]),
+                    "due": At(alert.due),
                 },
             )
-            for ticket, step, level, due, _message in alerts
+            for alert in alerts
         )
         r.direct.append(
             Outgoing(
@@ -250,7 +259,7 @@ async def sweep(
             sorted({a.ticket_id for alerts in claimed.values() for a in alerts})
         )
         for column, alerts in claimed.items():
-            changes: list[tuple[int, int, datetime | None, datetime | None]] = []
+            changes: list[AlertChange] = []
             for alert in alerts:
                 ticket = tickets.get(alert.ticket_id)
                 step = STEPS.get(alert.step or "")
@@ -258,26 +267,19 @@ async def sweep(
                 if ticket is None or step is None or due is None or ticket.status in step.stops:
                     continue  # met or moot: the claim already cleared its next alert
                 if alert.step == "survey":
-                    level, next_at, fired = await _survey(uow, policy, r, ticket, alert)
-                    changes.append((ticket.id, level, next_at, fired))
+                    changes.append(await _survey(uow, policy, r, ticket, alert))
                     continue
                 if step.repeats:
-                    level, next_at, fired = await _progress(uow, policy, r, ticket, alert, due)
-                    if level >= 0:
-                        changes.append((ticket.id, level, next_at, fired))
+                    progress = await _progress(uow, policy, r, ticket, alert, due)
+                    if progress is not None:
+                        changes.append(progress)
                     continue
                 level, next_at = _target(due, now, policy)
                 if level <= alert.level:
-                    changes.append((ticket.id, alert.level, next_at, None))
+                    changes.append(AlertChange(ticket.id, alert.level, next_at))
                     continue
-                changes.append(
-                    (
-                        ticket.id,
-                        level,
-                        next_at,
-                        now if level >= BREACH and alert.level < BREACH else None,
-                    )
-                )
+                breached = level >= BREACH and alert.level < BREACH
+                changes.append(AlertChange(ticket.id, level, next_at, now if breached else None))
                 for reached in range(alert.level + 1, level + 1):
                     if reached == WARNING and level > WARNING:
                         continue  # a warning after the limit would say nothing

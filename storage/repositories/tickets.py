@@ -17,7 +17,7 @@ from dispatch.model import (
     Ticket,
     TicketKind,
 )
-from dispatch.ports import DueAlert
+from dispatch.ports import AlertChange, DueAlert
 from storage.models import (
     TicketCounterRow,
     TicketRow,
@@ -199,14 +199,12 @@ class SqlTicketRepository:
             for i, step, level, due in result
         ]
 
-    async def set_alerts(
-        self, column: str, changes: list[tuple[int, int, datetime | None, datetime | None]]
-    ) -> None:
-        """(ticket id, level, next_at, fired_at or None to keep it) for claimed rows, in one go."""
+    async def set_alerts(self, column: str, changes: list[AlertChange]) -> None:
+        """The sweep's decisions for its claimed rows, in one statement per kind."""
         if not changes:
             return
-        fired = [c for c in changes if c[3] is not None]
-        kept = [c for c in changes if c[3] is None]
+        fired = [c for c in changes if c.fired_at is not None]
+        kept = [c for c in changes if c.fired_at is None]
         table = cast(Table, TicketRow.__table__)
         if kept:
             await self.session.execute(
@@ -218,7 +216,7 @@ class SqlTicketRepository:
                         f"{column}_next_at": bindparam("t_next"),
                     }
                 ),
-                [{"t_id": i, "t_level": level, "t_next": nxt} for i, level, nxt, _ in kept],
+                [{"t_id": c.ticket_id, "t_level": c.level, "t_next": c.next_at} for c in kept],
             )
         if fired:
             await self.session.execute(
@@ -232,8 +230,13 @@ class SqlTicketRepository:
                     }
                 ),
                 [
-                    {"t_id": i, "t_level": level, "t_next": nxt, "t_fired": at}
-                    for i, level, nxt, at in fired
+                    {
+                        "t_id": c.ticket_id,
+                        "t_level": c.level,
+                        "t_next": c.next_at,
+                        "t_fired": c.fired_at,
+                    }
+                    for c in fired
                 ],
             )
 
