@@ -32,6 +32,7 @@ __all__ = [
     "OFFER_ACCEPT",
     "OFFER_DECLINE",
     "RECORD_DISPUTE",
+    "RECORD_SHOW",
     "RECORD_SIGN",
     "ROUTES",
     "SURVEY_RATING",
@@ -145,6 +146,7 @@ ASSIGN_TO = Route("as:to", (Id(), Id()))
 ARRIVAL_ANSWER = Route("va", (Choice(("ok", "no")), Id()))
 RECORD_SIGN = Route("sr:sign", (Id(),))
 RECORD_DISPUTE = Route("sr:dis", (Id(),))
+RECORD_SHOW = Route("sr:show", (Id(),))
 # Follow-up survey: ticket, item (timeliness, attitude, result), score; or no comment.
 SURVEY_RATING = Route("sv", (Id(), Choice(("t", "a", "r")), Choice(("1", "2", "3", "4", "5"))))
 SURVEY_SKIP = Route("sv", (Id(),), tail="skip")

@@ -37,6 +37,7 @@ __all__ = [
     "disputable_record",
     "dispute_record",
     "service_report",
+    "show_record",
     "sign_record",
     "submit_record",
 ]
@@ -199,35 +200,59 @@ async def submit_record(
             await uow.attachments.add(
                 Attachment(ticket.id, technician_id, purpose, media_type, file_id, unique, now)
             )
-        fee_text: Param = _fee_lines(policy, fees) if fees else Msg(N_("none"))
         await uow.outbox.add(
-            Outgoing(
-                user_id=ticket.customer_id,
-                text=N_(
-                    "🧾 Service record for {number}\nWarranty: {warranty}\nFault found: {fault}\nWork done: {work}\n"
-                    "Parts replaced: {parts}\nFees: {fees}\nTotal: {total} yuan\n\nPlease check it. Sign it if it is right; "
-                    "once signed it cannot be changed."
-                ),
-                params={
-                    "number": ticket.number,
-                    "warranty": Msg(WARRANTY_LABELS.get(record.warranty, WARRANTY_LABELS["out"])),
-                    "fault": record.fault,
-                    "work": record.work,
-                    "parts": "; ".join(f"{p['name']} ({p['reason']})" for p in record.parts) or "-",
-                    "fees": fee_text,
-                    "total": f"{stored.total:.2f}",
-                },
-                buttons=(
-                    (Button(N_("✍️ Confirm and sign"), data=RECORD_SIGN.data(ticket.id)),),
-                    (Button(N_("⚠️ Something is wrong"), data=RECORD_DISPUTE.data(ticket.id)),),
-                ),
-                ticket_id=ticket.id,
-                dedup_key=f"record:{ticket.id}",
-            ),
-            at=now,
+            _record_message(policy, ticket, stored, key=f"record:{ticket.id}"), at=now
         )
         await uow.commit()
         return stored
+
+
+def _record_message(
+    policy: DeskPolicy, ticket: Ticket, record: ServiceRecord, *, key: str
+) -> Outgoing:
+    """The record as the customer reads it before signing, with the buttons that sign it
+    (and say so) or dispute it."""
+    fee_text: Param = _fee_lines(policy, record.fees) if record.fees else Msg(N_("none"))
+    return Outgoing(
+        user_id=ticket.customer_id,
+        text=N_(
+            "🧾 Service record for {number}\nWarranty: {warranty}\nFault found: {fault}\nWork done: {work}\n"
+            "Parts replaced: {parts}\nFees: {fees}\nTotal: {total} yuan\n\nPlease check it. Sign it if it is right; "
+            "once signed it cannot be changed."
+        ),
+        params={
+            "number": ticket.number,
+            "warranty": Msg(WARRANTY_LABELS.get(record.warranty, WARRANTY_LABELS["out"])),
+            "fault": record.fault,
+            "work": record.work,
+            "parts": "; ".join(f"{p['name']} ({p['reason']})" for p in record.parts) or "-",
+            "fees": fee_text,
+            "total": f"{record.total:.2f}",
+        },
+        buttons=(
+            (Button(N_("✍️ Correct: sign it"), data=RECORD_SIGN.data(ticket.id)),),
+            (Button(N_("⚠️ Something is wrong"), data=RECORD_DISPUTE.data(ticket.id)),),
+        ),
+        ticket_id=ticket.id,
+        dedup_key=key,
+    )
+
+
+async def show_record(
+    uow: UnitOfWork, clock: Clock, policy: DeskPolicy, *, ticket_id: int, customer_id: int
+) -> Ticket:
+    """The record again, for a customer who began a dispute and went back to it: signing
+    happens only on the record's own message, where its text stands above the button."""
+    now = clock.now()
+    async with uow:
+        ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
+        record = await uow.records.for_ticket(ticket_id)
+        if record is None or not allowed(ticket.kind, ticket.status, "signed"):
+            raise NotAllowed("no record to sign")
+        key = f"record-again:{ticket.id}:{now.isoformat()}"
+        await uow.outbox.add(_record_message(policy, ticket, record, key=key), at=now)
+        await uow.commit()
+    return ticket
 
 
 async def sign_record(

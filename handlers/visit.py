@@ -6,10 +6,16 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler
 
 from bot.context import AppContext
-from dispatch.callbacks import ARRIVAL_ANSWER, RECORD_DISPUTE, RECORD_SIGN, Id
+from dispatch.callbacks import ARRIVAL_ANSWER, RECORD_DISPUTE, RECORD_SHOW, RECORD_SIGN, Id
 from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.intake import check_text
-from dispatch.records import RecordSigned, disputable_record, dispute_record, sign_record
+from dispatch.records import (
+    RecordSigned,
+    disputable_record,
+    dispute_record,
+    show_record,
+    sign_record,
+)
 from dispatch.visits import confirm_arrival
 from handlers.common import clear_buttons, inline, say
 from handlers.forms import ANYTHING, TEXT, Handlers
@@ -31,6 +37,7 @@ class VisitAnswers:
             CallbackQueryHandler(self.arrival, pattern=ARRIVAL_ANSWER.pattern),
             CallbackQueryHandler(self.sign, pattern=RECORD_SIGN.pattern),
             CallbackQueryHandler(self.start_dispute, pattern=RECORD_DISPUTE.pattern),
+            CallbackQueryHandler(self.back_to_record, pattern=RECORD_SHOW.pattern),
         ]
 
     def states(self) -> dict[object, Handlers]:
@@ -119,9 +126,34 @@ class VisitAnswers:
             context.t(
                 "What is wrong with the record? Tell us in a few words; a manager will look into it."
             ),
-            inline([(context.t("Back, it is fine"), RECORD_SIGN.data(ticket.id))]),
+            inline([(context.t("↩ Back to the record"), RECORD_SHOW.data(ticket.id))]),
         )
         return DISPUTING
+
+    async def back_to_record(self, update: Update, context: AppContext) -> int:
+        """No dispute after all: the record again, with its own buttons. Signing happens
+        there, below the text it signs, never from this step."""
+        query = update.callback_query
+        assert query is not None and context.user_data is not None
+        context.user_data.pop("disputing", None)
+        try:
+            await show_record(
+                context.services.uow(),
+                context.clock,
+                context.services.policy,
+                ticket_id=RECORD_SHOW.id(query.data),
+                customer_id=context.me.id,
+            )
+        except (NotFound, NotAllowed):
+            await query.answer(
+                context.t("This button is no longer active. Send /start to begin again."),
+                show_alert=True,
+            )
+            return ConversationHandler.END
+        await query.answer()
+        await clear_buttons(query)
+        context.services.wake_sender()
+        return ConversationHandler.END
 
     async def dispute_reason(self, update: Update, context: AppContext) -> str | int:
         assert (

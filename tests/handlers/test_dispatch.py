@@ -224,7 +224,7 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     )
 
     # The customer signs: the record is frozen with its hash, and the PDF arrives.
-    await customer.press("✍️ Confirm and sign")
+    await customer.press("✍️ Correct: sign it")
     assert (
         customer.texts[-2]
         == f"✍️ Thank you. You signed the service record of {ticket.number}. Here is the report."
@@ -416,6 +416,55 @@ async def test_a_disputed_record_opens_a_linked_complaint(
         f"⚠️ The customer disputes the service record of {ticket.number}: The cable was fine, the board was the problem.\n"
         f"Complaint {complaint.number} is open."
     )
+
+
+async def test_going_back_from_a_dispute_shows_the_record_and_signs_nothing(
+    desk: Desk, crew: tuple[Person, Person, Person]
+) -> None:
+    _manager, near, _far = crew
+    customer = desk.person(509, "Jin")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")
+    ticket = await _ticket(desk)
+    await near.press("✅ Accept")
+    await near.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
+    await near.command("jobs")
+    await near.press("📍 Check in")
+    await near.press("🧾 Fill in the service record")
+    await near.press("In warranty")
+    await near.send("Capacitor bulging.")
+    await near.send("Replaced the capacitor.")
+    await near.press("None")
+    await near.press("Done")
+    await near.press("✅ Send to the customer")
+    record = customer.last
+    assert record.text.startswith(f"🧾 Service record for {ticket.number}")
+    assert [b["text"] for b in record.inline_buttons] == [
+        "✍️ Correct: sign it",
+        "⚠️ Something is wrong",
+    ]
+    await customer.press("⚠️ Something is wrong")
+    assert [b["text"] for b in customer.last.inline_buttons] == ["↩ Back to the record"]
+    await customer.press("↩ Back to the record")
+    again = customer.last
+    assert again.text == record.text  # the record itself, above the button that signs it
+    assert again.inline_buttons == record.inline_buttons
+    async with desk.db() as session:
+        signed = await session.scalar(
+            select(ServiceRecordRow.signed_at).where(ServiceRecordRow.ticket_id == ticket.id)
+        )
+        kinds = list(await session.scalars(select(TicketRow.kind).where(TicketRow.id > ticket.id)))
+    assert signed is None and kinds == []  # neither signed nor disputed by going back
+    await customer.press("✍️ Correct: sign it")
+    async with desk.db() as session:
+        signed = await session.scalar(
+            select(ServiceRecordRow.signed_at).where(ServiceRecordRow.ticket_id == ticket.id)
+        )
+    assert signed is not None
+    # The button says that it signs, in every language.
+    translator = desk.services.translator
+    assert translator.gettext(Language.ZH_HANS, "✍️ Correct: sign it") == "✍️ 记录无误，确认签字"
+    assert translator.gettext(Language.ZH_HANT, "✍️ Correct: sign it") == "✍️ 紀錄無誤，確認簽名"
 
 
 async def test_two_accepts_of_one_offer_at_once_assign_it_once(

@@ -27,7 +27,7 @@ async def _signed_job(desk: Desk, customer: Person) -> str:
     await tech.press("None")
     await tech.press("Done")
     await tech.press("✅ Send to the customer")
-    await customer.press("✍️ Confirm and sign")
+    await customer.press("✍️ Correct: sign it")
     async with desk.db() as session:
         ticket = await session.scalar(select(TicketRow).where(TicketRow.kind == "repair"))
     assert ticket is not None and ticket.status == "signed"
