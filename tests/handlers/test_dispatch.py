@@ -324,7 +324,7 @@ async def test_the_report_is_in_simplified_chinese_for_a_chinese_customer(
     await tech.press("完成")
     await tech.press("✅ 发给客户")
     assert "收费项目：无\n合计：0.00 元" in customer.last.text
-    await customer.press("✍️ 确认并签字")
+    await customer.press("✍️ 记录无误，确认签字")
     ticket = await _ticket(desk)
     assert customer.last.text == f"服务报告 {ticket.number}"
     text = _pdf_text(desk, customer.last.media[0]["file_id"], tmp_path)
