@@ -23,13 +23,15 @@ from dispatch.intake import (
     ReturnReason,
     Slot,
     limit_text,
+    visit_end,
 )
-from dispatch.messages import N_, Msg, Outgoing, Param
-from dispatch.model import Attachment, Priority, Role, Ticket, TicketKind
+from dispatch.labels import SLOT_LABELS
+from dispatch.messages import N_, Day, Msg, Outgoing, Param
+from dispatch.model import Attachment, Deadline, Priority, Role, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
-from dispatch.sla import SlaStep
+from dispatch.sla import STEPS, SlaStep
 from dispatch.tickets import arm, created_event, new_ticket
 
 __all__ = [
@@ -145,6 +147,7 @@ async def _submit(
     photo_purpose: str,
     confirmation: tuple[str, Mapping[str, Param]],
     clocks: tuple[str, ...],
+    visit_by: datetime | None = None,
     manager_ping: tuple[str, Mapping[str, Param]] | None = None,
     then: Callable[[UnitOfWork, Ticket, datetime], Awaitable[object]] | None = None,
 ) -> Submitted:
@@ -177,7 +180,8 @@ async def _submit(
         await uow.events.add(created_event(ticket, actor_id=customer_id, at=now))
         await attach_photos(uow, ticket.id, customer_id, photos, photo_purpose, now)
         for step in clocks:  # the time limits that start now (dispatch.sla.STEPS)
-            await arm(uow, policy, ticket, step, now)
+            arrival = STEPS[step].column is Deadline.ARRIVE
+            await arm(uow, policy, ticket, step, now, not_before=visit_by if arrival else None)
         if ticket.contact_phone and customer.phone != ticket.contact_phone:
             customer.phone = ticket.contact_phone
             await uow.users.save(customer)
@@ -247,22 +251,30 @@ async def submit_repair(
             "answer": limit_text(promise.answer),
         }
         clocks: tuple[str, ...] = (SlaStep.REPAIR_REMOTE_ANSWER,)
+        visit_by = None
     else:
         assert promise.on_site is not None
+        # The visit is promised as booked; the on-site limit still holds for a booking
+        # sooner than it (the arrival clock runs to whichever is later).
         text = (
             N_(
                 "Your installation request {number} is registered.\nA technician will be assigned within "
-                "{dispatch} and will be with you within {on_site}; they will call you first to agree "
-                "the time. Follow it with /mytickets."
+                "{dispatch} and will call you first; they will come on {day}, {slot}, as you booked. "
+                "Follow it with /mytickets."
             )
             if installation
             else N_(
                 "Your repair request {number} is registered.\nA technician will be assigned within "
-                "{dispatch} and will be with you within {on_site}; they will call you first to agree "
-                "the time. Follow it with /mytickets."
+                "{dispatch} and will call you first; they will come on {day}, {slot}, as you booked. "
+                "Follow it with /mytickets."
             )
         )
-        params = {"dispatch": limit_text(promise.dispatch), "on_site": limit_text(promise.on_site)}
+        params = {
+            "dispatch": limit_text(promise.dispatch),
+            "day": Day(request.preferred_date),
+            "slot": Msg(SLOT_LABELS[request.preferred_slot]),
+        }
+        visit_by = visit_end(request.preferred_date, request.preferred_slot, policy.zone)
         clocks = (
             SlaStep.REPAIR_DISPATCH,
             SlaStep.REPAIR_ON_SITE_PRIORITY if promise.priority_area else SlaStep.REPAIR_ON_SITE,
@@ -293,6 +305,7 @@ async def submit_repair(
         photo_purpose="problem",
         confirmation=(text, params),
         clocks=clocks,
+        visit_by=visit_by,
         then=lambda uow, ticket, at: offer_in(uow, policy, ticket, at, fleet_cache=fleet_cache),
     )
 

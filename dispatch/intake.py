@@ -24,6 +24,7 @@ __all__ = [
     "MAX_PHOTOS",
     "PREFERRED_DAYS",
     "RETURN_WINDOW_DAYS",
+    "VISIT_END",
     "VISIT_START",
     "ComplaintTopic",
     "Eligibility",
@@ -42,6 +43,7 @@ __all__ = [
     "preferred_days",
     "repair_promise",
     "return_eligibility",
+    "visit_end",
     "visit_start",
     "warranty_status",
 ]
@@ -131,6 +133,19 @@ VISIT_START: dict[Slot, time] = {
     Slot.AFTERNOON: time(14),
     Slot.EVENING: time(18, 30),
 }
+
+
+# The end of each part of day, as its label says (dispatch.labels.SLOT_LABELS).
+VISIT_END: dict[Slot, time] = {
+    Slot.MORNING: time(12),
+    Slot.AFTERNOON: time(18),
+    Slot.EVENING: time(21),
+}
+
+
+def visit_end(day: date, slot: Slot, zone: tzinfo) -> datetime:
+    """When a booked part of day is over: a technician not there by then is late."""
+    return datetime.combine(day, VISIT_END[slot], tzinfo=zone)
 
 
 def visit_start(day: date, slot: Slot, zone: tzinfo) -> datetime:

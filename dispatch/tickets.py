@@ -129,11 +129,22 @@ async def create_ticket(
 
 
 async def arm(
-    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, step: str, start: datetime
+    uow: UnitOfWork,
+    policy: DeskPolicy,
+    ticket: Ticket,
+    step: str,
+    start: datetime,
+    *,
+    not_before: datetime | None = None,
 ) -> None:
-    """Start the clock of an SLA step on its deadline column; the sweep does the rest."""
+    """Start the clock of an SLA step on its deadline column; the sweep does the rest.
+
+    ``not_before`` moves the limit later, never earlier: a visit the customer booked
+    for a later day is due then, not when the usual limit ends."""
     column = STEPS[step].column
     due = policy.due(start, step)
+    if not_before is not None and not_before > due:
+        due = not_before
     warn = start + (due - start) * policy.warn_fraction
     ticket.deadlines[f"{column}_due_at"] = due
     await uow.tickets.arm(ticket.id, column, step, due, warn)

@@ -70,8 +70,9 @@ async def test_a_repair_in_english_from_start_to_ticket(desk: Desk) -> None:
     [ticket] = await _tickets(desk)
     assert customer.last.text == (
         f"Your repair request {ticket.number} is registered.\n"
-        "A technician will be assigned within 1 hour and will be with you within 12 hours; "
-        "they will call you first to agree the time. Follow it with /mytickets."
+        "A technician will be assigned within 1 hour and will call you first; they will come on "
+        f"{day_label(Language.EN, '2026-11-23')}, Morning (9:00-12:00), as you booked. "
+        "Follow it with /mytickets."
     )
     assert ticket.number == "R-20261122-0001"
     assert (ticket.kind, ticket.status, ticket.product_category, ticket.product_model) == (
@@ -93,7 +94,9 @@ async def test_a_repair_in_english_from_start_to_ticket(desk: Desk) -> None:
     assert ticket.details == {"warranty": "in", "far": False} and ticket.priority_area
     now = desk.clock.now()
     assert ticket.dispatch_due_at == now + timedelta(hours=1)
-    assert ticket.arrive_due_at == now + timedelta(hours=12)  # inside the priority area
+    # Inside the priority area the limit is 12 hours, but the customer booked Monday
+    # morning: the technician is late only once that morning is over.
+    assert ticket.arrive_due_at == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 local
     assert await _count(desk, AttachmentRow, AttachmentRow.ticket_id == ticket.id) == 2
 
 
@@ -124,10 +127,11 @@ async def test_a_repair_in_simplified_chinese_with_a_typed_address(desk: Desk) -
     await customer.press("✅ 确认并提交")
     [ticket] = await _tickets(desk)
     assert customer.last.text == (
-        f"您的报修 {ticket.number} 已登记。\n我们会在 1 小时内派单，技师将在 24 小时内上门，"
-        "上门前会先致电与您确认时间。发送 /mytickets 可随时查看进度。"
+        f"您的报修 {ticket.number} 已登记。\n我们将在 1 小时内为您安排技师，技师会先致电与您确认，"
+        f"并按您预约的{day_label(Language.ZH_HANS, date(2026, 11, 24))}晚上（18:00-21:00）上门。"
+        "发送 /mytickets 可随时查看进度。"
     )
-    assert ticket.arrive_due_at == desk.clock.now() + timedelta(hours=24)
+    assert ticket.arrive_due_at == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # 21:00 local
     assert ticket.latitude is None and ticket.details["warranty"] == "unknown"
 
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from dispatch.model import Language
-from storage.models import EventRow, OutboxRow
+from storage.models import EventRow, OutboxRow, TicketRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_dispatch import technician
 from tests.handlers.test_intake import repair_until_review
-from tests.harness import Desk, Person, moment_label
+from tests.harness import Desk, Person, day_label, moment_label
 
 DIRECTOR_ID = MANAGER_ID + 1
 
@@ -80,7 +80,10 @@ async def test_the_on_site_warning_goes_to_the_technician_and_acceptance_stops_t
     desk, manager, _director = await _desk(desk_factory)
     tech = await technician(desk, 711, "Tom Li", 0.004)
     customer = desk.person(702, "Bea")
-    await repair_until_review(customer)
+    await repair_until_review(customer, until_time=True)
+    # Tonight ends at 21:00, within the 12-hour limit (22:00): the limit is the deadline.
+    await customer.press(day_label(Language.EN, "2026-11-22"))
+    await customer.press("Evening (18:00-21:00)")
     await customer.press("✅ Confirm and send")
     await tech.press("✅ Accept")
     number = customer.texts[-2].split()[3]
@@ -96,6 +99,25 @@ async def test_the_on_site_warning_goes_to_the_technician_and_acceptance_stops_t
     assert manager.new_texts() == [
         f"🚨 {number}: the technician on site (priority area) was due at {moment_label(Language.EN, '2026-11-22 22:00')} and is overdue."
     ]
+
+
+async def test_a_visit_booked_for_a_later_day_is_due_when_that_part_of_day_ends(
+    desk_factory: object,
+) -> None:
+    desk, manager, _director = await _desk(desk_factory)
+    customer = desk.person(704, "Dee")
+    await repair_until_review(customer, until_time=True)
+    await customer.press(day_label(Language.EN, "2026-11-25"))
+    await customer.press("Afternoon (12:00-18:00)")
+    await customer.press("✅ Confirm and send")
+    assert "they will come on " + day_label(Language.EN, "2026-11-25") in customer.last.text
+    manager.new_texts()
+    await desk.advance(timedelta(days=2))  # long past the 12-hour limit, before the booking
+    await desk.sweep()
+    assert not any("technician on site" in text for text in manager.new_texts())
+    async with desk.db() as session:
+        due = await session.scalar(select(TicketRow.arrive_due_at))
+    assert due == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai
 
 
 async def test_arrival_stops_the_on_site_clock(desk_factory: object) -> None:
