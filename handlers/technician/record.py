@@ -71,9 +71,7 @@ async def start_record(update: Update, context: AppContext) -> str | int:
     await say(
         update,
         context,
-        context.t(
-            "Service record for {number}. First the warranty check (三包):", number=ticket.number
-        ),
+        context.t("Service record for {number}. First the warranty check:", number=ticket.number),
         _warranty_buttons(context),
     )
     return WARRANTY
@@ -296,7 +294,7 @@ async def record_again(update: Update, context: AppContext) -> str | int:
     await say(
         update,
         context,
-        context.t("From the start: the warranty check (三包):"),
+        context.t("From the start: the warranty check:"),
         _warranty_buttons(context),
     )
     return WARRANTY

@@ -150,7 +150,7 @@ async def test_an_installation_far_from_every_service_point_promises_an_answer(d
     assert customer.last.text.startswith("電話號碼已儲存：+886912345678")
     await customer.press(day_label(Language.ZH_HANT, date(2026, 11, 25)))
     await customer.press("上午（9:00-12:00）")
-    await customer.press("✅ 確認並提交")
+    await customer.press("✅ 確認送出")
     [ticket] = await _tickets(desk)
     assert ticket.kind == "installation" and ticket.number.startswith("I-20261122-")
     assert customer.last.text == (
@@ -455,7 +455,9 @@ async def test_an_eligible_return_in_traditional_chinese(desk: Desk) -> None:
     customer = desk.person(416, "黃小姐", language_code="zh-hk")
     await customer.command("return")
     await customer.send("#88")
-    assert customer.last.text == "訂單號由 4 到 32 位字母、數字或短橫線組成，以購物憑證上印的為準。"
+    assert (
+        customer.last.text == "訂單編號由 4 到 32 位字母、數字或短橫線組成，以購買證明上印的為準。"
+    )
     await customer.send("so-2026 1188")  # spaces are dropped, letters made capitals
     await customer.press("冰箱")
     await customer.send("0")
@@ -465,20 +467,20 @@ async def test_an_eligible_return_in_traditional_chinese(desk: Desk) -> None:
     await customer.send("2")
     await customer.send("2026-11-20")
     await customer.press("品質問題")
-    for condition in ("◻️ 未使用", "◻️ 原包裝完好", "◻️ 有購物憑證或發票"):
+    for condition in ("◻️ 未使用", "◻️ 原包裝完好", "◻️ 有購買證明（發票或收據）"):
         await customer.press(condition)
     await customer.press("完成")
     await customer.send_photo()
     await customer.press("完成")
     await customer.send("+852 9123 4567")
     assert "不符合" not in customer.texts[-2]
-    await customer.press("✅ 確認並提交")
+    await customer.press("✅ 確認送出")
     [ticket] = await _tickets(desk)
     assert ticket.kind == "return" and ticket.details["eligible"] is True
     assert ticket.details["quantity"] == 2 and ticket.details["order_number"] == "SO-20261188"
     assert customer.last.text == (
-        f"您的退換貨申請 {ticket.number} 已登記。我們會在 1 個工作日內審核；收到退回商品後，"
-        "3 個工作日內完成退款或換貨。傳送 /mytickets 可隨時查看進度。"
+        f"您的退換貨申請 {ticket.number} 已登記。我們會在 1 個工作天內審核；收到退回商品後，"
+        "3 個工作天內完成退款或換貨。傳送 /mytickets 可隨時查看進度。"
     )
 
 

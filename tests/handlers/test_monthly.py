@@ -151,7 +151,7 @@ async def test_the_report_is_in_the_managers_language(desk: Desk) -> None:
     desk.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
     assert await desk.monthly()
     assert manager.last.text.startswith("📊 2026-11 投訴分析報告\n投訴總數：0\n按類別：\n無\n")
-    assert manager.last.text.endswith("用戶抱怨率（服務原因）：暫無資料")
+    assert manager.last.text.endswith("客戶抱怨率（服務原因）：暫無資料")
 
 
 async def test_a_new_desk_reports_on_no_month_it_did_not_run(desk: Desk) -> None:

@@ -44,7 +44,7 @@ CUSTOMER_MENU = {
         ("complain", "投訴"),
         ("return", "申請退換貨"),
         ("ask", "諮詢問題"),
-        ("mytickets", "我的工單及進度"),
+        ("mytickets", "我的申請及進度"),
         ("language", "切換語言"),
         ("help", "功能說明"),
         ("cancel", "停止當前申請"),

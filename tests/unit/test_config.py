@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_example_config_loads_with_its_catalogue_and_prices() -> None:
     settings = load_settings(ROOT / "config.example.toml", env={"AFTERCARE_TELEGRAM_TOKEN": "1:x"})
     assert [p.code for p in settings.products] == ["aircon", "washer", "fridge", "heater"]
-    assert settings.prices[0].name.zh_Hant == "上門費"
+    assert settings.prices[0].name.zh_Hant == "到府服務費"
     assert settings.database.url == "sqlite+aiosqlite:///aftercare.db"
     assert settings.desk.timezone == "Asia/Shanghai"
 

@@ -128,3 +128,33 @@ def _misused_extraction_keywords(root: Path) -> list[str]:
 
 def test_the_extraction_keywords_name_nothing_but_the_translation_function() -> None:
     assert _misused_extraction_keywords(ROOT) == []
+
+
+# Mainland wording a Taiwanese customer would not write, with what Taiwan says instead.
+MAINLAND_IN_TAIWAN = {
+    "上門": "到府 (a visit to the home)",
+    "派單": "派工 / 安排技師 (dispatching a job)",
+    "在崗": "值班 (on duty)",
+    "三包": "保固 (三包 is a mainland legal regime; Taiwan has none)",
+    "購物憑證": "購買證明（發票或收據）",
+    "訂單號": "訂單編號",
+    "回形針": "迴紋針 (the paperclip icon)",
+    "共享即時位置": "分享即時位置 (Telegram's own Taiwan wording)",
+    "調休": "補班 (a make-up working day)",
+    "簽字": "簽名",
+    "工作日": "工作天",
+    "用戶": "客戶 (the customer)",
+    "配件": "零件 (spare parts)",
+    "提交": "送出 (sending a form)",
+    "資訊": "資料 (what the customer typed)",
+}
+
+
+def test_traditional_chinese_is_written_for_taiwan() -> None:
+    found = {
+        marker: msgid
+        for msgid, msgstr in _catalog(Language.ZH_HANT).items()
+        for marker in MAINLAND_IN_TAIWAN
+        if marker in msgstr
+    }
+    assert found == {}
