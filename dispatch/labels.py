@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dispatch.intake import Slot
 from dispatch.messages import N_
-from dispatch.model import TicketKind
+from dispatch.model import Ticket, TicketKind
 from dispatch.sla import SlaStep
 
 __all__ = [
     "EVENT_LABELS",
     "KIND_LABELS",
     "SLOT_LABELS",
+    "SURVEY_COMPLAINT",
     "event_label",
     "kind_label",
     "status_label",
+    "written_description",
 ]
 
 SLOT_LABELS: dict[Slot, str] = {
@@ -69,6 +73,22 @@ EVENT_LABELS: dict[str, str] = {
     "created": N_("Request received"),
     "info.added": N_("You added information"),
 }
+
+
+SURVEY_COMPLAINT = N_(
+    "Low scores in the follow-up survey of {number}: timeliness {timeliness}/5, "
+    "attitude {attitude}/5, result {result}/5."
+)
+
+
+def written_description(ticket: Ticket) -> tuple[str, dict[str, Any]] | None:
+    """A description the desk wrote itself (a complaint opened by a low survey score), as
+    a catalog text in the reader's language; None where the customer's own words stand."""
+    if ticket.details.get("source") != "survey":
+        return None
+    scores = ticket.details.get("scores") or {}
+    params = {item: scores.get(item, "?") for item in ("timeliness", "attitude", "result")}
+    return SURVEY_COMPLAINT, {"number": ticket.details.get("of", ""), **params}
 
 
 def kind_label(kind: TicketKind) -> str:

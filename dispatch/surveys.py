@@ -142,7 +142,7 @@ async def answer(
                 related=ticket,
                 description=f"Follow-up survey of {ticket.number}: "
                 + ", ".join(f"{k} {v}/5" for k, v in scores.items()),
-                details={"source": "survey", "scores": scores},
+                details={"source": "survey", "scores": scores, "of": ticket.number},
             )
             complaint_number = complaint.number
             for manager in await uow.users.with_role(Role.MANAGER):

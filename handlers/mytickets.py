@@ -24,7 +24,7 @@ from dispatch.following import (
     customer_tickets,
 )
 from dispatch.intake import MAX_PHOTOS, check_text
-from dispatch.labels import event_label, kind_label, status_label
+from dispatch.labels import event_label, kind_label, status_label, written_description
 from dispatch.model import Event, Ticket
 from dispatch.states import is_open
 from handlers.common import inline, say
@@ -132,7 +132,10 @@ class MyTickets:
             return ConversationHandler.END
         t = context.t
         lines = [self._line(context, ticket)]
-        if ticket.description:
+        written = written_description(ticket)
+        if written is not None:
+            lines.append(t(written[0], **written[1]))
+        elif ticket.description:
             lines.append(ticket.description)
         lines.append("")
         lines.append(t("Progress:"))

@@ -111,6 +111,11 @@ async def test_a_low_score_opens_a_complaint_and_tells_the_managers(desk: Desk) 
     )
     await customer.press("Skip")
     assert customer.last.text == "Thank you for your time."
+    await customer.command("mytickets")
+    await customer.press_data(customer.last, f"mt:open:{complaint.id}")
+    assert customer.last.text.splitlines()[1] == (
+        f"Low scores in the follow-up survey of {number}: timeliness 4/5, attitude 2/5, result 4/5."
+    )
     await customer.press_data(customer.messages[-3], f"sv:{complaint.related_ticket_id}:r:5")
     assert customer.alerts()[-1] == "Thank you, we have your answers already."
 
