@@ -32,7 +32,7 @@ CUSTOMER_MENU = {
         ("complain", "投诉"),
         ("return", "申请退换货"),
         ("ask", "咨询问题"),
-        ("mytickets", "我的工单及进度"),
+        ("mytickets", "我的申请及进度"),
         ("language", "切换语言"),
         ("help", "功能说明"),
         ("cancel", "停止当前申请"),

@@ -82,7 +82,7 @@ async def test_an_unanswered_survey_gets_one_reminder(desk: Desk) -> None:
     await desk.advance(timedelta(hours=24))
     await desk.sweep()
     assert customer.last.text.startswith(
-        f"🔔 温馨提醒：我们仍希望了解工单 {number} 的服务情况，只需点三下。"
+        f"🔔 温馨提醒：我们仍希望了解 {number} 的服务情况，只需点三下。"
     )
     count = len(customer.texts)
     await desk.advance(timedelta(days=3))

@@ -158,3 +158,32 @@ def test_traditional_chinese_is_written_for_taiwan() -> None:
         if marker in msgstr
     }
     assert found == {}
+
+
+# Texts customers read about their own requests: the staff words stay out of them.
+STAFF_WORDS = ("工单", "工單", "派单", "派單", "结案", "結案")
+CUSTOMERS_READ = (
+    "My requests and their progress",
+    "Your requests, newest first. Tap one to see its progress:",
+    "« All my requests",
+    "No request of yours is open.",
+    "Closed",
+    "Finding a technician",
+    "Technician assigned",
+    "Related request",
+    "Is it about one of your requests?",
+    "That request is closed, so nothing can be added. Send /mytickets to see your requests.",
+)
+
+
+@pytest.mark.parametrize("language", [Language.ZH_HANS, Language.ZH_HANT])
+def test_customers_read_one_word_for_their_request_and_no_staff_jargon(
+    language: Language,
+) -> None:
+    catalog = _catalog(language)
+    jargon = {
+        msgid: catalog[msgid]
+        for msgid in CUSTOMERS_READ
+        if any(word in catalog[msgid] for word in STAFF_WORDS)
+    }
+    assert jargon == {}
