@@ -203,7 +203,7 @@ def build_application(
         engine=engine,
         uow=UnitOfWorkFactory(sessions),
         clock=clock,
-        translator=Translator(),
+        translator=Translator(region=settings.desk.wording_region),
         menus=Menus(),
     )
     builder: Any = (

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import Localized, PriceItem, Product
+from dispatch.contact import NEIGHBOURS
 from dispatch.geo import Place
 from dispatch.model import Language
 from dispatch.policy import DeskPolicy, DispatchRules
@@ -113,6 +114,9 @@ def _hours(value: str) -> str:
 class DeskSettings(_Section):
     timezone: str = "Asia/Shanghai"
     calendar_country: str = "CN"
+    # Where the desk's customers are, for regional wording (HK: Hong Kong's Traditional
+    # Chinese over Taiwan's). Empty: the calendar country's.
+    region: str = ""
     default_language: Language = Language.EN
     office_hours: str = "09:00-17:30"
     quiet_hours: str = "21:00-09:00"
@@ -154,6 +158,19 @@ class DeskSettings(_Section):
         return value
 
     _check_hours = field_validator("office_hours", "quiet_hours")(_hours)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and value not in NEIGHBOURS:
+            raise ValueError(f"{value!r} is not one of " + ", ".join(NEIGHBOURS))
+        return value
+
+    @property
+    def wording_region(self) -> str:
+        """The region whose wording the texts take: the setting, else the calendar's."""
+        return self.region or self.calendar_country
 
 
 class PlaceSettings(_Section):

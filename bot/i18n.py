@@ -53,18 +53,32 @@ def language_for(telegram_code: str | None, chosen: Language | None, default: La
     return default
 
 
+def _read(path: Path, locale: str) -> dict[str, str]:
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=Locale.parse(locale))
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
 class Translator:
-    def __init__(self, directory: Path = LOCALES) -> None:
+    """The catalogs, with a regional overlay where the desk's region writes differently.
+
+    ``region`` (``HK``) lays ``<language>_<region>`` catalogs (``zh_Hant_HK``) over their
+    language: a text the overlay holds is read from it, any other from the language's own
+    catalog (gettext's fallback chain, done here because the catalogs are read as .po)."""
+
+    def __init__(self, directory: Path = LOCALES, *, region: str | None = None) -> None:
         self._catalogs: dict[Language, dict[str, str]] = {}
         for language in Language:
-            path = directory / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=Locale.parse(language.value))
-            self._catalogs[language] = {
-                str(m.id): str(m.string)
-                for m in catalog
-                if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-            }
+            own = _read(directory / language.value / "LC_MESSAGES" / f"{DOMAIN}.po", language.value)
+            overlay = directory / f"{language.value}_{region}" / "LC_MESSAGES" / f"{DOMAIN}.po"
+            if region and overlay.exists():
+                own = own | _read(overlay, language.value)
+            self._catalogs[language] = own
+        self.region = region
         self._locales = {language: Locale.parse(language.value) for language in Language}
 
     def gettext(self, language: Language, msgid: str) -> str:

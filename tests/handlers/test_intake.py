@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -668,3 +669,22 @@ async def test_only_slots_still_ahead_are_offered(desk: Desk) -> None:
     assert customer.alerts()[-1] == "That day is no longer available; please pick another."
     assert customer.last.inline_buttons[0]["text"] == day_label(Language.EN, "2026-11-23")
     assert len(customer.last.inline_buttons) == 13  # up to 13 days ahead, as before
+
+
+async def test_a_hong_kong_desk_speaks_hong_kong_chinese(desk_factory: Callable[..., Desk]) -> None:
+    """The same flow as in Taiwan, with the Hong Kong words where they differ."""
+    desk: Desk = await desk_factory(replace={'# region = "HK"': 'region = "HK"'})  # type: ignore[misc]
+    customer = desk.person(450, "李先生", language_code="zh-hk")
+    await customer.command("repair")
+    await customer.press("冷氣")
+    await customer.press("不清楚")
+    await customer.press("記不清了")
+    await customer.send("冷氣開著但不涼，還有異味。")
+    await customer.press("沒有照片，繼續")
+    assert customer.last.text == (
+        "技師應上門到哪裡？請用按鈕傳送位置，或輸入地址（如有屋苑或大廈名稱也請寫上）。"
+    )
+    await customer.share_location(22.2819, 114.1589)
+    await customer.send("中環皇后大道中 1 號 10 樓")
+    await customer.send("9123 4567")  # a local Hong Kong number, kept with its code
+    assert customer.last.text == "電話號碼已儲存：+85291234567\n\n您希望哪天上門服務？"

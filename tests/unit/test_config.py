@@ -111,6 +111,11 @@ BAD = [
         {},
         "config error: telegram.webhook.url: required in webhook mode",
     ),
+    (
+        '[desk]\nregion = "Kowloon"\n',
+        {},
+        "config error: desk.region: 'KOWLOON' is not one of CN, TW, HK, MO, SG, MY",
+    ),
     ("this is = = not toml", {}, "not valid TOML"),
 ]
 

@@ -187,3 +187,30 @@ def test_customers_read_one_word_for_their_request_and_no_staff_jargon(
         if any(word in catalog[msgid] for word in STAFF_WORDS)
     }
     assert jargon == {}
+
+
+def _overlay() -> dict[str, str]:
+    with (LOCALES / "zh_Hant_HK" / "LC_MESSAGES" / "aftercare.po").open("rb") as f:
+        return {str(m.id): str(m.string) for m in read_po(f) if m.id}
+
+
+def test_hong_kong_wording_lies_over_taiwans_and_falls_back_to_it() -> None:
+    hong_kong, taiwan = Translator(region="HK"), Translator(region="TW")
+    visit = "Which day suits you best for the visit?"
+    assert taiwan.gettext(Language.ZH_HANT, visit) == "您希望哪天到府服務？"
+    assert hong_kong.gettext(Language.ZH_HANT, visit) == "您希望哪天上門服務？"
+    assert hong_kong.gettext(Language.ZH_HANT, "Warranty") == "保養"
+    # A text Hong Kong writes as Taiwan does comes from zh_Hant; other languages are untouched.
+    assert hong_kong.gettext(Language.ZH_HANT, "Ask a question") == taiwan.gettext(
+        Language.ZH_HANT, "Ask a question"
+    )
+    assert hong_kong.gettext(Language.ZH_HANS, visit) == "您希望哪天上门？"
+
+
+def test_the_hong_kong_overlay_holds_only_real_texts_with_their_placeholders() -> None:
+    taiwan = _catalog(Language.ZH_HANT)
+    for msgid, msgstr in _overlay().items():
+        assert msgid in taiwan, msgid  # an overlay never adds a text of its own
+        assert msgstr != taiwan[msgid], msgid  # nor repeats one
+        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(msgstr)), msgid
+        assert not any(word in msgstr for word in ("到府", "保固", "迴紋針")), msgid
