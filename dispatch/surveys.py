@@ -16,7 +16,7 @@ from dispatch.callbacks import SURVEY_RATING
 from dispatch.clock import Clock
 from dispatch.errors import DomainError
 from dispatch.messages import N_, Button, Msg, Outgoing
-from dispatch.model import Event, EventKind, Role, Ticket
+from dispatch.model import Event, EventKind, Role, Ticket, TicketKind
 from dispatch.policy import DeskPolicy, SurveyRules
 from dispatch.ports import UnitOfWork
 from dispatch.tickets import customers_ticket, open_linked_complaint
@@ -31,18 +31,52 @@ __all__ = [
     "buttons",
     "comment",
     "first_question",
+    "question",
     "schedule",
     "send_time",
 ]
 
 ITEMS = ("timeliness", "attitude", "result")
-QUESTIONS = {
-    "timeliness": N_(
-        "How satisfied are you with how quickly we came? (1 = very unhappy, 5 = very happy)"
-    ),
-    "attitude": N_("And with the technician's attitude?"),
-    "result": N_("And with the result of the work?"),
+# The three questions (timeliness, attitude, result), as they fit each kind of request:
+# nobody visited a customer whose complaint or return was handled.
+_VISIT_TIMELINESS = N_(
+    "How satisfied are you with how quickly we came? (1 = very unhappy, 5 = very happy)"
+)
+_TECHNICIAN = N_("And with the technician's attitude?")
+_STAFF = N_("And with our staff's attitude?")
+QUESTIONS: dict[TicketKind, dict[str, str]] = {
+    TicketKind.REPAIR: {
+        "timeliness": _VISIT_TIMELINESS,
+        "attitude": _TECHNICIAN,
+        "result": N_("And with the result of the work?"),
+    },
+    TicketKind.INSTALLATION: {
+        "timeliness": _VISIT_TIMELINESS,
+        "attitude": _TECHNICIAN,
+        "result": N_("And with the installation?"),
+    },
+    TicketKind.COMPLAINT: {
+        "timeliness": N_(
+            "How satisfied are you with how quickly we handled your complaint? "
+            "(1 = very unhappy, 5 = very happy)"
+        ),
+        "attitude": _STAFF,
+        "result": N_("And with the solution?"),
+    },
+    TicketKind.RETURN: {
+        "timeliness": N_(
+            "How satisfied are you with how quickly we handled your return or exchange? "
+            "(1 = very unhappy, 5 = very happy)"
+        ),
+        "attitude": _STAFF,
+        "result": N_("And with the refund or exchange?"),
+    },
 }
+
+
+def question(kind: TicketKind, item: str) -> str:
+    """The survey question ``item`` as it fits a request of ``kind``."""
+    return QUESTIONS.get(kind, QUESTIONS[TicketKind.REPAIR])[item]
 
 
 class SurveyClosed(DomainError):
@@ -82,7 +116,7 @@ def first_question(ticket: Ticket, *, reminder: bool) -> Outgoing:
     return Outgoing(
         user_id=ticket.customer_id,
         text=text,
-        params={"number": ticket.number, "question": Msg(QUESTIONS["timeliness"])},
+        params={"number": ticket.number, "question": Msg(question(ticket.kind, "timeliness"))},
         buttons=buttons(ticket.id, "timeliness"),
         ticket_id=ticket.id,
         dedup_key=f"survey:{ticket.id}:{'reminder' if reminder else 'first'}",
@@ -91,6 +125,7 @@ def first_question(ticket: Ticket, *, reminder: bool) -> Outgoing:
 
 @dataclass(frozen=True)
 class Answered:
+    kind: TicketKind  # of the request surveyed, whose questions these are
     next_item: str | None  # the next question, or None when all three are answered
     low: bool = False  # a low score opened a complaint
     complaint_number: str | None = None
@@ -119,7 +154,7 @@ async def answer(
         remaining = [i for i in ITEMS if survey.get(i) is None]
         if remaining:
             await uow.commit()
-            return Answered(remaining[0])
+            return Answered(ticket.kind, remaining[0])
         await uow.surveys.close(ticket_id, now)
         scores = {i: int(survey[i]) for i in ITEMS}
         await uow.events.add(
@@ -159,7 +194,7 @@ async def answer(
                     at=now,
                 )
         await uow.commit()
-        return Answered(None, low, complaint_number)
+        return Answered(ticket.kind, None, low, complaint_number)
 
 
 async def comment(

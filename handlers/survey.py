@@ -9,7 +9,7 @@ from bot.context import AppContext
 from dispatch.callbacks import SURVEY_RATING, SURVEY_SKIP
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.intake import check_text
-from dispatch.surveys import ITEMS, QUESTIONS, SurveyClosed, answer, buttons, comment
+from dispatch.surveys import ITEMS, SurveyClosed, answer, buttons, comment, question
 from handlers.common import clear_buttons, inline, say
 from handlers.forms import ANYTHING, TEXT, Handlers
 
@@ -62,7 +62,7 @@ class SurveyAnswers:
                 [(b.label, b.data or "") for b in buttons(ticket_id, result.next_item)[0]]
             )
             await query.edit_message_text(
-                context.t(QUESTIONS[result.next_item]), reply_markup=markup
+                context.t(question(result.kind, result.next_item)), reply_markup=markup
             )
             return ConversationHandler.END
         await clear_buttons(query)

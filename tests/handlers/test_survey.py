@@ -150,6 +150,13 @@ async def test_a_closed_complaint_gets_a_follow_up_survey_too(desk: Desk) -> Non
         )
     desk.clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # the next day, 10:00
     await desk.sweep()
-    assert customer.last.text.startswith(
-        f"👋 Thank you for choosing us. How did the service for {complaint.number} go?"
-    )
+    assert customer.last.text == (
+        f"👋 Thank you for choosing us. How did the service for {complaint.number} go? "
+        "Three quick taps help us improve.\n\n"
+        "How satisfied are you with how quickly we handled your complaint? "
+        "(1 = very unhappy, 5 = very happy)"
+    )  # nobody came to the customer: the questions fit a complaint
+    await customer.press("5")
+    assert customer.last.text == "And with our staff's attitude?"
+    await customer.press("5")
+    assert customer.last.text == "And with the solution?"

@@ -180,3 +180,12 @@ async def test_the_monthly_report_goes_to_each_manager_once_and_only_for_a_month
         False,
     )
     assert len(uow.outbox.rows) == 2
+
+
+def test_each_kind_of_request_is_surveyed_with_questions_that_fit_it() -> None:
+    from dispatch.surveys import ITEMS, question
+
+    asked = {kind: [question(kind, item) for item in ITEMS] for kind in TicketKind}
+    assert asked[TicketKind.INSTALLATION][2] == "And with the installation?"
+    assert "came" in asked[TicketKind.REPAIR][0] and "came" not in asked[TicketKind.RETURN][0]
+    assert asked[TicketKind.COMPLAINT][1] == "And with our staff's attitude?"
