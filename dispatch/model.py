@@ -98,6 +98,7 @@ class EventKind(StrEnum):
     STATUS = "status"
     USER_REGISTERED = "user.registered"
     ROLE_CHANGED = "role.changed"
+    LANGUAGE_CHOSEN = "user.language"
     INVITE_CREATED = "invite.created"
     INVITE_REDEEMED = "invite.redeemed"
     INVITE_REFUSED = "invite.refused"

@@ -137,12 +137,24 @@ async def _tell_what_was_missed(uow: UnitOfWork, user: User, now: datetime) -> N
     )
 
 
-async def set_language(uow: UnitOfWork, *, user_id: int, language: Language | None) -> User:
+async def set_language(
+    uow: UnitOfWork, clock: Clock, *, user_id: int, language: Language | None
+) -> User:
+    """The user's own language (None: follow Telegram's), kept with an event."""
     async with uow:
         user = await uow.users.get(user_id)
         if user is None:
             raise NotFound(f"user {user_id}")
-        user.language = language
-        await uow.users.save(user)
-        await uow.commit()
+        if user.language != language:
+            user.language = language
+            await uow.users.save(user)
+            await uow.events.add(
+                Event(
+                    kind=EventKind.LANGUAGE_CHOSEN,
+                    created_at=clock.now(),
+                    actor_id=user_id,
+                    details={"language": language.value if language else None},
+                )
+            )
+            await uow.commit()
         return user

@@ -40,7 +40,7 @@ async def language_chosen(update: Update, context: AppContext) -> None:
         await query.answer(context.t("This button is no longer active."))
         return
     context.user = await set_language(
-        context.services.uow(), user_id=context.me.id, language=chosen
+        context.services.uow(), context.clock, user_id=context.me.id, language=chosen
     )
     await query.answer()
     await query.edit_message_text(

@@ -119,6 +119,8 @@ async def test_language_command_changes_and_stores_the_choice(desk: Desk) -> Non
     await customer.press("跟隨我的 Telegram 語言")
     assert customer.last.text == "Language set to English."
     assert customer.menu() == CUSTOMER_MENU["en"]
+    choices = await _rows(desk, EventRow, EventRow.kind == "user.language")
+    assert [e.details for e in choices] == [{"language": "zh_Hant"}, {"language": None}]
 
 
 @pytest.mark.parametrize("language", ["en", "zh_Hans", "zh_Hant"])
