@@ -88,3 +88,8 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.services.translator.render(
             self.lang, msgid, params, zone=self.services.settings.zone
         )
+
+    def tn(self, singular: str, plural: str, n: int, /, **params: Param) -> str:
+        """The form of a text for ``n`` things, translated, with ``{count}`` set to ``n``."""
+        text = self.services.translator.ngettext(self.lang, singular, plural, n)
+        return text.format(count=n, **params)

@@ -54,13 +54,22 @@ def language_for(telegram_code: str | None, chosen: Language | None, default: La
 
 
 def _read(path: Path, locale: str) -> dict[str, str]:
+    """Singular texts by msgid; a plural text by its singular msgid, with its forms joined
+    by NUL (the order gettext gives them: one, other)."""
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=Locale.parse(locale))
-    return {
-        str(m.id): str(m.string)
-        for m in catalog
-        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-    }
+    texts: dict[str, str] = {}
+    for m in catalog:
+        if not m.id or not m.string or m.fuzzy:
+            continue
+        if isinstance(m.id, str):
+            texts[m.id] = str(m.string)
+        elif all(m.string):
+            texts[PLURAL + str(m.id[0])] = "\0".join(str(form) for form in m.string)
+    return texts
+
+
+PLURAL = "\0plural\0"
 
 
 class Translator:
@@ -83,6 +92,15 @@ class Translator:
 
     def gettext(self, language: Language, msgid: str) -> str:
         return self._catalogs[language].get(msgid, msgid)
+
+    def ngettext(self, language: Language, singular: str, plural: str, n: int) -> str:
+        """The form for ``n``: Chinese has one form; English one for 1 and one for the rest
+        (the only plural rules of the desk's languages, so no rule engine is needed)."""
+        forms = self._catalogs[language].get(PLURAL + singular)
+        if forms is None:
+            return singular if n == 1 else plural
+        split = forms.split("\0")
+        return split[0] if len(split) == 1 or n == 1 else split[1]
 
     def format_moment(self, language: Language, moment: datetime, zone: ZoneInfo) -> str:
         locale = self._locales[language]

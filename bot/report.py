@@ -114,6 +114,9 @@ def render_report(
     def t(msgid: str, **params: str | int) -> str:
         return translator.render(language, msgid, params, zone=data["zone"])
 
+    def tn(singular: str, plural: str, n: int) -> str:
+        return translator.ngettext(language, singular, plural, n).format(count=n)
+
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
     head = ParagraphStyle("head", parent=body, fontSize=12, leading=18, spaceBefore=6, spaceAfter=2)
     title = ParagraphStyle("title", parent=body, fontSize=18, leading=24, spaceAfter=8)
@@ -212,7 +215,15 @@ def render_report(
             story.append(Spacer(1, 3 * mm))
         missing = data["photo_count"] - len(data["images"][:6])
         if missing > 0:
-            story.append(p(t("{count} more photos are kept with the ticket.", count=missing)))
+            story.append(
+                p(
+                    tn(
+                        "{count} more photo is kept with the ticket.",
+                        "{count} more photos are kept with the ticket.",
+                        missing,
+                    )
+                )
+            )
     story.append(p(L["signature"], head))
     story.append(
         p(

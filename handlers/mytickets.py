@@ -117,7 +117,9 @@ class MyTickets:
         if event.kind == "info.added" and event.details.get("text"):
             text += f": {event.details['text']}"
         if event.kind == "info.added" and event.details.get("photos"):
-            text += " " + context.t("(+{count} photos)", count=event.details["photos"])
+            text += " " + context.tn(
+                "(+{count} photo)", "(+{count} photos)", event.details["photos"]
+            )
         return text
 
     async def open_ticket(self, update: Update, context: AppContext) -> int:

@@ -31,6 +31,8 @@ def _extract(tmp_path: Path) -> set[str]:
             "N_",
             "-k",
             "t",
+            "-k",
+            "tn:1,2",
             "--no-location",
             "-o",
             str(pot),
@@ -107,7 +109,7 @@ def _misused_extraction_keywords(root: Path) -> list[str]:
                 if isinstance(node, ast.Call):
                     allowed.add(id(node.func))
                 elif isinstance(node, ast.Assign) and (
-                    isinstance(node.value, ast.Attribute) and node.value.attr == "t"
+                    isinstance(node.value, ast.Attribute) and node.value.attr in ("t", "tn")
                 ):
                     allowed.update(id(target) for target in node.targets)
                     allowed.add(id(node.value))
@@ -121,7 +123,7 @@ def _misused_extraction_keywords(root: Path) -> list[str]:
                     if isinstance(node, ast.arg)
                     else None
                 )
-                if name in ("t", "N_") and id(node) not in allowed:
+                if name in ("t", "tn", "N_") and id(node) not in allowed:
                     found.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}")
     return found
 
@@ -214,3 +216,15 @@ def test_the_hong_kong_overlay_holds_only_real_texts_with_their_placeholders() -
         assert msgstr != taiwan[msgid], msgid  # nor repeats one
         assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(msgstr)), msgid
         assert not any(word in msgstr for word in ("到府", "保固", "迴紋針")), msgid
+
+
+def test_counted_texts_take_the_form_their_number_needs() -> None:
+    translator = Translator()
+
+    def photos(language: Language, n: int) -> str:
+        text = translator.ngettext(language, "(+{count} photo)", "(+{count} photos)", n)
+        return text.format(count=n)
+
+    assert [photos(Language.EN, n) for n in (1, 2)] == ["(+1 photo)", "(+2 photos)"]
+    assert [photos(Language.ZH_HANS, n) for n in (1, 2)] == ["（+1 张照片）", "（+2 张照片）"]
+    assert photos(Language.ZH_HANT, 1) == "（+1 張照片）"
