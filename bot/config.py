@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -117,6 +118,8 @@ class DeskSettings(_Section):
     # Where the desk's customers are, for regional wording (HK: Hong Kong's Traditional
     # Chinese over Taiwan's). Empty: the calendar country's.
     region: str = ""
+    # The price list's currency (ISO 4217: CNY, TWD, HKD, MOP, SGD, MYR).
+    currency: str = "CNY"
     default_language: Language = Language.EN
     office_hours: str = "09:00-17:30"
     quiet_hours: str = "21:00-09:00"
@@ -165,6 +168,14 @@ class DeskSettings(_Section):
         value = value.strip().upper()
         if value and value not in NEIGHBOURS:
             raise ValueError(f"{value!r} is not one of " + ", ".join(NEIGHBOURS))
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in list_currencies():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
         return value
 
     @property
@@ -291,6 +302,7 @@ class Settings:
             ),
             warn_fraction=self.desk.warn_at_percent / 100,
             escalate_after=timedelta(hours=self.desk.escalate_after_hours),
+            currency=self.desk.currency,
             director_ids=self.desk.directors,
             quiet_hours=(
                 _clock(self.desk.quiet_hours.split("-")[0]),

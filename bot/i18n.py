@@ -17,9 +17,10 @@ from babel import Locale
 from babel.dates import format_skeleton
 from babel.lists import format_list
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
 
 from dispatch.catalogue import Localized
-from dispatch.messages import At, Day, Lines, Msg, Param
+from dispatch.messages import At, Day, Lines, Money, Msg, Param
 from dispatch.model import Language
 
 __all__ = ["LANGUAGE_NAMES", "Translator", "language_for"]
@@ -114,6 +115,15 @@ class Translator:
     def format_date(self, language: Language, day: date) -> str:
         return format_skeleton("yMMMd", day, locale=self._locales[language])
 
+    def format_money(self, language: Language, amount: float, currency: str) -> str:
+        """``CN¥50.00`` / ``¥50.00`` / ``NT$50.00``: Babel's currency formats (CLDR)."""
+        return format_currency(amount, currency, locale=self._locales[language])
+
+    def format_number(self, language: Language, value: float, digits: int = 1) -> str:
+        """``3.5`` / ``3.5``: a measure (kilometres), with the language's separators."""
+        pattern = "#,##0." + "0" * digits if digits else "#,##0"
+        return format_decimal(value, format=pattern, locale=self._locales[language])
+
     def join(self, language: Language, items: list[str]) -> str:
         """``A, B and C`` / ``A、B和C``, as each language lists things."""
         return format_list(items, locale=self._locales[language]) if items else ""
@@ -141,6 +151,8 @@ class Translator:
             return self.format_moment(language, value.moment, zone)
         if isinstance(value, Day):
             return self.format_day(language, value.day)
+        if isinstance(value, Money):
+            return self.format_money(language, value.amount, value.currency)
         if isinstance(value, Localized):
             return value.in_(language)
         if isinstance(value, Lines):

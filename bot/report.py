@@ -197,10 +197,12 @@ def render_report(
             [
                 fee["name"].in_(language),
                 str(fee["quantity"]),
-                f"{fee['price'] * fee['quantity']:.2f}",
+                translator.format_money(language, fee["price"] * fee["quantity"], data["currency"]),
             ]
         )
-    fee_rows.append([L["total"], "", f"{data['total']:.2f}"])
+    fee_rows.append(
+        [L["total"], "", translator.format_money(language, data["total"], data["currency"])]
+    )
     story.append(table(fee_rows, [100 * mm, 30 * mm, 40 * mm]))
     if data["images"] or data["photo_count"]:
         story.append(p(L["photos"], head))
@@ -273,6 +275,7 @@ class ServiceReports:
         product = policy.product(ticket.product_category)
         return {
             "zone": self.settings.zone,
+            "currency": policy.currency,
             "number": ticket.number,
             "kind_label": kind_label(ticket.kind),
             "product": product.name if product else None,

@@ -23,6 +23,7 @@ __all__ = [
     "At",
     "Button",
     "Day",
+    "Money",
     "Msg",
     "Outgoing",
     "Param",
@@ -50,6 +51,15 @@ class At:
 
 
 @dataclass(frozen=True)
+class Money:
+    """An amount in a currency (ISO 4217), written as the reader's language writes money
+    (``CN¥50.00`` / ``¥50.00`` / ``HK$50.00``)."""
+
+    amount: float
+    currency: str
+
+
+@dataclass(frozen=True)
 class Day:
     """A calendar day, shown without a time (``Mon, Nov 23`` / ``11月23日周一``)."""
 
@@ -63,7 +73,7 @@ class Lines:
     items: tuple[Param, ...]
 
 
-Param = str | int | float | Msg | At | Day | Localized | Lines
+Param = str | int | float | Msg | At | Day | Money | Localized | Lines
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ def _to_json(value: Param) -> Any:
         return {"at": value.moment.isoformat()}
     if isinstance(value, Day):
         return {"day": value.day.isoformat()}
+    if isinstance(value, Money):
+        return {"money": value.amount, "currency": value.currency}
     if isinstance(value, Localized):
         return {"named": {"en": value.en, "zh_Hans": value.zh_Hans, "zh_Hant": value.zh_Hant}}
     if isinstance(value, Lines):
@@ -125,6 +137,8 @@ def _from_json(value: Any) -> Param:
             return At(datetime.fromisoformat(str(value["at"])))
         if "day" in value:
             return Day(date.fromisoformat(str(value["day"])))
+        if "money" in value:
+            return Money(float(value["money"]), str(value["currency"]))
         if "named" in value:
             return Localized(**value["named"])
         if "lines" in value:

@@ -51,6 +51,7 @@ class DeskPolicy:
     escalate_after: timedelta = timedelta(hours=2)
     director_ids: tuple[int, ...] = ()
     quiet_hours: tuple[time, time] = (time(21), time(9))
+    currency: str = "CNY"  # of the price list and every amount the desk writes (ISO 4217)
     surveys: SurveyRules = field(default_factory=SurveyRules)
 
     @property

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from dispatch.callbacks import RECORD_DISPUTE, RECORD_SIGN
-from dispatch.catalogue import Localized
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
-from dispatch.messages import N_, Button, Msg, Outgoing, Param
+from dispatch.messages import N_, Button, Lines, Money, Msg, Outgoing, Param
 from dispatch.model import Attachment, Event, EventKind, Role, ServiceRecord, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
@@ -121,18 +120,42 @@ class RecordDraft:
 _PHOTO_FIELDS = ("purpose", "media_type", "file_id", "unique_id")
 
 
-def _fee_lines(policy: DeskPolicy, fees: list[dict[str, Any]]) -> Localized:
-    """The fee items in each language at once; the sender shows the recipient's."""
+def _part_lines(parts: list[dict[str, Any]]) -> Param:
+    """One line per part replaced, with why where the technician said."""
+    items: list[Param] = [
+        Msg(N_("{part} ({reason})"), {"part": p["name"], "reason": p["reason"]})
+        if p.get("reason")
+        else str(p["name"])
+        for p in parts
+    ]
+    return _listed(items)
+
+
+def _listed(items: list[Param]) -> Param:
+    """Nothing, one item on the label's line, or several on lines of their own."""
+    if not items:
+        return Msg(N_("none"))
+    if len(items) == 1:
+        return items[0]
+    return Lines(("", *(Msg(N_("• {item}"), {"item": item}) for item in items)))
+
+
+def _fee_lines(policy: DeskPolicy, fees: list[dict[str, Any]]) -> Param:
+    """One line per fee item, written out in the recipient's language by the sender."""
     names = {p.code: p.name for p in policy.prices}
-
-    def lines(language: str, separator: str) -> str:
-        return separator.join(
-            f"{getattr(names[f['code']], language)} x{f['quantity']} = {f['price'] * f['quantity']:.2f}"
+    return _listed(
+        [
+            Msg(
+                N_("{item} × {quantity} = {amount}"),
+                {
+                    "item": names[f["code"]],
+                    "quantity": f["quantity"],
+                    "amount": Money(f["price"] * f["quantity"], policy.currency),
+                },
+            )
             for f in fees
-        )
-
-    return Localized(
-        en=lines("en", "; "), zh_Hans=lines("zh_Hans", "；"), zh_Hant=lines("zh_Hant", "；")
+            if f["code"] in names
+        ]
     )
 
 
@@ -217,7 +240,7 @@ def _record_message(
         user_id=ticket.customer_id,
         text=N_(
             "🧾 Service record for {number}\nWarranty: {warranty}\nFault found: {fault}\nWork done: {work}\n"
-            "Parts replaced: {parts}\nFees: {fees}\nTotal: {total} yuan\n\nPlease check it. Sign it if it is right; "
+            "Parts replaced: {parts}\nFees: {fees}\nTotal: {total}\n\nPlease check it. Sign it if it is right; "
             "once signed it cannot be changed."
         ),
         params={
@@ -225,9 +248,9 @@ def _record_message(
             "warranty": Msg(WARRANTY_LABELS.get(record.warranty, WARRANTY_LABELS["out"])),
             "fault": record.fault,
             "work": record.work,
-            "parts": "; ".join(f"{p['name']} ({p['reason']})" for p in record.parts) or "-",
+            "parts": _part_lines(record.parts),
             "fees": fee_text,
-            "total": f"{record.total:.2f}",
+            "total": Money(record.total, policy.currency),
         },
         buttons=(
             (Button(N_("✍️ Correct: sign it"), data=RECORD_SIGN.data(ticket.id)),),

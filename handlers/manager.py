@@ -39,7 +39,10 @@ async def _show(update: Update, context: AppContext, ticket_id: int) -> None:
             (
                 f"{c.name} · "
                 + (
-                    f"{c.distance_km:.1f} km"
+                    context.t(
+                        "{km} km",
+                        km=context.services.translator.format_number(context.lang, c.distance_km),
+                    )
                     if c.distance_km is not None
                     else f"{c.open_jobs}/{c.capacity}"
                 ),

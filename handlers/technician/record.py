@@ -228,17 +228,38 @@ async def record_photo(update: Update, context: AppContext) -> str:
     return PHOTOS
 
 
+def _listed(context: AppContext, items: list[str]) -> str:
+    """None, one item on the label's line, or several on lines of their own (as the
+    customer's copy of the record lists them)."""
+    if not items:
+        return context.t("none")
+    if len(items) == 1:
+        return items[0]
+    return "".join("\n" + context.t("• {item}", item=item) for item in items)
+
+
 async def photos_done(update: Update, context: AppContext) -> str:
     await ack(update)
     draft = _draft(context)
     prices = {p.code: p for p in context.services.policy.prices}
     warranty_label = WARRANTY_LABELS[draft.warranty or "out"]
-    fees = "; ".join(
-        f"{prices[c].name.in_(context.lang)} × {n}" for c, n in draft.fees.items() if c in prices
-    ) or context.t("none")
-    parts = "; ".join(
-        f"{p['name']} ({p['reason']})" if p["reason"] else p["name"] for p in draft.parts
-    ) or context.t("none")
+    fees = _listed(
+        context,
+        [
+            context.t("{item} × {quantity}", item=prices[c].name.in_(context.lang), quantity=n)
+            for c, n in draft.fees.items()
+            if c in prices
+        ],
+    )
+    parts = _listed(
+        context,
+        [
+            context.t("{part} ({reason})", part=p["name"], reason=p["reason"])
+            if p["reason"]
+            else p["name"]
+            for p in draft.parts
+        ],
+    )
     text = "\n".join(
         [
             context.t("Please check the service record:"),

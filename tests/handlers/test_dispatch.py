@@ -212,14 +212,16 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     assert near.last.text == (
         "Please check the service record:\nWarranty: Out of warranty\nFault found: Start capacitor of the compressor is bulging.\n"
         "Work done: Replaced the capacitor, topped up refrigerant, tested 30 minutes.\n"
-        "Parts replaced: capacitor (bulging); refrigerant (low pressure)\nFees: Call-out fee × 1; Labour, per hour × 2\nPhotos: 3"
+        "Parts replaced: \n• capacitor (bulging)\n• refrigerant (low pressure)\n"
+        "Fees: \n• Call-out fee × 1\n• Labour, per hour × 2\nPhotos: 3"
     )
     await near.press("✅ Send to the customer")
     assert customer.last.text == (
         f"🧾 Service record for {ticket.number}\nWarranty: Out of warranty\nFault found: Start capacitor of the compressor is bulging.\n"
         "Work done: Replaced the capacitor, topped up refrigerant, tested 30 minutes.\n"
-        "Parts replaced: capacitor (bulging); refrigerant (low pressure)\n"
-        "Fees: Call-out fee x1 = 50.00; Labour, per hour x2 = 160.00\nTotal: 210.00 yuan\n\n"
+        "Parts replaced: \n• capacitor (bulging)\n• refrigerant (low pressure)\n"
+        "Fees: \n• Call-out fee × 1 = CN¥50.00\n• Labour, per hour × 2 = CN¥160.00\n"
+        "Total: CN¥210.00\n\n"
         "Please check it. Sign it if it is right; once signed it cannot be changed."
     )
 
@@ -323,7 +325,7 @@ async def test_the_report_is_in_simplified_chinese_for_a_chinese_customer(
     assert tech.last.text.startswith("在保修期内：不收取任何费用。\n\n请发送照片")
     await tech.press("完成")
     await tech.press("✅ 发给客户")
-    assert "收费项目：无\n合计：0.00 元" in customer.last.text
+    assert "收费项目：无\n合计：¥0.00" in customer.last.text
     await customer.press("✍️ 记录无误，确认签字")
     ticket = await _ticket(desk)
     assert customer.last.text == f"服务报告 {ticket.number}"

@@ -116,6 +116,11 @@ BAD = [
         {},
         "config error: desk.region: 'KOWLOON' is not one of CN, TW, HK, MO, SG, MY",
     ),
+    (
+        '[desk]\ncurrency = "RMB"\n',
+        {},
+        "config error: desk.currency: 'RMB' is not an ISO 4217 currency code",
+    ),
     ("this is = = not toml", {}, "not valid TOML"),
 ]
 
@@ -220,3 +225,14 @@ async def test_run_checks_that_telegram_accepts_the_token() -> None:
         StartupError, match=r"^config error: telegram.token: Telegram refused this token"
     ):
         await check_token(bad, InProcessRequest(core, token="42:good"))
+
+
+def test_amounts_are_written_in_the_desks_currency_as_each_language_writes_money() -> None:
+    from bot.i18n import Translator
+    from dispatch.model import Language
+
+    translator = Translator()
+    assert translator.format_money(Language.EN, 210, "CNY") == "CN¥210.00"
+    assert translator.format_money(Language.ZH_HANS, 210, "CNY") == "¥210.00"
+    assert translator.format_money(Language.ZH_HANT, 210, "TWD") == "$210.00"
+    assert translator.format_money(Language.ZH_HANT, 210, "HKD") == "HK$210.00"
