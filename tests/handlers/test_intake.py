@@ -282,7 +282,7 @@ async def test_a_draft_survives_a_restart_and_resumes(desk: Desk) -> None:
     await desk.advance(timedelta(days=2))
     await customer.command("repair")
     assert customer.last.text.startswith(
-        f"您有一份 {moment_label(Language.ZH_HANS, '2026-11-22 10:00')} 开始填写、尚未完成的报修。"
+        f"您有 {moment_label(Language.ZH_HANS, '2026-11-22 10:00')} 开始填写、尚未完成的报修。"
     )
     await customer.press("▶️ 继续填写")
     assert customer.last.text.startswith("出了什么问题？")
@@ -647,7 +647,7 @@ async def test_start_reminds_of_an_unfinished_request(desk: Desk) -> None:
     await customer.command("complain")
     await customer.press("收費問題")
     await customer.command("start")
-    assert customer.last.text.endswith("\n\n您有一份尚未完成的投訴。傳送 /complain 繼續填寫。")
+    assert customer.last.text.endswith("\n\n您有尚未完成的投訴。傳送 /complain 繼續填寫。")
 
 
 async def test_only_slots_still_ahead_are_offered(desk: Desk) -> None:
