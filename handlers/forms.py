@@ -75,6 +75,10 @@ class Form:
     async def submit(self, update: Update, context: AppContext, draft: drafts.Draft) -> object:
         raise NotImplementedError
 
+    def label(self, context: AppContext, step: Step) -> str:
+        """The Edit button of ``step`` on the review; a form serving two kinds may vary it."""
+        return step.label
+
     def draft_flow(self, context: AppContext) -> str:
         """The draft's name; a form that serves two kinds (repair / installation) overrides it."""
         return self.flow
@@ -120,7 +124,7 @@ class Form:
         draft["at"] = "review"
         draft["editing"] = False
         labels = [
-            (context.t(step.label), f"{self.prefix}:edit:{step.name}")
+            (context.t(self.label(context, step)), f"{self.prefix}:edit:{step.name}")
             for step in self._steps.values()
         ]
         rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]

@@ -58,6 +58,11 @@ class RepairForm(Form):
     def _installation(self, context: AppContext) -> bool:
         return self.draft_flow(context) == "installation"
 
+    def label(self, context: AppContext, step: Step) -> str:
+        if step.name == "problem" and self._installation(context):
+            return N_("Installation details")
+        return step.label
+
     # -- questions ------------------------------------------------------------------------
     def steps(self) -> tuple[Step, ...]:
         return (
@@ -443,7 +448,9 @@ class RepairForm(Form):
                 date=purchase,
                 warranty=t(WARRANTY[self._warranty(context, data)]),
             ),
-            t("Problem: {problem}", problem=data["problem"]),
+            t("Installation details: {problem}", problem=data["problem"])
+            if self._installation(context)
+            else t("Problem: {problem}", problem=data["problem"]),
             t("Photos: {count}", count=len(data.get("photos", []))),
             t("Address: {address}", address=where),
             t("Phone: {phone}", phone=data["phone"]),

@@ -11,6 +11,7 @@ from telegram.ext import ConversationHandler
 from bot.context import AppContext
 from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.intake import check_text, clean_text
+from dispatch.model import TicketKind
 from dispatch.records import WARRANTY_LABELS, RecordDraft, submit_record
 from handlers.common import clear_buttons, inline, say
 from handlers.technician.common import (
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 
+def _installing(context: AppContext) -> bool:
+    return step_state(context).get("kind") == TicketKind.INSTALLATION.value
+
+
 def _draft(context: AppContext) -> RecordDraft:
     return RecordDraft.from_json(step_state(context).get("record") or {})
 
@@ -67,7 +72,9 @@ async def start_record(update: Update, context: AppContext) -> str | int:
             update, context, context.t("Check in first: the service record is filled in on site.")
         )
         return ConversationHandler.END
-    step_state(context).update(ticket=ticket.id, record=RecordDraft().to_json())
+    step_state(context).update(
+        ticket=ticket.id, kind=ticket.kind.value, record=RecordDraft().to_json()
+    )
     await say(
         update,
         context,
@@ -85,7 +92,13 @@ async def warranty_chosen(update: Update, context: AppContext) -> str:
     _keep(context, draft)
     await ack(update)
     await clear_buttons(query)
-    await say(update, context, context.t("What fault did you find, and what caused it?"))
+    await say(
+        update,
+        context,
+        context.t("Anything to note about the site or the product before you install?")
+        if _installing(context)
+        else context.t("What fault did you find, and what caused it?"),
+    )
     return FAULT
 
 
@@ -98,7 +111,13 @@ async def fault_typed(update: Update, context: AppContext) -> str:
         await say(update, context, context.t(error.message, **error.params))
         return FAULT
     _keep(context, draft)
-    await say(update, context, context.t("What work did you do?"))
+    await say(
+        update,
+        context,
+        context.t("What did you install, and how did you test it?")
+        if _installing(context)
+        else context.t("What work did you do?"),
+    )
     return WORK
 
 

@@ -151,6 +151,11 @@ async def test_an_installation_far_from_every_service_point_promises_an_answer(d
     assert customer.last.text.startswith("電話號碼已儲存：+886912345678")
     await customer.press(day_label(Language.ZH_HANT, date(2026, 11, 25)))
     await customer.press("上午（9:00-12:00）")
+    # An installation is reviewed as one: what to install, not a fault.
+    review = customer.last
+    assert "安裝需求：新買的熱水器需要安裝在浴室牆上。" in review.text
+    assert "故障" not in review.text
+    assert "安裝需求" in [b["text"] for b in customer.last.inline_buttons]
     await customer.press("✅ 確認送出")
     [ticket] = await _tickets(desk)
     assert ticket.kind == "installation" and ticket.number.startswith("I-20261122-")
