@@ -31,6 +31,9 @@ __all__ = [
     "LARGEST_ID",
     "OFFER_ACCEPT",
     "OFFER_DECLINE",
+    "QUESTION_ANSWER",
+    "QUESTION_REWRITE",
+    "QUESTION_SEND",
     "RECORD_DISPUTE",
     "RECORD_SHOW",
     "RECORD_SIGN",
@@ -142,6 +145,11 @@ JOB_CHECK_IN_BY_HAND = Route("jb:manual", (Id(),))
 # A manager's hand assignment: the candidates of a ticket, then one technician.
 ASSIGN_LIST = Route("as:list", (Id(),))
 ASSIGN_TO = Route("as:to", (Id(), Id()))
+# A manager answers a question: the ping's button, then send (in full, or more to
+# follow) or write it again.
+QUESTION_ANSWER = Route("qa:ans", (Id(),))
+QUESTION_SEND = Route("qa:send", (Choice(("full", "part")), Id()))
+QUESTION_REWRITE = Route("qa:edit", (Id(),))
 # The customer answers a hand check-in, and signs or disputes the service record.
 ARRIVAL_ANSWER = Route("va", (Choice(("ok", "no")), Id()))
 RECORD_SIGN = Route("sr:sign", (Id(),))

@@ -31,6 +31,7 @@ from dispatch.model import Attachment, Deadline, Priority, Role, Ticket, TicketK
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
+from dispatch.questions import ping_managers
 from dispatch.sla import STEPS, SlaStep
 from dispatch.tickets import arm, created_event, new_ticket
 
@@ -476,6 +477,7 @@ async def submit_question(
         photo_purpose="question",
         confirmation=(text, params),
         clocks=(SlaStep.CONSULTATION_FIRST_RESPONSE,),
+        then=lambda uow, ticket, at: ping_managers(uow, policy, ticket, at),
     )
 
 

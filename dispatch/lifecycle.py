@@ -7,6 +7,7 @@ Those reactions live here, in one place, above both tickets and surveys.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from dispatch.clock import Clock
@@ -22,7 +23,30 @@ from dispatch.states import transition
 from dispatch.surveys import schedule as schedule_survey
 from dispatch.tickets import arm
 
-__all__ = ["change_status"]
+__all__ = ["change_status", "move"]
+
+
+async def move(
+    uow: UnitOfWork,
+    policy: DeskPolicy,
+    ticket: Ticket,
+    to: str,
+    *,
+    at: datetime,
+    actor_id: int | None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Inside an open unit of work: the move, its event, the clock the new status starts
+    (dispatch.sla.STARTS) and the survey after a closed complaint or return."""
+    event = transition(ticket, to, at=at, actor_id=actor_id, details=details)
+    await uow.tickets.save(ticket)
+    await uow.events.add(event)
+    started = STARTS.get((ticket.kind.value, to))
+    if started is not None:
+        step, counted_from = started
+        await arm(uow, policy, ticket, step, ticket.created_at if counted_from == "created" else at)
+    if to == "closed" and ticket.kind in (TicketKind.COMPLAINT, TicketKind.RETURN):
+        await schedule_survey(uow, policy, ticket, at)  # the follow-up visit after a closed case
 
 
 async def change_status(
@@ -35,28 +59,12 @@ async def change_status(
     details: Mapping[str, Any] | None = None,
     policy: DeskPolicy,
 ) -> Ticket:
-    """Move a ticket along its state machine; an illegal move writes nothing.
-
-    With ``policy``, a status that starts an SLA step (dispatch.sla.STARTS) arms its
-    clock in the same transaction.
-    """
+    """Move a ticket along its state machine in its own transaction; an illegal move
+    writes nothing."""
     async with uow:
         ticket = await uow.tickets.get(ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id}")
-        now = clock.now()
-        event = transition(ticket, to, at=now, actor_id=actor_id, details=details)
-        await uow.tickets.save(ticket)
-        await uow.events.add(event)
-        started = STARTS.get((ticket.kind.value, to))
-        if started is not None:
-            step, counted_from = started
-            await arm(
-                uow, policy, ticket, step, ticket.created_at if counted_from == "created" else now
-            )
-        if to == "closed" and ticket.kind in (TicketKind.COMPLAINT, TicketKind.RETURN):
-            await schedule_survey(
-                uow, policy, ticket, now
-            )  # the follow-up visit after a closed case
+        await move(uow, policy, ticket, to, at=clock.now(), actor_id=actor_id, details=details)
         await uow.commit()
         return ticket

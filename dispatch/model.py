@@ -111,6 +111,7 @@ class EventKind(StrEnum):
     ARRIVAL_DENIED = "arrival.denied"
     RECORD_CORRECTION = "record.correction"
     INFO_ADDED = "info.added"
+    STAFF_REPLY = "staff.reply"
     SLA_PROGRESS = "sla.progress"
     # A time limit's alerts (dispatch.sla: 1 warning, 2 breach, 3 escalation).
     SLA_LEVEL1 = "sla.level1"

@@ -19,6 +19,7 @@ from handlers import (
     invites,
     language,
     manager,
+    questions,
     start,
     technician,
 )
@@ -29,6 +30,7 @@ __all__ = ["register_all"]
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     guard.register(application)  # group -1
     start.register(application)
+    questions.register(application)  # before the customer's: a manager typing an answer
     customer.register(application)
     technician.register(application)
     manager.register(application)
