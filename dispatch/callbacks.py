@@ -37,6 +37,8 @@ __all__ = [
     "RECORD_DISPUTE",
     "RECORD_SHOW",
     "RECORD_SIGN",
+    "RETURN_APPROVE",
+    "RETURN_REFUSE",
     "ROUTES",
     "SURVEY_RATING",
     "SURVEY_SKIP",
@@ -150,6 +152,9 @@ ASSIGN_TO = Route("as:to", (Id(), Id()))
 QUESTION_ANSWER = Route("qa:ans", (Id(),))
 QUESTION_SEND = Route("qa:send", (Choice(("full", "part")), Id()))
 QUESTION_REWRITE = Route("qa:edit", (Id(),))
+# A manager approves or refuses a return or exchange.
+RETURN_APPROVE = Route("rd:ok", (Id(),))
+RETURN_REFUSE = Route("rd:no", (Id(),))
 # The customer answers a hand check-in, and signs or disputes the service record.
 ARRIVAL_ANSWER = Route("va", (Choice(("ok", "no")), Id()))
 RECORD_SIGN = Route("sr:sign", (Id(),))

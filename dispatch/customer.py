@@ -15,6 +15,7 @@ from typing import Any
 
 from dispatch.assignment import FleetCache
 from dispatch.clock import Clock
+from dispatch.decisions import ping_return
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound
 from dispatch.intake import (
     ComplaintTopic,
@@ -444,6 +445,7 @@ async def submit_return(
         photo_purpose="return",
         confirmation=(text, params),
         clocks=(SlaStep.RETURN_REVIEW,),
+        then=lambda uow, ticket, at: ping_return(uow, policy, ticket, at),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatch.intake import Slot
+from dispatch.intake import ReturnReason, Slot
 from dispatch.messages import N_
 from dispatch.model import Ticket, TicketKind
 from dispatch.sla import SlaStep
@@ -12,6 +12,7 @@ from dispatch.sla import SlaStep
 __all__ = [
     "EVENT_LABELS",
     "KIND_LABELS",
+    "RETURN_REASON_LABELS",
     "SLOT_LABELS",
     "SURVEY_COMPLAINT",
     "event_label",
@@ -79,6 +80,13 @@ SURVEY_COMPLAINT = N_(
     "Low scores in the follow-up survey of {number}: timeliness {timeliness}/5, "
     "attitude {attitude}/5, result {result}/5."
 )
+
+
+RETURN_REASON_LABELS: dict[ReturnReason, str] = {
+    ReturnReason.QUALITY: N_("A quality fault"),
+    ReturnReason.NOT_AS_DESCRIBED: N_("Not as described"),
+    ReturnReason.CHANGED_MIND: N_("I changed my mind"),
+}
 
 
 def written_description(ticket: Ticket) -> tuple[str, dict[str, Any]] | None:

@@ -14,6 +14,7 @@ from telegram.ext import Application
 from handlers import (
     calendar,
     customer,
+    decisions,
     fallback,
     guard,
     invites,
@@ -31,6 +32,7 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     guard.register(application)  # group -1
     start.register(application)
     questions.register(application)  # before the customer's: a manager typing an answer
+    decisions.register(application)  # likewise a manager typing a refusal
     customer.register(application)
     technician.register(application)
     manager.register(application)

@@ -24,6 +24,7 @@ from dispatch.intake import (
     check_quantity,
     return_eligibility,
 )
+from dispatch.labels import RETURN_REASON_LABELS
 from dispatch.messages import N_
 from handlers import drafts
 from handlers.common import clear_buttons, inline, say
@@ -31,11 +32,7 @@ from handlers.forms import TEXT, Form, Handlers, Step
 
 __all__ = ["ReturnForm"]
 
-REASONS = {
-    ReturnReason.QUALITY: N_("A quality fault"),
-    ReturnReason.NOT_AS_DESCRIBED: N_("Not as described"),
-    ReturnReason.CHANGED_MIND: N_("I changed my mind"),
-}
+REASONS = RETURN_REASON_LABELS
 CONDITIONS = {
     "unused": N_("Unused"),
     "packaging": N_("In its original packaging"),

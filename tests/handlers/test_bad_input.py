@@ -25,14 +25,14 @@ PREFIXES = ["rp:product:", "rp:day:", "rp:slot:", "rp:edit:", "rp:where:", "rp:p
             "rp:phone:", "rp:model:", "rp:purchase:", "rp:confirm", "rp:resume:", "of:acc:",
             "of:dec:", "of:why:", "jb:time:", "jb:way:", "jb:in:", "jb:rec:", "jb:manual:",
             "jb:asked:", "sr:sign:", "sr:dispute:", "sv:", "mt:open:", "mt:add:", "mt:cancel:",
-            "as:to:", "lang:", "inv:", "cal:", "qa:ans:", "qa:send:", "qa:edit:", "sr:show:",
+            "as:to:", "lang:", "inv:", "cal:", "qa:ans:", "qa:send:", "qa:edit:", "sr:show:", "rd:ok:", "rd:no:",
             "x"]  # fmt: skip
 
 STAFF_FORGERIES = ["of:acc:0", "of:dec:-3", "of:why:1:bogus", "jb:time:7", "jb:way:1", "jb:in:1",
                    "jb:rec:1", "jb:manual:1", "jb:asked:1", "as:to:1:2", "as:to:x", "sv:1:t:0",
                    "sr:sign:1", "mt:cancel:1", "du:on", "du:maybe", "inv:tech", "cal:1",
                    "rc:w:nope", "rc:fee:zzz", "qa:ans:1", "qa:ans:0", "qa:send:full:1",
-                   "qa:send:maybe:1", "qa:edit:1", "sr:show:1"]  # fmt: skip
+                   "qa:send:maybe:1", "qa:edit:1", "sr:show:1", "rd:ok:1", "rd:no:0"]  # fmt: skip
 
 forged_data = st.builds(
     lambda prefix, tail: prefix + tail,

@@ -1,0 +1,152 @@
+"""Managers decide returns and exchanges from the ping: Approve at once, or Refuse with a
+reason typed for the customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import AppContext
+from dispatch.callbacks import RETURN_APPROVE, RETURN_REFUSE
+from dispatch.decisions import decide_return, return_to_decide
+from dispatch.errors import DomainError, InvalidInput
+from dispatch.intake import check_text
+from handlers.common import clear_buttons, require_manager, say
+
+__all__ = ["register"]
+
+REFUSING = "return:refusing"
+_REFUSING = "refusing"
+
+
+async def approve(update: Update, context: AppContext) -> None:
+    if not await require_manager(update, context):
+        return
+    query = update.callback_query
+    assert query is not None
+    try:
+        ticket = await decide_return(
+            context.services.uow(),
+            context.clock,
+            context.services.policy,
+            ticket_id=RETURN_APPROVE.id(query.data),
+            manager_id=context.me.id,
+            approve=True,
+        )
+    except DomainError:
+        await query.answer(context.t("This request was decided already."), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(query)
+    await say(
+        update,
+        context,
+        context.t(
+            "Approved: {number}. The customer has been told how to send the goods back.",
+            number=ticket.number,
+        ),
+    )
+    context.services.wake_sender()
+
+
+async def start_refusal(update: Update, context: AppContext) -> str | int:
+    if not await require_manager(update, context):
+        return ConversationHandler.END
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    try:
+        ticket = await return_to_decide(
+            context.services.uow(),
+            ticket_id=RETURN_REFUSE.id(query.data),
+            manager_id=context.me.id,
+        )
+    except DomainError:
+        await query.answer(context.t("This request was decided already."), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    context.user_data[_REFUSING] = ticket.id
+    await say(
+        update,
+        context,
+        context.t(
+            "Why is {number} refused? The customer reads your reason as you write it.",
+            number=ticket.number,
+        ),
+    )
+    return REFUSING
+
+
+async def reason_typed(update: Update, context: AppContext) -> str | int:
+    assert update.message is not None and update.message.text is not None
+    assert context.user_data is not None
+    try:
+        reason = check_text(update.message.text, minimum=5, maximum=1000)
+    except InvalidInput as error:
+        await say(update, context, context.t(error.message, **error.params))
+        return REFUSING
+    try:
+        ticket = await decide_return(
+            context.services.uow(),
+            context.clock,
+            context.services.policy,
+            ticket_id=int(context.user_data.pop(_REFUSING)),
+            manager_id=context.me.id,
+            approve=False,
+            reason=reason,
+        )
+    except (DomainError, KeyError):
+        await say(update, context, context.t("This request was decided already."))
+        return ConversationHandler.END
+    await say(
+        update,
+        context,
+        context.t("Refused: {number}. The customer has been told why.", number=ticket.number),
+    )
+    context.services.wake_sender()
+    return ConversationHandler.END
+
+
+async def hint(update: Update, context: AppContext) -> None:
+    await say(
+        update,
+        context,
+        context.t("Please type the reason, or send /cancel to stop (nothing is sent)."),
+    )
+
+
+async def cancel(update: Update, context: AppContext) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(_REFUSING, None)
+    await say(update, context, context.t("Stopped. Nothing was sent to the customer."))
+    return ConversationHandler.END
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    entry: list[BaseHandler[Any, Any, Any]] = [
+        CallbackQueryHandler(start_refusal, pattern=RETURN_REFUSE.pattern)
+    ]
+    application.add_handler(
+        ConversationHandler(
+            entry_points=entry,
+            states={REFUSING: [MessageHandler(filters.TEXT & ~filters.COMMAND, reason_typed)]},
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                *entry,
+                MessageHandler(filters.ALL & ~filters.COMMAND, hint),
+            ],
+            allow_reentry=True,
+            name="decisions",
+            persistent=True,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(approve, pattern=RETURN_APPROVE.pattern))
