@@ -149,6 +149,13 @@ MAINLAND_IN_TAIWAN = {
     "配件": "零件 (spare parts)",
     "提交": "送出 (sending a form)",
     "資訊": "資料 (what the customer typed)",
+    "時間節點": "處理時程",
+    "故障代碼": "錯誤代碼",
+    "紙質": "紙本",
+    "鼓包": "膨脹 (a bulging capacitor)",
+    "常規": "一般",
+    "法定節假日": "國定假日",
+    "一條訊息": "一則訊息",
 }
 
 
