@@ -109,13 +109,13 @@ class MyTickets:
         if event.kind == "status" and event.to_status:
             text = context.t(status_label(ticket.kind, event.to_status))
             reason = event.details.get("reason")
-            return f"{text}: {reason}" if reason else text
+            return context.t("{event}: {detail}", event=text, detail=reason) if reason else text
         label = event_label(event.kind)
         if label is None:
             return None
         text = context.t(label)
         if event.kind == "info.added" and event.details.get("text"):
-            text += f": {event.details['text']}"
+            text = context.t("{event}: {detail}", event=text, detail=event.details["text"])
         if event.kind == "info.added" and event.details.get("photos"):
             text += " " + context.tn(
                 "(+{count} photo)", "(+{count} photos)", event.details["photos"]
@@ -147,7 +147,7 @@ class MyTickets:
                 when = context.services.translator.format_moment(
                     context.lang, event.created_at, context.services.settings.zone
                 )
-                lines.append(f"{when} — {text}")
+                lines.append(context.t("{when} — {event}", when=when, event=text))
         del attachments
         rows: list[list[tuple[str, str]]] = []
         if is_open(ticket.status):

@@ -170,7 +170,10 @@ def _fees_keyboard(context: AppContext, draft: RecordDraft) -> Any:
     rows = [
         [
             (
-                f"{p.name.in_(context.lang)} · {p.price:g}"
+                f"{p.name.in_(context.lang)} · "
+                + context.services.translator.format_money(
+                    context.lang, p.price, context.services.policy.currency
+                )
                 + (f" × {chosen[p.code]}" if p.code in chosen else ""),
                 f"rc:fee:{p.code}",
             )
