@@ -435,7 +435,9 @@ class RepairForm(Form):
         )
         where = data.get("address") or ""
         if data.get("lat") is not None:
-            where = (where + " " if where else "") + t("(location shared)")
+            where = (
+                t("{address} (location shared)", address=where) if where else t("(location shared)")
+            )
         day = date.fromisoformat(data["day"])
         lines = [
             t("Please check your installation request:")
