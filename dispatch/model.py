@@ -112,6 +112,7 @@ class EventKind(StrEnum):
     RECORD_CORRECTION = "record.correction"
     INFO_ADDED = "info.added"
     STAFF_REPLY = "staff.reply"
+    CUSTOMER_FOLLOW_UP = "customer.follow_up"
     SLA_PROGRESS = "sla.progress"
     # A time limit's alerts (dispatch.sla: 1 warning, 2 breach, 3 escalation).
     SLA_LEVEL1 = "sla.level1"

@@ -10,7 +10,7 @@ as events and reach the customer too.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dispatch.callbacks import QUESTION_ANSWER
 from dispatch.clock import Clock
@@ -23,7 +23,16 @@ from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
 
-__all__ = ["QuestionClosed", "answer_question", "ping_managers", "question_to_answer"]
+__all__ = [
+    "QuestionClosed",
+    "answer_question",
+    "follow_up",
+    "ping_managers",
+    "question_to_answer",
+]
+
+# A customer's message outside any step joins their question this long after it was asked.
+FOLLOW_UP_WINDOW = timedelta(days=7)
 
 
 class QuestionClosed(DomainError):
@@ -127,5 +136,50 @@ async def answer_question(
             ),
             at=now,
         )
+        await uow.commit()
+        return ticket
+
+
+async def follow_up(uow: UnitOfWork, clock: Clock, *, customer_id: int, text: str) -> Ticket | None:
+    """A customer's message that no step expects, on a question they asked this week: it
+    joins that question (an event) and reaches every manager with the Answer button.
+    None when they have no such question (the message gets the usual pointer)."""
+    now = clock.now()
+    async with uow:
+        asked = [
+            question
+            for question in await uow.tickets.of_customer(customer_id, TicketKind.CONSULTATION)
+            if question.status not in (Status.CLOSED, Status.CANCELLED)
+            and now - question.created_at <= FOLLOW_UP_WINDOW
+        ]
+        if not asked:
+            return None
+        ticket = max(asked, key=lambda question: question.created_at)
+        customer = await uow.users.get(customer_id)
+        await uow.events.add(
+            Event(
+                kind=EventKind.CUSTOMER_FOLLOW_UP,
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=customer_id,
+                details={"text": text},
+            )
+        )
+        for manager in await uow.users.with_role(Role.MANAGER):
+            await uow.outbox.add(
+                Outgoing(
+                    user_id=manager.id,
+                    text=N_("💬 {customer} adds to question {number}:\n{text}"),
+                    params={
+                        "customer": customer.display_name if customer else "?",
+                        "number": ticket.number,
+                        "text": text,
+                    },
+                    buttons=((Button(N_("✍️ Answer"), data=QUESTION_ANSWER.data(ticket.id)),),),
+                    ticket_id=ticket.id,
+                    dedup_key=f"follow-up:{ticket.id}:{now.isoformat()}:{manager.id}:{_digest(text)}",
+                ),
+                at=now,
+            )
         await uow.commit()
         return ticket

@@ -8,6 +8,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import AppContext
+from dispatch.errors import InvalidInput
+from dispatch.intake import check_text
+from dispatch.model import Role
+from dispatch.questions import follow_up
 from handlers.common import say
 
 __all__ = ["register"]
@@ -28,7 +32,32 @@ async def unknown_command(update: Update, context: AppContext) -> None:
 
 
 async def stray_message(update: Update, context: AppContext) -> None:
-    """A message outside any conversation: point to the menu."""
+    """A message outside any conversation: a customer's word on their open question joins
+    it (the managers see it); anything else gets a pointer to the menu."""
+    message = update.message
+    if message is not None and message.text and context.user is not None:
+        try:
+            text = check_text(message.text, minimum=1, maximum=3000)
+        except InvalidInput:
+            text = ""
+        joined = (
+            await follow_up(
+                context.services.uow(), context.clock, customer_id=context.me.id, text=text
+            )
+            if text and context.me.role is Role.CUSTOMER
+            else None
+        )
+        if joined is not None:
+            await say(
+                update,
+                context,
+                context.t(
+                    "Thank you, we passed it on with your question {number}.",
+                    number=joined.number,
+                ),
+            )
+            context.services.wake_sender()
+            return
     await say(
         update,
         context,

@@ -49,6 +49,14 @@ async def test_a_manager_answers_a_question_first_in_part_then_in_full(desk: Des
     assert responded.sla_step == "consultation_answer"
     assert responded.sla_due_at == ticket.created_at + timedelta(hours=24)
 
+    # The customer writes more: it joins the question, and the managers see it.
+    await customer.send("滤网可以直接用水冲洗吗？")
+    assert customer.last.text == f"谢谢，已将您的补充与咨询 {ticket.number} 一并转给工作人员。"
+    assert (
+        manager.last.text == f"💬 Amy adds to question {ticket.number}:\n滤网可以直接用水冲洗吗？"
+    )
+    assert [b["text"] for b in manager.last.inline_buttons] == ["✍️ Answer"]
+
     await manager.press_data(ping, f"qa:ans:{ticket.id}")  # the same ping, again
     await manager.send("灰尘多的环境建议每周清洗。")
     await manager.press("✏️ Write it again")
