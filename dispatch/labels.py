@@ -73,6 +73,8 @@ _STATUS: dict[TicketKind, dict[str, str]] = {
 EVENT_LABELS: dict[str, str] = {
     "created": N_("Request received"),
     "info.added": N_("You added information"),
+    "staff.reply": N_("Our reply"),
+    "customer.follow_up": N_("You wrote"),
 }
 
 

@@ -118,7 +118,7 @@ async def answer_question(
                     created_at=now,
                     ticket_id=ticket.id,
                     actor_id=manager_id,
-                    details=details,
+                    details={"text": text},
                 )
             )
         await uow.outbox.add(

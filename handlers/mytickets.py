@@ -108,13 +108,16 @@ class MyTickets:
     def _event_text(self, context: AppContext, ticket: Ticket, event: Event) -> str | None:
         if event.kind == "status" and event.to_status:
             text = context.t(status_label(ticket.kind, event.to_status))
-            reason = event.details.get("reason")
-            return context.t("{event}: {detail}", event=text, detail=reason) if reason else text
+            # A refusal's reason, or a manager's answer: the customer reads what was said.
+            said = event.details.get("reason") or event.details.get("answer")
+            return context.t("{event}: {detail}", event=text, detail=said) if said else text
         label = event_label(event.kind)
         if label is None:
             return None
         text = context.t(label)
-        if event.kind == "info.added" and event.details.get("text"):
+        if event.kind in ("info.added", "staff.reply", "customer.follow_up") and event.details.get(
+            "text"
+        ):
             text = context.t("{event}: {detail}", event=text, detail=event.details["text"])
         if event.kind == "info.added" and event.details.get("photos"):
             text += " " + context.tn(

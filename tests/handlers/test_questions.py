@@ -76,6 +76,13 @@ async def test_a_manager_answers_a_question_first_in_part_then_in_full(desk: Des
             )
         )
     assert moves == ["responded", "answered"]
+    # The customer's own timeline holds the whole exchange.
+    await customer.command("mytickets")
+    await customer.press_data(customer.last, f"mt:open:{ticket.id}")
+    timeline = customer.last.text
+    assert "已初步答复：一般每两周清洗一次。" in timeline
+    assert "您的补充：滤网可以直接用水冲洗吗？" in timeline
+    assert "已答复：灰尘多的环境建议每周清洗一次，清洗后晾干再装回。" in timeline
     # Neither limit breaches once the question is answered.
     manager.new_texts()
     await desk.advance(timedelta(hours=30))
