@@ -34,7 +34,8 @@ from dispatch.labels import kind_label
 from dispatch.messages import N_
 from dispatch.model import Language
 from dispatch.ports import PendingMessage
-from dispatch.records import WARRANTY_LABELS, service_report
+from dispatch.records import WARRANTY_LABELS
+from dispatch.reports import service_report
 from storage.uow import UnitOfWorkFactory
 
 __all__ = ["FONT_CANDIDATES", "ServiceReports", "render_report", "setup_fonts"]

@@ -10,14 +10,22 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from dispatch.callbacks import RECORD_DISPUTE, RECORD_SIGN
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.messages import N_, Button, Lines, Money, Msg, Outgoing, Param
-from dispatch.model import Attachment, Event, EventKind, Role, ServiceRecord, Ticket, Visit
+from dispatch.model import (
+    Attachment,
+    Event,
+    EventKind,
+    Role,
+    ServiceRecord,
+    Ticket,
+    TicketKind,
+    Visit,
+)
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed, transition
@@ -30,12 +38,10 @@ __all__ = [
     "RecordDraft",
     "RecordInput",
     "RecordSigned",
-    "ServiceReport",
     "canonical_record",
     "correct_record",
     "disputable_record",
     "dispute_record",
-    "service_report",
     "show_record",
     "sign_record",
     "submit_record",
@@ -238,7 +244,14 @@ def _record_message(
     fee_text: Param = _fee_lines(policy, record.fees) if record.fees else Msg(N_("none"))
     return Outgoing(
         user_id=ticket.customer_id,
+        # An installation's record says what was installed, not what was broken.
         text=N_(
+            "🧾 Installation record for {number}\nWarranty: {warranty}\nNotes before installing: {fault}\n"
+            "Installed and tested: {work}\nParts used: {parts}\nFees: {fees}\nTotal: {total}\n\n"
+            "Please check it. Sign it if it is right; once signed it cannot be changed."
+        )
+        if ticket.kind is TicketKind.INSTALLATION
+        else N_(
             "🧾 Service record for {number}\nWarranty: {warranty}\nFault found: {fault}\nWork done: {work}\n"
             "Parts replaced: {parts}\nFees: {fees}\nTotal: {total}\n\nPlease check it. Sign it if it is right; "
             "once signed it cannot be changed."
@@ -429,58 +442,3 @@ async def disputable_record(uow: UnitOfWork, *, ticket_id: int, customer_id: int
     ):
         raise NotAllowed("no record to dispute")
     return ticket
-
-
-@dataclass(frozen=True)
-class ServiceReport:
-    """What the signed service report (the PDF) shows, read in one transaction."""
-
-    ticket: Ticket
-    record: ServiceRecord
-    customer_name: str
-    customer_phone: str
-    technician_name: str
-    technician_phone: str
-    times: dict[str, datetime | None]  # reported, dispatched, accepted, arrived, completed, signed
-    fees: list[dict[str, Any]]  # the record's fee lines with the price list's names
-    photo_file_ids: list[str]  # work, problem and paper-report photos, in order
-
-
-async def service_report(uow: UnitOfWork, policy: DeskPolicy, *, ticket_id: int) -> ServiceReport:
-    async with uow:
-        ticket = await uow.tickets.get(ticket_id)
-        record = await uow.records.for_ticket(ticket_id)
-        if ticket is None or record is None:
-            raise NotFound(f"service record of ticket {ticket_id}")
-        visit = await uow.visits.for_ticket(ticket_id)
-        events = await uow.events.for_ticket(ticket_id)
-        customer = await uow.users.get(ticket.customer_id)
-        technician = await uow.technicians.get(ticket.assigned_technician_id or 0)
-        attachments = await uow.attachments.for_ticket(ticket_id)
-
-    def first(status: str) -> datetime | None:
-        return next((e.created_at for e in events if e.to_status == status), None)
-
-    prices = {p.code: p for p in policy.prices}
-    return ServiceReport(
-        ticket=ticket,
-        record=record,
-        customer_name=customer.display_name if customer else "",
-        customer_phone=ticket.contact_phone or (customer.phone if customer else None) or "",
-        technician_name=technician.name if technician else "-",
-        technician_phone=technician.phone if technician else "",
-        times={
-            "reported": ticket.created_at,
-            "dispatched": first("offered"),
-            "accepted": first("assigned"),
-            "arrived": visit.arrived_at if visit else None,
-            "completed": visit.completed_at if visit else None,
-            "signed": record.signed_at,
-        },
-        fees=[{**f, "name": prices[f["code"]].name} for f in record.fees if f["code"] in prices],
-        photo_file_ids=[
-            a.file_id
-            for a in attachments
-            if a.media_type == "photo" and a.purpose in ("work", "problem", "paper_report")
-        ],
-    )

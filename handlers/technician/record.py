@@ -286,8 +286,12 @@ async def photos_done(update: Update, context: AppContext) -> str:
         [
             context.t("Please check the service record:"),
             context.t("Warranty: {warranty}", warranty=context.t(warranty_label)),
-            context.t("Fault found: {fault}", fault=draft.fault),
-            context.t("Work done: {work}", work=draft.work),
+            context.t("Notes before installing: {fault}", fault=draft.fault)
+            if _installing(context)
+            else context.t("Fault found: {fault}", fault=draft.fault),
+            context.t("Installed and tested: {work}", work=draft.work)
+            if _installing(context)
+            else context.t("Work done: {work}", work=draft.work),
             context.t("Parts replaced: {parts}", parts=parts),
             context.t("Fees: {fees}", fees=fees if draft.warranty != "in" else context.t("none")),
             context.t("Photos: {count}", count=len(draft.photos)),

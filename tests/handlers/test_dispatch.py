@@ -702,3 +702,44 @@ async def test_a_customer_back_from_blocking_the_bot_hears_where_the_request_sta
         f"Where your requests stand now:\n{ticket.number}: Technician assigned\n"
         "Send /mytickets for the details."
     )
+
+
+async def test_an_installation_is_recorded_as_an_installation(
+    desk: Desk, crew: tuple[Person, Person, Person]
+) -> None:
+    _manager, near, _far = crew
+    customer = desk.person(510, "Kai")
+    await customer.command("install")
+    await customer.press("Air conditioner")
+    await customer.send("KFR-35GW")
+    await customer.send("2026-11-20")
+    await customer.send("A new split unit for the bedroom, concrete wall.")
+    await customer.press("No photos, continue")
+    await customer.share_location(*CUSTOMER)
+    await customer.send("Building 3, room 1201")
+    await customer.send("13800138000")
+    await customer.press(day_label(Language.EN, "2026-11-23"))
+    await customer.press("Morning (9:00-12:00)")
+    await customer.press("✅ Confirm and send")
+    ticket = await _ticket(desk)
+    assert ticket.kind == "installation"
+    await near.press("✅ Accept")
+    await near.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
+    await near.command("jobs")
+    await near.press("📍 Check in")
+    await near.press("🧾 Fill in the service record")
+    await near.press("In warranty")
+    assert near.last.text == "Anything to note about the site or the product before you install?"
+    await near.send("Wall is solid concrete; power socket 1 m away.")
+    assert near.last.text == "What did you install, and how did you test it?"
+    await near.send("Mounted indoor and outdoor units, vacuumed, ran 30 minutes.")
+    await near.press("None")
+    await near.press("Done")
+    assert "Notes before installing: Wall is solid concrete" in near.last.text
+    await near.press("✅ Send to the customer")
+    assert customer.last.text.startswith(
+        f"🧾 Installation record for {ticket.number}\nWarranty: In warranty\n"
+        "Notes before installing: Wall is solid concrete; power socket 1 m away.\n"
+        "Installed and tested: Mounted indoor and outdoor units, vacuumed, ran 30 minutes.\n"
+        "Parts used: none\n"
+    )
