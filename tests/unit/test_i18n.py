@@ -235,3 +235,27 @@ def test_counted_texts_take_the_form_their_number_needs() -> None:
     assert [photos(Language.EN, n) for n in (1, 2)] == ["(+1 photo)", "(+2 photos)"]
     assert [photos(Language.ZH_HANS, n) for n in (1, 2)] == ["（+1 张照片）", "（+2 张照片）"]
     assert photos(Language.ZH_HANT, 1) == "（+1 張照片）"
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_each_kind_is_surveyed_in_its_own_words_in_every_language(language: Language) -> None:
+    from dispatch.model import TicketKind
+    from dispatch.surveys import ITEMS, question
+
+    translator = Translator()
+    asked = {
+        kind: [translator.gettext(language, question(kind, item)) for item in ITEMS]
+        for kind in (
+            TicketKind.REPAIR,
+            TicketKind.INSTALLATION,
+            TicketKind.COMPLAINT,
+            TicketKind.RETURN,
+        )
+    }
+    # A complaint or a return is not asked about a visit; an installation not about a repair.
+    assert asked[TicketKind.COMPLAINT][0] != asked[TicketKind.REPAIR][0]
+    assert asked[TicketKind.RETURN][0] != asked[TicketKind.REPAIR][0]
+    assert asked[TicketKind.INSTALLATION][2] != asked[TicketKind.REPAIR][2]
+    if language is not Language.EN:  # every question is really translated
+        english = {question(kind, item) for kind in asked for item in ITEMS}
+        assert not english & {text for texts in asked.values() for text in texts}
