@@ -13,7 +13,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.context import AppContext
@@ -22,6 +21,7 @@ from dispatch.decisions import decide_return, return_to_decide
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
 from handlers.common import clear_buttons, require_manager, say
+from handlers.forms import ANYTHING, TEXT
 
 __all__ = ["register"]
 
@@ -138,11 +138,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         ConversationHandler(
             entry_points=entry,
-            states={REFUSING: [MessageHandler(filters.TEXT & ~filters.COMMAND, reason_typed)]},
+            states={REFUSING: [MessageHandler(TEXT, reason_typed)]},
             fallbacks=[
                 CommandHandler("cancel", cancel),
                 *entry,
-                MessageHandler(filters.ALL & ~filters.COMMAND, hint),
+                MessageHandler(ANYTHING, hint),
             ],
             allow_reentry=True,
             name="decisions",

@@ -42,8 +42,11 @@ from handlers.common import (
 
 __all__ = ["ANYTHING", "Form", "Step"]
 
-ANYTHING = filters.ALL & ~filters.COMMAND
-TEXT = filters.TEXT & ~filters.COMMAND
+# What a step answers: new messages only. An edit reaches a conversation only as a
+# technician's live location moving (the guard lets those through for the location
+# handlers); no typed step may read it as an answer.
+ANYTHING = filters.UpdateType.MESSAGE & ~filters.COMMAND
+TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 
 Handlers = list[BaseHandler[Any, Any, Any]]
 

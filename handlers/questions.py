@@ -13,7 +13,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.context import AppContext
@@ -22,6 +21,7 @@ from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
 from dispatch.questions import answer_question, question_to_answer
 from handlers.common import clear_buttons, inline, require_manager, say
+from handlers.forms import ANYTHING, TEXT
 
 __all__ = ["register"]
 
@@ -163,7 +163,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ConversationHandler(
             entry_points=entry,
             states={
-                TYPING: [MessageHandler(filters.TEXT & ~filters.COMMAND, answer_typed)],
+                TYPING: [MessageHandler(TEXT, answer_typed)],
                 REVIEW: [
                     CallbackQueryHandler(send_answer, pattern=QUESTION_SEND.pattern),
                     CallbackQueryHandler(rewrite, pattern=QUESTION_REWRITE.pattern),
@@ -172,7 +172,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             fallbacks=[
                 CommandHandler("cancel", cancel),
                 *entry,
-                MessageHandler(filters.ALL & ~filters.COMMAND, hint),
+                MessageHandler(ANYTHING, hint),
             ],
             allow_reentry=True,
             name="answers",

@@ -39,6 +39,7 @@ from handlers.common import (
     read_phone,
     say,
 )
+from handlers.forms import ANYTHING, TEXT
 
 __all__ = ["register"]
 
@@ -386,18 +387,18 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     everyone = (Role.CUSTOMER, Role.TECHNICIAN, Role.MANAGER)
     menus.add(everyone, "start", N_("Start or main menu"))
     menus.add(everyone, "help", N_("What I can do"))
-    anything = filters.ALL & ~filters.COMMAND
+    anything = ANYTHING
     application.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("start", start)],
             states={
                 NAME: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, name_given),
+                    MessageHandler(TEXT, name_given),
                     MessageHandler(anything, name_reask),
                 ],
                 PHONE: [
                     MessageHandler(filters.CONTACT, contact_given),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, phone_typed),
+                    MessageHandler(TEXT, phone_typed),
                     MessageHandler(anything, phone_reask),
                 ],
                 SKILLS: [

@@ -34,6 +34,7 @@ from dispatch.callbacks import (
 )
 from dispatch.messages import N_
 from dispatch.model import Role
+from handlers.forms import TEXT
 from handlers.technician import arrival, duty, jobs, offers, record
 from handlers.technician.common import (
     ANY,
@@ -50,7 +51,7 @@ from handlers.technician.common import (
 
 __all__ = ["register"]
 
-TYPED = filters.TEXT & ~filters.COMMAND
+TYPED = TEXT  # new messages only (handlers.forms)
 
 
 def _steps() -> ConversationHandler[Any]:

@@ -229,3 +229,9 @@ def test_known_forgeries_get_a_polite_answer(state: int, data: str) -> None:
 )
 def test_staff_forgeries_get_a_polite_answer(actor: str, data: str) -> None:
     asyncio.run(_play(len(STEPS), [("press", data)], actor))
+
+
+def test_a_live_location_moving_during_a_typed_step_is_not_read_as_the_answer() -> None:
+    """Found by Hypothesis: a technician in a customer's step (a forged press) whose live
+    location moves; the edit must reach the location handlers only, never the step."""
+    asyncio.run(_play(0, [("press", "mt:add:0"), ("edit", "0")], "technician", "complaint"))
