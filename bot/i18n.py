@@ -54,23 +54,24 @@ def language_for(telegram_code: str | None, chosen: Language | None, default: La
     return default
 
 
-def _read(path: Path, locale: str) -> dict[str, str]:
-    """Singular texts by msgid; a plural text by its singular msgid, with its forms joined
-    by NUL (the order gettext gives them: one, other)."""
+Plurals = dict[tuple[str, str], tuple[str, ...]]
+
+
+def _read(path: Path, locale: str) -> tuple[dict[str, str], Plurals]:
+    """The texts by msgid, and the plural texts by (singular, plural) with their forms in
+    gettext's order (one, other)."""
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=Locale.parse(locale))
     texts: dict[str, str] = {}
+    plurals: Plurals = {}
     for m in catalog:
         if not m.id or not m.string or m.fuzzy:
             continue
         if isinstance(m.id, str):
             texts[m.id] = str(m.string)
         elif all(m.string):
-            texts[PLURAL + str(m.id[0])] = "\0".join(str(form) for form in m.string)
-    return texts
-
-
-PLURAL = "\0plural\0"
+            plurals[(str(m.id[0]), str(m.id[1]))] = tuple(str(form) for form in m.string)
+    return texts, plurals
 
 
 class Translator:
@@ -82,12 +83,16 @@ class Translator:
 
     def __init__(self, directory: Path = LOCALES, *, region: str | None = None) -> None:
         self._catalogs: dict[Language, dict[str, str]] = {}
+        self._plurals: dict[Language, Plurals] = {}
         for language in Language:
-            own = _read(directory / language.value / "LC_MESSAGES" / f"{DOMAIN}.po", language.value)
+            texts, plurals = _read(
+                directory / language.value / "LC_MESSAGES" / f"{DOMAIN}.po", language.value
+            )
             overlay = directory / f"{language.value}_{region}" / "LC_MESSAGES" / f"{DOMAIN}.po"
             if region and overlay.exists():
-                own = own | _read(overlay, language.value)
-            self._catalogs[language] = own
+                over_texts, over_plurals = _read(overlay, language.value)
+                texts, plurals = texts | over_texts, plurals | over_plurals
+            self._catalogs[language], self._plurals[language] = texts, plurals
         self.region = region
         self._locales = {language: Locale.parse(language.value) for language in Language}
 
@@ -97,11 +102,8 @@ class Translator:
     def ngettext(self, language: Language, singular: str, plural: str, n: int) -> str:
         """The form for ``n``: Chinese has one form; English one for 1 and one for the rest
         (the only plural rules of the desk's languages, so no rule engine is needed)."""
-        forms = self._catalogs[language].get(PLURAL + singular)
-        if forms is None:
-            return singular if n == 1 else plural
-        split = forms.split("\0")
-        return split[0] if len(split) == 1 or n == 1 else split[1]
+        forms = self._plurals[language].get((singular, plural), (singular, plural))
+        return forms[0] if len(forms) == 1 or n == 1 else forms[1]
 
     def format_moment(self, language: Language, moment: datetime, zone: ZoneInfo) -> str:
         locale = self._locales[language]
@@ -143,6 +145,10 @@ class Translator:
         return text.format(
             **{key: self._value(language, value, zone) for key, value in params.items()}
         )
+
+    def show(self, language: Language, value: Param, zone: ZoneInfo) -> object:
+        """One parameter as the reader sees it (a nested text, a moment, money, lines...)."""
+        return self._value(language, value, zone)
 
     def _value(self, language: Language, value: Param, zone: ZoneInfo) -> object:
         if isinstance(value, Msg):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dispatch.callbacks import RETURN_APPROVE, RETURN_REFUSE
 from dispatch.clock import Clock
-from dispatch.errors import DomainError, NotAllowed, NotFound
+from dispatch.errors import DomainError, NotFound
 from dispatch.intake import ReturnReason, limit_text
 from dispatch.labels import RETURN_REASON_LABELS
 from dispatch.lifecycle import move
@@ -17,6 +17,7 @@ from dispatch.model import Role, Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
+from dispatch.users import as_manager
 
 __all__ = ["ReturnDecided", "decide_return", "ping_return", "return_to_decide"]
 
@@ -71,9 +72,7 @@ async def return_to_decide(uow: UnitOfWork, *, ticket_id: int, manager_id: int) 
 
 
 async def _undecided(uow: UnitOfWork, ticket_id: int, manager_id: int) -> Ticket:
-    manager = await uow.users.get(manager_id)
-    if manager is None or manager.role is not Role.MANAGER:
-        raise NotAllowed("only managers decide returns")
+    await as_manager(uow, manager_id, to="decide returns")
     ticket = await uow.tickets.get(ticket_id)
     if ticket is None or ticket.kind is not TicketKind.RETURN:
         raise NotFound(f"return {ticket_id}")

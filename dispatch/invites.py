@@ -17,6 +17,7 @@ from dispatch.model import (
     User,
 )
 from dispatch.ports import UnitOfWork
+from dispatch.users import as_manager
 
 __all__ = ["CreatedInvite", "create_invite", "hash_token", "redeem_invite"]
 
@@ -38,9 +39,7 @@ async def create_invite(
     if role is Role.CUSTOMER:
         raise NotAllowed("customers need no invite")
     async with uow:
-        manager = await uow.users.get(manager_id)
-        if manager is None or manager.role is not Role.MANAGER:
-            raise NotAllowed("only managers create invites")
+        await as_manager(uow, manager_id, to="create invites")
         token = secrets.token_urlsafe(18)
         now = clock.now()
         invite = await uow.invites.add(

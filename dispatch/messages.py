@@ -11,7 +11,7 @@ an :class:`At` (a moment, shown in the configured time zone).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +27,7 @@ __all__ = [
     "Msg",
     "Outgoing",
     "Param",
+    "listed",
     "params_from_json",
     "params_to_json",
 ]
@@ -107,6 +108,16 @@ class Outgoing:
     kind: str = "text"
     location: tuple[float, float] | None = None
     media: tuple[str, ...] = ()
+
+
+def listed(items: Sequence[Param]) -> Param:
+    """Several things after a label: none, one on the label's line, or several on lines
+    of their own (the service record's parts and fees, on both sides)."""
+    if not items:
+        return Msg(N_("none"))
+    if len(items) == 1:
+        return items[0]
+    return Lines(("", *(Msg(N_("• {item}"), {"item": item}) for item in items)))
 
 
 def _to_json(value: Param) -> Any:

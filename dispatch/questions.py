@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from dispatch.callbacks import QUESTION_ANSWER
 from dispatch.clock import Clock
-from dispatch.errors import DomainError, NotAllowed, NotFound
+from dispatch.errors import DomainError, NotFound
 from dispatch.intake import limit_text
 from dispatch.lifecycle import move
 from dispatch.messages import N_, Button, Outgoing
@@ -22,6 +22,7 @@ from dispatch.model import Event, EventKind, Role, Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
+from dispatch.users import as_manager
 
 __all__ = [
     "QuestionClosed",
@@ -70,10 +71,12 @@ async def ping_managers(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at:
 async def question_to_answer(uow: UnitOfWork, *, ticket_id: int, manager_id: int) -> Ticket:
     """The question a manager is about to answer, if it still takes answers."""
     async with uow:
-        manager = await uow.users.get(manager_id)
-        ticket = await uow.tickets.get(ticket_id)
-    if manager is None or manager.role is not Role.MANAGER:
-        raise NotAllowed("only managers answer questions")
+        return await _open_question(uow, ticket_id, manager_id)
+
+
+async def _open_question(uow: UnitOfWork, ticket_id: int, manager_id: int) -> Ticket:
+    await as_manager(uow, manager_id, to="answer questions")
+    ticket = await uow.tickets.get(ticket_id)
     if ticket is None or ticket.kind is not TicketKind.CONSULTATION:
         raise NotFound(f"question {ticket_id}")
     if ticket.status in (Status.CLOSED, Status.CANCELLED):
@@ -94,14 +97,7 @@ async def answer_question(
     """Send a manager's answer to the customer; ``settled`` when it answers in full."""
     now = clock.now()
     async with uow:
-        manager = await uow.users.get(manager_id)
-        if manager is None or manager.role is not Role.MANAGER:
-            raise NotAllowed("only managers answer questions")
-        ticket = await uow.tickets.get(ticket_id)
-        if ticket is None or ticket.kind is not TicketKind.CONSULTATION:
-            raise NotFound(f"question {ticket_id}")
-        if ticket.status in (Status.CLOSED, Status.CANCELLED):
-            raise QuestionClosed(ticket.number)
+        ticket = await _open_question(uow, ticket_id, manager_id)
         details = {"answer": text}
         if settled and ticket.status is not Status.ANSWERED:
             await move(

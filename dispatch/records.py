@@ -15,7 +15,7 @@ from typing import Any
 from dispatch.callbacks import RECORD_DISPUTE, RECORD_SIGN
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
-from dispatch.messages import N_, Button, Lines, Money, Msg, Outgoing, Param
+from dispatch.messages import N_, Button, Money, Msg, Outgoing, Param, listed
 from dispatch.model import (
     Attachment,
     Event,
@@ -134,22 +134,13 @@ def _part_lines(parts: list[dict[str, Any]]) -> Param:
         else str(p["name"])
         for p in parts
     ]
-    return _listed(items)
-
-
-def _listed(items: list[Param]) -> Param:
-    """Nothing, one item on the label's line, or several on lines of their own."""
-    if not items:
-        return Msg(N_("none"))
-    if len(items) == 1:
-        return items[0]
-    return Lines(("", *(Msg(N_("• {item}"), {"item": item}) for item in items)))
+    return listed(items)
 
 
 def _fee_lines(policy: DeskPolicy, fees: list[dict[str, Any]]) -> Param:
     """One line per fee item, written out in the recipient's language by the sender."""
     names = {p.code: p.name for p in policy.prices}
-    return _listed(
+    return listed(
         [
             Msg(
                 N_("{item} × {quantity} = {amount}"),

@@ -15,10 +15,11 @@ from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound
 from dispatch.geo import distance_km
 from dispatch.messages import N_, Outgoing
-from dispatch.model import Event, EventKind, Offer, Role
+from dispatch.model import Event, EventKind, Offer
 from dispatch.offers import as_job, make_offer, offer_next, release_offer
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
+from dispatch.users import as_manager
 
 __all__ = ["HandAssignment", "assign_by_manager", "dispatch_round"]
 
@@ -118,9 +119,7 @@ async def assign_by_manager(
     """A manager's choice: withdraw any open offer or assignment, then offer it to them."""
     async with uow:
         now = clock.now()
-        manager = await uow.users.get(manager_id)
-        if manager is None or manager.role is not Role.MANAGER:
-            raise NotAllowed("only managers assign by hand")
+        await as_manager(uow, manager_id, to="assign by hand")
         ticket = await uow.tickets.get(ticket_id)
         technician = await uow.technicians.get(technician_id)
         if ticket is None or technician is None:

@@ -23,6 +23,7 @@ __all__ = [
     "Candidate",
     "JobAction",
     "Position",
+    "assigned_job",
     "assignment_candidates",
     "fresh_position",
     "job_actions",
@@ -203,11 +204,16 @@ async def open_jobs(uow: UnitOfWork, *, technician_id: int) -> list[Ticket]:
 async def job_of(uow: UnitOfWork, *, ticket_id: int, technician_id: int) -> Ticket:
     """The job, if it is still this technician's; NotAllowed otherwise."""
     async with uow:
-        ticket = await uow.tickets.get(ticket_id)
+        return await assigned_job(uow, ticket_id, technician_id)
+
+
+async def assigned_job(uow: UnitOfWork, ticket_id: int, technician_id: int) -> Ticket:
+    """Inside an open unit of work: the ticket, if it is assigned to this technician."""
+    ticket = await uow.tickets.get(ticket_id)
     if ticket is None:
-        raise NotFound("ticket")
+        raise NotFound(f"ticket {ticket_id}")
     if ticket.assigned_technician_id != technician_id:
-        raise NotAllowed("not this technician's job")
+        raise NotAllowed("this job is not yours")
     return ticket
 
 

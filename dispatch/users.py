@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.clock import Clock
-from dispatch.errors import DuplicateRequest, NotFound
+from dispatch.errors import DuplicateRequest, NotAllowed, NotFound
 from dispatch.intake import clean_text
 from dispatch.labels import status_label
 from dispatch.messages import N_, Lines, Msg, Outgoing
@@ -21,7 +21,7 @@ from dispatch.model import (
 from dispatch.ports import UnitOfWork
 from dispatch.states import is_open
 
-__all__ = ["Registration", "register_user", "set_language"]
+__all__ = ["Registration", "as_manager", "register_user", "set_language"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,15 @@ async def _tell_what_was_missed(uow: UnitOfWork, user: User, now: datetime) -> N
         ),
         at=now,
     )
+
+
+async def as_manager(uow: UnitOfWork, user_id: int, *, to: str) -> User:
+    """Inside an open unit of work: the user, if a manager; NotAllowed (saying what only
+    managers may ``to`` do) otherwise."""
+    user = await uow.users.get(user_id)
+    if user is None or user.role is not Role.MANAGER:
+        raise NotAllowed(f"only managers {to}")
+    return user
 
 
 async def set_language(

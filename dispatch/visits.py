@@ -13,13 +13,14 @@ from datetime import datetime
 
 from dispatch.callbacks import ARRIVAL_ANSWER
 from dispatch.clock import Clock
-from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
+from dispatch.errors import DomainError, IllegalTransition
 from dispatch.geo import distance_km
 from dispatch.messages import N_, At, Button, Outgoing, Param
 from dispatch.model import Event, EventKind, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import transition
+from dispatch.technicians import assigned_job
 from dispatch.tickets import customers_ticket
 
 __all__ = [
@@ -49,11 +50,7 @@ class ArrivalRefused(DomainError):
 async def technicians_job(
     uow: UnitOfWork, ticket_id: int, technician_id: int
 ) -> tuple[Ticket, Visit]:
-    ticket = await uow.tickets.get(ticket_id)
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id}")
-    if ticket.assigned_technician_id != technician_id:
-        raise NotAllowed("this job is not yours")
+    ticket = await assigned_job(uow, ticket_id, technician_id)
     visit = await uow.visits.for_ticket(ticket_id)
     if visit is None or visit.technician_id != technician_id:
         visit = Visit(id=0, ticket_id=ticket_id, technician_id=technician_id)

@@ -11,6 +11,7 @@ from telegram.ext import ConversationHandler
 from bot.context import AppContext
 from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.intake import check_text, clean_text
+from dispatch.messages import listed
 from dispatch.model import TicketKind
 from dispatch.records import WARRANTY_LABELS, RecordDraft, submit_record
 from handlers.common import clear_buttons, inline, say
@@ -251,13 +252,9 @@ async def record_photo(update: Update, context: AppContext) -> str:
 
 
 def _listed(context: AppContext, items: list[str]) -> str:
-    """None, one item on the label's line, or several on lines of their own (as the
-    customer's copy of the record lists them)."""
-    if not items:
-        return context.t("none")
-    if len(items) == 1:
-        return items[0]
-    return "".join("\n" + context.t("• {item}", item=item) for item in items)
+    """As the customer's copy of the record lists them (dispatch.messages.listed)."""
+    services = context.services
+    return str(services.translator.show(context.lang, listed(items), services.settings.zone))
 
 
 async def photos_done(update: Update, context: AppContext) -> str:
