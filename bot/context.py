@@ -91,5 +91,9 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     def tn(self, singular: str, plural: str, n: int, /, **params: Param) -> str:
         """The form of a text for ``n`` things, translated, with ``{count}`` set to ``n``."""
-        text = self.services.translator.ngettext(self.lang, singular, plural, n)
-        return text.format(count=n, **params)
+        translator, zone = self.services.translator, self.services.settings.zone
+        text = translator.ngettext(self.lang, singular, plural, n)
+        return text.format(
+            count=n,
+            **{key: translator.show(self.lang, value, zone) for key, value in params.items()},
+        )

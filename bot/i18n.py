@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
 from dispatch.catalogue import Localized
-from dispatch.messages import At, Day, Lines, Money, Msg, Param
+from dispatch.messages import At, Day, Lines, Money, Month, Msg, Number, Param
 from dispatch.model import Language
 
 __all__ = ["LANGUAGE_NAMES", "Translator", "language_for"]
@@ -122,9 +122,14 @@ class Translator:
         return format_currency(amount, currency, locale=self._locales[language])
 
     def format_number(self, language: Language, value: float, digits: int = 1) -> str:
-        """``3.5`` / ``3.5``: a measure (kilometres), with the language's separators."""
-        pattern = "#,##0." + "0" * digits if digits else "#,##0"
+        """``3.5`` / ``1,200`` / ``2``: a measure with at most ``digits`` decimals (none
+        shown when they are zero), with the language's separators (CLDR)."""
+        pattern = "#,##0." + "#" * digits if digits else "#,##0"
         return format_decimal(value, format=pattern, locale=self._locales[language])
+
+    def format_month(self, language: Language, year: int, month: int) -> str:
+        """``November 2026`` / ``2026年11月``."""
+        return format_skeleton("yMMMM", date(year, month, 1), locale=self._locales[language])
 
     def join(self, language: Language, items: list[str]) -> str:
         """``A, B and C`` / ``A、B和C``, as each language lists things."""
@@ -159,6 +164,10 @@ class Translator:
             return self.format_day(language, value.day)
         if isinstance(value, Money):
             return self.format_money(language, value.amount, value.currency)
+        if isinstance(value, Month):
+            return self.format_month(language, value.year, value.month)
+        if isinstance(value, Number):
+            return self.format_number(language, value.value, value.digits)
         if isinstance(value, Localized):
             return value.in_(language)
         if isinstance(value, Lines):

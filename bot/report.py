@@ -31,7 +31,7 @@ from telegram.error import TelegramError
 from bot.config import Settings
 from bot.i18n import Translator, language_for
 from dispatch.labels import kind_label
-from dispatch.messages import N_
+from dispatch.messages import N_, Msg
 from dispatch.model import Language
 from dispatch.ports import PendingMessage
 from dispatch.records import WARRANTY_LABELS
@@ -74,7 +74,7 @@ def setup_fonts(configured: str | None = None) -> dict[Language, str]:
 
 
 LABELS = {
-    "title": N_("Service report"),
+    "title": N_("Service report {number}"),
     "ticket": N_("Ticket"),
     "product": N_("Product"),
     "model": N_("Model"),
@@ -139,13 +139,21 @@ def render_report(
     def moment(value: datetime | None) -> str:
         return translator.format_moment(language, value, data["zone"]) if value else "-"
 
-    story: list[Any] = [p(f"{L['title']} {data['number']}", title)]
+    heading = translator.render(
+        language, LABELS["title"], {"number": data["number"]}, zone=data["zone"]
+    )
+    story: list[Any] = [p(heading, title)]
     story.append(
         table(
             [
                 [
                     L["ticket"],
-                    f"{data['number']} · {translator.gettext(language, data['kind_label'])}",
+                    translator.render(
+                        language,
+                        "{number} · {kind}",
+                        {"number": data["number"], "kind": Msg(data["kind_label"])},
+                        zone=data["zone"],
+                    ),
                 ],
                 [L["product"], data["product"].in_(language) if data["product"] else "-"],
                 [L["model"], data["model"] or "-"],
@@ -242,7 +250,7 @@ def render_report(
     SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        title=f"{L['title']} {data['number']}",
+        title=heading,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
     ).build(story)

@@ -27,7 +27,7 @@ from dispatch.intake import (
     visit_end,
 )
 from dispatch.labels import SLOT_LABELS
-from dispatch.messages import N_, Day, Msg, Outgoing, Param
+from dispatch.messages import N_, Day, Msg, Number, Outgoing, Param
 from dispatch.model import Attachment, Deadline, Priority, Role, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
@@ -249,7 +249,7 @@ async def submit_repair(
             )
         )
         params: dict[str, Param] = {
-            "far_km": f"{policy.far_distance_km:g}",
+            "far_km": Number(policy.far_distance_km),
             "answer": limit_text(promise.answer),
         }
         clocks: tuple[str, ...] = (SlaStep.REPAIR_REMOTE_ANSWER,)

@@ -5,8 +5,9 @@ The domain names a text by its English source (a gettext msgid, marked with
 and the sender renders it in the recipient's language at delivery time, so a
 user who switches language meanwhile still reads their own.
 
-A parameter is a plain value, a :class:`Msg` (another msgid, translated too) or
-an :class:`At` (a moment, shown in the configured time zone).
+A parameter is a plain value, a :class:`Msg` (another msgid, translated too), an
+:class:`At` (a moment, shown in the configured time zone), or another value the reader's
+language writes its own way (:class:`Day`, :class:`Month`, :class:`Money`, :class:`Number`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ __all__ = [
     "Button",
     "Day",
     "Money",
+    "Month",
     "Msg",
+    "Number",
     "Outgoing",
     "Param",
     "listed",
@@ -68,13 +71,31 @@ class Day:
 
 
 @dataclass(frozen=True)
+class Month:
+    """A month of a year, as the reader's language names it (``November 2026`` /
+    ``2026年11月``): the period of a report."""
+
+    year: int
+    month: int
+
+
+@dataclass(frozen=True)
+class Number:
+    """A measure (kilometres, metres, hours, a percentage) with ``digits`` decimals at most,
+    written with the reader's separators by Babel, never by Python's format spec."""
+
+    value: float
+    digits: int = 1
+
+
+@dataclass(frozen=True)
 class Lines:
     """Several texts, one per line (a digest)."""
 
     items: tuple[Param, ...]
 
 
-Param = str | int | float | Msg | At | Day | Money | Localized | Lines
+Param = str | int | float | Msg | At | Day | Money | Month | Number | Localized | Lines
 
 
 @dataclass(frozen=True)
@@ -129,6 +150,10 @@ def _to_json(value: Param) -> Any:
         return {"day": value.day.isoformat()}
     if isinstance(value, Money):
         return {"money": value.amount, "currency": value.currency}
+    if isinstance(value, Month):
+        return {"month": [value.year, value.month]}
+    if isinstance(value, Number):
+        return {"number": value.value, "digits": value.digits}
     if isinstance(value, Localized):
         return {"named": {"en": value.en, "zh_Hans": value.zh_Hans, "zh_Hant": value.zh_Hant}}
     if isinstance(value, Lines):
@@ -150,6 +175,10 @@ def _from_json(value: Any) -> Param:
             return Day(date.fromisoformat(str(value["day"])))
         if "money" in value:
             return Money(float(value["money"]), str(value["currency"]))
+        if "month" in value:
+            return Month(*(int(part) for part in value["month"]))
+        if "number" in value:
+            return Number(float(value["number"]), int(value["digits"]))
         if "named" in value:
             return Localized(**value["named"])
         if "lines" in value:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dispatch.clock import Clock
-from dispatch.messages import N_, Lines, Msg, Outgoing, Param
+from dispatch.messages import N_, Lines, Month, Msg, Number, Outgoing, Param
 from dispatch.model import Role, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import MonthRecords, MonthTicket, UnitOfWorkFactory
@@ -55,7 +55,7 @@ SEVERITIES = {"serious": N_("serious"), "general": N_("general")}
 
 @dataclass(frozen=True)
 class MonthlyFigures:
-    month: str  # YYYY-MM
+    month: Month
     complaints: int
     by_topic: dict[str, int]
     by_severity: dict[str, int]
@@ -127,7 +127,7 @@ def figures(policy: DeskPolicy, year: int, month: int, records: MonthRecords) ->
     satisfied = [s for s in records.surveys if (s.timeliness + s.attitude + s.result) / 3 >= 4]
     service = [ticket for ticket in complaints if ticket.topic in SERVICE_TOPICS]
     return MonthlyFigures(
-        month=f"{year:04d}-{month:02d}",
+        month=Month(year, month),
         complaints=len(complaints),
         by_topic=dict(Counter(ticket.topic or "other" for ticket in complaints)),
         by_severity=dict(Counter(ticket.severity or "general" for ticket in complaints)),
@@ -147,7 +147,7 @@ def _kpi(value: float | None, target: float, lower_is_better: bool = False) -> P
     met = value < target if lower_is_better else value >= target
     return Msg(
         N_("{value} % (target {target} %) ✅") if met else N_("{value} % (target {target} %) ❌"),
-        {"value": f"{value:g}", "target": f"{target:g}"},
+        {"value": Number(value), "target": Number(target)},
     )
 
 
@@ -167,11 +167,11 @@ def render_params(f: MonthlyFigures) -> dict[str, Param]:
 
     def hours(key: str) -> Param:
         value = f.hours_to.get(key)
-        return Msg(N_("no data")) if value is None else f"{value:g}"
+        return Msg(N_("no data")) if value is None else Number(value)
 
     def met(key: str) -> Param:
         done, total = f.within_limit.get(key, (0, 0))
-        return f"{done}/{total}"
+        return Msg(N_("{done} of {total}"), {"done": done, "total": total})
 
     return {
         "month": f.month,

@@ -23,7 +23,7 @@ from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
 from dispatch.intake import Slot
 from dispatch.labels import SLOT_LABELS
-from dispatch.messages import N_, At, Button, Day, Msg, Outgoing, Param
+from dispatch.messages import N_, At, Button, Day, Msg, Number, Outgoing, Param
 from dispatch.model import Offer, OfferStatus, Role, Ticket, TicketKind, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
@@ -63,8 +63,16 @@ def _product(policy: DeskPolicy, ticket: Ticket) -> Param:
     return product.name if product else Msg(N_("Something else"))
 
 
-def _where(ticket: Ticket) -> str:
-    return ticket.address or f"{ticket.latitude:.5f}, {ticket.longitude:.5f}"
+def _where(ticket: Ticket) -> Param:
+    if ticket.address:
+        return ticket.address
+    return Msg(
+        N_("{latitude}, {longitude}"),
+        {
+            "latitude": Number(ticket.latitude or 0, 5),
+            "longitude": Number(ticket.longitude or 0, 5),
+        },
+    )
 
 
 def _when(ticket: Ticket) -> tuple[Param, Param]:
@@ -103,7 +111,7 @@ async def _offer_messages(
                 "number": ticket.number,
                 "product": _product(policy, ticket),
                 "problem": ticket.description,
-                "distance": f"{offer.distance_km:.1f}" if offer.distance_km is not None else "?",
+                "distance": Number(offer.distance_km) if offer.distance_km is not None else "?",
                 "address": _where(ticket),
                 "day": day,
                 "slot": slot,

@@ -175,8 +175,9 @@ async def answer(
                 zone=policy.zone,
                 customer_id=customer_id,
                 related=ticket,
-                description=f"Follow-up survey of {ticket.number}: "
-                + ", ".join(f"{k} {v}/5" for k, v in scores.items()),
+                # The desk's own words are shown from the details, in the reader's language
+                # (labels.written_description); the column holds only what customers typed.
+                description="",
                 details={"source": "survey", "scores": scores, "of": ticket.number},
             )
             complaint_number = complaint.number

@@ -15,7 +15,9 @@ from telegram.error import BadRequest
 
 from bot.context import AppContext
 from dispatch.contact import normalize_phone, region_of_language
-from dispatch.model import Role
+from dispatch.labels import kind_label, status_label
+from dispatch.messages import Msg
+from dispatch.model import Role, Ticket
 from dispatch.technicians import technician_profile
 
 __all__ = [
@@ -31,6 +33,16 @@ __all__ = [
     "require_technician",
     "say",
 ]
+
+
+def ticket_line(context: AppContext, ticket: Ticket) -> str:
+    """A request on one line (a button, a list): its number, kind and status."""
+    return context.t(
+        "{number} · {kind} · {status}",
+        number=ticket.number,
+        kind=Msg(kind_label(ticket.kind)),
+        status=Msg(status_label(ticket.kind, ticket.status)),
+    )
 
 
 async def say(

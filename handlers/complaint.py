@@ -10,10 +10,9 @@ from dispatch.customer import ComplaintRequest, submit_complaint
 from dispatch.errors import InvalidInput
 from dispatch.following import customer_tickets
 from dispatch.intake import ComplaintTopic, check_text
-from dispatch.labels import kind_label, status_label
 from dispatch.messages import N_
 from handlers import drafts
-from handlers.common import clear_buttons, inline, say
+from handlers.common import clear_buttons, inline, say, ticket_line
 from handlers.forms import TEXT, Form, Handlers, Step
 
 __all__ = ["ComplaintForm"]
@@ -67,7 +66,7 @@ class ComplaintForm(Form):
         rows = [
             [
                 (
-                    f"{x.number} · {t(kind_label(x.kind))} · {t(status_label(x.kind, x.status))}",
+                    ticket_line(context, x),
                     f"cp:related:{x.id}",
                 )
             ]

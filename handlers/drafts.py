@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.context import AppContext
-from dispatch.messages import N_, At
+from dispatch.messages import N_, At, Number
 from handlers.common import say
 
 __all__ = ["FLOW_NAMES", "Draft", "discard", "find", "start", "step"]
@@ -91,7 +91,7 @@ def step(flow: str) -> Callable[[Step], Step]:
                             "Your unfinished {request} from {started} was not touched for {hours} hours, so it was discarded. Send /start to begin a new one.",
                             request=context.t(FLOW_NAMES[flow]),
                             started=At(datetime.fromisoformat(draft["started"])),
-                            hours=f"{context.services.policy.draft_ttl.total_seconds() / 3600:g}",
+                            hours=Number(context.services.policy.draft_ttl.total_seconds() / 3600),
                         ),
                     )
                 return ConversationHandler.END

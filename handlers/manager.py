@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import AppContext
 from dispatch.callbacks import ASSIGN_LIST, ASSIGN_TO
 from dispatch.errors import DomainError, NotFound
-from dispatch.messages import N_
+from dispatch.messages import N_, Number
 from dispatch.model import Role
 from dispatch.rounds import assign_by_manager
 from dispatch.technicians import assignment_candidates, ticket_by_number
@@ -37,14 +37,13 @@ async def _show(update: Update, context: AppContext, ticket_id: int) -> None:
     rows = [
         [
             (
-                f"{c.name} · "
-                + (
-                    context.t(
-                        "{km} km",
-                        km=context.services.translator.format_number(context.lang, c.distance_km),
-                    )
-                    if c.distance_km is not None
-                    else f"{c.open_jobs}/{c.capacity}"
+                context.t("{name} · {km} km", name=c.name, km=Number(c.distance_km))
+                if c.distance_km is not None
+                else context.t(
+                    "{name} · {open} of {capacity} jobs",
+                    name=c.name,
+                    open=c.open_jobs,
+                    capacity=c.capacity,
                 ),
                 ASSIGN_TO.data(ticket.id, c.user_id),
             )

@@ -24,10 +24,10 @@ from dispatch.following import (
     customer_tickets,
 )
 from dispatch.intake import MAX_PHOTOS, check_text
-from dispatch.labels import event_label, kind_label, status_label, written_description
+from dispatch.labels import event_label, status_label, written_description
 from dispatch.model import Event, Ticket
 from dispatch.states import is_open
-from handlers.common import inline, say
+from handlers.common import inline, say, ticket_line
 from handlers.forms import ANYTHING, TEXT, Handlers
 
 __all__ = ["MyTickets"]
@@ -81,7 +81,7 @@ class MyTickets:
         return int(update.callback_query.data.rsplit(":", 1)[-1])
 
     def _line(self, context: AppContext, ticket: Ticket) -> str:
-        return f"{ticket.number} · {context.t(kind_label(ticket.kind))} · {context.t(status_label(ticket.kind, ticket.status))}"
+        return ticket_line(context, ticket)
 
     async def list_tickets(self, update: Update, context: AppContext) -> int:
         """Shows the latest requests, each a button that opens it."""

@@ -25,7 +25,7 @@ from dispatch.intake import (
     return_eligibility,
 )
 from dispatch.labels import RETURN_REASON_LABELS
-from dispatch.messages import N_
+from dispatch.messages import N_, Msg
 from handlers import drafts
 from handlers.common import clear_buttons, inline, say
 from handlers.forms import TEXT, Form, Handlers, Step
@@ -302,7 +302,7 @@ class ReturnForm(Form):
         if not eligibility.eligible:
             lines.append("")
             lines.append(t("This request does not meet the usual return conditions:"))
-            lines.extend("• " + t(reason) for reason in eligibility.reasons)
+            lines.extend(t("• {item}", item=Msg(reason)) for reason in eligibility.reasons)
             lines.append(t("You can still send it: our staff will review it by hand."))
         return "\n".join(lines)
 

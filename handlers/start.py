@@ -25,7 +25,7 @@ from bot.context import AppContext
 from dispatch.errors import InviteRefused
 from dispatch.intake import clean_text
 from dispatch.invites import redeem_invite
-from dispatch.messages import N_
+from dispatch.messages import N_, Msg, Number
 from dispatch.model import Role
 from dispatch.technicians import save_technician_profile, technician_profile
 from handlers import drafts
@@ -313,7 +313,7 @@ async def base_given(update: Update, context: AppContext) -> int:
             name=technician.name,
             phone=technician.phone,
             products=names,
-            radius=f"{technician.service_radius_km:g}",
+            radius=Number(technician.service_radius_km),
         ),
         ReplyKeyboardRemove(),
     )
@@ -375,7 +375,9 @@ async def help_command(update: Update, context: AppContext) -> None:
     services = context.services
     lines = [context.t("Here is what you can do:")]
     for command, description in services.menus.commands(context.me.role):
-        lines.append(f"/{command} — {context.t(description)}")
+        lines.append(
+            context.t("/{command} — {description}", command=command, description=Msg(description))
+        )
     await say(update, context, "\n".join(lines))
 
 

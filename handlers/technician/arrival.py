@@ -9,7 +9,7 @@ from telegram.ext import ConversationHandler
 from bot.context import AppContext
 from dispatch.callbacks import JOB_CHECK_IN_BY_HAND, JOB_RECORD
 from dispatch.errors import IllegalTransition, NotAllowed, NotFound
-from dispatch.messages import At
+from dispatch.messages import At, Number
 from dispatch.technicians import fresh_position
 from dispatch.visits import ArrivalRefused, check_in, claim_arrival
 from handlers.common import inline, require_technician, say
@@ -21,7 +21,7 @@ __all__ = ["check_in_hint", "check_in_location", "manual_check_in", "start_check
 
 
 def _refusal(context: AppContext, refused: ArrivalRefused) -> str:
-    radius = f"{context.services.policy.dispatch.arrival_radius_m:g}"
+    radius = Number(context.services.policy.dispatch.arrival_radius_m, 0)
     if refused.reason == "no_location":
         return context.t(
             "The customer shared no location, so please check in by hand: the customer will be asked to confirm."
@@ -29,12 +29,12 @@ def _refusal(context: AppContext, refused: ArrivalRefused) -> str:
     if refused.reason == "too_far":
         return context.t(
             "You are {distance} m from the customer; check-in works within {radius} m. Keep sharing your live location, or check in by hand.",
-            distance=f"{refused.distance_m:.0f}",
+            distance=Number(refused.distance_m or 0, 0),
             radius=radius,
         )
     return context.t(
         "Your location is too imprecise (± {accuracy} m; {radius} m needed). Wait for a better signal, or check in by hand.",
-        accuracy=f"{refused.accuracy_m or 0:.0f}",
+        accuracy=Number(refused.accuracy_m or 0, 0),
         radius=radius,
     )
 

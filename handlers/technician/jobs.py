@@ -13,7 +13,7 @@ from dispatch.callbacks import JOB_CHECK_IN, JOB_ON_MY_WAY, JOB_RECORD, JOB_TIME
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.intake import Slot, visit_start
 from dispatch.labels import status_label
-from dispatch.messages import N_, At
+from dispatch.messages import N_, At, Msg
 from dispatch.model import Ticket
 from dispatch.technicians import JobAction, job_actions, job_of, open_jobs
 from dispatch.visits import confirm_visit_time, on_my_way
@@ -57,7 +57,11 @@ async def jobs(update: Update, context: AppContext) -> None:
         return
     for ticket in tickets:
         lines = [
-            f"{ticket.number} · {context.t(status_label(ticket.kind, ticket.status))}",
+            context.t(
+                "{number} · {status}",
+                number=ticket.number,
+                status=Msg(status_label(ticket.kind, ticket.status)),
+            ),
             ticket.description,
             context.t("Address: {address}", address=ticket.address or "-"),
             context.t("Phone: {phone}", phone=ticket.contact_phone or "-"),

@@ -9,9 +9,10 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ConversationHandler
 
 from bot.context import AppContext
+from dispatch.catalogue import PriceItem
 from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.intake import check_text, clean_text
-from dispatch.messages import listed
+from dispatch.messages import Money, Param, listed
 from dispatch.model import TicketKind
 from dispatch.records import WARRANTY_LABELS, RecordDraft, submit_record
 from handlers.common import clear_buttons, inline, say
@@ -166,16 +167,20 @@ async def _ask_fees(update: Update, context: AppContext, draft: RecordDraft) -> 
     return FEES
 
 
+def _fee(context: AppContext, item: PriceItem) -> dict[str, Param]:
+    return {"item": item.name, "price": Money(item.price, context.services.policy.currency)}
+
+
 def _fees_keyboard(context: AppContext, draft: RecordDraft) -> Any:
     chosen = draft.fees
     rows = [
         [
             (
-                f"{p.name.in_(context.lang)} · "
-                + context.services.translator.format_money(
-                    context.lang, p.price, context.services.policy.currency
+                context.t(
+                    "{item} · {price} × {quantity}", quantity=chosen[p.code], **_fee(context, p)
                 )
-                + (f" × {chosen[p.code]}" if p.code in chosen else ""),
+                if p.code in chosen
+                else context.t("{item} · {price}", **_fee(context, p)),
                 f"rc:fee:{p.code}",
             )
         ]

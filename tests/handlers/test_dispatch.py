@@ -138,7 +138,6 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     await manager.press("Tom Li · 0.4 km")
     assert manager.last.text == f"Offered {ticket.number} to Tom Li."
     await near.press("✅ Accept")
-    print("DEBUG", near.texts[-5:], near.alerts()[-3:])
     assert near.texts[-3:-1] == [
         f"✅ You accepted {ticket.number}.",
         f"Job {ticket.number} is yours.\nCustomer: Amy, +8613800138000\nAddress: Building 3, room 1201\n"
@@ -173,7 +172,7 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     await near.share_location(CUSTOMER[0] + 0.01, CUSTOMER[1], accuracy=20)
     assert (
         near.texts[-1]
-        == "Location updated. Thank you.\n\nYou are 1112 m from the customer; check-in works within 300 m. Keep sharing your live location, or check in by hand."
+        == "Location updated. Thank you.\n\nYou are 1,112 m from the customer; check-in works within 300 m. Keep sharing your live location, or check in by hand."
     )
     live = await near.share_location(CUSTOMER[0] + 0.005, CUSTOMER[1], accuracy=20, live_period=900)
     await near.move_live_location(live, CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=12)

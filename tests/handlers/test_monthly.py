@@ -127,12 +127,12 @@ async def test_the_october_report_arrives_on_the_fifth_with_the_right_figures(de
     desk.clock.set(datetime(2026, 11, 5, 1, 0, tzinfo=UTC))  # 09:00
     assert await desk.monthly()
     assert manager.last.text == (
-        "📊 Complaint report for 2026-10\n"
+        "📊 Complaint report for October 2026\n"
         "Complaints: 3\nBy topic:\n• staff attitude: 1\n• the product: 1\n• a technician visit: 1\n"
         "By severity:\n• general: 2\n• serious: 1\n"
         "Repeat complainers: 1\n"
-        "Hours to verification: 20 (within limit: 1/1)\n"
-        "Hours to a plan: no data (within limit: 0/0)\n"
+        "Hours to verification: 20 (within limit: 1 of 1)\n"
+        "Hours to a plan: no data (within limit: 0 of 0)\n"
         "Hours to close: no data\n\n"
         "Field jobs: 4\n"
         "On-time rate: 75 % (target 90 %) ❌\n"
@@ -150,7 +150,7 @@ async def test_the_report_is_in_the_managers_language(desk: Desk) -> None:
     await manager.command("start")
     desk.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
     assert await desk.monthly()
-    assert manager.last.text.startswith("📊 2026-11 投訴分析報告\n投訴總數：0\n按類別：\n無\n")
+    assert manager.last.text.startswith("📊 2026年11月 投訴分析報告\n投訴總數：0\n按類別：\n無\n")
     assert manager.last.text.endswith("客戶抱怨率（服務原因）：暫無資料")
 
 
@@ -162,4 +162,4 @@ async def test_a_new_desk_reports_on_no_month_it_did_not_run(desk: Desk) -> None
     assert not [t for t in manager.texts if t.startswith("📊")]
     desk.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
     assert await desk.monthly()  # November, which it lived in part
-    assert manager.last.text.startswith("📊 Complaint report for 2026-11\n")
+    assert manager.last.text.startswith("📊 Complaint report for November 2026\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -98,8 +99,6 @@ def _misused_extraction_keywords(root: Path) -> list[str]:
     and newer Babel releases read more shapes; a loop variable called ``t`` once put
     ``kind`` and ``id`` into the catalogs.
     """
-    import ast
-
     found = []
     for package in ("bot", "handlers", "dispatch"):
         for path in sorted((root / package).rglob("*.py")):
@@ -259,3 +258,102 @@ def test_each_kind_is_surveyed_in_its_own_words_in_every_language(language: Lang
     if language is not Language.EN:  # every question is really translated
         english = {question(kind, item) for kind in asked for item in ITEMS}
         assert not english & {text for texts in asked.values() for text in texts}
+
+
+# Modules whose texts only operators read, on the console or in the log: English by design
+# (the README tells operators so), never sent to anybody in a chat.
+OPERATOR_MODULES = ("bot/cli.py", "bot/config.py", "bot/alerts.py")
+# Strings built in code that nobody reads in a chat, with why.
+MACHINE_TEXTS = {
+    ("bot/inbox.py", "tried "): "why an update was given up, in the operator's log",
+    ("bot/inbox.py", "received "): "the same",
+    ("bot/outbox.py", "retry after "): "why a message waits, in the delivery log",
+    ("dispatch/numbering.py", "-"): "a ticket's number, an identifier in every language",
+}
+# A string built in code that starts like this is a key, callback data, a regex, a name in
+# code or a file name: the machine reads it, nobody sees it.
+MACHINE_STRING = re.compile(r"^(?:[\w.-]*:|[\w.]+$|\^|\(|[)$|+]$|\.\w+$|#)")
+LOGGING = {"debug", "info", "warning", "error", "exception", "critical"}
+
+
+def _for_the_machine(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """In a ``raise``, a log call or an exception class: read by developers, not users."""
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.Raise):
+            return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in LOGGING
+        ):
+            return True
+        if isinstance(node, ast.ClassDef) and any(
+            isinstance(base, ast.Name) and base.id.endswith(("Error", "Exception"))
+            for base in node.bases
+        ):
+            return True
+    return False
+
+
+def _literals(node: ast.AST) -> list[str] | None:
+    """The literal parts of a string put together in code, or None for anything else."""
+    if isinstance(node, ast.JoinedStr):
+        literals = [v.value for v in node.values if isinstance(v, ast.Constant)]
+        if any(isinstance(v, ast.FormattedValue) and v.format_spec for v in node.values):
+            literals.append("<a number formatted by Python: numbers go through Babel>")
+        return literals or [""]
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("join", "format")
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+    ):
+        return [node.func.value.value]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        sides = [
+            side.value
+            for side in (node.left, node.right)
+            if isinstance(side, ast.Constant) and isinstance(side.value, str)
+        ]
+        return sides or None
+    return None
+
+
+def _text_built_in_code(root: Path) -> list[str]:
+    """Sentences, separators and number formats put together in Python instead of the catalogs.
+
+    The catalogs hold whole sentences with ``{placeholders}`` so that each language orders,
+    punctuates and separates them as it writes (Chinese uses full-width ``；：（``, English
+    spaces); numbers, money and dates go through Babel. What code may still put together:
+    lines (joined with a newline), a user's own words, keys and callback data, log lines and
+    exceptions.
+    """
+    found = []
+    for package in ("bot", "handlers", "dispatch"):
+        for path in sorted((root / package).rglob("*.py")):
+            name = path.relative_to(root).as_posix()
+            if name in OPERATOR_MODULES:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            parents = {
+                child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
+            }
+            for node in ast.walk(tree):
+                if isinstance(parents.get(node), ast.FormattedValue):
+                    continue  # a format spec, judged with its f-string
+                literals = _literals(node)
+                if literals is None or (name, literals[0]) in MACHINE_TEXTS:
+                    continue
+                if literals[0] and MACHINE_STRING.match(literals[0]):
+                    continue
+                if all(not text.strip() for text in literals):
+                    continue
+                if not _for_the_machine(node, parents):
+                    found.append(f"{name}:{node.lineno}: {ast.unparse(node)[:80]}")
+    return found
+
+
+def test_no_sentence_separator_or_number_is_put_together_outside_the_catalogs() -> None:
+    assert _text_built_in_code(ROOT) == []
