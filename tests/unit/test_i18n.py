@@ -299,7 +299,7 @@ def _for_the_machine(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
 def _literals(node: ast.AST) -> list[str] | None:
     """The literal parts of a string put together in code, or None for anything else."""
     if isinstance(node, ast.JoinedStr):
-        literals = [v.value for v in node.values if isinstance(v, ast.Constant)]
+        literals = [str(v.value) for v in node.values if isinstance(v, ast.Constant)]
         if any(isinstance(v, ast.FormattedValue) and v.format_spec for v in node.values):
             literals.append("<a number formatted by Python: numbers go through Babel>")
         return literals or [""]
@@ -351,7 +351,7 @@ def _text_built_in_code(root: Path) -> list[str]:
                 if all(not text.strip() for text in literals):
                     continue
                 if not _for_the_machine(node, parents):
-                    found.append(f"{name}:{node.lineno}: {ast.unparse(node)[:80]}")
+                    found.append(f"{name}:{getattr(node, 'lineno', 0)}: {ast.unparse(node)[:80]}")
     return found
 
 
