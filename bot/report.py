@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.i18n import Translator, language_for
 from dispatch.labels import kind_label
 from dispatch.messages import N_, Msg
-from dispatch.model import Language
+from dispatch.model import Language, TicketKind
 from dispatch.ports import PendingMessage
 from dispatch.records import WARRANTY_LABELS
 from dispatch.reports import service_report
@@ -75,7 +75,7 @@ def setup_fonts(configured: str | None = None) -> dict[Language, str]:
 
 LABELS = {
     "title": N_("Service report {number}"),
-    "ticket": N_("Ticket"),
+    "ticket": N_("Request number"),
     "product": N_("Product"),
     "model": N_("Model"),
     "customer": N_("Customer"),
@@ -91,6 +91,10 @@ LABELS = {
     "warranty": N_("Warranty"),
     "fault": N_("Fault found"),
     "work": N_("Work done"),
+    # An installation's report says what it is: nothing was broken, something was fitted.
+    "installation_title": N_("Installation report {number}"),
+    "installation_fault": N_("Before installing"),
+    "installation_work": N_("Installed and tested"),
     "parts": N_("Parts replaced"),
     "reason": N_("Reason"),
     "fees": N_("Fees charged"),
@@ -139,9 +143,10 @@ def render_report(
     def moment(value: datetime | None) -> str:
         return translator.format_moment(language, value, data["zone"]) if value else "-"
 
-    heading = translator.render(
-        language, LABELS["title"], {"number": data["number"]}, zone=data["zone"]
-    )
+    if data["installation"]:
+        for key in ("title", "fault", "work"):
+            L[key] = translator.gettext(language, LABELS[f"installation_{key}"])
+    heading = L["title"].format(number=data["number"])
     story: list[Any] = [p(heading, title)]
     story.append(
         table(
@@ -287,6 +292,7 @@ class ServiceReports:
             "currency": policy.currency,
             "number": ticket.number,
             "kind_label": kind_label(ticket.kind),
+            "installation": ticket.kind is TicketKind.INSTALLATION,
             "product": product.name if product else None,
             "model": ticket.product_model,
             "customer": report.customer_name,
@@ -317,7 +323,7 @@ class ServiceReports:
         pdf = render_report(data, language, self.translator, self.fonts)
         caption = self.translator.render(
             language,
-            N_("Service report {number}"),
+            LABELS["installation_title" if data["installation"] else "title"],
             {"number": data["number"]},
             zone=self.settings.zone,
         )

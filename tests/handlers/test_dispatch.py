@@ -704,7 +704,7 @@ async def test_a_customer_back_from_blocking_the_bot_hears_where_the_request_sta
 
 
 async def test_an_installation_is_recorded_as_an_installation(
-    desk: Desk, crew: tuple[Person, Person, Person]
+    desk: Desk, crew: tuple[Person, Person, Person], tmp_path: Path
 ) -> None:
     _manager, near, _far = crew
     customer = desk.person(510, "Kai")
@@ -742,3 +742,10 @@ async def test_an_installation_is_recorded_as_an_installation(
         "Installed and tested: Mounted indoor and outdoor units, vacuumed, ran 30 minutes.\n"
         "Parts used: none\n"
     )
+    await customer.press("✍️ Correct: sign it")
+    report = customer.last
+    assert report.kind == "document" and report.text == f"Installation report {ticket.number}"
+    text = _pdf_text(desk, report.media[0]["file_id"], tmp_path)
+    assert f"Installation report {ticket.number}" in text
+    assert "Before installing" in text and "Installed and tested" in text
+    assert "Fault found" not in text and "Work done" not in text
