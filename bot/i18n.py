@@ -9,18 +9,18 @@ in the domain; ``pybabel extract`` collects them (see docs/translations.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, format_timedelta
 from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
 from dispatch.catalogue import Localized
-from dispatch.messages import At, Day, Lines, Money, Month, Msg, Number, Param
+from dispatch.messages import At, Day, Delta, Lines, Money, Month, Msg, Number, Param
 from dispatch.model import Language
 
 __all__ = ["LANGUAGE_NAMES", "Translator", "language_for"]
@@ -127,6 +127,15 @@ class Translator:
         pattern = "#,##0." + "#" * digits if digits else "#,##0"
         return format_decimal(value, format=pattern, locale=self._locales[language])
 
+    def format_delta(self, language: Language, seconds: float) -> str:
+        """``in 3 hours`` / ``3小时后`` / ``2 days ago``: CLDR's relative wording."""
+        return format_timedelta(
+            timedelta(seconds=seconds),
+            add_direction=True,
+            threshold=1.5,
+            locale=self._locales[language],
+        )
+
     def format_month(self, language: Language, year: int, month: int) -> str:
         """``November 2026`` / ``2026年11月``."""
         return format_skeleton("yMMMM", date(year, month, 1), locale=self._locales[language])
@@ -164,6 +173,8 @@ class Translator:
             return self.format_day(language, value.day)
         if isinstance(value, Money):
             return self.format_money(language, value.amount, value.currency)
+        if isinstance(value, Delta):
+            return self.format_delta(language, value.seconds)
         if isinstance(value, Month):
             return self.format_month(language, value.year, value.month)
         if isinstance(value, Number):

@@ -28,6 +28,8 @@ MENU_ORDER = (
     "mytickets",
     "duty",
     "jobs",
+    "queue",
+    "case",
     "invite",
     "assign",
     "calendar",

@@ -20,6 +20,15 @@ __all__ = [
     "ARRIVAL_ANSWER",
     "ASSIGN_LIST",
     "ASSIGN_TO",
+    "CASE_MESSAGE",
+    "CASE_OPEN",
+    "CASE_REWRITE",
+    "CASE_SEND",
+    "CASE_TAKE",
+    "COMPLAINT_ACCEPT",
+    "COMPLAINT_CAUSE",
+    "COMPLAINT_SEVERITY",
+    "COMPLAINT_STEP",
     "DECLINE_REASON",
     "DUTY",
     "JOB_CHECK_IN",
@@ -31,6 +40,11 @@ __all__ = [
     "LARGEST_ID",
     "OFFER_ACCEPT",
     "OFFER_DECLINE",
+    "PLAN_APPROVE",
+    "PLAN_NO_COMPENSATION",
+    "PLAN_OWNER",
+    "PLAN_REFUSE",
+    "PLAN_SUBMIT",
     "QUESTION_ANSWER",
     "QUESTION_REWRITE",
     "QUESTION_SEND",
@@ -152,6 +166,30 @@ ASSIGN_TO = Route("as:to", (Id(), Id()))
 QUESTION_ANSWER = Route("qa:ans", (Id(),))
 QUESTION_SEND = Route("qa:send", (Choice(("full", "part")), Id()))
 QUESTION_REWRITE = Route("qa:edit", (Id(),))
+# A case: its card, taking it, writing to its customer.
+CASE_OPEN = Route("cs:open", (Id(),))
+CASE_TAKE = Route("cs:take", (Id(),))
+CASE_MESSAGE = Route("cs:msg", (Id(),))
+CASE_SEND = Route("cs:send", (Id(),))
+CASE_REWRITE = Route("cs:edit", (Id(),))
+# The complaint procedure (dispatch.complaints): classify (severity, then cause), then
+# each later step; a compensating plan approved or refused by a second manager.
+COMPLAINT_ACCEPT = Route("ck:acc", (Id(),))
+COMPLAINT_SEVERITY = Route("ck:sev", (Id(), Choice(("general", "serious"))))
+COMPLAINT_CAUSE = Route(
+    "ck:cause",
+    (
+        Id(),
+        Choice(("general", "serious")),
+        Choice(("product", "technician", "process", "customer", "unfounded")),
+    ),
+)
+COMPLAINT_STEP = Route("ck:step", (Id(), Choice(("verify", "plan", "resolve", "close", "dismiss"))))
+PLAN_OWNER = Route("ck:owner", (Id(), Id()))
+PLAN_NO_COMPENSATION = Route("ck:nocomp", (Id(),))
+PLAN_SUBMIT = Route("ck:submit", (Id(),))
+PLAN_APPROVE = Route("ck:ok", (Id(),))
+PLAN_REFUSE = Route("ck:no", (Id(),))
 # A manager approves or refuses a return or exchange.
 RETURN_APPROVE = Route("rd:ok", (Id(),))
 RETURN_REFUSE = Route("rd:no", (Id(),))

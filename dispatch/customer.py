@@ -15,6 +15,7 @@ from typing import Any
 
 from dispatch.assignment import FleetCache
 from dispatch.clock import Clock
+from dispatch.complaints import ping_complaint
 from dispatch.decisions import ping_return
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound
 from dispatch.intake import (
@@ -28,7 +29,7 @@ from dispatch.intake import (
 )
 from dispatch.labels import SLOT_LABELS
 from dispatch.messages import N_, Day, Msg, Number, Outgoing, Param
-from dispatch.model import Attachment, Deadline, Priority, Role, Ticket, TicketKind
+from dispatch.model import Attachment, Deadline, Priority, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
@@ -150,7 +151,6 @@ async def _submit(
     confirmation: tuple[str, Mapping[str, Param]],
     clocks: tuple[str, ...],
     visit_by: datetime | None = None,
-    manager_ping: tuple[str, Mapping[str, Param]] | None = None,
     then: Callable[[UnitOfWork, Ticket, datetime], Awaitable[object]] | None = None,
 ) -> Submitted:
     uow = uow_factory()
@@ -198,19 +198,6 @@ async def _submit(
             ),
             at=now,
         )
-        if manager_ping is not None:
-            text, params = manager_ping
-            for manager in await uow.users.with_role(Role.MANAGER):
-                await uow.outbox.add(
-                    Outgoing(
-                        user_id=manager.id,
-                        text=text,
-                        params={"number": ticket.number, **params},
-                        ticket_id=ticket.id,
-                        dedup_key=f"serious:{ticket.id}:{manager.id}",
-                    ),
-                    at=now,
-                )
         if then is not None:  # e.g. dispatch the new job, in this same transaction
             await then(uow, ticket, now)
         await uow.commit()
@@ -349,21 +336,6 @@ async def submit_complaint(
         "plan": limit_text(sla[SlaStep.COMPLAINT_PLAN]),
         "progress": limit_text(sla[SlaStep.COMPLAINT_PROGRESS]),
     }
-    ping: tuple[str, dict[str, Param]] | None = None
-    if request.serious:
-        ping = (
-            N_(
-                "⚠️ Serious complaint {number} ({topic}): the customer reports property loss or injury.\n"
-                "{description}\nCustomer: {customer}, {phone}. Verify within {verify}."
-            ),
-            {
-                "topic": Msg(COMPLAINT_TOPICS[request.topic]),
-                "description": request.description,
-                "customer": customer_name,
-                "phone": request.phone,
-                "verify": limit_text(sla[SlaStep.COMPLAINT_VERIFY]),
-            },
-        )
     fields = {
         "description": request.description,
         "contact_phone": request.phone,
@@ -387,7 +359,7 @@ async def submit_complaint(
         photo_purpose="evidence",
         confirmation=(text, params),
         clocks=(SlaStep.COMPLAINT_FORWARD, SlaStep.COMPLAINT_PROGRESS),
-        manager_ping=ping,
+        then=lambda uow, ticket, at: ping_complaint(uow, policy, ticket, at, customer_name),
     )
 
 
@@ -481,12 +453,3 @@ async def submit_question(
         clocks=(SlaStep.CONSULTATION_FIRST_RESPONSE,),
         then=lambda uow, ticket, at: ping_managers(uow, policy, ticket, at),
     )
-
-
-COMPLAINT_TOPICS: dict[ComplaintTopic, str] = {
-    ComplaintTopic.PRODUCT: N_("the product"),
-    ComplaintTopic.VISIT: N_("a technician visit"),
-    ComplaintTopic.ATTITUDE: N_("staff attitude"),
-    ComplaintTopic.FEES: N_("fees"),
-    ComplaintTopic.OTHER: N_("something else"),
-}

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatch.intake import ReturnReason, Slot
+from dispatch.intake import ComplaintTopic, ReturnReason, Slot
 from dispatch.messages import N_
 from dispatch.model import Ticket, TicketKind
 from dispatch.sla import SlaStep
 
 __all__ = [
+    "COMPLAINT_TOPICS",
     "EVENT_LABELS",
     "KIND_LABELS",
     "RETURN_REASON_LABELS",
     "SLOT_LABELS",
+    "STAFF_EVENT_LABELS",
     "SURVEY_COMPLAINT",
     "event_label",
     "kind_label",
@@ -57,6 +59,7 @@ _STATUS: dict[TicketKind, dict[str, str]] = {
         "verified": N_("Facts verified"),
         "planned": N_("Solution approved"),
         "resolved": N_("Resolved"),
+        "rejected": N_("Not upheld"),
     },
     TicketKind.RETURN: {
         "approved": N_("Approved"),
@@ -78,11 +81,42 @@ EVENT_LABELS: dict[str, str] = {
 }
 
 
+# The timeline of a case as staff read it: every event a manager may need, by kind (a
+# status move is named by its status).
+STAFF_EVENT_LABELS: dict[str, str] = {
+    "created": N_("Registered"),
+    "info.added": N_("The customer added information"),
+    "customer.follow_up": N_("The customer wrote"),
+    "staff.reply": N_("Message to the customer"),
+    "assigned.by_manager": N_("Assigned by a manager"),
+    "visit.planned": N_("Visit time agreed"),
+    "arrival.claimed": N_("Technician checked in"),
+    "record.correction": N_("Service record corrected"),
+    "complaint.classified": N_("Classified"),
+    "complaint.plan_proposed": N_("Plan proposed, waiting for approval"),
+    "complaint.plan_refused": N_("Plan refused"),
+    "case.taken": N_("Taken"),
+    "sla.level1": N_("Limit due soon"),
+    "sla.level2": N_("Limit passed"),
+    "sla.level3": N_("Escalated"),
+    "sla.progress": N_("News sent to the customer"),
+    "survey.answered": N_("Survey answered"),
+}
+
+
 SURVEY_COMPLAINT = N_(
     "Low scores in the follow-up survey of {number}: timeliness {timeliness}/5, "
     "attitude {attitude}/5, result {result}/5."
 )
 
+
+COMPLAINT_TOPICS: dict[ComplaintTopic, str] = {
+    ComplaintTopic.PRODUCT: N_("the product"),
+    ComplaintTopic.VISIT: N_("a technician visit"),
+    ComplaintTopic.ATTITUDE: N_("staff attitude"),
+    ComplaintTopic.FEES: N_("fees"),
+    ComplaintTopic.OTHER: N_("something else"),
+}
 
 RETURN_REASON_LABELS: dict[ReturnReason, str] = {
     ReturnReason.QUALITY: N_("A quality fault"),

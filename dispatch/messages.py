@@ -24,6 +24,7 @@ __all__ = [
     "At",
     "Button",
     "Day",
+    "Delta",
     "Money",
     "Month",
     "Msg",
@@ -71,6 +72,14 @@ class Day:
 
 
 @dataclass(frozen=True)
+class Delta:
+    """Time from now, as the reader's language says it: ``in 3 hours`` / ``3小时后``, or
+    ``2 hours ago`` / ``2小时前`` when negative (how much of a limit is left)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Month:
     """A month of a year, as the reader's language names it (``November 2026`` /
     ``2026年11月``): the period of a report."""
@@ -95,7 +104,7 @@ class Lines:
     items: tuple[Param, ...]
 
 
-Param = str | int | float | Msg | At | Day | Money | Month | Number | Localized | Lines
+Param = str | int | float | Msg | At | Day | Delta | Money | Month | Number | Localized | Lines
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,8 @@ def _to_json(value: Param) -> Any:
         return {"day": value.day.isoformat()}
     if isinstance(value, Money):
         return {"money": value.amount, "currency": value.currency}
+    if isinstance(value, Delta):
+        return {"delta": value.seconds}
     if isinstance(value, Month):
         return {"month": [value.year, value.month]}
     if isinstance(value, Number):
@@ -175,6 +186,8 @@ def _from_json(value: Any) -> Param:
             return Day(date.fromisoformat(str(value["day"])))
         if "money" in value:
             return Money(float(value["money"]), str(value["currency"]))
+        if "delta" in value:
+            return Delta(float(value["delta"]))
         if "month" in value:
             return Month(*(int(part) for part in value["month"]))
         if "number" in value:

@@ -118,6 +118,10 @@ class EventKind(StrEnum):
     SLA_LEVEL1 = "sla.level1"
     SLA_LEVEL2 = "sla.level2"
     SLA_LEVEL3 = "sla.level3"
+    COMPLAINT_CLASSIFIED = "complaint.classified"
+    PLAN_PROPOSED = "complaint.plan_proposed"
+    PLAN_REFUSED = "complaint.plan_refused"
+    CASE_TAKEN = "case.taken"
     SURVEY_ANSWERED = "survey.answered"
     SURVEY_COMMENT = "survey.comment"
 
@@ -205,6 +209,8 @@ class Ticket:
     priority_area: bool = False
     details: dict[str, Any] = field(default_factory=dict)
     deadlines: dict[str, datetime | None] = field(default_factory=dict)
+    # The SLA step each deadline column runs (dispatch.sla.STEPS), by column name.
+    steps: dict[str, str | None] = field(default_factory=dict)
     intake_key: str | None = None
 
 

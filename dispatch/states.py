@@ -40,15 +40,17 @@ _FIELD_JOB = _machine(
 TRANSITIONS: Mapping[TicketKind, Mapping[Status, frozenset[Status]]] = {
     TicketKind.REPAIR: _FIELD_JOB,
     TicketKind.INSTALLATION: _FIELD_JOB,
-    # register → forward to the responsible department → verify → plan (manager
-    # approves) → resolve → reply with the outcome and close.
+    # register → classify and forward to the responsible department → verify → plan
+    # (a second manager approves compensation) → resolve → reply with the outcome and
+    # close; found unfounded at any point before a plan: rejected with the reason, closed.
     TicketKind.COMPLAINT: _machine(
         {
-            "new": {"forwarded", "verified", "cancelled"},
-            "forwarded": {"verified"},
-            "verified": {"planned"},
+            "new": {"forwarded", "verified", "rejected", "cancelled"},
+            "forwarded": {"verified", "rejected"},
+            "verified": {"planned", "rejected"},
             "planned": {"resolved"},
             "resolved": {"closed"},
+            "rejected": {"closed"},
             "closed": set(),
             "cancelled": set(),
         }

@@ -13,6 +13,8 @@ from telegram.ext import Application
 
 from handlers import (
     calendar,
+    cases,
+    casework,
     customer,
     decisions,
     fallback,
@@ -33,6 +35,8 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     start.register(application)
     questions.register(application)  # before the customer's: a manager typing an answer
     decisions.register(application)  # likewise a manager typing a refusal
+    casework.register(application)  # a manager typing a complaint's step
+    cases.register(application)  # a manager typing to a customer
     customer.register(application)
     technician.register(application)
     manager.register(application)

@@ -108,8 +108,16 @@ class MyTickets:
     def _event_text(self, context: AppContext, ticket: Ticket, event: Event) -> str | None:
         if event.kind == "status" and event.to_status:
             text = context.t(status_label(ticket.kind, event.to_status))
-            # A refusal's reason, or a manager's answer: the customer reads what was said.
-            said = event.details.get("reason") or event.details.get("answer")
+            # What the customer was told with the move (a refusal's reason, an answer, a
+            # complaint's plan or outcome); staff notes stay with staff.
+            said = next(
+                (
+                    event.details[k]
+                    for k in ("reason", "answer", "plan", "outcome")
+                    if k in event.details
+                ),
+                None,
+            )
             return context.t("{event}: {detail}", event=text, detail=said) if said else text
         label = event_label(event.kind)
         if label is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from dispatch.ports import AlertChange, DueAlert
 from storage.models import (
     TicketCounterRow,
     TicketRow,
+    UserRow,
 )
 from storage.repositories.common import dialect_insert
 
@@ -68,6 +69,7 @@ def to_ticket(row: TicketRow) -> Ticket:
     for name in DEADLINES:
         ticket.deadlines[f"{name}_due_at"] = getattr(row, f"{name}_due_at")
         ticket.deadlines[f"{name}_fired_at"] = getattr(row, f"{name}_fired_at")
+        ticket.steps[name] = getattr(row, f"{name}_step")
     return ticket
 
 
@@ -145,6 +147,34 @@ class SqlTicketRepository:
         if kind is not None:
             query = query.where(TicketRow.kind == kind.value)
         rows = await self.session.scalars(query.order_by(TicketRow.id.desc()))
+        return [to_ticket(row) for row in rows]
+
+    async def open_cases(self, limit: int = 500) -> list[Ticket]:
+        rows = await self.session.scalars(
+            select(TicketRow)
+            .where(TicketRow.status.not_in(("closed", "cancelled")))
+            .order_by(TicketRow.id)
+            .limit(limit)
+        )
+        return [to_ticket(row) for row in rows]
+
+    async def search(self, text: str, limit: int = 10) -> list[Ticket]:
+        """By number (any part), the contact phone's digits, or the customer's name."""
+        text = text.strip()
+        digits = "".join(ch for ch in text if ch.isdigit())
+        clauses = [
+            TicketRow.number.icontains(text, autoescape=True),
+            UserRow.display_name.icontains(text, autoescape=True),
+        ]
+        if len(digits) >= 4:
+            clauses.append(TicketRow.contact_phone.contains(digits, autoescape=True))
+        rows = await self.session.scalars(
+            select(TicketRow)
+            .join(UserRow, UserRow.id == TicketRow.customer_id)
+            .where(or_(*clauses))
+            .order_by(TicketRow.id.desc())
+            .limit(limit)
+        )
         return [to_ticket(row) for row in rows]
 
     async def by_intake_key(self, key: str) -> Ticket | None:

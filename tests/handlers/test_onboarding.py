@@ -137,6 +137,8 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
     assert MANAGER_MENU[language] in manager.menu()
     assert [c for c, _ in manager.menu()] == [
         "start",
+        "queue",
+        "case",
         "invite",
         "assign",
         "calendar",

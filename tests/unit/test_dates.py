@@ -63,3 +63,24 @@ def test_what_is_no_date_gets_the_format(typed: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         read_date(typed, TODAY, past=True)
     assert refused.value.message.startswith("Please write the date as year-month-day")
+
+
+@pytest.mark.parametrize(
+    ("text", "ahead", "before"),
+    [
+        ("12-01", date(2026, 12, 1), date(2025, 12, 1)),  # month first, as China writes it
+        ("12.1", date(2026, 12, 1), date(2025, 12, 1)),
+        ("20/11", date(2027, 11, 20), date(2026, 11, 20)),  # only one reading is a day
+    ],
+)
+def test_a_day_without_its_year_is_the_nearest_one(text: str, ahead: date, before: date) -> None:
+    today = date(2026, 11, 22)
+    assert read_date(text, today, past=False) == ahead
+    assert read_date(text, today, past=True) == before
+
+
+def test_a_slash_day_that_reads_both_ways_is_asked_about() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        read_date("12/1", date(2026, 11, 22), past=False)
+    assert refused.value.params["first"] == Day(date(2026, 12, 1))
+    assert refused.value.params["second"] == Day(date(2027, 1, 12))

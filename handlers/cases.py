@@ -1,0 +1,362 @@
+"""Managers' cases: /case (a card by number, or a search by phone or name), /queue (open
+cases by urgency), taking a case, and writing to its customer with a preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
+
+from bot.context import AppContext
+from dispatch.callbacks import CASE_MESSAGE, CASE_OPEN, CASE_REWRITE, CASE_SEND, CASE_TAKE
+from dispatch.cases import (
+    URGENCY_LABELS,
+    URGENCY_MARKS,
+    CaseTaken,
+    CaseView,
+    case_view,
+    message_customer,
+    queue,
+    search_cases,
+    take_case,
+)
+from dispatch.errors import ConcurrentUpdate, DomainError, InvalidInput, NotFound
+from dispatch.intake import check_text
+from dispatch.labels import STAFF_EVENT_LABELS, STEP_LABELS, kind_label, status_label
+from dispatch.messages import N_, At, Delta, Msg
+from dispatch.model import Role, TicketKind
+from handlers.common import clear_buttons, inline, require_manager, say, ticket_line
+from handlers.forms import ANYTHING, TEXT
+
+__all__ = ["register", "show_case"]
+
+WRITING, REVIEW = "case:writing", "case:review"
+_DRAFT = "case_message"
+SHOWN = 15
+# /queue's filters, as a manager types them.
+KINDS = {
+    "complaints": TicketKind.COMPLAINT,
+    "questions": TicketKind.CONSULTATION,
+    "returns": TicketKind.RETURN,
+    "repairs": TicketKind.REPAIR,
+    "installations": TicketKind.INSTALLATION,
+}
+
+
+def card_text(context: AppContext, view: CaseView) -> str:
+    """The card: what the case is, who is on it, the limits running and the latest steps."""
+    t = context.t
+    ticket = view.ticket
+    now = context.clock.now()
+    lines = [
+        t(
+            "📁 {number} · {kind} · {status}",
+            number=ticket.number,
+            kind=Msg(kind_label(ticket.kind)),
+            status=Msg(status_label(ticket.kind, ticket.status)),
+        ),
+        t(
+            "Customer: {name}, {phone}",
+            name=view.customer.display_name if view.customer else "?",
+            phone=ticket.contact_phone or "-",
+        ),
+        t("Held by: {owner}", owner=view.owner.display_name)
+        if view.owner
+        else t("Held by: nobody yet"),
+    ]
+    if view.technician:
+        lines.append(t("Technician: {name}", name=view.technician))
+    if ticket.description:
+        lines.append(ticket.description)
+    if view.limits:
+        lines.append(t("Time limits:"))
+        lines.extend(
+            t(
+                "• {step}: {due} ({left})",
+                step=Msg(STEP_LABELS[limit.step]),
+                due=At(limit.due),
+                left=Delta((limit.due - now).total_seconds()),
+            )
+            for limit in view.limits
+        )
+    if view.pending_plan:
+        lines.append(t("A plan with compensation waits for a second manager's approval."))
+    lines.append(t("Latest:"))
+    for event, actor in view.events:
+        label = (
+            status_label(ticket.kind, event.to_status)
+            if event.kind == "status" and event.to_status
+            else STAFF_EVENT_LABELS.get(event.kind)
+        )
+        if label is None:
+            continue
+        lines.append(
+            t("• {when} {what} ({who})", when=At(event.created_at), what=Msg(label), who=actor)
+            if actor
+            else t("• {when} {what}", when=At(event.created_at), what=Msg(label))
+        )
+    return "\n".join(lines)
+
+
+async def show_case(update: Update, context: AppContext, case: str | int) -> None:
+    try:
+        view = await case_view(context.services.uow(), case=case, manager_id=context.me.id)
+    except NotFound:
+        await say(update, context, context.t("That request was not found."))
+        return
+    rows = [[(context.t(a.label), a.data)] for a in view.actions]
+    await say(update, context, card_text(context, view), inline(*rows) if rows else None)
+
+
+async def case_command(update: Update, context: AppContext) -> None:
+    """/case C-20261127-0003 opens a card; /case 1380013 or /case Wang searches."""
+    if not await require_manager(update, context):
+        return
+    if not context.args:
+        await say(
+            update,
+            context,
+            context.t(
+                "Send /case with a request number, or part of the customer's phone number or "
+                "name, for example /case C-20261127-0003 or /case 138001."
+            ),
+        )
+        return
+    text = " ".join(context.args)
+    found = await search_cases(context.services.uow(), text=text, manager_id=context.me.id)
+    exact = [x for x in found if x.number == text.strip().upper()]
+    if exact or len(found) == 1:
+        await show_case(update, context, (exact or found)[0].id)
+        return
+    if not found:
+        await say(update, context, context.t("No request matches {text}.", text=text))
+        return
+    rows = [[(ticket_line(context, x), CASE_OPEN.data(x.id))] for x in found]
+    await say(update, context, context.t("Requests that match {text}:", text=text), inline(*rows))
+
+
+async def open_case(update: Update, context: AppContext) -> None:
+    if not await require_manager(update, context):
+        return
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await show_case(update, context, CASE_OPEN.id(query.data))
+
+
+async def queue_command(update: Update, context: AppContext) -> None:
+    """/queue, /queue mine, /queue complaints (questions, returns, repairs, installations)."""
+    if not await require_manager(update, context):
+        return
+    words = [w.lower() for w in context.args or []]
+    unknown = [w for w in words if w != "mine" and w not in KINDS]
+    if unknown:
+        await say(
+            update,
+            context,
+            context.t(
+                "Send /queue alone, or with mine, complaints, questions, returns, repairs or "
+                "installations."
+            ),
+        )
+        return
+    kind = next((KINDS[w] for w in words if w in KINDS), None)
+    cases = await queue(
+        context.services.uow(),
+        context.clock,
+        manager_id=context.me.id,
+        kind=kind,
+        mine="mine" in words,
+    )
+    if not cases:
+        await say(update, context, context.t("No open request waits here."))
+        return
+    counts: dict[Any, int] = {}
+    for urgency, _ticket in cases:
+        counts[urgency] = counts.get(urgency, 0) + 1
+    lines = [context.tn("{count} open request", "{count} open requests", len(cases))]
+    lines.extend(
+        context.t(
+            "{mark} {group}: {count}", mark=URGENCY_MARKS[u], group=Msg(URGENCY_LABELS[u]), count=n
+        )
+        for u, n in counts.items()
+    )
+    if len(cases) > SHOWN:
+        lines.append(context.t("The {shown} most urgent are below.", shown=SHOWN))
+    rows = [
+        [(f"{URGENCY_MARKS[urgency]} {ticket_line(context, ticket)}", CASE_OPEN.data(ticket.id))]
+        for urgency, ticket in cases[:SHOWN]
+    ]
+    await say(update, context, "\n".join(lines), inline(*rows))
+
+
+async def take(update: Update, context: AppContext) -> None:
+    if not await require_manager(update, context):
+        return
+    query = update.callback_query
+    assert query is not None
+    try:
+        ticket = await take_case(
+            context.services.uow(),
+            context.clock,
+            ticket_id=CASE_TAKE.id(query.data),
+            manager_id=context.me.id,
+        )
+    except CaseTaken as taken:
+        await query.answer(
+            context.t("{owner} has taken {number}.", owner=taken.owner, number=taken.number),
+            show_alert=True,
+        )
+        return
+    except ConcurrentUpdate:
+        await query.answer(
+            context.t("Someone changed this request at the same moment; open it again."),
+            show_alert=True,
+        )
+        return
+    except NotFound:
+        await query.answer(context.t("This request is closed."), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(query)
+    await say(update, context, context.t("{number} is yours now.", number=ticket.number))
+    await show_case(update, context, ticket.id)
+
+
+# -- writing to the customer: typed, previewed, sent ---------------------------------------
+def _draft(context: AppContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = context.user_data.setdefault(_DRAFT, {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+async def start_message(update: Update, context: AppContext) -> str | int:
+    if not await require_manager(update, context):
+        return ConversationHandler.END
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    ticket_id = CASE_MESSAGE.id(query.data)
+    _draft(context).update(ticket=ticket_id, text="")
+    await say(
+        update,
+        context,
+        context.t(
+            "Type your message to the customer. They read it as you write it, with the request's number."
+        ),
+    )
+    return WRITING
+
+
+async def message_typed(update: Update, context: AppContext) -> str:
+    assert update.message is not None and update.message.text is not None
+    try:
+        text = check_text(update.message.text, minimum=2, maximum=3000)
+    except InvalidInput as error:
+        await say(update, context, context.t(error.message, **error.params))
+        return WRITING
+    draft = _draft(context)
+    draft["text"] = text
+    ticket_id = int(draft["ticket"])
+    await say(
+        update,
+        context,
+        context.t("The customer will read:") + "\n\n" + text,
+        inline(
+            [(context.t("📨 Send it"), CASE_SEND.data(ticket_id))],
+            [(context.t("✏️ Write it again"), CASE_REWRITE.data(ticket_id))],
+        ),
+    )
+    return REVIEW
+
+
+async def send_message(update: Update, context: AppContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    ticket_id = CASE_SEND.id(query.data)
+    draft = _draft(context)
+    if draft.get("ticket") != ticket_id or not draft.get("text"):
+        await query.answer(context.t("This button is no longer active."), show_alert=True)
+        return ConversationHandler.END
+    try:
+        ticket = await message_customer(
+            context.services.uow(),
+            context.clock,
+            ticket_id=ticket_id,
+            manager_id=context.me.id,
+            text=str(draft["text"]),
+        )
+    except DomainError:
+        await query.answer(context.t("This request is closed."), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    await clear_buttons(query)
+    assert context.user_data is not None
+    context.user_data.pop(_DRAFT, None)
+    await say(update, context, context.t("Sent to the customer of {number}.", number=ticket.number))
+    context.services.wake_sender()
+    return ConversationHandler.END
+
+
+async def rewrite(update: Update, context: AppContext) -> str:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await clear_buttons(query)
+    await say(update, context, context.t("Type the message again."))
+    return WRITING
+
+
+async def hint(update: Update, context: AppContext) -> str | None:
+    await say(
+        update,
+        context,
+        context.t("Please type the message, or send /cancel to stop (nothing is sent)."),
+    )
+    return None
+
+
+async def cancel(update: Update, context: AppContext) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(_DRAFT, None)
+    await say(update, context, context.t("Stopped. Nothing was sent to the customer."))
+    return ConversationHandler.END
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    menus = application.bot_data["services"].menus
+    menus.add((Role.MANAGER,), "queue", N_("Open requests, most urgent first"))
+    menus.add((Role.MANAGER,), "case", N_("Open a request by number, phone or name"))
+    application.add_handler(CommandHandler("case", case_command))
+    application.add_handler(CommandHandler("queue", queue_command))
+    application.add_handler(CallbackQueryHandler(open_case, pattern=CASE_OPEN.pattern))
+    application.add_handler(CallbackQueryHandler(take, pattern=CASE_TAKE.pattern))
+    entry: list[BaseHandler[Any, Any, Any]] = [
+        CallbackQueryHandler(start_message, pattern=CASE_MESSAGE.pattern)
+    ]
+    application.add_handler(
+        ConversationHandler(
+            entry_points=entry,
+            states={
+                WRITING: [MessageHandler(TEXT, message_typed)],
+                REVIEW: [
+                    CallbackQueryHandler(send_message, pattern=CASE_SEND.pattern),
+                    CallbackQueryHandler(rewrite, pattern=CASE_REWRITE.pattern),
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel), *entry, MessageHandler(ANYTHING, hint)],
+            allow_reentry=True,
+            name="case_messages",
+            persistent=True,
+        ),
+        group=0,
+    )
