@@ -30,6 +30,7 @@ MENU_ORDER = (
     "jobs",
     "queue",
     "case",
+    "technicians",
     "invite",
     "assign",
     "calendar",

@@ -52,10 +52,14 @@ __all__ = [
     "RECORD_SHOW",
     "RECORD_SIGN",
     "RETURN_APPROVE",
+    "RETURN_NEXT",
     "RETURN_REFUSE",
     "ROUTES",
     "SURVEY_RATING",
     "SURVEY_SKIP",
+    "TEAM_ACTIVE",
+    "TEAM_EDIT",
+    "TEAM_OPEN",
     "Choice",
     "Id",
     "Route",
@@ -190,9 +194,14 @@ PLAN_NO_COMPENSATION = Route("ck:nocomp", (Id(),))
 PLAN_SUBMIT = Route("ck:submit", (Id(),))
 PLAN_APPROVE = Route("ck:ok", (Id(),))
 PLAN_REFUSE = Route("ck:no", (Id(),))
+# Managers manage technicians: the team, one technician, pause or bring back, edit.
+TEAM_OPEN = Route("tm:open", (Id(),))
+TEAM_ACTIVE = Route("tm:act", (Id(), Choice(("on", "off"))))
+TEAM_EDIT = Route("tm:edit", (Id(), Choice(("skills", "radius", "capacity"))))
 # A manager approves or refuses a return or exchange.
 RETURN_APPROVE = Route("rd:ok", (Id(),))
 RETURN_REFUSE = Route("rd:no", (Id(),))
+RETURN_NEXT = Route("rd:next", (Id(),))  # goods received, then refund or exchange done
 # The customer answers a hand check-in, and signs or disputes the service record.
 ARRIVAL_ANSWER = Route("va", (Choice(("ok", "no")), Id()))
 RECORD_SIGN = Route("sr:sign", (Id(),))

@@ -19,6 +19,7 @@ from dispatch.callbacks import (
     COMPLAINT_STEP,
     QUESTION_ANSWER,
     RETURN_APPROVE,
+    RETURN_NEXT,
     RETURN_REFUSE,
 )
 from dispatch.clock import Clock
@@ -125,6 +126,10 @@ def actions(ticket: Ticket, manager_id: int) -> list[Action]:
     elif kind is TicketKind.RETURN and status is Status.NEW:
         found.append(Action(N_("✅ Approve"), RETURN_APPROVE.data(ticket.id)))
         found.append(Action(N_("✖ Refuse"), RETURN_REFUSE.data(ticket.id)))
+    elif kind is TicketKind.RETURN and status is Status.APPROVED:
+        found.append(Action(N_("📦 Goods received"), RETURN_NEXT.data(ticket.id)))
+    elif kind is TicketKind.RETURN and status is Status.RECEIVED:
+        found.append(Action(N_("✅ Refund or exchange done"), RETURN_NEXT.data(ticket.id)))
     elif kind in (TicketKind.REPAIR, TicketKind.INSTALLATION) and status in (
         Status.NEW,
         Status.OFFERED,

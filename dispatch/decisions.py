@@ -19,7 +19,13 @@ from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
 from dispatch.users import as_manager
 
-__all__ = ["ReturnDecided", "decide_return", "ping_return", "return_to_decide"]
+__all__ = [
+    "ReturnDecided",
+    "advance_return",
+    "decide_return",
+    "ping_return",
+    "return_to_decide",
+]
 
 
 class ReturnDecided(DomainError):
@@ -123,6 +129,50 @@ async def decide_return(
                 params=params,
                 ticket_id=ticket.id,
                 dedup_key=f"return-decided:{ticket.id}",
+            ),
+            at=now,
+        )
+        await uow.commit()
+        return ticket
+
+
+async def advance_return(
+    uow: UnitOfWork, clock: Clock, policy: DeskPolicy, *, ticket_id: int, manager_id: int
+) -> Ticket:
+    """The next step of an approved return: the goods received (starts the 3-working-day
+    refund or exchange limit), then the refund or exchange done (stops it and closes the
+    request, which schedules the follow-up survey). The customer hears each."""
+    now = clock.now()
+    async with uow:
+        await as_manager(uow, manager_id, to="work returns")
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None or ticket.kind is not TicketKind.RETURN:
+            raise NotFound(f"return {ticket_id}")
+        if ticket.status is Status.APPROVED:
+            await move(uow, policy, ticket, Status.RECEIVED, at=now, actor_id=manager_id)
+            text = N_(
+                "📦 We have received the goods for your return / exchange request {number}. "
+                "The refund or exchange will be done within {refund}."
+            )
+        elif ticket.status is Status.RECEIVED:
+            await move(uow, policy, ticket, Status.COMPLETED, at=now, actor_id=manager_id)
+            await move(uow, policy, ticket, Status.CLOSED, at=now, actor_id=manager_id)
+            text = N_(
+                "✅ The refund or exchange for {number} is done. Thank you for your patience; "
+                "we will ask you shortly how we handled it."
+            )
+        else:
+            raise ReturnDecided(ticket.number)
+        await uow.outbox.add(
+            Outgoing(
+                user_id=ticket.customer_id,
+                text=text,
+                params={
+                    "number": ticket.number,
+                    "refund": limit_text(policy.sla[SlaStep.RETURN_REFUND]),
+                },
+                ticket_id=ticket.id,
+                dedup_key=f"return-{ticket.status}:{ticket.id}",
             ),
             at=now,
         )

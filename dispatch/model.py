@@ -170,6 +170,8 @@ class Technician:
     service_radius_km: float
     capacity: int
     on_duty: bool = False
+    active: bool = True  # False while a manager has paused them: no duty, no offers
+    last_location_at: datetime | None = None  # read only: kept by set_location
 
 
 @dataclass

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from dispatch.callbacks import ASSIGN_LIST
+from dispatch.callbacks import ASSIGN_LIST, CASE_OPEN
 from dispatch.clock import Clock
 from dispatch.intake import limit_text
 from dispatch.labels import LEVEL_LABELS, STEP_LABELS, status_label
@@ -98,8 +98,13 @@ def _alert(r: _Round, ticket: Ticket, column: str, step: str, level: int, due: d
     )
     for user in _recipients(r, ticket, column, level):
         buttons: tuple[tuple[Button, ...], ...] = ()
+        if user.role is Role.MANAGER:  # the case card holds every action that applies now
+            buttons = ((Button(N_("📁 Open"), data=CASE_OPEN.data(ticket.id)),),)
         if user.role is Role.MANAGER and column in ("dispatch", "arrive") and level >= BREACH:
-            buttons = ((Button(N_("👷 Assign a technician"), data=ASSIGN_LIST.data(ticket.id)),),)
+            buttons = (
+                (Button(N_("👷 Assign a technician"), data=ASSIGN_LIST.data(ticket.id)),),
+                *buttons,
+            )
         r.per_user[user.id].append(
             _Alerted(
                 ticket,

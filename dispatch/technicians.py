@@ -143,6 +143,8 @@ async def set_duty(uow: UnitOfWork, clock: Clock, *, technician_id: int, on: boo
         technician = await uow.technicians.get(technician_id)
         if technician is None:
             raise NotFound("technician profile")
+        if on and not technician.active:
+            raise NotAllowed("a paused technician cannot go on duty")
         if technician.on_duty == on:
             return
         await uow.technicians.set_duty(technician_id, on)

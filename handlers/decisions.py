@@ -16,8 +16,8 @@ from telegram.ext import (
 )
 
 from bot.context import AppContext
-from dispatch.callbacks import RETURN_APPROVE, RETURN_REFUSE
-from dispatch.decisions import decide_return, return_to_decide
+from dispatch.callbacks import RETURN_APPROVE, RETURN_NEXT, RETURN_REFUSE
+from dispatch.decisions import advance_return, decide_return, return_to_decide
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
 from handlers.common import clear_buttons, require_manager, say
@@ -116,6 +116,41 @@ async def reason_typed(update: Update, context: AppContext) -> str | int:
     return ConversationHandler.END
 
 
+async def next_step(update: Update, context: AppContext) -> None:
+    """Goods received, then refund or exchange done: one button each on the case card."""
+    if not await require_manager(update, context):
+        return
+    query = update.callback_query
+    assert query is not None
+    try:
+        ticket = await advance_return(
+            context.services.uow(),
+            context.clock,
+            context.services.policy,
+            ticket_id=RETURN_NEXT.id(query.data),
+            manager_id=context.me.id,
+        )
+    except DomainError:
+        await query.answer(context.t("This step was recorded already."), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(query)
+    await say(
+        update,
+        context,
+        context.t(
+            "Goods received for {number}; the customer has been told when to expect the refund or exchange.",
+            number=ticket.number,
+        )
+        if ticket.status == "received"
+        else context.t(
+            "Refund or exchange done: {number} is closed and the customer has been told.",
+            number=ticket.number,
+        ),
+    )
+    context.services.wake_sender()
+
+
 async def hint(update: Update, context: AppContext) -> None:
     await say(
         update,
@@ -150,3 +185,4 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         )
     )
     application.add_handler(CallbackQueryHandler(approve, pattern=RETURN_APPROVE.pattern))
+    application.add_handler(CallbackQueryHandler(next_step, pattern=RETURN_NEXT.pattern))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -87,6 +88,8 @@ class TechnicianRow(Base):
     service_radius_km: Mapped[float] = mapped_column(Float)
     capacity: Mapped[int] = mapped_column(Integer)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False while a manager has paused the technician: no duty, no offers.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_latitude: Mapped[float | None] = mapped_column(Float)
     last_longitude: Mapped[float | None] = mapped_column(Float)
     last_accuracy_m: Mapped[float | None] = mapped_column(Float)

@@ -8,6 +8,8 @@ from telegram import Update
 
 from bot.context import AppContext
 from dispatch.callbacks import DUTY
+from dispatch.errors import NotAllowed
+from dispatch.messages import N_
 from dispatch.model import Role
 from dispatch.technicians import record_location, set_duty, technician_profile
 from handlers.common import inline, require_technician, say
@@ -16,6 +18,10 @@ from handlers.technician.common import ack
 
 __all__ = ["duty", "duty_switched", "location_update"]
 
+PAUSED = N_(
+    "A manager has paused your account, so no jobs are offered to you. Ask them to bring you back."
+)
+
 
 async def duty(update: Update, context: AppContext) -> None:
     """Shows whether the technician is on duty, with the button to switch."""
@@ -23,6 +29,9 @@ async def duty(update: Update, context: AppContext) -> None:
         return
     technician = await technician_profile(context.services.uow(), user_id=context.me.id)
     assert technician is not None
+    if not technician.active:
+        await say(update, context, context.t(PAUSED))
+        return
     if technician.on_duty:
         text = context.t("You are on duty: jobs near you are offered here.")
         button = (context.t("⏸ Go off duty"), DUTY.data("off"))
@@ -38,7 +47,11 @@ async def duty_switched(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     on = DUTY.parse(query.data)[0] == "on"
-    await set_duty(context.services.uow(), context.clock, technician_id=context.me.id, on=on)
+    try:
+        await set_duty(context.services.uow(), context.clock, technician_id=context.me.id, on=on)
+    except NotAllowed:
+        await query.answer(context.t(PAUSED), show_alert=True)
+        return
     context.services.fleet_cache.invalidate()
     await ack(update)
     if on:

@@ -64,6 +64,14 @@ class SqlOfferRepository:
         )
         return to_offer(row) if row else None
 
+    async def pending_of(self, technician_id: int) -> list[Offer]:
+        rows = await self.session.scalars(
+            select(OfferRow).where(
+                OfferRow.technician_id == technician_id, OfferRow.status == "pending"
+            )
+        )
+        return [to_offer(row) for row in rows]
+
     async def tried(self, ticket_id: int) -> set[int]:
         rows = await self.session.scalars(
             select(OfferRow.technician_id).where(

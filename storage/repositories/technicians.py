@@ -23,25 +23,43 @@ from storage.repositories.tickets import OPEN_FIELD_STATUSES, to_ticket
 __all__ = ["SqlTechnicianRepository"]
 
 
+def _to_technician(row: TechnicianRow) -> Technician:
+    return Technician(
+        user_id=row.user_id,
+        name=row.name,
+        phone=row.phone,
+        skills=list(row.skills),
+        base_latitude=row.base_latitude,
+        base_longitude=row.base_longitude,
+        service_radius_km=row.service_radius_km,
+        capacity=row.capacity,
+        on_duty=row.on_duty,
+        active=row.active,
+        last_location_at=row.last_location_at,
+    )
+
+
 class SqlTechnicianRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, user_id: int) -> Technician | None:
         row = await self.session.get(TechnicianRow, user_id)
-        if row is None:
-            return None
-        return Technician(
-            user_id=row.user_id,
-            name=row.name,
-            phone=row.phone,
-            skills=list(row.skills),
-            base_latitude=row.base_latitude,
-            base_longitude=row.base_longitude,
-            service_radius_km=row.service_radius_km,
-            capacity=row.capacity,
-            on_duty=row.on_duty,
+        return None if row is None else _to_technician(row)
+
+    async def team(self) -> list[tuple[Technician, int]]:
+        open_jobs = (
+            select(TicketRow.assigned_technician_id, func.count().label("n"))
+            .where(TicketRow.status.in_(OPEN_FIELD_STATUSES))
+            .group_by(TicketRow.assigned_technician_id)
+            .subquery()
         )
+        rows = await self.session.execute(
+            select(TechnicianRow, func.coalesce(open_jobs.c.n, 0))
+            .outerjoin(open_jobs, open_jobs.c.assigned_technician_id == TechnicianRow.user_id)
+            .order_by(TechnicianRow.name)
+        )
+        return [(_to_technician(row), int(jobs)) for row, jobs in rows.tuples()]
 
     async def names(self, user_ids: list[int]) -> dict[int, str]:
         rows = await self.session.execute(
@@ -61,6 +79,7 @@ class SqlTechnicianRepository:
             "service_radius_km": technician.service_radius_km,
             "capacity": technician.capacity,
             "on_duty": technician.on_duty,
+            "active": technician.active,
         }
         stmt = dialect_insert(self.session)(TechnicianRow).values(
             user_id=technician.user_id, **values
@@ -134,7 +153,7 @@ class SqlTechnicianRepository:
             )
             .outerjoin(open_jobs, open_jobs.c.assigned_technician_id == TechnicianRow.user_id)
             .outerjoin(offered, offered.c.technician_id == TechnicianRow.user_id)
-            .where(TechnicianRow.on_duty.is_(True))
+            .where(TechnicianRow.on_duty.is_(True), TechnicianRow.active.is_(True))
         )
         members = []
         for (
@@ -169,7 +188,7 @@ class SqlTechnicianRepository:
 
     async def available(self, user_id: int) -> bool:
         row = await self.session.get(TechnicianRow, user_id)
-        if row is None or not row.on_duty:
+        if row is None or not row.on_duty or not row.active:
             return False
         busy = await self.session.scalar(
             select(func.count())

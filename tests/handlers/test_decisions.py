@@ -70,3 +70,55 @@ async def test_a_return_approved_and_one_refused_with_a_reason(desk: Desk) -> No
             await session.scalars(select(TicketRow.status).where(TicketRow.kind == "return"))
         )
     assert statuses == ["approved", "rejected"]
+
+
+async def test_an_approved_return_is_received_then_refunded_each_step_with_its_clock(
+    desk: Desk,
+) -> None:
+    manager = desk.person(MANAGER_ID, "Boss")
+    await manager.command("start")
+    amy = desk.person(703, "Amy", language_code="zh-tw")
+    await _return_zh(amy)
+    await manager.press("✅ Approve")
+    async with desk.db() as session:
+        ticket = await session.scalar(select(TicketRow))
+    assert ticket is not None
+    await manager.command("case", ticket.number)
+    assert [b["text"] for b in manager.last.inline_buttons] == [
+        "📦 Goods received",
+        "🙋 Take it",
+        "💬 Write to the customer",
+    ]
+    await desk.advance(timedelta(days=2))
+    await manager.press("📦 Goods received")
+    assert amy.last.text == (
+        f"📦 我們已收到您退換貨申請 {ticket.number} 的商品，將在 3 個工作天內完成退款或換貨。"
+    )
+    async with desk.db() as session:
+        received = await session.scalar(select(TicketRow))
+    assert received is not None and received.status == "received"
+    # The refund limit runs from the receipt, not from the request.
+    assert received.sla_step == "return_refund"
+    assert received.sla_due_at == desk.services.policy.due(desk.clock.now(), "return_refund")
+    await manager.command("case", ticket.number)
+    await manager.press("✅ Refund or exchange done")
+    assert amy.last.text.startswith(f"✅ {ticket.number} 的退款或換貨已完成。")
+    assert manager.last.text == (
+        f"Refund or exchange done: {ticket.number} is closed and the customer has been told."
+    )
+    async with desk.db() as session:
+        closed = await session.scalar(select(TicketRow))
+    assert closed is not None and closed.status == "closed" and closed.survey_due_at is not None
+
+
+async def _return_zh(customer: Person) -> None:
+    await customer.command("return")
+    await customer.send("A12345")
+    await customer.press("冰箱")
+    await customer.press("1")
+    await customer.send("2026-11-20")
+    await customer.press("品質問題")
+    await customer.press("完成")
+    await customer.press("沒有照片，繼續")
+    await customer.send("0912345678")
+    await customer.press("✅ 確認送出")

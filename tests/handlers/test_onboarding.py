@@ -139,6 +139,7 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
         "start",
         "queue",
         "case",
+        "technicians",
         "invite",
         "assign",
         "calendar",
