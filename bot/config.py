@@ -28,7 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
-from dispatch.catalogue import Localized, PriceItem, Product
+from dispatch.catalogue import Localized, PriceItem, Product, Snippet
 from dispatch.contact import NEIGHBOURS
 from dispatch.geo import Place
 from dispatch.model import Language
@@ -250,6 +250,12 @@ def _limit_table(raw: Mapping[str, Any]) -> dict[str, Limit]:
     return table
 
 
+class SnippetSettings(_Section):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
+    title: LocalizedName
+    text: LocalizedName
+
+
 class _File(_Section):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -259,6 +265,7 @@ class _File(_Section):
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
+    snippets: tuple[SnippetSettings, ...] = ()
 
 
 class Settings:
@@ -286,6 +293,10 @@ class Settings:
             sla=sla,
             products=self.products,
             prices=self.prices,
+            snippets=tuple(
+                Snippet(s.code, Localized(**s.title.model_dump()), Localized(**s.text.model_dump()))
+                for s in raw.snippets
+            ),
             service_points=tuple(
                 Place(p.name, p.latitude, p.longitude, p.radius_km) for p in places.service_points
             ),
@@ -391,6 +402,9 @@ def load_settings(
     codes = [p.code for p in raw.catalogue]
     if len(codes) != len(set(codes)):
         raise ConfigError("config error: catalogue: two products share a code")
+    snippet_codes = [s.code for s in raw.snippets]
+    if len(snippet_codes) != len(set(snippet_codes)):
+        raise ConfigError("config error: snippets: two saved replies share a code")
     if require_token and not raw.telegram.token.strip():
         raise ConfigError(
             "config error: telegram.token: missing; put the token from BotFather in "

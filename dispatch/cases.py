@@ -40,6 +40,7 @@ __all__ = [
     "Running",
     "Urgency",
     "actions",
+    "case_customer",
     "case_view",
     "message_customer",
     "queue",
@@ -320,6 +321,17 @@ async def queue(
             pair[1].id,
         ),
     )
+
+
+async def case_customer(uow: UnitOfWork, *, ticket_id: int, manager_id: int) -> User:
+    """Whom a manager is writing to (their language chooses a saved reply's text)."""
+    async with uow:
+        await as_manager(uow, manager_id, to="write to customers")
+        ticket = await _find(uow, ticket_id)
+        customer = await uow.users.get(ticket.customer_id)
+    if customer is None:
+        raise NotFound(f"customer of {ticket_id}")
+    return customer
 
 
 async def search_cases(uow: UnitOfWork, *, text: str, manager_id: int) -> list[Ticket]:

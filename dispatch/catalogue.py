@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dispatch.model import Language
 
-__all__ = ["Localized", "PriceItem", "Product"]
+__all__ = ["Localized", "PriceItem", "Product", "Snippet"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,16 @@ class Product:
     code: str
     name: Localized
     warranty_months: int
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A saved reply managers pick instead of typing a common answer; the customer reads
+    it in their own language."""
+
+    code: str
+    title: Localized
+    text: Localized
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ async def advance_return(
                     "refund": limit_text(policy.sla[SlaStep.RETURN_REFUND]),
                 },
                 ticket_id=ticket.id,
-                dedup_key=f"return-{ticket.status}:{ticket.id}",
+                dedup_key=f"return-step:{ticket.id}:{ticket.status}",
             ),
             at=now,
         )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
-from dispatch.catalogue import PriceItem, Product
+from dispatch.catalogue import PriceItem, Product, Snippet
 from dispatch.geo import Place
 from dispatch.sla import SLA_DEFAULTS, WARN_FRACTION, Limit
 
@@ -40,6 +40,7 @@ class DeskPolicy:
     sla: dict[str, Limit] = field(default_factory=lambda: dict(SLA_DEFAULTS))
     products: tuple[Product, ...] = ()
     prices: tuple[PriceItem, ...] = ()
+    snippets: tuple[Snippet, ...] = ()
     service_points: tuple[Place, ...] = ()
     priority_areas: tuple[Place, ...] = ()
     far_distance_km: float = 100.0
@@ -79,6 +80,9 @@ class DeskPolicy:
             return None
         day = local.date() if now < end else local.date() + timedelta(days=1)
         return datetime.combine(day, end, tzinfo=self.zone).astimezone(moment.tzinfo)
+
+    def snippet(self, code: str) -> Snippet | None:
+        return next((s for s in self.snippets if s.code == code), None)
 
     def product(self, code: str | None) -> Product | None:
         return next((p for p in self.products if p.code == code), None)

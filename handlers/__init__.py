@@ -23,6 +23,7 @@ from handlers import (
     language,
     manager,
     questions,
+    snippets,
     start,
     team,
     technician,
@@ -38,7 +39,8 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     decisions.register(application)  # likewise a manager typing a refusal
     casework.register(application)  # a manager typing a complaint's step
     cases.register(application)  # a manager typing to a customer
-    team.register(application)  # a manager typing a technician's radius or capacity
+    team.register(application)
+    snippets.register(application)  # a manager typing a technician's radius or capacity
     customer.register(application)
     technician.register(application)
     manager.register(application)

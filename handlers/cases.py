@@ -35,6 +35,7 @@ from dispatch.messages import N_, At, Delta, Msg
 from dispatch.model import Role, TicketKind
 from handlers.common import clear_buttons, inline, require_manager, say, ticket_line
 from handlers.forms import ANYTHING, TEXT
+from handlers.snippets import picker_handlers, picker_row
 
 __all__ = ["register", "show_case"]
 
@@ -247,12 +248,14 @@ async def start_message(update: Update, context: AppContext) -> str | int:
     await query.answer()
     ticket_id = CASE_MESSAGE.id(query.data)
     _draft(context).update(ticket=ticket_id, text="")
+    row = picker_row(context)
     await say(
         update,
         context,
         context.t(
             "Type your message to the customer. They read it as you write it, with the request's number."
         ),
+        inline(row) if row else None,
     )
     return WRITING
 
@@ -264,6 +267,10 @@ async def message_typed(update: Update, context: AppContext) -> str:
     except InvalidInput as error:
         await say(update, context, context.t(error.message, **error.params))
         return WRITING
+    return await _preview(update, context, text)
+
+
+async def _preview(update: Update, context: AppContext, text: str) -> str:
     draft = _draft(context)
     draft["text"] = text
     ticket_id = int(draft["ticket"])
@@ -347,7 +354,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ConversationHandler(
             entry_points=entry,
             states={
-                WRITING: [MessageHandler(TEXT, message_typed)],
+                WRITING: [
+                    MessageHandler(TEXT, message_typed),
+                    *picker_handlers(lambda context: int(_draft(context)["ticket"]), _preview),
+                ],
                 REVIEW: [
                     CallbackQueryHandler(send_message, pattern=CASE_SEND.pattern),
                     CallbackQueryHandler(rewrite, pattern=CASE_REWRITE.pattern),

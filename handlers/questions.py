@@ -22,6 +22,7 @@ from dispatch.intake import check_text
 from dispatch.questions import answer_question, question_to_answer
 from handlers.common import clear_buttons, inline, require_manager, say
 from handlers.forms import ANYTHING, TEXT
+from handlers.snippets import picker_handlers, picker_row
 
 __all__ = ["register"]
 
@@ -52,6 +53,7 @@ async def start_answer(update: Update, context: AppContext) -> str | int:
         return ConversationHandler.END
     await query.answer()
     _draft(context).update(ticket=ticket.id, number=ticket.number, text="")
+    row = picker_row(context)
     await say(
         update,
         context,
@@ -59,6 +61,7 @@ async def start_answer(update: Update, context: AppContext) -> str | int:
             "Type your answer to {number}. The customer reads it as you write it.",
             number=ticket.number,
         ),
+        inline(row) if row else None,
     )
     return TYPING
 
@@ -70,6 +73,11 @@ async def answer_typed(update: Update, context: AppContext) -> str:
     except InvalidInput as error:
         await say(update, context, context.t(error.message, **error.params))
         return TYPING
+    return await _preview(update, context, text)
+
+
+async def _preview(update: Update, context: AppContext, text: str) -> str:
+    """What the customer will read, with the ways to send it."""
     draft = _draft(context)
     draft["text"] = text
     ticket_id = int(draft["ticket"])
@@ -163,7 +171,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ConversationHandler(
             entry_points=entry,
             states={
-                TYPING: [MessageHandler(TEXT, answer_typed)],
+                TYPING: [
+                    MessageHandler(TEXT, answer_typed),
+                    *picker_handlers(lambda context: int(_draft(context)["ticket"]), _preview),
+                ],
                 REVIEW: [
                     CallbackQueryHandler(send_answer, pattern=QUESTION_SEND.pattern),
                     CallbackQueryHandler(rewrite, pattern=QUESTION_REWRITE.pattern),

@@ -140,6 +140,7 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
         "queue",
         "case",
         "technicians",
+        "snippets",
         "invite",
         "assign",
         "calendar",

@@ -104,3 +104,30 @@ async def test_only_managers_answer_and_a_stopped_answer_sends_nothing(desk: Des
     assert manager.last.text == "Stopped. Nothing was sent to the customer."
     assert customer.last.text.startswith(f"Your question {ticket.number} is registered.")
     assert (await _question(desk)).status == "new"
+
+
+async def test_a_saved_reply_reaches_the_customer_in_their_own_language(desk: Desk) -> None:
+    manager = desk.person(MANAGER_ID, "Boss")
+    await manager.command("start")
+    customer = desk.person(603, "陳小姐", language_code="zh-tw")
+    await customer.command("ask")
+    await customer.send("冷氣濾網要多久清一次？")
+    ticket = await _question(desk)
+    await manager.press("✍️ Answer")
+    await manager.press("📚 Saved replies")
+    assert manager.last.text == "Pick a saved reply:"
+    assert [b["text"] for b in manager.last.inline_buttons] == [
+        "Cleaning the filter",
+        "What the warranty covers",
+    ]
+    await manager.press("Cleaning the filter")
+    filter_text = (
+        "建議每兩週清洗一次濾網：取出濾網，用溫水沖洗，陰乾後裝回。濾網堵塞是冷氣變弱最常見的原因。"
+    )
+    assert manager.last.text == "The customer will read:\n\n" + filter_text
+    await manager.press("✅ Send: this answers the question")
+    assert customer.last.text == f"💬 關於您的諮詢 {ticket.number}：\n{filter_text}"
+    assert (await _question(desk)).status == "answered"
+
+    await manager.command("snippets")
+    assert manager.last.text.startswith("Cleaning the filter:\nPlease clean the air filter")

@@ -102,4 +102,7 @@ async def test_a_manager_edits_skills_radius_and_capacity_with_bad_input_explain
 
     technician_person = desk.person(613, "李师傅")
     await technician_person.command("technicians")
-    assert technician_person.last.text == "This command is for managers. Send /help to see what you can do."
+    assert (
+        technician_person.last.text
+        == "This command is for managers. Send /help to see what you can do."
+    )
