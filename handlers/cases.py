@@ -28,14 +28,13 @@ from dispatch.cases import (
     search_cases,
     take_case,
 )
-from dispatch.errors import ConcurrentUpdate, DomainError, InvalidInput, NotFound
-from dispatch.intake import check_text
+from dispatch.errors import ConcurrentUpdate, DomainError, NotFound
 from dispatch.labels import STAFF_EVENT_LABELS, STEP_LABELS, kind_label, status_label
 from dispatch.messages import N_, At, Delta, Msg
 from dispatch.model import Role, TicketKind
 from handlers.common import clear_buttons, inline, require_manager, say, ticket_line
-from handlers.forms import ANYTHING, TEXT
-from handlers.snippets import picker_handlers, picker_row
+from handlers.compose import Composer
+from handlers.forms import ANYTHING
 
 __all__ = ["register", "show_case"]
 
@@ -233,11 +232,17 @@ async def take(update: Update, context: AppContext) -> None:
 
 
 # -- writing to the customer: typed, previewed, sent ---------------------------------------
-def _draft(context: AppContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.setdefault(_DRAFT, {})
-    assert isinstance(draft, dict)
-    return draft
+COMPOSER = Composer(
+    key=_DRAFT,
+    typing=WRITING,
+    review=REVIEW,
+    again=N_("Type the message again."),
+    hint=N_("Please type the message, or send /cancel to stop (nothing is sent)."),
+    buttons=lambda context, ticket_id: [
+        [(context.t("📨 Send it"), CASE_SEND.data(ticket_id))],
+        [(context.t("✏️ Write it again"), CASE_REWRITE.data(ticket_id))],
+    ],
+)
 
 
 async def start_message(update: Update, context: AppContext) -> str | int:
@@ -246,52 +251,22 @@ async def start_message(update: Update, context: AppContext) -> str | int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    ticket_id = CASE_MESSAGE.id(query.data)
-    _draft(context).update(ticket=ticket_id, text="")
-    row = picker_row(context)
-    await say(
+    return await COMPOSER.start(
         update,
         context,
+        CASE_MESSAGE.id(query.data),
         context.t(
             "Type your message to the customer. They read it as you write it, with the request's number."
         ),
-        inline(row) if row else None,
     )
-    return WRITING
-
-
-async def message_typed(update: Update, context: AppContext) -> str:
-    assert update.message is not None and update.message.text is not None
-    try:
-        text = check_text(update.message.text, minimum=2, maximum=3000)
-    except InvalidInput as error:
-        await say(update, context, context.t(error.message, **error.params))
-        return WRITING
-    return await _preview(update, context, text)
-
-
-async def _preview(update: Update, context: AppContext, text: str) -> str:
-    draft = _draft(context)
-    draft["text"] = text
-    ticket_id = int(draft["ticket"])
-    await say(
-        update,
-        context,
-        context.t("The customer will read:") + "\n\n" + text,
-        inline(
-            [(context.t("📨 Send it"), CASE_SEND.data(ticket_id))],
-            [(context.t("✏️ Write it again"), CASE_REWRITE.data(ticket_id))],
-        ),
-    )
-    return REVIEW
 
 
 async def send_message(update: Update, context: AppContext) -> int:
     query = update.callback_query
     assert query is not None
     ticket_id = CASE_SEND.id(query.data)
-    draft = _draft(context)
-    if draft.get("ticket") != ticket_id or not draft.get("text"):
+    text = COMPOSER.ready(context, ticket_id)
+    if text is None:
         await query.answer(context.t("This button is no longer active."), show_alert=True)
         return ConversationHandler.END
     try:
@@ -300,42 +275,16 @@ async def send_message(update: Update, context: AppContext) -> int:
             context.clock,
             ticket_id=ticket_id,
             manager_id=context.me.id,
-            text=str(draft["text"]),
+            text=text,
         )
     except DomainError:
         await query.answer(context.t("This request is closed."), show_alert=True)
         return ConversationHandler.END
     await query.answer()
     await clear_buttons(query)
-    assert context.user_data is not None
-    context.user_data.pop(_DRAFT, None)
+    COMPOSER.drop(context)
     await say(update, context, context.t("Sent to the customer of {number}.", number=ticket.number))
     context.services.wake_sender()
-    return ConversationHandler.END
-
-
-async def rewrite(update: Update, context: AppContext) -> str:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await clear_buttons(query)
-    await say(update, context, context.t("Type the message again."))
-    return WRITING
-
-
-async def hint(update: Update, context: AppContext) -> str | None:
-    await say(
-        update,
-        context,
-        context.t("Please type the message, or send /cancel to stop (nothing is sent)."),
-    )
-    return None
-
-
-async def cancel(update: Update, context: AppContext) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(_DRAFT, None)
-    await say(update, context, context.t("Stopped. Nothing was sent to the customer."))
     return ConversationHandler.END
 
 
@@ -354,16 +303,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ConversationHandler(
             entry_points=entry,
             states={
-                WRITING: [
-                    MessageHandler(TEXT, message_typed),
-                    *picker_handlers(lambda context: int(_draft(context)["ticket"]), _preview),
-                ],
+                WRITING: COMPOSER.typing_handlers(),
                 REVIEW: [
                     CallbackQueryHandler(send_message, pattern=CASE_SEND.pattern),
-                    CallbackQueryHandler(rewrite, pattern=CASE_REWRITE.pattern),
+                    COMPOSER.rewrite_handler(CASE_REWRITE.pattern),
                 ],
             },
-            fallbacks=[CommandHandler("cancel", cancel), *entry, MessageHandler(ANYTHING, hint)],
+            fallbacks=[
+                CommandHandler("cancel", COMPOSER.cancel),
+                *entry,
+                MessageHandler(ANYTHING, COMPOSER.hinted),
+            ],
             allow_reentry=True,
             name="case_messages",
             persistent=True,

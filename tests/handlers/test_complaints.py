@@ -323,3 +323,38 @@ async def test_the_queue_puts_breached_cases_first_and_case_finds_by_phone(desk:
     )
     await boss.command("case", "nobody-like-this")
     assert boss.last.text == "No request matches nobody-like-this."
+
+
+async def test_a_manager_writes_to_the_customer_from_the_case_card(desk: Desk) -> None:
+    boss, _deputy = await _managers(desk)
+    customer = desk.person(707, "Eve", language_code="zh-hk")
+    await customer.command("complain")
+    await customer.press("技師到府服務")
+    await customer.press("都不是")
+    await customer.send("技師遲到兩個小時，也沒有先打電話通知。")
+    await customer.press("沒有照片，繼續")
+    await customer.send("道歉")
+    await customer.press("否")
+    await customer.send("91234567")
+    await customer.press("✅ 確認送出")
+    ticket = await _ticket(desk)
+    await boss.command("case", ticket.number)
+    await boss.press("💬 Write to the customer")
+    await boss.send("ok")  # too short: asked again, nothing sent
+    assert (await _moves(desk, ticket.id)) == []
+    await boss.send("We are checking with the technician and will call you today.")
+    await boss.press("✏️ Write it again")
+    assert boss.last.text == "Type the message again."
+    await boss.send("We are checking with the technician and will call you before 6 pm.")
+    assert boss.last.text == (
+        "The customer will read:\n\n"
+        "We are checking with the technician and will call you before 6 pm."
+    )
+    await boss.press("📨 Send it")
+    assert customer.last.text == (
+        f"💬 關於您的投訴 {ticket.number}：\n"
+        "We are checking with the technician and will call you before 6 pm."
+    )
+    assert boss.last.text == f"Sent to the customer of {ticket.number}."
+    await boss.command("case", ticket.number)
+    assert "Message to the customer (Boss)" in boss.last.text
