@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.forums import ForumMethods
+
 __all__ = ["ApiError", "BotApiCore", "Faults", "FloodLimits", "NetworkFailure", "SentMessage"]
 
 MAX_TEXT = 4096
@@ -85,6 +87,7 @@ SENDING = frozenset(
         "sendContact",
         "copyMessage",
         "forwardMessage",
+        "createForumTopic",  # it posts the topic's service message into the group
     }
 )
 
@@ -163,7 +166,7 @@ class Faults:
         return NetworkFailure("connection reset before the call")
 
 
-class BotApiCore:
+class BotApiCore(ForumMethods):
     def __init__(
         self,
         *,
@@ -197,6 +200,8 @@ class BotApiCore:
         # a message that removes it; edits never touch it, as in Telegram.
         self.keyboards: dict[int, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
+        self.forums = {}
+        self.member_messages = {}
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._failures: dict[str, deque[Exception]] = defaultdict(deque)
         self._file_ids = itertools.count(1)
@@ -301,9 +306,15 @@ class BotApiCore:
         data: dict[str, Any] = {
             "message_id": message.message_id,
             "date": message.date,
-            "chat": {"id": message.chat_id, "type": "private"},
+            "chat": self.chat_json(message.chat_id),
             "from": self.bot_user(),
         }
+        thread = message.extra.get("message_thread_id") if message.kind != "location" else None
+        if thread is not None:
+            data["message_thread_id"] = thread
+            data["is_topic_message"] = True
+        if message.kind == "service":
+            data["forum_topic_created"] = {"name": message.text, "icon_color": 0x6FB9F0}
         if message.kind == "text":
             data["text"] = message.text
         elif message.kind == "photo":
@@ -325,7 +336,7 @@ class BotApiCore:
             }
         elif message.kind == "location":
             data["location"] = message.extra
-        if message.kind != "text" and message.text:
+        if message.kind not in ("text", "service") and message.text:
             data["caption"] = message.text
         if message.edits:
             data["edit_date"] = int(self.now())
@@ -355,9 +366,13 @@ class BotApiCore:
 
     def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._chat(params)
+        thread = self.thread_for(params, chat_id)
         text = self._text(params)
         markup = self._check_markup(params.get("reply_markup"))
-        return self.message_json(self._store(chat_id, "text", text=text, reply_markup=markup))
+        extra = {"message_thread_id": thread} if thread is not None else {}
+        return self.message_json(
+            self._store(chat_id, "text", text=text, reply_markup=markup, extra=extra)
+        )
 
     def _find(self, params: dict[str, Any]) -> SentMessage:
         chat_id = self._chat(params)
