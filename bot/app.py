@@ -32,10 +32,12 @@ from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
 from bot.replies import ReplyGate
 from bot.report import ServiceReports
+from bot.staffroom import StaffRoomSender
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
 from dispatch.monthly import send_monthly_report
 from dispatch.rounds import dispatch_round
+from dispatch.staffroom import ensure_desk_topics
 from dispatch.sweep import sweep
 from dispatch.technicians import refresh_fleet
 from storage.db import make_engine, make_sessionmaker
@@ -69,6 +71,7 @@ async def _post_init(application: AnyApplication) -> None:
     """Runs once the bot is initialised, before polling or the webhook starts."""
     services = services_of(application)
     await load_company_days(services.uow(), services.policy.work_calendar)
+    await ensure_desk_topics(services.uow(), services.policy, services.clock.now())
     try:
         await services.menus.apply_defaults(application.bot, services.translator)
     except TelegramError:
@@ -183,6 +186,7 @@ def build_application(
     clock: Clock | None = None,
     request: BaseRequest | None = None,
     pacer: ChatPacer | None = None,
+    group_pacer: ChatPacer | None = None,
     rate_limited: bool = True,
     sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
 ) -> AnyApplication:
@@ -232,7 +236,17 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     application: AnyApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
+    # The staff group takes about 20 messages a minute in all its topics: one every 3 s.
+    staffroom = StaffRoomSender(
+        uow=services.uow,
+        bot=application.bot,
+        translator=services.translator,
+        settings=settings,
+        clock=clock,
+        pacer=group_pacer or ChatPacer(burst=1, per_second=1 / 3),
+    )
     sender = OutboxSender(
+        also=staffroom.drain,
         uow=services.uow,
         bot=application.bot,
         translator=services.translator,

@@ -130,13 +130,29 @@ class DeskSettings(_Section):
     directors: tuple[int, ...] = ()
     # Chats told of errors (a person's id, or a group's negative id); see bot/alerts.py.
     operators: tuple[int, ...] = ()
+    # The staff group: a forum supergroup (negative id) where the bot is an admin that can
+    # manage topics; the team sees a topic per case there (docs/managers.md). None: none.
+    staff_group: int | None = None
+    # The language of the staff group's topics and cards (default: default_language).
+    staff_language: Language | None = None
     # A warning goes out at this share of a limit; the escalation this long after a breach.
     warn_at_percent: Annotated[float, Field(gt=0, lt=100)] = 80
     escalate_after_hours: Annotated[float, Field(gt=0)] = 2
 
-    @field_validator("default_language", mode="before")
+    @field_validator("staff_group")
     @classmethod
-    def _language(cls, value: object) -> Language:
+    def _group(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError(
+                f"{value} is not a group's id (those are negative, like -1001234567890)"
+            )
+        return value
+
+    @field_validator("default_language", "staff_language", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> Language | None:
+        if value is None:
+            return None
         try:
             return Language(str(value))
         except ValueError:
@@ -315,6 +331,7 @@ class Settings:
             escalate_after=timedelta(hours=self.desk.escalate_after_hours),
             currency=self.desk.currency,
             director_ids=self.desk.directors,
+            staff_group=self.desk.staff_group,
             quiet_hours=(
                 _clock(self.desk.quiet_hours.split("-")[0]),
                 _clock(self.desk.quiet_hours.split("-")[1]),

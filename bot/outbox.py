@@ -191,6 +191,7 @@ class OutboxSender:
         clock: Clock,
         pacer: ChatPacer | None = None,
         max_attempts: int = 12,
+        also: Callable[[], Awaitable[int]] | None = None,
         lease: timedelta = timedelta(minutes=2),
         reports: ReportBuilder | None = None,
     ) -> None:
@@ -201,6 +202,8 @@ class OutboxSender:
         self.clock = clock
         self.pacer = pacer or ChatPacer()
         self.max_attempts = max_attempts
+        # Another queue drained with this one (the staff room's, bot.staffroom).
+        self.also = also
         self.lease = lease
         self.reports = reports
         self._wake = asyncio.Event()
@@ -309,6 +312,8 @@ class OutboxSender:
             if not await self.store.claim(message.id, self.clock.now(), self.lease):
                 continue  # another sender has it
             sent += await self._deliver(message)
+        if self.also is not None:
+            sent += await self.also()
         return sent
 
     async def deliver_claimed(self, messages: list[PendingMessage]) -> None:

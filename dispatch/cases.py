@@ -46,6 +46,7 @@ __all__ = [
     "queue",
     "running_limits",
     "search_cases",
+    "staff_view",
     "take_case",
 ]
 
@@ -101,8 +102,11 @@ def running_limits(ticket: Ticket) -> list[Running]:
     return sorted(found, key=lambda r: r.due)
 
 
-def actions(ticket: Ticket, manager_id: int) -> list[Action]:
-    """The buttons a case offers a manager now."""
+def actions(ticket: Ticket, manager_id: int | None) -> list[Action]:
+    """The buttons a case offers a manager now (None: the staff group's card, which has
+    none of its own)."""
+    if manager_id is None:
+        return []
     if not is_open(ticket.status):
         return []
     found: list[Action] = []
@@ -157,33 +161,42 @@ async def case_view(uow: UnitOfWork, *, case: str | int, manager_id: int) -> Cas
     """The card of a case, by number or id."""
     async with uow:
         await as_manager(uow, manager_id, to="open cases")
-        ticket = await _find(uow, case)
-        events = (await uow.events.for_ticket(ticket.id))[-TIMELINE:]
-        people = await uow.users.get_many(
-            sorted(
-                {ticket.customer_id}
-                | {e.actor_id for e in events if e.actor_id is not None}
-                | ({int(ticket.details["owner_id"])} if ticket.details.get("owner_id") else set())
-            )
+        return await _view(uow, await _find(uow, case), manager_id)
+
+
+async def staff_view(uow: UnitOfWork, *, ticket_id: int) -> CaseView:
+    """Inside an open unit of work: the card of a case as the staff group shows it (to
+    everyone there, so no one's own actions: the card links to each member's private chat,
+    where their role is checked)."""
+    return await _view(uow, await _find(uow, ticket_id), None)
+
+
+async def _view(uow: UnitOfWork, ticket: Ticket, manager_id: int | None) -> CaseView:
+    events = (await uow.events.for_ticket(ticket.id))[-TIMELINE:]
+    people = await uow.users.get_many(
+        sorted(
+            {ticket.customer_id}
+            | {e.actor_id for e in events if e.actor_id is not None}
+            | ({int(ticket.details["owner_id"])} if ticket.details.get("owner_id") else set())
         )
-        technician = None
-        if ticket.assigned_technician_id is not None:
-            names = await uow.technicians.names([ticket.assigned_technician_id])
-            technician = names.get(ticket.assigned_technician_id)
-        owner_id = ticket.details.get("owner_id")
-        return CaseView(
-            ticket=ticket,
-            customer=people.get(ticket.customer_id),
-            owner=people.get(int(owner_id)) if owner_id else None,
-            technician=technician,
-            limits=running_limits(ticket),
-            events=[
-                (e, people[e.actor_id].display_name if e.actor_id in people else None)
-                for e in events
-            ],
-            actions=actions(ticket, manager_id),
-            pending_plan=bool(ticket.details.get("pending_plan")),
-        )
+    )
+    technician = None
+    if ticket.assigned_technician_id is not None:
+        names = await uow.technicians.names([ticket.assigned_technician_id])
+        technician = names.get(ticket.assigned_technician_id)
+    owner_id = ticket.details.get("owner_id")
+    return CaseView(
+        ticket=ticket,
+        customer=people.get(ticket.customer_id),
+        owner=people.get(int(owner_id)) if owner_id else None,
+        technician=technician,
+        limits=running_limits(ticket),
+        events=[
+            (e, people[e.actor_id].display_name if e.actor_id in people else None) for e in events
+        ],
+        actions=actions(ticket, manager_id),
+        pending_plan=bool(ticket.details.get("pending_plan")),
+    )
 
 
 async def take_case(uow: UnitOfWork, clock: Clock, *, ticket_id: int, manager_id: int) -> Ticket:

@@ -25,6 +25,7 @@ from dispatch.model import Event, EventKind, Priority, Role, Status, Ticket, Tic
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
+from dispatch.staffroom import open_room
 from dispatch.users import as_manager
 
 __all__ = [
@@ -147,6 +148,7 @@ async def ping_complaint(
             Button(N_("📁 Open"), data=CASE_OPEN.data(ticket.id)),
         ),
     )
+    await open_room(uow, policy, ticket, at)
     for manager in await uow.users.with_role(Role.MANAGER):
         await uow.outbox.add(
             Outgoing(

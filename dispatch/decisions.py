@@ -17,6 +17,7 @@ from dispatch.model import Role, Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
+from dispatch.staffroom import open_room
 from dispatch.users import as_manager
 
 __all__ = [
@@ -49,6 +50,7 @@ async def ping_return(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: d
         if details.get("eligible")
         else Msg(N_("it does not meet the usual conditions: a manual review")),
     }
+    await open_room(uow, policy, ticket, at)
     for manager in await uow.users.with_role(Role.MANAGER):
         await uow.outbox.add(
             Outgoing(

@@ -19,6 +19,7 @@ from dispatch.model import (
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import STARTS
+from dispatch.staffroom import refresh_room
 from dispatch.states import transition
 from dispatch.surveys import schedule as schedule_survey
 from dispatch.tickets import arm
@@ -47,6 +48,7 @@ async def move(
         await arm(uow, policy, ticket, step, ticket.created_at if counted_from == "created" else at)
     if to == "closed" and ticket.kind in (TicketKind.COMPLAINT, TicketKind.RETURN):
         await schedule_survey(uow, policy, ticket, at)  # the follow-up visit after a closed case
+    await refresh_room(uow, policy, ticket, at)  # the staff group's card, when there is one
 
 
 async def change_status(

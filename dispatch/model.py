@@ -24,6 +24,8 @@ __all__ = [
     "Priority",
     "Role",
     "ServiceRecord",
+    "StaffPost",
+    "StaffTopic",
     "Status",
     "Technician",
     "Ticket",
@@ -214,6 +216,31 @@ class Ticket:
     # The SLA step each deadline column runs (dispatch.sla.STEPS), by column name.
     steps: dict[str, str | None] = field(default_factory=dict)
     intake_key: str | None = None
+
+
+@dataclass
+class StaffTopic:
+    """A topic of the staff group (see dispatch.staffroom)."""
+
+    id: int
+    chat_id: int
+    key: str  # desk:new, desk:escalations, desk:dispatch, desk:reports, case:<ticket id>
+    ticket_id: int | None
+    thread_id: int | None  # None until Telegram created it (or after it was deleted)
+    name: str
+    card_message_id: int | None
+    closed: bool
+
+
+@dataclass(frozen=True)
+class StaffPost:
+    """One thing to do in the staff group, in order: create the topic, show the card..."""
+
+    id: int
+    topic_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
 
 
 @dataclass(frozen=True)

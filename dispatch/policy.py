@@ -51,6 +51,7 @@ class DeskPolicy:
     warn_fraction: float = WARN_FRACTION
     escalate_after: timedelta = timedelta(hours=2)
     director_ids: tuple[int, ...] = ()
+    staff_group: int | None = None  # the staff group's chat id (dispatch.staffroom)
     quiet_hours: tuple[time, time] = (time(21), time(9))
     currency: str = "CNY"  # of the price list and every amount the desk writes (ISO 4217)
     surveys: SurveyRules = field(default_factory=SurveyRules)

@@ -23,6 +23,8 @@ from dispatch.model import (
     Offer,
     Role,
     ServiceRecord,
+    StaffPost,
+    StaffTopic,
     Technician,
     Ticket,
     TicketKind,
@@ -47,6 +49,7 @@ __all__ = [
     "PendingMessage",
     "RecordRepository",
     "RequestRepository",
+    "StaffRoomRepository",
     "StatsRepository",
     "StoredUpdate",
     "SurveyRepository",
@@ -382,6 +385,41 @@ class InboxRepository(Protocol):
     async def prune(self, before: datetime) -> int: ...
 
 
+class StaffRoomRepository(Protocol):
+    """The staff group's topics and the queue of what to do there (dispatch.staffroom)."""
+
+    async def topic(self, chat_id: int, key: str) -> StaffTopic | None: ...
+    async def topic_by_id(self, topic_id: int) -> StaffTopic | None: ...
+    async def add_topic(
+        self, chat_id: int, key: str, ticket_id: int | None, at: datetime
+    ) -> StaffTopic:
+        """The topic, added once (a second add returns the first)."""
+        ...
+
+    async def post(
+        self,
+        topic_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        at: datetime,
+        *,
+        dedup_key: str | None = None,
+    ) -> None:
+        """Queue one thing to do; the same dedup key twice is queued once."""
+        ...
+
+    async def waiting(self, topic_id: int, kind: str) -> bool:
+        """A post of this kind is still queued for the topic (a card refresh needs no second)."""
+        ...
+
+    async def due(self, chat_id: int, now: datetime, limit: int) -> list[StaffPost]: ...
+    async def done(self, post_id: int, at: datetime) -> None: ...
+    async def retry(self, post_id: int, at: datetime, error: str) -> None: ...
+    async def dead(self, post_id: int, at: datetime, error: str) -> None: ...
+    async def save_topic(self, topic: StaffTopic) -> None: ...
+    async def pending_count(self, chat_id: int) -> int: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     technicians: TechnicianRepository
@@ -399,6 +437,7 @@ class UnitOfWork(Protocol):
     stats: StatsRepository
     delivery: DeliveryRepository
     inbox: InboxRepository
+    staffroom: StaffRoomRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

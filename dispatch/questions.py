@@ -22,6 +22,7 @@ from dispatch.model import Event, EventKind, Role, Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
+from dispatch.staffroom import open_room
 from dispatch.users import as_manager
 
 __all__ = [
@@ -47,6 +48,7 @@ def _digest(text: str) -> str:
 async def ping_managers(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: datetime) -> None:
     """Every manager hears of a new question at once, with the button that answers it."""
     customer = await uow.users.get(ticket.customer_id)
+    await open_room(uow, policy, ticket, at)
     for manager in await uow.users.with_role(Role.MANAGER):
         await uow.outbox.add(
             Outgoing(

@@ -15,6 +15,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot.cards import render_card
 from bot.context import AppContext
 from dispatch.callbacks import CASE_MESSAGE, CASE_OPEN, CASE_REWRITE, CASE_SEND, CASE_TAKE
 from dispatch.cases import (
@@ -29,8 +30,7 @@ from dispatch.cases import (
     take_case,
 )
 from dispatch.errors import ConcurrentUpdate, DomainError, NotFound
-from dispatch.labels import STAFF_EVENT_LABELS, STEP_LABELS, kind_label, status_label
-from dispatch.messages import N_, At, Delta, Msg
+from dispatch.messages import N_, Msg
 from dispatch.model import Role, TicketKind
 from handlers.common import clear_buttons, inline, require_manager, say, ticket_line
 from handlers.compose import Composer
@@ -52,58 +52,10 @@ KINDS = {
 
 
 def card_text(context: AppContext, view: CaseView) -> str:
-    """The card: what the case is, who is on it, the limits running and the latest steps."""
-    t = context.t
-    ticket = view.ticket
-    now = context.clock.now()
-    lines = [
-        t(
-            "📁 {number} · {kind} · {status}",
-            number=ticket.number,
-            kind=Msg(kind_label(ticket.kind)),
-            status=Msg(status_label(ticket.kind, ticket.status)),
-        ),
-        t(
-            "Customer: {name}, {phone}",
-            name=view.customer.display_name if view.customer else "?",
-            phone=ticket.contact_phone or "-",
-        ),
-        t("Held by: {owner}", owner=view.owner.display_name)
-        if view.owner
-        else t("Held by: nobody yet"),
-    ]
-    if view.technician:
-        lines.append(t("Technician: {name}", name=view.technician))
-    if ticket.description:
-        lines.append(ticket.description)
-    if view.limits:
-        lines.append(t("Time limits:"))
-        lines.extend(
-            t(
-                "• {step}: {due} ({left})",
-                step=Msg(STEP_LABELS[limit.step]),
-                due=At(limit.due),
-                left=Delta((limit.due - now).total_seconds()),
-            )
-            for limit in view.limits
-        )
-    if view.pending_plan:
-        lines.append(t("A plan with compensation waits for a second manager's approval."))
-    lines.append(t("Latest:"))
-    for event, actor in view.events:
-        label = (
-            status_label(ticket.kind, event.to_status)
-            if event.kind == "status" and event.to_status
-            else STAFF_EVENT_LABELS.get(event.kind)
-        )
-        if label is None:
-            continue
-        lines.append(
-            t("• {when} {what} ({who})", when=At(event.created_at), what=Msg(label), who=actor)
-            if actor
-            else t("• {when} {what}", when=At(event.created_at), what=Msg(label))
-        )
-    return "\n".join(lines)
+    services = context.services
+    return render_card(
+        services.translator, context.lang, services.settings.zone, context.clock.now(), view
+    )
 
 
 async def show_case(update: Update, context: AppContext, case: str | int) -> None:

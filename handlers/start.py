@@ -29,6 +29,7 @@ from dispatch.messages import N_, Msg, Number
 from dispatch.model import Role
 from dispatch.technicians import save_technician_profile, technician_profile
 from handlers import drafts
+from handlers.cases import show_case
 from handlers.common import (
     apply_menu,
     clear_buttons,
@@ -37,6 +38,7 @@ from handlers.common import (
     inline,
     location_keyboard,
     read_phone,
+    require_manager,
     say,
 )
 from handlers.forms import ANYTHING, TEXT
@@ -45,6 +47,7 @@ __all__ = ["register"]
 
 NAME, PHONE, SKILLS, BASE = "name", "phone", "skills", "base"
 DRAFT = "technician_profile"
+_CASE_LINK = re.compile(r"^case_(\d{1,18})$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 _REFUSALS = {
@@ -113,7 +116,12 @@ async def _ask_name(update: Update, context: AppContext) -> str:
 
 
 async def start(update: Update, context: AppContext) -> str | int:
-    """Redeems an invite if the link carried one, then greets or starts onboarding."""
+    """Redeems an invite if the link carried one, then greets or starts onboarding; a link
+    from a case card in the staff group (``case_<id>``) opens that case for a manager."""
+    if context.args and (case := _CASE_LINK.match(context.args[0])):
+        if await require_manager(update, context):
+            await show_case(update, context, int(case.group(1)))
+        return ConversationHandler.END
     if context.args:
         token = context.args[0]
         try:

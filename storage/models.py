@@ -295,6 +295,46 @@ class OutboxRow(Base):
     update_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
+class StaffTopicRow(Base):
+    """A topic of the staff group: one of the desk's own (``desk:new``...) or a case's
+    (``case:<ticket id>``). ``thread_id`` is empty until Telegram has created it, and again
+    after a member deleted it (it is then created anew)."""
+
+    __tablename__ = "staff_topics"
+    __table_args__ = (UniqueConstraint("chat_id", "key", name="uq_staff_topics_chat_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(40))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(Text, default="")
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class StaffPostRow(Base):
+    """What the desk has to do in the staff group, written in the transaction that caused
+    it and carried out by the staff room's sender, paced to the group's limit."""
+
+    __tablename__ = "staff_posts"
+    __table_args__ = (Index("ix_staff_posts_pending", "sent_at", "dead_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("staff_topics.id"), index=True)
+    # topic (create it), card (show the case as it is now), text, copy, close, reopen
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class SurveyRow(Base):
     __tablename__ = "surveys"
 

@@ -18,6 +18,7 @@ from dispatch.ports import (
     OutboxRepository,
     RecordRepository,
     RequestRepository,
+    StaffRoomRepository,
     StatsRepository,
     SurveyRepository,
     TechnicianRepository,
@@ -34,6 +35,7 @@ from storage.repositories import (
     SqlOfferRepository,
     SqlOutboxRepository,
     SqlRecordRepository,
+    SqlStaffRoomRepository,
     SqlSurveyRepository,
     SqlTechnicianRepository,
     SqlTicketRepository,
@@ -65,6 +67,7 @@ class SqlUnitOfWork:
     stats: StatsRepository
     delivery: DeliveryRepository
     inbox: InboxRepository
+    staffroom: StaffRoomRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -96,6 +99,7 @@ class SqlUnitOfWork:
         self.stats = SqlStatsRepository(session)
         self.delivery = SqlDeliveryRepository(session)
         self.inbox = SqlInboxRepository(session)
+        self.staffroom = SqlStaffRoomRepository(session)
         return self
 
     async def __aexit__(

@@ -30,6 +30,7 @@ from bot.inbox import DeskApplication, chat_of, recover
 from bot.outbox import ChatPacer
 from dispatch.clock import ManualClock
 from dispatch.model import Language
+from dispatch.staffroom import ensure_desk_topics
 from sandbox.botapi import BotApiCore, SentMessage
 from sandbox.transport import InProcessRequest
 from storage.db import make_sessionmaker
@@ -131,11 +132,20 @@ class Desk:
             if self.human
             else ChatPacer(burst=1000, per_second=1000, monotonic=wire)
         )
+        group_pacer = (
+            ChatPacer(burst=1, per_second=1 / 3, monotonic=wire)
+            if self.human
+            else ChatPacer(burst=1000, per_second=1000, monotonic=wire)
+        )
+        group = settings.desk.staff_group
+        if group is not None and group not in api.forums:
+            api.add_forum(group, "Service desk staff")
         app: AnyApplication = build_application(
             settings,
             clock=clock,
             request=InProcessRequest(api),
             pacer=pacer,
+            group_pacer=group_pacer,
             rate_limited=False,
             sleep=self._wait,
         )
@@ -170,7 +180,9 @@ class Desk:
         )
         desk = cls(settings, clock, api, wire)
         await desk.app.initialize()
-        await recover(desk.app, only_process=True)  # as post_init does before polling starts
+        # As post_init does before polling starts.
+        await ensure_desk_topics(desk.services.uow(), desk.services.policy, clock.now())
+        await recover(desk.app, only_process=True)
         await desk.deliver()
         return desk
 

@@ -6,6 +6,7 @@ from storage.repositories.events import SqlAttachmentRepository, SqlEventReposit
 from storage.repositories.invites import SqlInviteRepository
 from storage.repositories.offers import SqlOfferRepository
 from storage.repositories.outbox import SqlOutboxRepository
+from storage.repositories.staffroom import SqlStaffRoomRepository
 from storage.repositories.surveys import SqlSurveyRepository
 from storage.repositories.technicians import SqlTechnicianRepository
 from storage.repositories.tickets import SqlTicketRepository
@@ -19,6 +20,7 @@ __all__ = [
     "SqlOfferRepository",
     "SqlOutboxRepository",
     "SqlRecordRepository",
+    "SqlStaffRoomRepository",
     "SqlSurveyRepository",
     "SqlTechnicianRepository",
     "SqlTicketRepository",

@@ -57,7 +57,7 @@ async def test_the_dispatch_limit_warns_then_alerts_then_escalates_each_once(
     assert manager.new_texts() == [
         f"🚨 {number}: dispatch to a technician was due at {moment_label(Language.EN, '2026-11-22 11:00')} and is overdue."
     ]
-    assert [b["text"] for b in manager.last.inline_buttons] == ["👷 Assign a technician"]
+    assert [b["text"] for b in manager.last.inline_buttons] == ["👷 Assign a technician", "📁 Open"]
     assert len(director.new_texts()) == 1
     await desk.advance(timedelta(hours=1))
     assert await desk.sweep() == 0

@@ -268,6 +268,8 @@ MACHINE_TEXTS = {
     ("bot/inbox.py", "tried "): "why an update was given up, in the operator's log",
     ("bot/inbox.py", "received "): "the same",
     ("bot/outbox.py", "retry after "): "why a message waits, in the delivery log",
+    ("bot/staffroom.py", "retry after "): "the same, for the staff group's queue",
+    ("bot/staffroom.py", "unknown kind "): "a post the code cannot carry out, in the log",
     ("dispatch/numbering.py", "-"): "a ticket's number, an identifier in every language",
 }
 # A string built in code that starts like this is a key, callback data, a regex, a name in

@@ -1,0 +1,89 @@
+"""The staff group: a forum supergroup where the team sees every case that needs people.
+
+When ``[desk] staff_group`` names the group, the desk keeps its own topics there (new
+cases, escalations, dispatch, reports) and opens a topic per complaint, question and
+return, and per repair a manager has to look at. The topic's first message is the case
+card, pinned and edited in place as the case moves; the topic's name carries the number,
+kind, customer and next deadline, and the topic closes with the case.
+
+Everything to do in the group is queued here, in the transaction that caused it
+(``uow.staffroom``), and carried out by the staff room's sender (bot.staffroom), paced
+to the group's 20 messages a minute. A card refresh is queued once however many moves
+happen before it is sent: the card shows the case as it is when sent, so one edit
+carries them all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dispatch.messages import N_
+from dispatch.model import Ticket, TicketKind
+from dispatch.policy import DeskPolicy
+from dispatch.ports import UnitOfWork
+from dispatch.states import is_open
+
+__all__ = ["DESK_TOPICS", "case_key", "ensure_desk_topics", "open_room", "refresh_room"]
+
+# The desk's own topics, created once: key → what the topic is called.
+DESK_TOPICS: dict[str, str] = {
+    "desk:new": N_("📥 New cases"),
+    "desk:escalations": N_("🚨 Escalations"),
+    "desk:dispatch": N_("🛠 Dispatch"),
+    "desk:reports": N_("📊 Reports"),
+}
+# The kinds of case that always get a topic; repairs get one when people are needed.
+ROOM_KINDS = frozenset({TicketKind.COMPLAINT, TicketKind.CONSULTATION, TicketKind.RETURN})
+
+
+def case_key(ticket_id: int) -> str:
+    return f"case:{ticket_id}"
+
+
+async def ensure_desk_topics(uow: UnitOfWork, policy: DeskPolicy, at: datetime) -> int:
+    """The desk's own topics, queued for creation the first time the desk starts with a
+    staff group; later starts find them and queue nothing. Returns how many were queued."""
+    group = policy.staff_group
+    if group is None:
+        return 0
+    created = 0
+    async with uow:
+        for key in DESK_TOPICS:
+            if await uow.staffroom.topic(group, key) is None:
+                topic = await uow.staffroom.add_topic(group, key, None, at)
+                await uow.staffroom.post(topic.id, "topic", {}, at, dedup_key=f"topic:{topic.id}:0")
+                created += 1
+        await uow.commit()
+    return created
+
+
+async def open_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: datetime) -> None:
+    """Inside an open unit of work: the case's topic with its card (once per case)."""
+    group = policy.staff_group
+    if group is None:
+        return
+    existing = await uow.staffroom.topic(group, case_key(ticket.id))
+    if existing is not None:
+        await refresh_room(uow, policy, ticket, at)
+        return
+    topic = await uow.staffroom.add_topic(group, case_key(ticket.id), ticket.id, at)
+    await uow.staffroom.post(topic.id, "topic", {}, at, dedup_key=f"topic:{topic.id}:0")
+    await uow.staffroom.post(topic.id, "card", {}, at)
+
+
+async def refresh_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: datetime) -> None:
+    """Inside an open unit of work: the case moved; its card (and the topic's name and
+    state) will show it. Nothing when the case has no topic."""
+    group = policy.staff_group
+    if group is None:
+        return
+    topic = await uow.staffroom.topic(group, case_key(ticket.id))
+    if topic is None:
+        if ticket.kind in ROOM_KINDS:
+            await open_room(uow, policy, ticket, at)
+        return
+    if not await uow.staffroom.waiting(topic.id, "card"):
+        await uow.staffroom.post(topic.id, "card", {}, at)
+    closing = not is_open(ticket.status)
+    if closing != topic.closed and not await uow.staffroom.waiting(topic.id, "state"):
+        await uow.staffroom.post(topic.id, "state", {}, at)

@@ -1,0 +1,161 @@
+"""The staff group's topics and its queue of posts (dispatch.staffroom)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatch.model import StaffPost, StaffTopic
+from storage.models import StaffPostRow, StaffTopicRow
+from storage.repositories.common import dialect_insert
+
+__all__ = ["SqlStaffRoomRepository"]
+
+
+def _topic(row: StaffTopicRow) -> StaffTopic:
+    return StaffTopic(
+        id=row.id,
+        chat_id=row.chat_id,
+        key=row.key,
+        ticket_id=row.ticket_id,
+        thread_id=row.thread_id,
+        name=row.name,
+        card_message_id=row.card_message_id,
+        closed=row.closed,
+    )
+
+
+class SqlStaffRoomRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def topic(self, chat_id: int, key: str) -> StaffTopic | None:
+        row = await self.session.scalar(
+            select(StaffTopicRow).where(StaffTopicRow.chat_id == chat_id, StaffTopicRow.key == key)
+        )
+        return _topic(row) if row else None
+
+    async def topic_by_id(self, topic_id: int) -> StaffTopic | None:
+        row = await self.session.get(StaffTopicRow, topic_id)
+        return _topic(row) if row else None
+
+    async def add_topic(
+        self, chat_id: int, key: str, ticket_id: int | None, at: datetime
+    ) -> StaffTopic:
+        await self.session.execute(
+            dialect_insert(self.session)(StaffTopicRow)
+            .values(
+                chat_id=chat_id, key=key, ticket_id=ticket_id, name="", closed=False, created_at=at
+            )
+            .on_conflict_do_nothing(index_elements=["chat_id", "key"])
+        )
+        found = await self.topic(chat_id, key)
+        assert found is not None
+        return found
+
+    async def post(
+        self,
+        topic_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        at: datetime,
+        *,
+        dedup_key: str | None = None,
+    ) -> None:
+        await self.session.execute(
+            dialect_insert(self.session)(StaffPostRow)
+            .values(
+                topic_id=topic_id,
+                kind=kind,
+                payload=payload,
+                dedup_key=dedup_key,
+                created_at=at,
+                next_attempt_at=at,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+        )
+
+    async def waiting(self, topic_id: int, kind: str) -> bool:
+        found = await self.session.scalar(
+            select(StaffPostRow.id)
+            .where(
+                StaffPostRow.topic_id == topic_id,
+                StaffPostRow.kind == kind,
+                StaffPostRow.sent_at.is_(None),
+                StaffPostRow.dead_at.is_(None),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def due(self, chat_id: int, now: datetime, limit: int) -> list[StaffPost]:
+        rows = await self.session.scalars(
+            select(StaffPostRow)
+            .join(StaffTopicRow, StaffTopicRow.id == StaffPostRow.topic_id)
+            .where(
+                StaffTopicRow.chat_id == chat_id,
+                StaffPostRow.sent_at.is_(None),
+                StaffPostRow.dead_at.is_(None),
+                StaffPostRow.next_attempt_at <= now,
+            )
+            .order_by(StaffPostRow.id)
+            .limit(limit)
+        )
+        return [
+            StaffPost(
+                id=r.id,
+                topic_id=r.topic_id,
+                kind=r.kind,
+                payload=dict(r.payload),
+                attempts=r.attempts,
+            )
+            for r in rows
+        ]
+
+    async def pending_count(self, chat_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(StaffPostRow)
+            .join(StaffTopicRow, StaffTopicRow.id == StaffPostRow.topic_id)
+            .where(
+                StaffTopicRow.chat_id == chat_id,
+                StaffPostRow.sent_at.is_(None),
+                StaffPostRow.dead_at.is_(None),
+            )
+        )
+        return int(count or 0)
+
+    async def done(self, post_id: int, at: datetime) -> None:
+        await self.session.execute(
+            update(StaffPostRow).where(StaffPostRow.id == post_id).values(sent_at=at)
+        )
+
+    async def retry(self, post_id: int, at: datetime, error: str) -> None:
+        await self.session.execute(
+            update(StaffPostRow)
+            .where(StaffPostRow.id == post_id)
+            .values(next_attempt_at=at, attempts=StaffPostRow.attempts + 1, last_error=error[:500])
+        )
+
+    async def dead(self, post_id: int, at: datetime, error: str) -> None:
+        await self.session.execute(
+            update(StaffPostRow)
+            .where(StaffPostRow.id == post_id)
+            .values(dead_at=at, last_error=error[:500])
+        )
+
+    async def save_topic(self, topic: StaffTopic) -> None:
+        await self.session.execute(
+            update(StaffTopicRow)
+            .where(StaffTopicRow.id == topic.id)
+            .values(
+                thread_id=topic.thread_id,
+                name=topic.name,
+                card_message_id=topic.card_message_id,
+                closed=topic.closed,
+            )
+        )

@@ -1,0 +1,151 @@
+"""The staff group: the desk's own topics, a topic per case with its card pinned and edited
+in place, the topic named after the case and closed with it, recreated when deleted, and
+the group's limit kept."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from sandbox.botapi import SentMessage
+from storage.models import StaffPostRow, TicketRow
+from tests.conftest import MANAGER_ID
+from tests.handlers.test_complaints import _complaint
+from tests.harness import Desk
+
+GROUP = -1_001_234_567_890
+
+
+@pytest.fixture
+async def desk(desk_factory: Callable[..., Awaitable[Desk]]) -> Desk:
+    return await desk_factory(
+        managers=(MANAGER_ID,),
+        replace={"operators = []": f"operators = []\nstaff_group = {GROUP}"},
+    )
+
+
+async def _drain(desk: Desk) -> None:
+    """Let the group's queue empty, as a running desk would (at 20 a minute)."""
+    for _ in range(400):
+        await desk.deliver()
+        async with desk.db() as session:
+            left = await session.scalar(
+                select(func.count())
+                .select_from(StaffPostRow)
+                .where(StaffPostRow.sent_at.is_(None), StaffPostRow.dead_at.is_(None))
+            )
+        if not left:
+            return
+        desk.wire.human_seconds += 3
+        desk.clock.advance(timedelta(seconds=3))
+    raise AssertionError("the staff room's queue did not empty")
+
+
+def _topic_names(desk: Desk) -> list[str]:
+    return [t.name for t in desk.api.forums[GROUP].topics.values() if not t.deleted]
+
+
+def _card(desk: Desk, thread: int) -> SentMessage:
+    [card] = [
+        m
+        for m in desk.api.messages[GROUP]
+        if m.extra.get("message_thread_id") == thread and m.extra.get("pinned")
+    ]
+    return card
+
+
+async def _ticket(desk: Desk) -> TicketRow:
+    async with desk.db() as session:
+        ticket = await session.scalar(select(TicketRow))
+    assert ticket is not None
+    return ticket
+
+
+async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) -> None:
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    await _drain(desk)
+    assert _topic_names(desk) == ["📥 New cases", "🚨 Escalations", "🛠 Dispatch", "📊 Reports"]
+
+    ticket = await _complaint(desk, desk.person(901, "Kim Lee"))
+    await _drain(desk)
+    forum = desk.api.forums[GROUP]
+    [(thread, topic)] = [(k, t) for k, t in forum.topics.items() if "C-" in t.name]
+    assert topic.name == f"🟢 {ticket.number} · Complaint · Kim · 11-23 10:00"  # the 24-hour news
+    card = _card(desk, thread)
+    assert card.text.startswith(f"📁 {ticket.number} · Complaint · Received\nCustomer: Kim Lee")
+    assert card.inline_buttons == [
+        {
+            "text": "📁 Open in my chat with the bot",
+            "url": f"https://t.me/aftercare_test_bot?start=case_{ticket.id}",
+        }
+    ]
+
+    # The case moves: the same card is edited, and the name shows the next deadline.
+    await boss.press("📥 Accept and classify")
+    await boss.press("General")
+    await boss.press("The technician")
+    await _drain(desk)
+    card = _card(desk, thread)
+    assert card.edits == 1
+    assert card.text.startswith(
+        f"📁 {ticket.number} · Complaint · Passed to the department responsible"
+    )
+    assert forum.topics[thread].name.startswith(f"🟢 {ticket.number} · Complaint · Kim · ")
+
+    # Unfounded after all: the case closes, and so does its topic.
+    await boss.command("case", ticket.number)
+    await boss.press("🚫 Unfounded")
+    await boss.send("The visit was on time according to the check-in record.")
+    await boss.press("📨 Send it")
+    await _drain(desk)
+    assert forum.topics[thread].closed
+    assert forum.topics[thread].name == f"✅ {ticket.number} · Complaint · Kim"
+    # The card's link opens the case in a manager's own chat.
+    await boss.command("start", f"case_{ticket.id}")
+    assert boss.last.text.startswith(f"📁 {ticket.number} · Complaint · Closed")
+
+
+async def test_a_deleted_topic_is_created_again_with_its_card(desk: Desk) -> None:
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    ticket = await _complaint(desk, desk.person(902, "王芳"))
+    await _drain(desk)
+    forum = desk.api.forums[GROUP]
+    [first] = [k for k, t in forum.topics.items() if ticket.number in t.name]
+    assert forum.topics[first].name.startswith(f"🟢 {ticket.number} · Complaint · 王 · ")
+    desk.api.delete_topic(GROUP, first)
+    await boss.press("📥 Accept and classify")
+    await boss.press("Serious")
+    await boss.press("Product quality")
+    await _drain(desk)
+    [again] = [k for k, t in forum.topics.items() if ticket.number in t.name and not t.deleted]
+    assert again != first
+    assert _card(desk, again).text.startswith(
+        f"📁 {ticket.number} · Complaint · Passed to the department responsible"
+    )
+
+
+async def test_a_burst_of_cases_keeps_to_the_groups_limit_and_loses_nothing(desk: Desk) -> None:
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    for i in range(12):
+        customer = desk.person(910 + i, f"C{i}")
+        await customer.command("ask")
+        await customer.send(f"Question number {i}: is the remote covered by the warranty?")
+    await _drain(desk)
+    forum = desk.api.forums[GROUP]
+    assert (
+        len([t for t in forum.topics.values() if t.name.startswith("🟠 Q-")]) == 12
+    )  # 1 hour to go
+    assert len(forum.pinned) == 12
+    assert desk.api.flood_refusals == 0  # paced, never refused
+
+    await boss.command("start", "case_999999")
+    assert boss.last.text == "That request was not found."
+    stranger = desk.person(930, "Stranger")
+    await stranger.command("start", "case_1")
+    assert stranger.last.text == "This command is for managers. Send /help to see what you can do."
