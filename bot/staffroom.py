@@ -7,6 +7,8 @@ group, in all its topics together, topic creation included).
   later an edit of that message (edits do not count against the limit), and a rename of
   the topic when its name changed (the next deadline, the state mark).
 - ``state``: closes or reopens the topic to match the case.
+- ``copy``: the customer's own messages, copied into the topic (copyMessages keeps an
+  album together).
 
 A topic a member deleted ("message thread not found") is created anew with a fresh card.
 ``RetryAfter`` pauses the group only; network errors are retried with backoff; any other
@@ -40,7 +42,7 @@ __all__ = ["StaffRoomSender", "topic_name"]
 
 log = logging.getLogger(__name__)
 
-COUNTED = frozenset({"topic", "card"})  # may post a message (a card's first showing)
+COUNTED = frozenset({"topic", "card", "copy"})  # may post a message (a card the first time)
 # PTB hands Telegram's "Bad Request: ..." on as "Capitalized ..." (the rest lower-cased).
 THREAD_GONE = "message thread not found"
 CARD_GONE = "message to edit not found"
@@ -149,6 +151,14 @@ class StaffRoomSender:
                 await self._card(uow, topic)
             elif post.kind == "state":
                 await self._state(uow, topic)
+            elif post.kind == "copy":
+                self.pacer.take(self.group)
+                await self.bot.copy_messages(
+                    self.group,
+                    int(post.payload["from_chat_id"]),
+                    [int(i) for i in post.payload["message_ids"]],
+                    message_thread_id=topic.thread_id,
+                )
             else:
                 log.error("staff room: unknown post kind %s", post.kind)
                 await uow.staffroom.dead(post.id, now, f"unknown kind {post.kind}")

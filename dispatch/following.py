@@ -6,7 +6,9 @@ from dispatch.clock import Clock
 from dispatch.customer import Photo, attach_photos
 from dispatch.errors import IllegalTransition
 from dispatch.model import Attachment, Event, EventKind, Ticket
+from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
+from dispatch.staffroom import Source, mirror
 from dispatch.states import allowed, is_open, transition
 from dispatch.tickets import customers_ticket
 
@@ -74,8 +76,11 @@ async def add_information(
     ticket_id: int,
     text: str | None,
     photos: tuple[Photo, ...],
+    policy: DeskPolicy | None = None,
+    source: Source | None = None,
 ) -> Ticket:
-    """More words or photos on an open ticket, recorded as one event."""
+    """More words or photos on an open ticket, recorded as one event; with the desk's
+    ``policy`` and the messages' ``source``, copied into the case's staff topic too."""
     async with uow:
         ticket = await customers_ticket(uow, ticket_id=ticket_id, customer_id=customer_id)
         if not is_open(ticket.status):
@@ -91,5 +96,7 @@ async def add_information(
                 details={"text": text or "", "photos": len(photos)},
             )
         )
+        if policy is not None:
+            await mirror(uow, policy, ticket, source, now)
         await uow.commit()
         return ticket

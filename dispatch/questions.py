@@ -22,7 +22,7 @@ from dispatch.model import Event, EventKind, Role, Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
-from dispatch.staffroom import open_room
+from dispatch.staffroom import Source, mirror, open_room
 from dispatch.users import as_manager
 
 __all__ = [
@@ -138,7 +138,15 @@ async def answer_question(
         return ticket
 
 
-async def follow_up(uow: UnitOfWork, clock: Clock, *, customer_id: int, text: str) -> Ticket | None:
+async def follow_up(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    customer_id: int,
+    text: str,
+    policy: DeskPolicy | None = None,
+    source: Source | None = None,
+) -> Ticket | None:
     """A customer's message that no step expects, on a question they asked this week: it
     joins that question (an event) and reaches every manager with the Answer button.
     None when they have no such question (the message gets the usual pointer)."""
@@ -163,6 +171,8 @@ async def follow_up(uow: UnitOfWork, clock: Clock, *, customer_id: int, text: st
                 details={"text": text},
             )
         )
+        if policy is not None:
+            await mirror(uow, policy, ticket, source, now)
         for manager in await uow.users.with_role(Role.MANAGER):
             await uow.outbox.add(
                 Outgoing(

@@ -23,7 +23,18 @@ from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import is_open
 
-__all__ = ["DESK_TOPICS", "case_key", "ensure_desk_topics", "open_room", "refresh_room"]
+__all__ = [
+    "DESK_TOPICS",
+    "Source",
+    "case_key",
+    "ensure_desk_topics",
+    "mirror",
+    "open_room",
+    "refresh_room",
+]
+
+# Where a customer's messages are: their chat and the ids of the messages, in order.
+Source = tuple[int, tuple[int, ...]]
 
 # The desk's own topics, created once: key → what the topic is called.
 DESK_TOPICS: dict[str, str] = {
@@ -87,3 +98,27 @@ async def refresh_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: 
     closing = not is_open(ticket.status)
     if closing != topic.closed and not await uow.staffroom.waiting(topic.id, "state"):
         await uow.staffroom.post(topic.id, "state", {}, at)
+
+
+async def mirror(
+    uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, source: Source | None, at: datetime
+) -> None:
+    """Inside an open unit of work: the customer's own messages (an album stays together)
+    copied into the case's topic, as they wrote them."""
+    if policy.staff_group is None or source is None or not source[1]:
+        return
+    topic = await uow.staffroom.topic(policy.staff_group, case_key(ticket.id))
+    if topic is None:
+        if ticket.kind not in ROOM_KINDS:
+            return
+        await open_room(uow, policy, ticket, at)
+        topic = await uow.staffroom.topic(policy.staff_group, case_key(ticket.id))
+        assert topic is not None
+    chat, messages = source
+    await uow.staffroom.post(
+        topic.id,
+        "copy",
+        {"from_chat_id": chat, "message_ids": list(messages)},
+        at,
+        dedup_key=f"copy:{chat}:{messages[0]}",
+    )

@@ -42,7 +42,12 @@ async def stray_message(update: Update, context: AppContext) -> None:
             text = ""
         joined = (
             await follow_up(
-                context.services.uow(), context.clock, customer_id=context.me.id, text=text
+                context.services.uow(),
+                context.clock,
+                customer_id=context.me.id,
+                text=text,
+                policy=context.services.policy,
+                source=(message.chat_id, (message.message_id,)),
             )
             if text and context.me.role is Role.CUSTOMER
             else None

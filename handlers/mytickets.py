@@ -193,6 +193,7 @@ class MyTickets:
             return ADDING
         state = self._state(context)
         state["text"] = "\n".join(x for x in (state.get("text"), text) if x)
+        state.setdefault("messages", []).append(update.message.message_id)
         await say(
             update,
             context,
@@ -206,6 +207,8 @@ class MyTickets:
         assert message is not None
         state = self._state(context)
         photos: list[dict[str, str]] = state.setdefault("photos", [])
+        if len(photos) < MAX_PHOTOS:
+            state.setdefault("messages", []).append(message.message_id)
         if len(photos) >= MAX_PHOTOS:
             await say(
                 update,
@@ -255,6 +258,10 @@ class MyTickets:
                 ticket_id=int(state["ticket"]),
                 text=state.get("text"),
                 photos=photos,
+                policy=context.services.policy,
+                source=(update.effective_chat.id, tuple(state.get("messages", [])))
+                if update.effective_chat
+                else None,
             )
         except (NotFound, IllegalTransition):
             await say(

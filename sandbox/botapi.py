@@ -86,6 +86,7 @@ SENDING = frozenset(
         "sendMediaGroup",
         "sendContact",
         "copyMessage",
+        "copyMessages",
         "forwardMessage",
         "createForumTopic",  # it posts the topic's service message into the group
     }

@@ -214,3 +214,15 @@ class ForumMethods:
         else:
             message = core._store(chat_id, "media", text="", extra={**extra, "copied": source})
         return {"message_id": message.message_id}
+
+    def _m_copyMessages(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """Several messages copied at once, in order (an album stays an album)."""
+        ids = [int(i) for i in params.get("message_ids") or []]
+        if not 1 <= len(ids) <= 100:
+            from sandbox.botapi import ApiError
+
+            raise ApiError(400, "Bad Request: too many messages to copy")
+        return [
+            self._m_copyMessage({**params, "message_id": message_id}, files)
+            for message_id in sorted(ids)
+        ]

@@ -413,6 +413,7 @@ class Person:
     async def _send(self, **content: Any) -> dict[str, Any]:
         message = self._message(**content)
         self._sent.append(message)
+        self.desk.api.remember(self.id, message)  # as Telegram keeps it: the bot may copy it
         await self.desk.feed({"update_id": self.desk.next_update_id(), "message": message})
         return message
 

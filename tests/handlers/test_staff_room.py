@@ -149,3 +149,35 @@ async def test_a_burst_of_cases_keeps_to_the_groups_limit_and_loses_nothing(desk
     stranger = desk.person(930, "Stranger")
     await stranger.command("start", "case_1")
     assert stranger.last.text == "This command is for managers. Send /help to see what you can do."
+
+
+async def test_what_the_customer_writes_is_copied_into_the_cases_topic(desk: Desk) -> None:
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    customer = desk.person(940, "Amy")
+    await customer.command("ask")
+    await customer.send("Does the warranty cover the remote control?")
+    await customer.send("It stopped working after a week.")  # joins the question
+    await customer.command("mytickets")
+    ticket = await _ticket(desk)
+    await customer.press(f"{ticket.number} · Question · Received")
+    await customer.press("➕ Add information or photos")
+    await customer.send("Here is the receipt.")
+    await customer.send_album(2)
+    await customer.press("Done")
+    await _drain(desk)
+    forum = desk.api.forums[GROUP]
+    [thread] = [k for k, t in forum.topics.items() if ticket.number in t.name]
+    in_topic = [
+        (m.kind, m.text)
+        for m in desk.api.messages[GROUP]
+        if m.extra.get("message_thread_id") == thread
+        and not m.extra.get("pinned")
+        and m.kind != "service"
+    ]
+    assert in_topic == [
+        ("text", "It stopped working after a week."),
+        ("text", "Here is the receipt."),
+        ("photo", ""),
+        ("photo", ""),
+    ]
