@@ -171,8 +171,12 @@ async def follow_up(
                 details={"text": text},
             )
         )
-        if policy is not None:
+        if policy is not None and policy.staff_group is not None and source is not None:
+            # The team reads it in the case's topic; their private chats stay for what
+            # is urgent (a burst of follow-ups would queue ahead of it there).
             await mirror(uow, policy, ticket, source, now)
+            await uow.commit()
+            return ticket
         for manager in await uow.users.with_role(Role.MANAGER):
             await uow.outbox.add(
                 Outgoing(
