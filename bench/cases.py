@@ -169,9 +169,7 @@ async def run(customers: int) -> dict[str, Any]:
         while await _pending(desk):
             await _tick(desk, 1)
         drained = desk.wire()
-        topics = {
-            t.thread_id: t for t in desk.api.forums[GROUP].topics.values() if not t.deleted
-        }
+        topics = {t.thread_id: t for t in desk.api.forums[GROUP].topics.values() if not t.deleted}
         copied = {
             m.text
             for m in desk.api.messages[GROUP]
