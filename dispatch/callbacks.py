@@ -31,6 +31,8 @@ __all__ = [
     "COMPLAINT_STEP",
     "DECLINE_REASON",
     "DUTY",
+    "GROUP_DROP",
+    "GROUP_SEND",
     "JOB_CHECK_IN",
     "JOB_CHECK_IN_BY_HAND",
     "JOB_ON_MY_WAY",
@@ -198,6 +200,9 @@ PLAN_REFUSE = Route("ck:no", (Id(),))
 TEAM_OPEN = Route("tm:open", (Id(),))
 TEAM_ACTIVE = Route("tm:act", (Id(), Choice(("on", "off"))))
 TEAM_EDIT = Route("tm:edit", (Id(), Choice(("skills", "radius", "capacity"))))
+# A reply written in a case's topic of the staff group: send it, or not.
+GROUP_SEND = Route("gr:send", (Id(),))
+GROUP_DROP = Route("gr:drop", (Id(),))
 # A manager approves or refuses a return or exchange.
 RETURN_APPROVE = Route("rd:ok", (Id(),))
 RETURN_REFUSE = Route("rd:no", (Id(),))

@@ -26,8 +26,10 @@ from dispatch.clock import Clock
 from dispatch.errors import DomainError, NotFound
 from dispatch.messages import N_, Outgoing
 from dispatch.model import Event, EventKind, Status, Ticket, TicketKind, User
+from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import STEPS, SlaStep
+from dispatch.staffroom import refresh_room
 from dispatch.states import is_open
 from dispatch.users import as_manager
 
@@ -236,7 +238,13 @@ _ABOUT = {
 
 
 async def message_customer(
-    uow: UnitOfWork, clock: Clock, *, ticket_id: int, manager_id: int, text: str
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ticket_id: int,
+    manager_id: int,
+    text: str,
+    policy: DeskPolicy | None = None,
 ) -> Ticket:
     """A manager's own words to the customer of an open case, sent by the bot and kept on
     the case's timeline. The step's clock does not stop for it: a message is not a step."""
@@ -265,6 +273,8 @@ async def message_customer(
             ),
             at=now,
         )
+        if policy is not None:
+            await refresh_room(uow, policy, ticket, now)
         await uow.commit()
         return ticket
 

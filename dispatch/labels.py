@@ -88,6 +88,7 @@ STAFF_EVENT_LABELS: dict[str, str] = {
     "info.added": N_("The customer added information"),
     "customer.follow_up": N_("The customer wrote"),
     "staff.reply": N_("Message to the customer"),
+    "staff.note": N_("Internal note"),
     "assigned.by_manager": N_("Assigned by a manager"),
     "visit.planned": N_("Visit time agreed"),
     "arrival.claimed": N_("Technician checked in"),

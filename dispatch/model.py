@@ -114,6 +114,7 @@ class EventKind(StrEnum):
     RECORD_CORRECTION = "record.correction"
     INFO_ADDED = "info.added"
     STAFF_REPLY = "staff.reply"
+    STAFF_NOTE = "staff.note"  # a manager's words in the case's topic: staff only
     CUSTOMER_FOLLOW_UP = "customer.follow_up"
     SLA_PROGRESS = "sla.progress"
     # A time limit's alerts (dispatch.sla: 1 warning, 2 breach, 3 escalation).

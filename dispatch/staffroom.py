@@ -17,16 +17,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dispatch.clock import Clock
+from dispatch.errors import NotFound
 from dispatch.messages import N_
-from dispatch.model import Ticket, TicketKind
+from dispatch.model import Event, EventKind, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import is_open
+from dispatch.users import as_manager
 
 __all__ = [
     "DESK_TOPICS",
     "Source",
+    "add_note",
     "case_key",
+    "case_of_thread",
     "ensure_desk_topics",
     "mirror",
     "open_room",
@@ -122,3 +127,39 @@ async def mirror(
         at,
         dedup_key=f"copy:{chat}:{messages[0]}",
     )
+
+
+async def case_of_thread(uow: UnitOfWork, policy: DeskPolicy, thread_id: int) -> Ticket | None:
+    """The case whose topic this is (None: a topic of the desk's own, or unknown)."""
+    if policy.staff_group is None:
+        return None
+    async with uow:
+        topic = await uow.staffroom.topic_by_thread(policy.staff_group, thread_id)
+        if topic is None or topic.ticket_id is None:
+            return None
+        return await uow.tickets.get(topic.ticket_id)
+
+
+async def add_note(
+    uow: UnitOfWork, clock: Clock, policy: DeskPolicy, *, ticket_id: int, manager_id: int, text: str
+) -> Ticket:
+    """A manager's words in the case's topic: an internal note on its timeline (customers
+    never see it), and the card shows it among the latest steps."""
+    now = clock.now()
+    async with uow:
+        await as_manager(uow, manager_id, to="write notes")
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id}")
+        await uow.events.add(
+            Event(
+                kind=EventKind.STAFF_NOTE,
+                created_at=now,
+                ticket_id=ticket.id,
+                actor_id=manager_id,
+                details={"text": text},
+            )
+        )
+        await refresh_room(uow, policy, ticket, now)
+        await uow.commit()
+        return ticket

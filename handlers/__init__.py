@@ -24,6 +24,7 @@ from handlers import (
     manager,
     questions,
     snippets,
+    staffgroup,
     start,
     team,
     technician,
@@ -34,6 +35,7 @@ __all__ = ["register_all"]
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     guard.register(application)  # group -1
+    staffgroup.register(application)  # first: the staff group's updates end there
     start.register(application)
     questions.register(application)  # before the customer's: a manager typing an answer
     decisions.register(application)  # likewise a manager typing a refusal

@@ -228,6 +228,7 @@ async def send_message(update: Update, context: AppContext) -> int:
             ticket_id=ticket_id,
             manager_id=context.me.id,
             text=text,
+            policy=context.services.policy,
         )
     except DomainError:
         await query.answer(context.t("This request is closed."), show_alert=True)

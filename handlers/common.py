@@ -51,10 +51,13 @@ async def say(
     text: str,
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
 ) -> None:
-    """Answer in the chat the update came from (already translated ``text``)."""
+    """Answer in the chat the update came from (already translated ``text``); in the staff
+    group, in the topic it came from."""
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_message(chat.id, text, reply_markup=markup)
+    message = update.effective_message
+    thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    await context.bot.send_message(chat.id, text, reply_markup=markup, message_thread_id=thread)
 
 
 def inline(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:

@@ -23,8 +23,11 @@ async def identify(update: Update, context: AppContext) -> None:
     services = context.services
     user = update.effective_user
     chat = update.effective_chat
-    if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
-        raise ApplicationHandlerStop  # the desk works in private chats only
+    staff_group = services.settings.desk.staff_group
+    in_private = chat is None or chat.type == chat.PRIVATE
+    in_staff_group = chat is not None and chat.id == staff_group
+    if user is None or user.is_bot or not (in_private or in_staff_group):
+        raise ApplicationHandlerStop  # private chats, and the staff group (handlers.staffgroup)
     # The user found or made. A redelivered update stops at the inbox (bot.inbox.InboxQueue)
     # and never gets here; one handled to the end before is still refused here, for an
     # update handed to the Application without the queue.

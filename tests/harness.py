@@ -531,6 +531,38 @@ class Person:
         shown = [b["text"] for m in self.messages[-3:] for b in m.inline_buttons]
         raise AssertionError(f"no button {label!r} in {self.first_name}'s chat; recent: {shown}")
 
+    # -- in the staff group (a forum supergroup of the fake Bot API) -------------------------
+    async def write_in_topic(self, group: int, thread: int, text: str) -> None:
+        """Write in a topic, as Telegram delivers it: the message answers the topic's first
+        (service) message unless it answers another one."""
+        api = self.desk.api
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        [opening] = [m for m in api.messages[group] if m.message_id == thread]
+        message = {
+            "message_id": api.next_message_id(group),
+            "date": int(self.desk.clock.now().timestamp()),
+            "chat": api.chat_json(group),
+            "from": self._user(),
+            "message_thread_id": thread,
+            "is_topic_message": True,
+            "reply_to_message": api.message_json(opening),
+            **content,
+        }
+        api.remember(group, message)
+        await self.desk.feed({"update_id": self.desk.next_update_id(), "message": message})
+
+    async def press_in_group(self, group: int, label: str) -> None:
+        """Press the newest button with this label in the group."""
+        for message in reversed(self.desk.api.messages[group]):
+            for button in message.inline_buttons:
+                if button["text"] == label and "callback_data" in button:
+                    await self.press_data(message, str(button["callback_data"]))
+                    return
+        raise AssertionError(f"no button {label!r} in the group")
+
     async def press(self, label: str) -> None:
         """Press the newest inline button with this label."""
         message, button = self._find_button(label)

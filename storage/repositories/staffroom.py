@@ -38,6 +38,14 @@ class SqlStaffRoomRepository:
         )
         return _topic(row) if row else None
 
+    async def topic_by_thread(self, chat_id: int, thread_id: int) -> StaffTopic | None:
+        row = await self.session.scalar(
+            select(StaffTopicRow).where(
+                StaffTopicRow.chat_id == chat_id, StaffTopicRow.thread_id == thread_id
+            )
+        )
+        return _topic(row) if row else None
+
     async def topic_by_id(self, topic_id: int) -> StaffTopic | None:
         row = await self.session.get(StaffTopicRow, topic_id)
         return _topic(row) if row else None

@@ -183,3 +183,57 @@ async def test_what_the_customer_writes_is_copied_into_the_cases_topic(desk: Des
         ("photo", ""),
         ("photo", ""),
     ]
+
+
+def _thread_of(desk: Desk, number: str) -> int:
+    [thread] = [
+        k for k, t in desk.api.forums[GROUP].topics.items() if number in t.name and not t.deleted
+    ]
+    return thread
+
+
+def _in_topic(desk: Desk, thread: int) -> list[str]:
+    return [
+        m.text
+        for m in desk.api.messages[GROUP]
+        if m.extra.get("message_thread_id") == thread and m.kind == "text" and not m.deleted
+    ]
+
+
+async def test_in_a_topic_managers_write_notes_and_reply_to_the_customer_with_r(
+    desk: Desk,
+) -> None:
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    customer = desk.person(950, "Amy")
+    ticket = await _complaint(desk, customer)
+    await _drain(desk)
+    thread = _thread_of(desk, ticket.number)
+
+    # A manager's message in the topic is a note: kept for staff, never sent on.
+    await boss.write_in_topic(GROUP, thread, "Called the technician: he admits the scratch.")
+    await _drain(desk)
+    assert not any("admits" in text for text in customer.texts)
+    assert "Internal note (Boss)" in _card(desk, thread).text
+
+    # /r shows what the customer will read; only its author may send it.
+    await boss.write_in_topic(GROUP, thread, "/r 我们已联系技师，今天下午会给您回电。")
+    assert _in_topic(desk, thread)[-1] == (
+        f"The customer of {ticket.number} will read:\n\n我们已联系技师，今天下午会给您回电。"
+    )
+    other = desk.person(951, "Visitor")
+    await other.press_in_group(GROUP, "📨 Send it")
+    assert other.alerts()[-1] == "This is not available to you."
+    assert not any("回电" in text for text in customer.texts)
+    await boss.press_in_group(GROUP, "📨 Send it")
+    assert customer.last.text == (
+        f"💬 About your complaint {ticket.number}:\n我们已联系技师，今天下午会给您回电。"
+    )
+    assert _in_topic(desk, thread)[-1] == f"Sent to the customer of {ticket.number}."
+
+    # A member without a role is told politely; nothing is kept with the case.
+    await other.write_in_topic(GROUP, thread, "Can I help?")
+    assert _in_topic(desk, thread)[-1].startswith("Cases are worked by the desk's managers.")
+    # Private-chat features never answer in the group.
+    await boss.write_in_topic(GROUP, thread, "/help")
+    assert not any(t.startswith("Here is what you can do") for t in _in_topic(desk, thread))

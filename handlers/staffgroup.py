@@ -1,0 +1,197 @@
+"""The staff group, from inside: what members write in a case's topic.
+
+- A manager's message in a case's topic is an internal note: kept on the case's timeline,
+  shown on the card, never sent to the customer.
+- ``/r text`` in a case's topic is a reply to the customer: the bot shows what the
+  customer will read, and sends it only when the same manager presses Send.
+- Anyone else (a member without a role at the desk) is told, politely, that the desk's
+  cases are worked by managers; nothing they write is kept with a case.
+- Everything else in the group (the desk's own topics, the General topic, the service
+  messages Telegram posts, messages that answer another one, which in a topic is every
+  message) is left alone: staff talk among themselves there.
+
+These handlers come first among the features and end every staff group update, so no
+private-chat feature ever answers in the group.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import AppContext
+from dispatch.callbacks import GROUP_DROP, GROUP_SEND
+from dispatch.cases import message_customer
+from dispatch.errors import DomainError, InvalidInput
+from dispatch.intake import check_text
+from dispatch.model import Role
+from dispatch.staffroom import add_note, case_of_thread
+from handlers.common import clear_buttons, inline, say
+
+__all__ = ["register"]
+
+_DRAFT = "group_reply"
+
+
+async def _case_of(update: Update, context: AppContext) -> Any:
+    message = update.effective_message
+    if message is None or not message.is_topic_message or message.message_thread_id is None:
+        return None
+    return await case_of_thread(
+        context.services.uow(), context.services.policy, message.message_thread_id
+    )
+
+
+async def topic_message(update: Update, context: AppContext) -> None:
+    """A member's text in the staff group: a note or a reply when it is a manager's in a
+    case's topic; anything else is left to the staff."""
+    message = update.message
+    if message is None or message.text is None:
+        raise ApplicationHandlerStop  # photos, service messages: staff talk, left alone
+    ticket = await _case_of(update, context)
+    if ticket is None:
+        raise ApplicationHandlerStop  # the desk's own topics and General: not a case
+    if context.me.role is not Role.MANAGER:
+        await say(
+            update,
+            context,
+            context.t(
+                "Cases are worked by the desk's managers. What you write here stays in the "
+                "group and is not kept with the case."
+            ),
+        )
+        raise ApplicationHandlerStop
+    text = message.text.strip()
+    command = text.split(maxsplit=1)[0].split("@")[0] if text.startswith("/") else None
+    if command == "/r":
+        await _reply(update, context, ticket.id, ticket.number, text.partition(" ")[2])
+    elif command is None:
+        await _note(update, context, ticket.id, text)
+    raise ApplicationHandlerStop
+
+
+async def _note(update: Update, context: AppContext, ticket_id: int, text: str) -> None:
+    try:
+        text = check_text(text, minimum=1, maximum=3000)
+        await add_note(
+            context.services.uow(),
+            context.clock,
+            context.services.policy,
+            ticket_id=ticket_id,
+            manager_id=context.me.id,
+            text=text,
+        )
+    except (InvalidInput, DomainError):
+        return  # too long or not a case any more: it stays a message in the group
+    context.services.wake_sender()
+
+
+async def _reply(
+    update: Update, context: AppContext, ticket_id: int, number: str, text: str
+) -> None:
+    try:
+        text = check_text(text, minimum=2, maximum=3000)
+    except InvalidInput:
+        await say(
+            update,
+            context,
+            context.t(
+                "Write the reply after /r, for example: /r We will call you before 6 pm. "
+                "Other messages here are notes for the staff."
+            ),
+        )
+        return
+    assert context.user_data is not None
+    context.user_data[_DRAFT] = {"ticket": ticket_id, "text": text}
+    await say(
+        update,
+        context,
+        context.t("The customer of {number} will read:", number=number) + "\n\n" + text,
+        inline(
+            [(context.t("📨 Send it"), GROUP_SEND.data(ticket_id))],
+            [(context.t("✖ Do not send"), GROUP_DROP.data(ticket_id))],
+        ),
+    )
+
+
+async def reply_pressed(update: Update, context: AppContext) -> None:
+    """Send or drop a previewed reply: only its author may, and only if a manager."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    if context.me.role is not Role.MANAGER:
+        await query.answer(context.t("This is not available to you."), show_alert=True)
+        raise ApplicationHandlerStop
+    send = re.match(GROUP_SEND.pattern, query.data or "") is not None
+    ticket_id = (GROUP_SEND if send else GROUP_DROP).id(query.data)
+    draft = context.user_data.get(_DRAFT) or {}
+    if draft.get("ticket") != ticket_id:
+        await query.answer(
+            context.t("Only the manager who wrote this reply can send it; write your own with /r."),
+            show_alert=True,
+        )
+        raise ApplicationHandlerStop
+    context.user_data.pop(_DRAFT, None)
+    if not send:
+        await query.answer()
+        await clear_buttons(query)
+        await say(update, context, context.t("Not sent."))
+        raise ApplicationHandlerStop
+    try:
+        ticket = await message_customer(
+            context.services.uow(),
+            context.clock,
+            ticket_id=ticket_id,
+            manager_id=context.me.id,
+            text=str(draft["text"]),
+            policy=context.services.policy,
+        )
+    except DomainError:
+        await query.answer(context.t("This request is closed."), show_alert=True)
+        raise ApplicationHandlerStop from None
+    await query.answer()
+    await clear_buttons(query)
+    await say(update, context, context.t("Sent to the customer of {number}.", number=ticket.number))
+    context.services.wake_sender()
+    raise ApplicationHandlerStop
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    group = application.bot_data["services"].settings.desk.staff_group
+    if group is None:
+        return
+    in_group = filters.Chat(chat_id=group)
+    application.add_handler(MessageHandler(in_group & filters.UpdateType.MESSAGE, topic_message))
+    application.add_handler(
+        CallbackQueryHandler(reply_pressed, pattern=f"{GROUP_SEND.pattern}|{GROUP_DROP.pattern}")
+    )
+    application.add_handler(_InChat(group))
+
+
+class _InChat(BaseHandler[Update, AppContext, None]):
+    """Every other update from the staff group ends here, unanswered (a stale button is
+    answered by the inbox with a plain acknowledgement); other chats pass on."""
+
+    def __init__(self, chat_id: int) -> None:
+        super().__init__(self._stop)
+        self.chat_id = chat_id
+
+    def check_update(self, update: object) -> bool:
+        return (
+            isinstance(update, Update)
+            and update.effective_chat is not None
+            and update.effective_chat.id == self.chat_id
+        )
+
+    @staticmethod
+    async def _stop(update: Update, context: AppContext) -> None:
+        raise ApplicationHandlerStop
