@@ -201,7 +201,7 @@ TEAM_OPEN = Route("tm:open", (Id(),))
 TEAM_ACTIVE = Route("tm:act", (Id(), Choice(("on", "off"))))
 TEAM_EDIT = Route("tm:edit", (Id(), Choice(("skills", "radius", "capacity"))))
 # A reply written in a case's topic of the staff group: send it, or not.
-GROUP_SEND = Route("gr:send", (Id(),))
+GROUP_SEND = Route("gr:send", (Choice(("message", "full", "part")), Id()))
 GROUP_DROP = Route("gr:drop", (Id(),))
 # A manager approves or refuses a return or exchange.
 RETURN_APPROVE = Route("rd:ok", (Id(),))

@@ -34,7 +34,8 @@ from dispatch.callbacks import GROUP_DROP, GROUP_SEND
 from dispatch.cases import message_customer
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
-from dispatch.model import Role
+from dispatch.model import Role, TicketKind
+from dispatch.questions import answer_question
 from dispatch.staffroom import add_note, case_of_thread
 from handlers.common import clear_buttons, inline, say
 
@@ -74,7 +75,8 @@ async def topic_message(update: Update, context: AppContext) -> None:
     text = message.text.strip()
     command = text.split(maxsplit=1)[0].split("@")[0] if text.startswith("/") else None
     if command == "/r":
-        await _reply(update, context, ticket.id, ticket.number, text.partition(" ")[2])
+        question = ticket.kind is TicketKind.CONSULTATION
+        await _reply(update, context, ticket.id, ticket.number, text.partition(" ")[2], question)
     elif command is None:
         await _note(update, context, ticket.id, text)
     raise ApplicationHandlerStop
@@ -97,7 +99,7 @@ async def _note(update: Update, context: AppContext, ticket_id: int, text: str) 
 
 
 async def _reply(
-    update: Update, context: AppContext, ticket_id: int, number: str, text: str
+    update: Update, context: AppContext, ticket_id: int, number: str, text: str, question: bool
 ) -> None:
     try:
         text = check_text(text, minimum=2, maximum=3000)
@@ -118,7 +120,13 @@ async def _reply(
         context,
         context.t("The customer of {number} will read:", number=number) + "\n\n" + text,
         inline(
-            [(context.t("📨 Send it"), GROUP_SEND.data(ticket_id))],
+            [(context.t("✅ Send: this answers the question"), GROUP_SEND.data("full", ticket_id))],
+            [(context.t("📨 Send: more to follow"), GROUP_SEND.data("part", ticket_id))],
+            [(context.t("✖ Do not send"), GROUP_DROP.data(ticket_id))],
+        )
+        if question  # an answer: it stops the question's clocks as in a private chat
+        else inline(
+            [(context.t("📨 Send it"), GROUP_SEND.data("message", ticket_id))],
             [(context.t("✖ Do not send"), GROUP_DROP.data(ticket_id))],
         ),
     )
@@ -132,7 +140,11 @@ async def reply_pressed(update: Update, context: AppContext) -> None:
         await query.answer(context.t("This is not available to you."), show_alert=True)
         raise ApplicationHandlerStop
     send = re.match(GROUP_SEND.pattern, query.data or "") is not None
-    ticket_id = (GROUP_SEND if send else GROUP_DROP).id(query.data)
+    if send:
+        how, sent_id = GROUP_SEND.parse(query.data)
+        ticket_id = int(sent_id)
+    else:
+        how, ticket_id = "", GROUP_DROP.id(query.data)
     draft = context.user_data.get(_DRAFT) or {}
     if draft.get("ticket") != ticket_id:
         await query.answer(
@@ -146,15 +158,27 @@ async def reply_pressed(update: Update, context: AppContext) -> None:
         await clear_buttons(query)
         await say(update, context, context.t("Not sent."))
         raise ApplicationHandlerStop
+    services = context.services
     try:
-        ticket = await message_customer(
-            context.services.uow(),
-            context.clock,
-            ticket_id=ticket_id,
-            manager_id=context.me.id,
-            text=str(draft["text"]),
-            policy=context.services.policy,
-        )
+        if how == "message":
+            ticket = await message_customer(
+                services.uow(),
+                context.clock,
+                ticket_id=ticket_id,
+                manager_id=context.me.id,
+                text=str(draft["text"]),
+                policy=services.policy,
+            )
+        else:
+            ticket = await answer_question(
+                services.uow(),
+                context.clock,
+                services.policy,
+                ticket_id=ticket_id,
+                manager_id=context.me.id,
+                text=str(draft["text"]),
+                settled=how == "full",
+            )
     except DomainError:
         await query.answer(context.t("This request is closed."), show_alert=True)
         raise ApplicationHandlerStop from None

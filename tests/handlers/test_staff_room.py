@@ -237,3 +237,24 @@ async def test_in_a_topic_managers_write_notes_and_reply_to_the_customer_with_r(
     # Private-chat features never answer in the group.
     await boss.write_in_topic(GROUP, thread, "/help")
     assert not any(t.startswith("Here is what you can do") for t in _in_topic(desk, thread))
+
+
+async def test_a_question_is_answered_from_its_topic_and_its_clocks_stop(desk: Desk) -> None:
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    customer = desk.person(960, "Amy")
+    await customer.command("ask")
+    await customer.send("Can the filter be washed with water?")
+    ticket = await _ticket(desk)
+    await _drain(desk)
+    thread = _thread_of(desk, ticket.number)
+    await boss.write_in_topic(GROUP, thread, "/r Yes, with lukewarm water.")
+    await boss.press_in_group(GROUP, "📨 Send: more to follow")
+    assert customer.last.text.startswith(f"💬 About your question {ticket.number}:")
+    responded = await _ticket(desk)
+    assert responded.status == "responded" and responded.sla_step == "consultation_answer"
+    await boss.write_in_topic(GROUP, thread, "/r Let it dry in the shade before putting it back.")
+    await boss.press_in_group(GROUP, "✅ Send: this answers the question")
+    assert (await _ticket(desk)).status == "answered"
+    await _drain(desk)
+    assert _card(desk, thread).text.startswith(f"📁 {ticket.number} · Question · Answered")
