@@ -7,6 +7,8 @@ group, in all its topics together, topic creation included).
   later an edit of that message (edits do not count against the limit), and a rename of
   the topic when its name changed (the next deadline, the state mark).
 - ``state``: closes or reopens the topic to match the case.
+- ``text``: lines for the desk's own topics (new cases, escalations, dispatch, reports);
+  lines waiting together go as one message, so a burst becomes a digest.
 - ``copy``: the customer's own messages, copied into the topic (copyMessages keeps an
   album together).
 
@@ -32,7 +34,7 @@ from bot.outbox import OUTBOX_DELIVERY, ChatPacer, retry_after_seconds
 from dispatch.cases import URGENCY_MARKS, staff_view, urgency
 from dispatch.clock import Clock
 from dispatch.labels import kind_label
-from dispatch.messages import N_, Msg, Param
+from dispatch.messages import N_, Msg, Param, params_from_json
 from dispatch.model import StaffPost, StaffTopic, Ticket
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.staffroom import DESK_TOPICS
@@ -42,7 +44,8 @@ __all__ = ["StaffRoomSender", "topic_name"]
 
 log = logging.getLogger(__name__)
 
-COUNTED = frozenset({"topic", "card", "copy"})  # may post a message (a card the first time)
+MAX_TEXT = 4096
+COUNTED = frozenset({"topic", "card", "copy", "text"})  # may post a message (a card the first time)
 # PTB hands Telegram's "Bad Request: ..." on as "Capitalized ..." (the rest lower-cased).
 THREAD_GONE = "message thread not found"
 CARD_GONE = "message to edit not found"
@@ -117,32 +120,46 @@ class StaffRoomSender:
         async with self.uow() as uow:
             posts = await uow.staffroom.due(self.group, self.clock.now(), limit)
         done = 0
+        taken: set[int] = set()
         for post in posts:
+            if post.id in taken:
+                continue
+            # Every line waiting for the same desk topic goes in one message (a digest).
+            run = (
+                [p for p in posts if p.kind == "text" and p.topic_id == post.topic_id]
+                if post.kind == "text"
+                else [post]
+            )
             if post.kind in COUNTED and self.pacer.wait_time(self.group) > 0:
                 break  # keep the order: later posts wait for this one
-            outcome = await self._carry_out(post)
+            taken.update(p.id for p in run)
+            outcome = await self._carry_out(run)
             if outcome == "paused":
                 break
-            done += outcome == "done"
+            done += len(run) if outcome == "done" else 0
         return done
 
-    async def _carry_out(self, post: StaffPost) -> str:
+    async def _carry_out(self, run: list[StaffPost]) -> str:
         token = OUTBOX_DELIVERY.set(True)
         try:
             async with self.uow() as uow:
-                topic = await uow.staffroom.topic_by_id(post.topic_id)
+                topic = await uow.staffroom.topic_by_id(run[0].topic_id)
                 assert topic is not None
-                outcome = await self._act(uow, post, topic)
+                outcome = await self._act(uow, run, topic)
                 await uow.commit()
                 return outcome
         finally:
             OUTBOX_DELIVERY.reset(token)
 
-    async def _act(self, uow: UnitOfWork, post: StaffPost, topic: StaffTopic) -> str:
+    async def _act(self, uow: UnitOfWork, run: list[StaffPost], topic: StaffTopic) -> str:
         assert self.group is not None
         now = self.clock.now()
+        post = run[0]
         if post.kind != "topic" and topic.thread_id is None:
-            await uow.staffroom.retry(post.id, now + timedelta(seconds=5), "topic not created yet")
+            for waiting in run:
+                await uow.staffroom.retry(
+                    waiting.id, now + timedelta(seconds=5), "topic not created yet"
+                )
             return "waiting"
         try:
             if post.kind == "topic":
@@ -151,6 +168,8 @@ class StaffRoomSender:
                 await self._card(uow, topic)
             elif post.kind == "state":
                 await self._state(uow, topic)
+            elif post.kind == "text":
+                await self._lines(topic, run)
             elif post.kind == "copy":
                 self.pacer.take(self.group)
                 await self.bot.copy_messages(
@@ -166,34 +185,65 @@ class StaffRoomSender:
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             self.pacer.pause(self.group, wait)
-            await uow.staffroom.retry(
-                post.id, now + timedelta(seconds=wait), f"retry after {wait:g}s"
-            )
+            for each in run:
+                await uow.staffroom.retry(
+                    each.id, now + timedelta(seconds=wait), f"retry after {wait:g}s"
+                )
             return "paused"
         except BadRequest as exc:
             if _says(exc, THREAD_GONE):
                 await self._recreate(uow, topic, now)
+                if post.kind in ("copy", "text"):  # what the topic lost goes to the new one
+                    for each in run:
+                        await uow.staffroom.retry(each.id, now, "topic deleted; created again")
+                    return "waiting"
                 await uow.staffroom.done(post.id, now)
                 return "done"
             if _says(exc, *UNCHANGED):
                 await uow.staffroom.done(post.id, now)
                 return "done"
             log.error("staff room: post %s refused: %s", post.id, exc.message)
-            await uow.staffroom.dead(post.id, now, f"BadRequest: {exc.message}")
+            for each in run:
+                await uow.staffroom.dead(each.id, now, f"BadRequest: {exc.message}")
             return "dead"
         except NetworkError as exc:
-            if post.attempts + 1 >= self.max_attempts:
-                await uow.staffroom.dead(post.id, now, f"network: {exc}")
-                return "dead"
-            backoff = timedelta(seconds=min(2 ** (post.attempts + 1), 600))
-            await uow.staffroom.retry(post.id, now + backoff, f"network: {exc}")
+            for each in run:
+                if each.attempts + 1 >= self.max_attempts:
+                    await uow.staffroom.dead(each.id, now, f"network: {exc}")
+                else:
+                    backoff = timedelta(seconds=min(2 ** (each.attempts + 1), 600))
+                    await uow.staffroom.retry(each.id, now + backoff, f"network: {exc}")
             return "waiting"
         except TelegramError as exc:
             log.error("staff room: post %s failed: %s", post.id, exc)
-            await uow.staffroom.dead(post.id, now, f"{type(exc).__name__}: {exc}")
+            for each in run:
+                await uow.staffroom.dead(each.id, now, f"{type(exc).__name__}: {exc}")
             return "dead"
-        await uow.staffroom.done(post.id, now)
+        for each in run:
+            await uow.staffroom.done(each.id, now)
         return "done"
+
+    async def _lines(self, topic: StaffTopic, run: list[StaffPost]) -> None:
+        """Lines for a desk topic, as few messages as Telegram's 4,096 characters allow."""
+        assert self.group is not None
+        texts = [
+            self.translator.render(
+                self.language,
+                str(post.payload["text"]),
+                params_from_json(post.payload.get("params") or {}),
+                zone=self.settings.zone,
+            )
+            for post in run
+        ]
+        chunks: list[str] = []
+        for text in texts:
+            if chunks and len(chunks[-1]) + 2 + len(text) <= MAX_TEXT:
+                chunks[-1] += "\n\n" + text
+            else:
+                chunks.append(text[:MAX_TEXT])
+        for chunk in chunks:
+            self.pacer.take(self.group)
+            await self.bot.send_message(self.group, chunk, message_thread_id=topic.thread_id)
 
     async def _recreate(self, uow: UnitOfWork, topic: StaffTopic, now: datetime) -> None:
         """A member deleted the topic: it is created anew, with the card and its state."""

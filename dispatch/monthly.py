@@ -23,6 +23,7 @@ from dispatch.model import Role, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import MonthRecords, MonthTicket, UnitOfWorkFactory
 from dispatch.sla import SlaStep
+from dispatch.staffroom import announce
 
 __all__ = [
     "REPORT",
@@ -239,6 +240,7 @@ async def send_monthly_report(
             return key, False
         records = await uow.stats.month(start.astimezone(UTC), end.astimezone(UTC))
         params = render_params(figures(policy, year, month, records))
+        await announce(uow, policy, "desk:reports", REPORT, params, now, dedup_key=key)
         for manager in await uow.users.with_role(Role.MANAGER):
             await uow.outbox.add(
                 Outgoing(

@@ -27,6 +27,7 @@ from dispatch.messages import N_, At, Button, Day, Msg, Number, Outgoing, Param
 from dispatch.model import Offer, OfferStatus, Role, Ticket, TicketKind, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
+from dispatch.staffroom import announce, open_room
 from dispatch.states import transition
 
 __all__ = [
@@ -133,6 +134,17 @@ async def _offer_messages(
 async def _ping_managers(
     uow: UnitOfWork, ticket: Ticket, why: str, now: datetime, policy: DeskPolicy
 ) -> None:
+    # The job needs people: it gets a topic in the staff group, and a line in Dispatch.
+    await open_room(uow, policy, ticket, now)
+    await announce(
+        uow,
+        policy,
+        "desk:dispatch",
+        N_("🛠 Nobody can take {number} ({product}): {why}."),
+        {"number": ticket.number, "product": _product(policy, ticket), "why": Msg(why)},
+        now,
+        dedup_key=f"unassigned:{ticket.id}:{why[:20]}",
+    )
     for manager in await uow.users.with_role(Role.MANAGER):
         await uow.outbox.add(
             Outgoing(

@@ -15,11 +15,13 @@ carries them all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from dispatch.clock import Clock
 from dispatch.errors import NotFound
-from dispatch.messages import N_
+from dispatch.labels import kind_label
+from dispatch.messages import N_, Msg, Param, params_to_json
 from dispatch.model import Event, EventKind, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
@@ -30,6 +32,7 @@ __all__ = [
     "DESK_TOPICS",
     "Source",
     "add_note",
+    "announce",
     "case_key",
     "case_of_thread",
     "ensure_desk_topics",
@@ -85,6 +88,21 @@ async def open_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: dat
     topic = await uow.staffroom.add_topic(group, case_key(ticket.id), ticket.id, at)
     await uow.staffroom.post(topic.id, "topic", {}, at, dedup_key=f"topic:{topic.id}:0")
     await uow.staffroom.post(topic.id, "card", {}, at)
+    customer = await uow.users.get(ticket.customer_id)
+    await announce(
+        uow,
+        policy,
+        "desk:new",
+        N_("📥 {number} · {kind} from {customer}: {summary}"),
+        {
+            "number": ticket.number,
+            "kind": Msg(kind_label(ticket.kind)),
+            "customer": customer.display_name if customer else "?",
+            "summary": ticket.description[:120],
+        },
+        at,
+        dedup_key=f"new:{ticket.id}",
+    )
 
 
 async def refresh_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: datetime) -> None:
@@ -163,3 +181,25 @@ async def add_note(
         await refresh_room(uow, policy, ticket, now)
         await uow.commit()
         return ticket
+
+
+async def announce(
+    uow: UnitOfWork,
+    policy: DeskPolicy,
+    topic_key: str,
+    text: str,
+    params: Mapping[str, Param],
+    at: datetime,
+    *,
+    dedup_key: str | None = None,
+) -> None:
+    """Inside an open unit of work: a line for one of the desk's own topics (new cases,
+    escalations, dispatch, reports). Lines waiting together go as one message."""
+    if policy.staff_group is None:
+        return
+    topic = await uow.staffroom.topic(policy.staff_group, topic_key)
+    if topic is None:  # the desk started before the group was set: its topics come now
+        topic = await uow.staffroom.add_topic(policy.staff_group, topic_key, None, at)
+        await uow.staffroom.post(topic.id, "topic", {}, at, dedup_key=f"topic:{topic.id}:0")
+    payload = {"text": text, "params": params_to_json(params)}
+    await uow.staffroom.post(topic.id, "text", payload, at, dedup_key=dedup_key)

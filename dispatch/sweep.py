@@ -30,6 +30,7 @@ from dispatch.model import DEADLINES, Event, EventKind, Role, Ticket, User
 from dispatch.policy import DeskPolicy
 from dispatch.ports import AlertChange, DueAlert, UnitOfWork, UnitOfWorkFactory
 from dispatch.sla import BREACH, ESCALATION, STEPS, WARNING, SlaStep
+from dispatch.staffroom import announce
 from dispatch.surveys import first_question
 
 __all__ = ["DIGEST_OVER", "sweep"]
@@ -291,6 +292,24 @@ async def sweep(
                     _alert(r, ticket, column, alert.step or "", reached, due)
             await uow.tickets.set_alerts(column, changes)
         _digest(r)
+        for event in r.events:
+            if event.kind in (EventKind.SLA_LEVEL2, EventKind.SLA_LEVEL3) and event.ticket_id:
+                ticket = tickets[event.ticket_id]
+                late = str(event.details["step"])
+                await announce(
+                    uow,
+                    policy,
+                    "desk:escalations",
+                    N_("🚨 {number}: {step}, {level} (due {due})"),
+                    {
+                        "number": ticket.number,
+                        "step": Msg(STEP_LABELS.get(late, late)),
+                        "level": Msg(LEVEL_LABELS[2 if event.kind == EventKind.SLA_LEVEL2 else 3]),
+                        "due": At(datetime.fromisoformat(str(event.details["due"]))),
+                    },
+                    now,
+                    dedup_key=f"escalation:{ticket.id}:{event.kind}:{event.details['due']}",
+                )
         await uow.events.add_many(r.events)
         await uow.outbox.add_many(r.direct, at=now)
         await uow.commit()

@@ -143,6 +143,17 @@ async def test_a_burst_of_cases_keeps_to_the_groups_limit_and_loses_nothing(desk
     )  # 1 hour to go
     assert len(forum.pinned) == 12
     assert desk.api.flood_refusals == 0  # paced, never refused
+    # New cases are listed in the desk's own topic, a burst folded into few messages.
+    [new_cases] = [k for k, t in forum.topics.items() if t.name == "📥 New cases"]
+    lines = [
+        m.text
+        for m in desk.api.messages[GROUP]
+        if m.extra.get("message_thread_id") == new_cases and m.kind == "text"
+    ]
+    listed = "\n\n".join(lines)
+    assert all(f"Q-20261122-{i:04d} · Question from C{i - 1}:" in listed for i in range(1, 13))
+    if desk.human:  # lines that had to wait for the group's pace went out together
+        assert len(lines) < 12
 
     await boss.command("start", "case_999999")
     assert boss.last.text == "That request was not found."
@@ -258,3 +269,35 @@ async def test_a_question_is_answered_from_its_topic_and_its_clocks_stop(desk: D
     assert (await _ticket(desk)).status == "answered"
     await _drain(desk)
     assert _card(desk, thread).text.startswith(f"📁 {ticket.number} · Question · Answered")
+
+
+async def test_a_repair_nobody_can_take_gets_a_topic_and_a_line_in_dispatch(desk: Desk) -> None:
+    from tests.handlers.test_intake import repair_until_review
+
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    customer = desk.person(970, "Amy")
+    await repair_until_review(customer)
+    await customer.press("✅ Confirm and send")  # no technician is on duty
+    ticket = await _ticket(desk)
+    await _drain(desk)
+    forum = desk.api.forums[GROUP]
+    assert _card(desk, _thread_of(desk, ticket.number)).text.startswith(
+        f"📁 {ticket.number} · Repair · Received"
+    )
+    [dispatch] = [k for k, t in forum.topics.items() if t.name == "🛠 Dispatch"]
+    assert any(
+        m.text.startswith(f"🛠 Nobody can take {ticket.number} (Air conditioner):")
+        for m in desk.api.messages[GROUP]
+        if m.extra.get("message_thread_id") == dispatch
+    )
+    # Its dispatch limit passes: the breach is listed in Escalations too.
+    await desk.advance(timedelta(hours=2))
+    await desk.sweep()
+    await _drain(desk)
+    [escalations] = [k for k, t in forum.topics.items() if t.name == "🚨 Escalations"]
+    assert any(
+        m.text.startswith(f"🚨 {ticket.number}: dispatch to a technician, overdue")
+        for m in desk.api.messages[GROUP]
+        if m.extra.get("message_thread_id") == escalations
+    )
