@@ -221,6 +221,12 @@ class StaffRoomSender:
             return "dead"
         for each in run:
             await uow.staffroom.done(each.id, now)
+        if (
+            post.kind == "copy"
+            and not await uow.staffroom.pending_in(topic.id, "copy")
+            and not await uow.staffroom.waiting(topic.id, "card")
+        ):  # the card no longer has messages on their way to announce
+            await uow.staffroom.post(topic.id, "card", {}, now)
         return "done"
 
     async def _lines(self, topic: StaffTopic, run: list[StaffPost]) -> None:
@@ -291,6 +297,14 @@ class StaffRoomSender:
         text = render_card(
             self.translator, self.language, self.settings.zone, self.clock.now(), view
         )
+        waiting = await uow.staffroom.pending_in(topic.id, "copy")
+        if waiting:
+            text += "\n" + self.translator.render(
+                self.language,
+                N_("📨 Messages from the customer on their way to this topic: {count}"),
+                {"count": waiting},
+                zone=self.settings.zone,
+            )
         markup = self._markup(topic.ticket_id)
         if topic.card_message_id is not None:
             try:

@@ -145,6 +145,8 @@ async def mirror(
         at,
         dedup_key=f"copy:{chat}:{messages[0]}",
     )
+    if not await uow.staffroom.waiting(topic.id, "card"):  # it says how many are on their way
+        await uow.staffroom.post(topic.id, "card", {}, at)
 
 
 async def case_of_thread(uow: UnitOfWork, policy: DeskPolicy, thread_id: int) -> Ticket | None:

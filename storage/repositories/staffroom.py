@@ -124,6 +124,19 @@ class SqlStaffRoomRepository:
             for r in rows
         ]
 
+    async def pending_in(self, topic_id: int, kind: str) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(StaffPostRow)
+            .where(
+                StaffPostRow.topic_id == topic_id,
+                StaffPostRow.kind == kind,
+                StaffPostRow.sent_at.is_(None),
+                StaffPostRow.dead_at.is_(None),
+            )
+        )
+        return int(count or 0)
+
     async def pending_count(self, chat_id: int) -> int:
         count = await self.session.scalar(
             select(func.count())

@@ -186,6 +186,8 @@ async def test_what_the_customer_writes_is_copied_into_the_cases_topic(desk: Des
         and not m.extra.get("pinned")
         and m.kind != "service"
     ]
+    # Once they are all there, the card no longer announces any on their way.
+    assert "on their way" not in _card(desk, thread).text
     # The team reads it there; the managers' private chats stay for what is urgent.
     assert not any("adds to question" in text for text in boss.texts)
     assert in_topic == [
