@@ -31,6 +31,7 @@ from bot.cards import render_card
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.outbox import OUTBOX_DELIVERY, ChatPacer, retry_after_seconds
+from dispatch.callbacks import CASE_TAKE
 from dispatch.cases import URGENCY_MARKS, staff_view, urgency
 from dispatch.clock import Clock
 from dispatch.labels import kind_label
@@ -305,7 +306,7 @@ class StaffRoomSender:
                 {"count": waiting},
                 zone=self.settings.zone,
             )
-        markup = self._markup(topic.ticket_id)
+        markup = self._markup(topic.ticket_id, taken=view.owner is not None)
         if topic.card_message_id is not None:
             try:
                 await self.bot.edit_message_text(
@@ -335,12 +336,17 @@ class StaffRoomSender:
             topic.name = name
             await uow.staffroom.save_topic(topic)
 
-    def _markup(self, ticket_id: int) -> InlineKeyboardMarkup:
-        """The card's button: the case in each member's private chat, where their role
-        is checked and every action is at hand."""
+    def _markup(self, ticket_id: int, *, taken: bool) -> InlineKeyboardMarkup:
+        """The card's buttons: take the case (while nobody holds it; the press is checked
+        for a manager's role), and the case in each member's private chat, where every
+        step is at hand (typed steps stay there, so the topic stays readable)."""
         label = self.translator.gettext(self.language, N_("📁 Open in my chat with the bot"))
         url = f"https://t.me/{self.bot.username}?start=case_{ticket_id}"
-        return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
+        rows = [[InlineKeyboardButton(label, url=url)]]
+        if not taken:
+            take = self.translator.gettext(self.language, N_("🙋 Take it"))
+            rows.insert(0, [InlineKeyboardButton(take, callback_data=CASE_TAKE.data(ticket_id))])
+        return InlineKeyboardMarkup(rows)
 
     async def _state(self, uow: UnitOfWork, topic: StaffTopic) -> None:
         assert self.group is not None and topic.ticket_id is not None

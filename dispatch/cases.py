@@ -201,7 +201,14 @@ async def _view(uow: UnitOfWork, ticket: Ticket, manager_id: int | None) -> Case
     )
 
 
-async def take_case(uow: UnitOfWork, clock: Clock, *, ticket_id: int, manager_id: int) -> Ticket:
+async def take_case(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ticket_id: int,
+    manager_id: int,
+    policy: DeskPolicy | None = None,
+) -> Ticket:
     """The manager takes the case: the first wins; a later press hears who holds it. A
     concurrent press loses on the ticket's version (ConcurrentUpdate) and writes nothing."""
     now = clock.now()
@@ -224,6 +231,8 @@ async def take_case(uow: UnitOfWork, clock: Clock, *, ticket_id: int, manager_id
                 kind=EventKind.CASE_TAKEN, created_at=now, ticket_id=ticket.id, actor_id=manager_id
             )
         )
+        if policy is not None:
+            await refresh_room(uow, policy, ticket, now)
         await uow.commit()
         return ticket
 

@@ -161,6 +161,7 @@ async def take(update: Update, context: AppContext) -> None:
             context.clock,
             ticket_id=CASE_TAKE.id(query.data),
             manager_id=context.me.id,
+            policy=context.services.policy,
         )
     except CaseTaken as taken:
         await query.answer(

@@ -30,8 +30,8 @@ from telegram.ext import (
 )
 
 from bot.context import AppContext
-from dispatch.callbacks import GROUP_DROP, GROUP_SEND
-from dispatch.cases import message_customer
+from dispatch.callbacks import CASE_TAKE, GROUP_DROP, GROUP_SEND
+from dispatch.cases import CaseTaken, message_customer, take_case
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
 from dispatch.model import Role, TicketKind
@@ -132,6 +132,38 @@ async def _reply(
     )
 
 
+async def take_pressed(update: Update, context: AppContext) -> None:
+    """🙋 Take it on a card in the group: the first manager wins, and the card says who."""
+    query = update.callback_query
+    assert query is not None
+    if context.me.role is not Role.MANAGER:
+        await query.answer(context.t("This is not available to you."), show_alert=True)
+        raise ApplicationHandlerStop
+    try:
+        ticket = await take_case(
+            context.services.uow(),
+            context.clock,
+            ticket_id=CASE_TAKE.id(query.data),
+            manager_id=context.me.id,
+            policy=context.services.policy,
+        )
+    except CaseTaken as taken:
+        await query.answer(
+            context.t("{owner} has taken {number}.", owner=taken.owner, number=taken.number),
+            show_alert=True,
+        )
+        raise ApplicationHandlerStop from None
+    except DomainError:
+        await query.answer(
+            context.t("Someone changed this request at the same moment; open it again."),
+            show_alert=True,
+        )
+        raise ApplicationHandlerStop from None
+    await query.answer(context.t("{number} is yours now.", number=ticket.number))
+    context.services.wake_sender()
+    raise ApplicationHandlerStop
+
+
 async def reply_pressed(update: Update, context: AppContext) -> None:
     """Send or drop a previewed reply: only its author may, and only if a manager."""
     query = update.callback_query
@@ -198,7 +230,26 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         CallbackQueryHandler(reply_pressed, pattern=f"{GROUP_SEND.pattern}|{GROUP_DROP.pattern}")
     )
+    application.add_handler(_GroupPress(group, take_pressed, pattern=CASE_TAKE.pattern))
     application.add_handler(_InChat(group))
+
+
+class _GroupPress(CallbackQueryHandler[AppContext, None]):
+    """A button pressed in the staff group (the same button in a private chat is the
+    private handlers' to answer)."""
+
+    def __init__(self, chat_id: int, callback: Any, *, pattern: str) -> None:
+        super().__init__(callback, pattern=pattern)
+        self.chat_id = chat_id
+
+    def check_update(self, update: object) -> Any:
+        if not (
+            isinstance(update, Update)
+            and update.effective_chat is not None
+            and update.effective_chat.id == self.chat_id
+        ):
+            return None
+        return super().check_update(update)
 
 
 class _InChat(BaseHandler[Update, AppContext, None]):

@@ -78,11 +78,22 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     card = _card(desk, thread)
     assert card.text.startswith(f"📁 {ticket.number} · Complaint · Received\nCustomer: Kim Lee")
     assert card.inline_buttons == [
+        {"text": "🙋 Take it", "callback_data": f"cs:take:{ticket.id}"},
         {
             "text": "📁 Open in my chat with the bot",
             "url": f"https://t.me/aftercare_test_bot?start=case_{ticket.id}",
-        }
+        },
     ]
+    # Taken from the group: only a manager may, and the card then says who holds it.
+    visitor = desk.person(903, "Visitor")
+    await visitor.press_in_group(GROUP, "🙋 Take it")
+    assert visitor.alerts()[-1] == "This is not available to you."
+    await boss.press_in_group(GROUP, "🙋 Take it")
+    assert boss.alerts()[-1] == f"{ticket.number} is yours now."
+    await _drain(desk)
+    card = _card(desk, thread)
+    assert "Held by: Boss" in card.text
+    assert [b["text"] for b in card.inline_buttons] == ["📁 Open in my chat with the bot"]
 
     # The case moves: the same card is edited, and the name shows the next deadline.
     await boss.press("📥 Accept and classify")
@@ -90,7 +101,7 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     await boss.press("The technician")
     await _drain(desk)
     card = _card(desk, thread)
-    assert card.edits == 1
+    assert card.edits == 2  # taken, then classified: edited in place each time
     assert card.text.startswith(
         f"📁 {ticket.number} · Complaint · Passed to the department responsible"
     )
