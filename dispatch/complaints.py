@@ -198,6 +198,8 @@ async def classify(
             "severity": severity.value,
             "cause": cause.value,
             "department": department,
+            # Who accepts it holds it, unless someone took it first.
+            "owner_id": ticket.details.get("owner_id") or manager_id,
         }
         if severity is Severity.SERIOUS:
             ticket.priority = Priority.URGENT

@@ -5,7 +5,7 @@ before it is sent; a second manager approves or refuses a compensating plan."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -79,7 +79,11 @@ async def owner_chosen(update: Update, context: AppContext) -> str:
         context,
         context.t(
             "By which day will it be done? For example {example}.",
-            example=Day(context.clock.now().astimezone(context.services.settings.zone).date()),
+            # An example the manager can type as it is (a week from today).
+            example=(
+                context.clock.now().astimezone(context.services.settings.zone).date()
+                + timedelta(days=7)
+            ).isoformat(),
         ),
     )
     return DUE

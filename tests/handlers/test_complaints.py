@@ -286,6 +286,9 @@ async def test_two_managers_classifying_at_once_one_wins_the_other_is_told(desk:
     # Raised to serious: every manager hears of it at once.
     assert any(t.startswith(f"⚠️ 投诉 {ticket.number} 被定为严重投诉") for t in deputy.texts)
     assert await _moves(desk, ticket.id) == ["forwarded"]
+    # Whoever accepts it holds it, unless someone took it before.
+    await deputy.command("case", ticket.number)
+    assert "负责人：Boss" in deputy.last.text
 
 
 async def test_people_without_the_role_cannot_work_a_complaint(desk: Desk) -> None:
