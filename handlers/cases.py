@@ -12,7 +12,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
 )
 
 from bot.cards import render_card
@@ -34,7 +33,6 @@ from dispatch.messages import N_, Msg
 from dispatch.model import Role, TicketKind
 from handlers.common import clear_buttons, inline, require_manager, say, ticket_line
 from handlers.compose import Composer
-from handlers.forms import ANYTHING
 
 __all__ = ["register", "show_case"]
 
@@ -254,23 +252,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(start_message, pattern=CASE_MESSAGE.pattern)
     ]
     application.add_handler(
-        ConversationHandler(
-            entry_points=entry,
-            states={
-                WRITING: COMPOSER.typing_handlers(),
-                REVIEW: [
-                    CallbackQueryHandler(send_message, pattern=CASE_SEND.pattern),
-                    COMPOSER.rewrite_handler(CASE_REWRITE.pattern),
-                ],
-            },
-            fallbacks=[
-                CommandHandler("cancel", COMPOSER.cancel),
-                *entry,
-                MessageHandler(ANYTHING, COMPOSER.hinted),
-            ],
-            allow_reentry=True,
+        COMPOSER.conversation(
             name="case_messages",
-            persistent=True,
-        ),
-        group=0,
+            entry=entry,
+            send=CallbackQueryHandler(send_message, pattern=CASE_SEND.pattern),
+            rewrite_pattern=CASE_REWRITE.pattern,
+        )
     )

@@ -10,13 +10,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
 
 from bot.context import AppContext
 from dispatch.errors import InvalidInput
 from dispatch.intake import check_text
 from handlers.common import clear_buttons, inline, say
-from handlers.forms import TEXT
+from handlers.forms import ANYTHING, TEXT
 from handlers.snippets import picker_handlers, picker_row
 
 __all__ = ["Composer"]
@@ -91,6 +97,32 @@ class Composer:
         self.drop(context)
         await say(update, context, context.t("Stopped. Nothing was sent to the customer."))
         return ConversationHandler.END
+
+    def conversation(
+        self,
+        *,
+        name: str,
+        entry: list[BaseHandler[Any, Any, Any]],
+        send: BaseHandler[Any, Any, Any],
+        rewrite_pattern: str,
+    ) -> ConversationHandler[Any]:
+        """The flow: ``entry`` starts it, the text is typed (or picked), previewed, then
+        ``send`` sends it; kept across restarts."""
+        return ConversationHandler(
+            entry_points=entry,
+            states={
+                self.typing: self.typing_handlers(),
+                self.review: [send, self.rewrite_handler(rewrite_pattern)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", self.cancel),
+                *entry,
+                MessageHandler(ANYTHING, self.hinted),
+            ],
+            allow_reentry=True,
+            name=name,
+            persistent=True,
+        )
 
     def typing_handlers(self) -> list[BaseHandler[Any, Any, Any]]:
         return [

@@ -10,9 +10,7 @@ from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
 )
 
 from bot.context import AppContext
@@ -22,7 +20,6 @@ from dispatch.messages import N_
 from dispatch.questions import answer_question, question_to_answer
 from handlers.common import clear_buttons, require_manager, say
 from handlers.compose import Composer
-from handlers.forms import ANYTHING
 
 __all__ = ["register"]
 
@@ -113,22 +110,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(start_answer, pattern=QUESTION_ANSWER.pattern)
     ]
     application.add_handler(
-        ConversationHandler(
-            entry_points=entry,
-            states={
-                TYPING: COMPOSER.typing_handlers(),
-                REVIEW: [
-                    CallbackQueryHandler(send_answer, pattern=QUESTION_SEND.pattern),
-                    COMPOSER.rewrite_handler(QUESTION_REWRITE.pattern),
-                ],
-            },
-            fallbacks=[
-                CommandHandler("cancel", COMPOSER.cancel),
-                *entry,
-                MessageHandler(ANYTHING, COMPOSER.hinted),
-            ],
-            allow_reentry=True,
+        COMPOSER.conversation(
             name="answers",
-            persistent=True,
+            entry=entry,
+            send=CallbackQueryHandler(send_answer, pattern=QUESTION_SEND.pattern),
+            rewrite_pattern=QUESTION_REWRITE.pattern,
         )
     )
