@@ -120,8 +120,22 @@ class StaffRoomSender:
             return 0
         async with self.uow() as uow:
             posts = await uow.staffroom.due(self.group, self.clock.now(), limit)
+            await uow.commit()  # the claim
         done = 0
         taken: set[int] = set()
+        try:
+            done = await self._through(posts, taken)
+        finally:  # what was claimed and not reached is due again at once
+            left = [post.id for post in posts if post.id not in taken]
+            if left:
+                async with self.uow() as uow:
+                    await uow.staffroom.release(left, self.clock.now())
+                    await uow.commit()
+        return done
+
+    async def _through(self, posts: list[StaffPost], taken: set[int]) -> int:
+        assert self.group is not None
+        done = 0
         for post in posts:
             if post.id in taken:
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -13,6 +13,9 @@ from storage.models import StaffPostRow, StaffTopicRow
 from storage.repositories.common import dialect_insert
 
 __all__ = ["SqlStaffRoomRepository"]
+
+
+_POST_INSERT: dict[str, Any] = {}
 
 
 def _topic(row: StaffTopicRow) -> StaffTopic:
@@ -73,18 +76,27 @@ class SqlStaffRoomRepository:
         *,
         dedup_key: str | None = None,
     ) -> None:
-        await self.session.execute(
-            dialect_insert(self.session)(StaffPostRow)
-            .values(
-                topic_id=topic_id,
-                kind=kind,
-                payload=payload,
-                dedup_key=dedup_key,
-                created_at=at,
-                next_attempt_at=at,
-                attempts=0,
+        # One statement built once per dialect, the values bound per call: on the relay
+        # path of every customer message, building the statement each time was its cost.
+        dialect = self.session.bind.dialect.name
+        statement = _POST_INSERT.get(dialect)
+        if statement is None:
+            statement = _POST_INSERT[dialect] = (
+                dialect_insert(self.session)(StaffPostRow).on_conflict_do_nothing(
+                    index_elements=["dedup_key"]
+                )
             )
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
+        await self.session.execute(
+            statement,
+            {
+                "topic_id": topic_id,
+                "kind": kind,
+                "payload": payload,
+                "dedup_key": dedup_key,
+                "created_at": at,
+                "next_attempt_at": at,
+                "attempts": 0,
+            },
         )
 
     async def waiting(self, topic_id: int, kind: str) -> bool:
@@ -100,18 +112,39 @@ class SqlStaffRoomRepository:
         )
         return found is not None
 
-    async def due(self, chat_id: int, now: datetime, limit: int) -> list[StaffPost]:
-        rows = await self.session.scalars(
-            select(StaffPostRow)
-            .join(StaffTopicRow, StaffTopicRow.id == StaffPostRow.topic_id)
-            .where(
-                StaffTopicRow.chat_id == chat_id,
-                StaffPostRow.sent_at.is_(None),
-                StaffPostRow.dead_at.is_(None),
-                StaffPostRow.next_attempt_at <= now,
+    async def due(
+        self, chat_id: int, now: datetime, limit: int, lease: timedelta = timedelta(minutes=2)
+    ) -> list[StaffPost]:
+        """The posts due now, claimed for ``lease`` (compare-and-set on their next attempt):
+        senders in several processes never carry out the same post; a sender that dies
+        leaves its posts due again when the lease ends."""
+        candidates = list(
+            await self.session.scalars(
+                select(StaffPostRow.id)
+                .join(StaffTopicRow, StaffTopicRow.id == StaffPostRow.topic_id)
+                .where(
+                    StaffTopicRow.chat_id == chat_id,
+                    StaffPostRow.sent_at.is_(None),
+                    StaffPostRow.dead_at.is_(None),
+                    StaffPostRow.next_attempt_at <= now,
+                )
+                .order_by(StaffPostRow.id)
+                .limit(limit)
             )
-            .order_by(StaffPostRow.id)
-            .limit(limit)
+        )
+        if not candidates:
+            return []
+        claimed = set(
+            await self.session.scalars(
+                update(StaffPostRow)
+                .where(StaffPostRow.id.in_(candidates), StaffPostRow.next_attempt_at <= now)
+                .values(next_attempt_at=now + lease)
+                .returning(StaffPostRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        rows = await self.session.scalars(
+            select(StaffPostRow).where(StaffPostRow.id.in_(claimed)).order_by(StaffPostRow.id)
         )
         return [
             StaffPost(
@@ -123,6 +156,15 @@ class SqlStaffRoomRepository:
             )
             for r in rows
         ]
+
+    async def release(self, post_ids: list[int], at: datetime) -> None:
+        """Claimed posts this sender did not get to: due again at once."""
+        if post_ids:
+            await self.session.execute(
+                update(StaffPostRow)
+                .where(StaffPostRow.id.in_(post_ids), StaffPostRow.sent_at.is_(None))
+                .values(next_attempt_at=at)
+            )
 
     async def pending_in(self, topic_id: int, kind: str) -> int:
         count = await self.session.scalar(
