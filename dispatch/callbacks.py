@@ -53,6 +53,7 @@ __all__ = [
     "RECORD_DISPUTE",
     "RECORD_SHOW",
     "RECORD_SIGN",
+    "REMINDERS_OFF",
     "RETURN_APPROVE",
     "RETURN_NEXT",
     "RETURN_REFUSE",
@@ -200,6 +201,8 @@ PLAN_REFUSE = Route("ck:no", (Id(),))
 TEAM_OPEN = Route("tm:open", (Id(),))
 TEAM_ACTIVE = Route("tm:act", (Id(), Choice(("on", "off"))))
 TEAM_EDIT = Route("tm:edit", (Id(), Choice(("skills", "radius", "capacity"))))
+# A manager acknowledges a repeating reminder about a case: no more of it for them.
+REMINDERS_OFF = Route("sa:ack", (Id(),))
 # A reply written in a case's topic of the staff group: send it, or not.
 GROUP_SEND = Route("gr:send", (Choice(("message", "full", "part")), Id()))
 GROUP_DROP = Route("gr:drop", (Id(),))

@@ -46,6 +46,7 @@ __all__ = [
     "case_view",
     "message_customer",
     "queue",
+    "reminders_off",
     "running_limits",
     "search_cases",
     "staff_view",
@@ -233,6 +234,33 @@ async def take_case(
         )
         if policy is not None:
             await refresh_room(uow, policy, ticket, now)
+        await uow.commit()
+        return ticket
+
+
+async def reminders_off(
+    uow: UnitOfWork, clock: Clock, *, ticket_id: int, manager_id: int
+) -> Ticket:
+    """The manager acknowledged a repeating reminder (the complaint's news to the customer
+    is due): they get no more of it for this case. The clock and the customer's news run
+    on; the other managers still get theirs."""
+    now = clock.now()
+    async with uow:
+        await as_manager(uow, manager_id, to="acknowledge reminders")
+        ticket = await _find(uow, ticket_id)
+        off = set(ticket.details.get("reminders_off") or [])
+        if manager_id not in off:
+            ticket.details = {**ticket.details, "reminders_off": sorted(off | {manager_id})}
+            ticket.updated_at = now
+            await uow.tickets.save(ticket)
+            await uow.events.add(
+                Event(
+                    kind=EventKind.REMINDERS_OFF,
+                    created_at=now,
+                    ticket_id=ticket.id,
+                    actor_id=manager_id,
+                )
+            )
         await uow.commit()
         return ticket
 

@@ -97,6 +97,7 @@ STAFF_EVENT_LABELS: dict[str, str] = {
     "complaint.plan_proposed": N_("Plan proposed, waiting for approval"),
     "complaint.plan_refused": N_("Plan refused"),
     "case.taken": N_("Taken"),
+    "case.reminders_off": N_("Reminders acknowledged"),
     "sla.level1": N_("Limit due soon"),
     "sla.level2": N_("Limit passed"),
     "sla.level3": N_("Escalated"),

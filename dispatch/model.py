@@ -125,6 +125,7 @@ class EventKind(StrEnum):
     PLAN_PROPOSED = "complaint.plan_proposed"
     PLAN_REFUSED = "complaint.plan_refused"
     CASE_TAKEN = "case.taken"
+    REMINDERS_OFF = "case.reminders_off"
     SURVEY_ANSWERED = "survey.answered"
     SURVEY_COMMENT = "survey.comment"
 

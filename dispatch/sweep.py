@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from dispatch.callbacks import ASSIGN_LIST, CASE_OPEN
+from dispatch.callbacks import ASSIGN_LIST, CASE_OPEN, REMINDERS_OFF
 from dispatch.clock import Clock
 from dispatch.intake import limit_text
 from dispatch.labels import LEVEL_LABELS, STEP_LABELS, status_label
@@ -133,7 +133,9 @@ async def _progress(
 ) -> AlertChange | None:
     """A complaint's clock of news: the handler is reminded first, then the customer hears."""
     if r.now < due:
-        for manager in r.managers:
+        # A manager who acknowledged the reminder gets no more of it; the clock runs on.
+        quiet = set(ticket.details.get("reminders_off") or [])
+        for manager in (m for m in r.managers if m.id not in quiet):
             r.direct.append(
                 Outgoing(
                     user_id=manager.id,
@@ -141,6 +143,12 @@ async def _progress(
                         "📝 Complaint {number}: the customer expects news by {due}. Record what was done, so that the update can say it."
                     ),
                     params={"number": ticket.number, "due": At(due)},
+                    buttons=(
+                        (
+                            Button(N_("📁 Open"), data=CASE_OPEN.data(ticket.id)),
+                            Button(N_("👌 Acknowledge"), data=REMINDERS_OFF.data(ticket.id)),
+                        ),
+                    ),
                     ticket_id=ticket.id,
                     dedup_key=f"progress-remind:{ticket.id}:{due.isoformat()}:{manager.id}",
                 )

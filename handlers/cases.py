@@ -16,7 +16,14 @@ from telegram.ext import (
 
 from bot.cards import render_card
 from bot.context import AppContext
-from dispatch.callbacks import CASE_MESSAGE, CASE_OPEN, CASE_REWRITE, CASE_SEND, CASE_TAKE
+from dispatch.callbacks import (
+    CASE_MESSAGE,
+    CASE_OPEN,
+    CASE_REWRITE,
+    CASE_SEND,
+    CASE_TAKE,
+    REMINDERS_OFF,
+)
 from dispatch.cases import (
     URGENCY_LABELS,
     URGENCY_MARKS,
@@ -25,6 +32,7 @@ from dispatch.cases import (
     case_view,
     message_customer,
     queue,
+    reminders_off,
     search_cases,
     take_case,
 )
@@ -182,6 +190,32 @@ async def take(update: Update, context: AppContext) -> None:
     await show_case(update, context, ticket.id)
 
 
+async def acknowledge(update: Update, context: AppContext) -> None:
+    """👌 on a repeating reminder: no more of it for this manager and case."""
+    if not await require_manager(update, context):
+        return
+    query = update.callback_query
+    assert query is not None
+    try:
+        ticket = await reminders_off(
+            context.services.uow(),
+            context.clock,
+            ticket_id=REMINDERS_OFF.id(query.data),
+            manager_id=context.me.id,
+        )
+    except DomainError:
+        await query.answer(context.t("That request was not found."), show_alert=True)
+        return
+    await query.answer(
+        context.t(
+            "Acknowledged: no more reminders about {number} for you. The customer still hears from us every 24 hours.",
+            number=ticket.number,
+        ),
+        show_alert=True,
+    )
+    await clear_buttons(query)
+
+
 # -- writing to the customer: typed, previewed, sent ---------------------------------------
 COMPOSER = Composer(
     key=_DRAFT,
@@ -248,6 +282,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("queue", queue_command))
     application.add_handler(CallbackQueryHandler(open_case, pattern=CASE_OPEN.pattern))
     application.add_handler(CallbackQueryHandler(take, pattern=CASE_TAKE.pattern))
+    application.add_handler(CallbackQueryHandler(acknowledge, pattern=REMINDERS_OFF.pattern))
     entry: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(start_message, pattern=CASE_MESSAGE.pattern)
     ]

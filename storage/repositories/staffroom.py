@@ -81,11 +81,9 @@ class SqlStaffRoomRepository:
         dialect = self.session.bind.dialect.name
         statement = _POST_INSERT.get(dialect)
         if statement is None:
-            statement = _POST_INSERT[dialect] = (
-                dialect_insert(self.session)(StaffPostRow).on_conflict_do_nothing(
-                    index_elements=["dedup_key"]
-                )
-            )
+            statement = _POST_INSERT[dialect] = dialect_insert(self.session)(
+                StaffPostRow
+            ).on_conflict_do_nothing(index_elements=["dedup_key"])
         await self.session.execute(
             statement,
             {

@@ -176,6 +176,17 @@ async def test_a_complaint_counts_working_days_and_sends_progress_outside_quiet_
     assert customer.texts[before:] == [
         f"📣 Your complaint {number} is still being handled; it has not been forgotten. We will write again within 24 hours, or as soon as there is news."
     ]
+    # The manager acknowledges the reminder: no more of it for them; the customer's news
+    # keeps coming every 24 hours.
+    await manager.press("👌 Acknowledge")
+    assert manager.alerts()[-1].startswith(f"Acknowledged: no more reminders about {number}")
+    manager.new_texts()
+    await desk.advance(timedelta(hours=21))  # Wednesday 06:00, past the next 80 %
+    await desk.sweep()
+    assert not any(text.startswith("📝") for text in manager.new_texts())
+    await desk.advance(timedelta(hours=4))  # Wednesday 10:00
+    await desk.sweep()
+    assert customer.texts[-1].startswith(f"📣 Your complaint {number} is still being handled")
 
 
 async def test_a_restart_after_downtime_catches_up_once_in_one_digest(desk_factory: object) -> None:
