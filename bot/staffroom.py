@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.outbox import OUTBOX_DELIVERY, ChatPacer, retry_after_seconds
 from dispatch.callbacks import CASE_TAKE
-from dispatch.cases import URGENCY_MARKS, staff_view, urgency
+from dispatch.cases import URGENCY_MARKS, Action, group_actions, staff_view, urgency
 from dispatch.clock import Clock
 from dispatch.labels import kind_label
 from dispatch.messages import N_, Msg, Param, params_from_json
@@ -320,7 +320,9 @@ class StaffRoomSender:
                 {"count": waiting},
                 zone=self.settings.zone,
             )
-        markup = self._markup(topic.ticket_id, taken=view.owner is not None)
+        markup = self._markup(
+            topic.ticket_id, group_actions(view.ticket), taken=view.owner is not None
+        )
         if topic.card_message_id is not None:
             try:
                 await self.bot.edit_message_text(
@@ -350,13 +352,24 @@ class StaffRoomSender:
             topic.name = name
             await uow.staffroom.save_topic(topic)
 
-    def _markup(self, ticket_id: int, *, taken: bool) -> InlineKeyboardMarkup:
-        """The card's buttons: take the case (while nobody holds it; the press is checked
-        for a manager's role), and the case in each member's private chat, where every
-        step is at hand (typed steps stay there, so the topic stays readable)."""
+    def _markup(
+        self, ticket_id: int, actions: list[Action], *, taken: bool
+    ) -> InlineKeyboardMarkup:
+        """The card's buttons: take the case (while nobody holds it), the steps that need
+        no typing (every press is checked for a manager's role), and the case in each
+        member's private chat, where every step is at hand (typed steps stay there, so the
+        topic stays readable)."""
         label = self.translator.gettext(self.language, N_("📁 Open in my chat with the bot"))
         url = f"https://t.me/{self.bot.username}?start=case_{ticket_id}"
-        rows = [[InlineKeyboardButton(label, url=url)]]
+        rows = [
+            [
+                InlineKeyboardButton(
+                    self.translator.gettext(self.language, a.label), callback_data=a.data
+                )
+            ]
+            for a in actions
+        ]
+        rows.append([InlineKeyboardButton(label, url=url)])
         if not taken:
             take = self.translator.gettext(self.language, N_("🙋 Take it"))
             rows.insert(0, [InlineKeyboardButton(take, callback_data=CASE_TAKE.data(ticket_id))])

@@ -13,10 +13,14 @@ from enum import StrEnum
 
 from dispatch.callbacks import (
     ASSIGN_LIST,
+    ASSIGN_TO,
     CASE_MESSAGE,
     CASE_TAKE,
     COMPLAINT_ACCEPT,
+    COMPLAINT_CAUSE,
+    COMPLAINT_SEVERITY,
     COMPLAINT_STEP,
+    PLAN_APPROVE,
     QUESTION_ANSWER,
     RETURN_APPROVE,
     RETURN_NEXT,
@@ -34,6 +38,7 @@ from dispatch.states import is_open
 from dispatch.users import as_manager
 
 __all__ = [
+    "GROUP_ROUTES",
     "URGENCY_LABELS",
     "URGENCY_MARKS",
     "Action",
@@ -44,6 +49,7 @@ __all__ = [
     "actions",
     "case_customer",
     "case_view",
+    "group_actions",
     "message_customer",
     "queue",
     "reminders_off",
@@ -105,6 +111,29 @@ def running_limits(ticket: Ticket) -> list[Running]:
     return sorted(found, key=lambda r: r.due)
 
 
+# What works from the staff group's card: presses that need no typing (a typed step
+# would meet the group's own messages), each checked for a manager's role.
+GROUP_ROUTES = (
+    COMPLAINT_ACCEPT,
+    COMPLAINT_SEVERITY,
+    COMPLAINT_CAUSE,
+    PLAN_APPROVE,
+    RETURN_APPROVE,
+    RETURN_NEXT,
+    ASSIGN_LIST,
+    ASSIGN_TO,
+)
+
+
+def group_actions(ticket: Ticket) -> list[Action]:
+    """The one-press actions of a case, for its card in the staff group."""
+    return [
+        action
+        for action in actions(ticket, 0)
+        if any(action.data.startswith(route.prefix + ":") for route in GROUP_ROUTES)
+    ]
+
+
 def actions(ticket: Ticket, manager_id: int | None) -> list[Action]:
     """The buttons a case offers a manager now (None: the staff group's card, which has
     none of its own)."""
@@ -124,6 +153,8 @@ def actions(ticket: Ticket, manager_id: int | None) -> list[Action]:
             found.append(Action(N_("📥 Accept and classify"), COMPLAINT_ACCEPT.data(ticket.id)))
         elif status is Status.VERIFIED and not ticket.details.get("pending_plan"):
             found.append(Action(N_("📋 Propose a plan"), COMPLAINT_STEP.data(ticket.id, "plan")))
+        elif status is Status.VERIFIED:
+            found.append(Action(N_("✅ Approve the plan"), PLAN_APPROVE.data(ticket.id)))
         elif status in step:
             name, label = step[status]
             found.append(Action(label, COMPLAINT_STEP.data(ticket.id, name)))

@@ -31,7 +31,7 @@ from telegram.ext import (
 
 from bot.context import AppContext
 from dispatch.callbacks import CASE_TAKE, GROUP_DROP, GROUP_SEND
-from dispatch.cases import CaseTaken, message_customer, take_case
+from dispatch.cases import GROUP_ROUTES, CaseTaken, message_customer, take_case
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
 from dispatch.model import Role, TicketKind
@@ -261,10 +261,17 @@ class _InChat(BaseHandler[Update, AppContext, None]):
         self.chat_id = chat_id
 
     def check_update(self, update: object) -> bool:
-        return (
+        if not (
             isinstance(update, Update)
             and update.effective_chat is not None
             and update.effective_chat.id == self.chat_id
+        ):
+            return False
+        query = update.callback_query
+        # The card's one-press steps go on to the features that own them.
+        return not (
+            query is not None
+            and any(re.match(route.pattern, query.data or "") for route in GROUP_ROUTES)
         )
 
     @staticmethod

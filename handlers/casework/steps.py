@@ -109,6 +109,10 @@ async def accept(update: Update, context: AppContext) -> None:
     )
 
 
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == "private"
+
+
 async def severity_chosen(update: Update, context: AppContext) -> None:
     if not await require_manager(update, context):
         return
@@ -130,6 +134,8 @@ async def severity_chosen(update: Update, context: AppContext) -> None:
                     )
                 ]
                 for c in Cause
+                # "Unfounded" asks for a reason to type: only in a private chat.
+                if c is not Cause.UNFOUNDED or _private(update)
             ]
         ),
     )

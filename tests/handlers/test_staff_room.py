@@ -79,6 +79,7 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     assert card.text.startswith(f"📁 {ticket.number} · Complaint · Received\nCustomer: Kim Lee")
     assert card.inline_buttons == [
         {"text": "🙋 Take it", "callback_data": f"cs:take:{ticket.id}"},
+        {"text": "📥 Accept and classify", "callback_data": f"ck:acc:{ticket.id}"},
         {
             "text": "📁 Open in my chat with the bot",
             "url": f"https://t.me/aftercare_test_bot?start=case_{ticket.id}",
@@ -93,12 +94,19 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     await _drain(desk)
     card = _card(desk, thread)
     assert "Held by: Boss" in card.text
-    assert [b["text"] for b in card.inline_buttons] == ["📁 Open in my chat with the bot"]
+    assert [b["text"] for b in card.inline_buttons] == [
+        "📥 Accept and classify",
+        "📁 Open in my chat with the bot",
+    ]
 
-    # The case moves: the same card is edited, and the name shows the next deadline.
-    await boss.press("📥 Accept and classify")
-    await boss.press("General")
-    await boss.press("The technician")
+    # Worked from the card in the group (the steps that need no typing), answered in the
+    # topic; the same card is edited, and the name shows the next deadline.
+    await boss.press_in_group(GROUP, "📥 Accept and classify")
+    assert _in_topic(desk, thread)[-1] == "How serious is it?"
+    await boss.press_in_group(GROUP, "General")
+    causes = [b["text"] for b in desk.api.messages[GROUP][-1].inline_buttons]
+    assert "Unfounded" not in causes  # it asks for a reason to type: a private chat's step
+    await boss.press_in_group(GROUP, "The technician")
     await _drain(desk)
     card = _card(desk, thread)
     assert card.edits == 2  # taken, then classified: edited in place each time
@@ -314,3 +322,27 @@ async def test_a_repair_nobody_can_take_gets_a_topic_and_a_line_in_dispatch(desk
         for m in desk.api.messages[GROUP]
         if m.extra.get("message_thread_id") == escalations
     )
+
+
+async def test_a_return_is_approved_and_followed_from_its_card_in_the_group(desk: Desk) -> None:
+    from tests.handlers.test_decisions import _return
+
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    await _return(desk.person(980, "Amy"))
+    ticket = await _ticket(desk)
+    await _drain(desk)
+    thread = _thread_of(desk, ticket.number)
+    # Refusing asks for a reason to type: that stays in the private chat.
+    assert [b["text"] for b in _card(desk, thread).inline_buttons] == [
+        "🙋 Take it",
+        "✅ Approve",
+        "📁 Open in my chat with the bot",
+    ]
+    await boss.press_in_group(GROUP, "✅ Approve")
+    await _drain(desk)
+    assert (await _ticket(desk)).status == "approved"
+    assert "📦 Goods received" in [b["text"] for b in _card(desk, thread).inline_buttons]
+    await boss.press_in_group(GROUP, "📦 Goods received")
+    await _drain(desk)
+    assert (await _ticket(desk)).status == "received"
