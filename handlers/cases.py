@@ -38,11 +38,11 @@ from dispatch.cases import (
 )
 from dispatch.errors import ConcurrentUpdate, DomainError, NotFound
 from dispatch.messages import N_, Msg
-from dispatch.model import Role, TicketKind
+from dispatch.model import Role, Ticket, TicketKind
 from handlers.common import clear_buttons, inline, require_manager, say, ticket_line
 from handlers.compose import Composer
 
-__all__ = ["register", "show_case"]
+__all__ = ["register", "show_case", "take_pressed"]
 
 WRITING, REVIEW = "case:writing", "case:review"
 _DRAFT = "case_message"
@@ -156,13 +156,13 @@ async def queue_command(update: Update, context: AppContext) -> None:
     await say(update, context, "\n".join(lines), inline(*rows))
 
 
-async def take(update: Update, context: AppContext) -> None:
-    if not await require_manager(update, context):
-        return
+async def take_pressed(update: Update, context: AppContext) -> Ticket | None:
+    """The press of 🙋 Take it, from a ping, a card or the staff group: the case, once
+    taken; None when someone else holds it or it moved (the presser is told why)."""
     query = update.callback_query
     assert query is not None
     try:
-        ticket = await take_case(
+        return await take_case(
             context.services.uow(),
             context.clock,
             ticket_id=CASE_TAKE.id(query.data),
@@ -170,19 +170,22 @@ async def take(update: Update, context: AppContext) -> None:
             policy=context.services.policy,
         )
     except CaseTaken as taken:
-        await query.answer(
-            context.t("{owner} has taken {number}.", owner=taken.owner, number=taken.number),
-            show_alert=True,
-        )
-        return
+        text = context.t("{owner} has taken {number}.", owner=taken.owner, number=taken.number)
     except ConcurrentUpdate:
-        await query.answer(
-            context.t("Someone changed this request at the same moment; open it again."),
-            show_alert=True,
-        )
+        text = context.t("Someone changed this request at the same moment; open it again.")
+    except DomainError:
+        text = context.t("This request is closed.")
+    await query.answer(text, show_alert=True)
+    return None
+
+
+async def take(update: Update, context: AppContext) -> None:
+    if not await require_manager(update, context):
         return
-    except NotFound:
-        await query.answer(context.t("This request is closed."), show_alert=True)
+    query = update.callback_query
+    assert query is not None
+    ticket = await take_pressed(update, context)
+    if ticket is None:
         return
     await query.answer()
     await clear_buttons(query)

@@ -31,12 +31,13 @@ from telegram.ext import (
 
 from bot.context import AppContext
 from dispatch.callbacks import CASE_TAKE, GROUP_DROP, GROUP_SEND
-from dispatch.cases import GROUP_ROUTES, CaseTaken, message_customer, take_case
+from dispatch.cases import GROUP_ROUTES, message_customer
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
 from dispatch.model import Role, TicketKind
 from dispatch.questions import answer_question
 from dispatch.staffroom import add_note, case_of_thread
+from handlers.cases import take_pressed
 from handlers.common import clear_buttons, inline, say
 
 __all__ = ["register"]
@@ -132,33 +133,16 @@ async def _reply(
     )
 
 
-async def take_pressed(update: Update, context: AppContext) -> None:
+async def take_in_group(update: Update, context: AppContext) -> None:
     """🙋 Take it on a card in the group: the first manager wins, and the card says who."""
     query = update.callback_query
     assert query is not None
     if context.me.role is not Role.MANAGER:
         await query.answer(context.t("This is not available to you."), show_alert=True)
         raise ApplicationHandlerStop
-    try:
-        ticket = await take_case(
-            context.services.uow(),
-            context.clock,
-            ticket_id=CASE_TAKE.id(query.data),
-            manager_id=context.me.id,
-            policy=context.services.policy,
-        )
-    except CaseTaken as taken:
-        await query.answer(
-            context.t("{owner} has taken {number}.", owner=taken.owner, number=taken.number),
-            show_alert=True,
-        )
-        raise ApplicationHandlerStop from None
-    except DomainError:
-        await query.answer(
-            context.t("Someone changed this request at the same moment; open it again."),
-            show_alert=True,
-        )
-        raise ApplicationHandlerStop from None
+    ticket = await take_pressed(update, context)
+    if ticket is None:
+        raise ApplicationHandlerStop
     await query.answer(context.t("{number} is yours now.", number=ticket.number))
     context.services.wake_sender()
     raise ApplicationHandlerStop
@@ -230,7 +214,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         CallbackQueryHandler(reply_pressed, pattern=f"{GROUP_SEND.pattern}|{GROUP_DROP.pattern}")
     )
-    application.add_handler(_GroupPress(group, take_pressed, pattern=CASE_TAKE.pattern))
+    application.add_handler(_GroupPress(group, take_in_group, pattern=CASE_TAKE.pattern))
     application.add_handler(_InChat(group))
 
 
