@@ -18,17 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.i18n import Translator
 from dispatch.clock import ManualClock
 from dispatch.customer import (
-    ComplaintRequest,
     QuestionRequest,
-    RepairRequest,
-    ReturnRequest,
     submit_complaint,
     submit_question,
     submit_repair,
     submit_return,
 )
 from dispatch.geo import Place
-from dispatch.intake import ComplaintTopic, Eligibility, ReturnReason, Slot, repair_promise
 from dispatch.messages import params_from_json
 from dispatch.model import Language, TicketKind
 from dispatch.policy import DeskPolicy
@@ -36,12 +32,12 @@ from dispatch.users import register_user
 from storage.db import make_sessionmaker
 from storage.models import OutboxRow
 from storage.uow import UnitOfWorkFactory
+from tests.integration.requests import complaint_request, repair_request, return_request
 
 ZONE = ZoneInfo("Asia/Shanghai")
 POLICY = DeskPolicy(zone=ZONE, service_points=(Place("Minhang", 31.1129, 121.3817),))
 NEAR, FAR = (31.2304, 121.4737), (39.9042, 116.4074)  # Shanghai; Beijing
 BOOKED = date(2026, 11, 25)
-PHONE = "+8613800138000"
 
 # (language, region): the readers; Hong Kong reads zh_Hant with its overlay.
 READERS = [(Language.EN, None), (Language.ZH_HANS, None), (Language.ZH_HANT, "TW")]
@@ -60,34 +56,14 @@ KIND_WORD = {
 
 async def _submit(kind: str, uow: UnitOfWorkFactory, clock: ManualClock, customer: int) -> None:
     if kind in ("repair", "installation", "far"):
-        where = FAR if kind == "far" else NEAR
+        installation = TicketKind.INSTALLATION if kind == "installation" else TicketKind.REPAIR
+        request = repair_request(
+            POLICY, FAR if kind == "far" else NEAR, kind=installation, day=BOOKED
+        )
         await submit_repair(
-            uow,
-            clock,
-            POLICY,
-            customer_id=customer,
-            intake_key=kind,
-            request=RepairRequest(
-                kind=TicketKind.INSTALLATION if kind == "installation" else TicketKind.REPAIR,
-                product_category="aircon",
-                product_model=None,
-                purchase_date=None,
-                warranty="unknown",
-                description="Not cooling",
-                photos=(),
-                address="Building 3",
-                latitude=where[0],
-                longitude=where[1],
-                phone=PHONE,
-                preferred_date=BOOKED,
-                preferred_slot=Slot.MORNING,
-                promise=repair_promise(POLICY, *where),
-            ),
+            uow, clock, POLICY, customer_id=customer, intake_key=kind, request=request
         )
     elif kind == "complaint":
-        request = ComplaintRequest(
-            ComplaintTopic.FEES, None, "Charged twice.", (), "Refund", False, PHONE
-        )
         await submit_complaint(
             uow,
             clock,
@@ -95,25 +71,11 @@ async def _submit(kind: str, uow: UnitOfWorkFactory, clock: ManualClock, custome
             customer_id=customer,
             customer_name="C",
             intake_key=kind,
-            request=request,
+            request=complaint_request(),
         )
     elif kind == "return":
-        request_return = ReturnRequest(
-            "A1234",
-            "aircon",
-            1,
-            date(2026, 11, 20),
-            ReturnReason.QUALITY,
-            True,
-            True,
-            True,
-            False,
-            Eligibility(True, ()),
-            (),
-            PHONE,
-        )
         await submit_return(
-            uow, clock, POLICY, customer_id=customer, intake_key=kind, request=request_return
+            uow, clock, POLICY, customer_id=customer, intake_key=kind, request=return_request()
         )
     else:
         await submit_question(

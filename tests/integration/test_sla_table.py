@@ -3,7 +3,7 @@ and escalated exactly once each as the clock moves (on SQLite and PostgreSQL).""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,25 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dispatch.clock import ManualClock
 from dispatch.customer import (
-    ComplaintRequest,
     QuestionRequest,
-    RepairRequest,
-    ReturnRequest,
     submit_complaint,
     submit_question,
     submit_repair,
     submit_return,
 )
 from dispatch.geo import Place
-from dispatch.intake import ComplaintTopic, Eligibility, ReturnReason, Slot, repair_promise
 from dispatch.lifecycle import change_status
-from dispatch.model import TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.sla import STEPS
 from dispatch.sweep import sweep
 from dispatch.users import register_user
 from storage.models import TicketRow
 from storage.uow import UnitOfWorkFactory
+from tests.integration.requests import complaint_request, repair_request, return_request
 
 HERE = (31.2304, 121.4737)
 POLICY = DeskPolicy(
@@ -45,22 +41,7 @@ FAR = (39.9042, 116.4074)  # Beijing
 async def _repair(
     uow: UnitOfWorkFactory, clock: ManualClock, customer: int, where: tuple[float, float], key: str
 ) -> int:
-    request = RepairRequest(
-        kind=TicketKind.REPAIR,
-        product_category="aircon",
-        product_model=None,
-        purchase_date=None,
-        warranty="unknown",
-        description="Not cooling",
-        photos=(),
-        address="x",
-        latitude=where[0],
-        longitude=where[1],
-        phone="+8613800138000",
-        preferred_date=date(2026, 11, 23),
-        preferred_slot=Slot.MORNING,
-        promise=repair_promise(POLICY, *where),
-    )
+    request = repair_request(POLICY, where)
     return (
         await submit_repair(
             uow, clock, POLICY, customer_id=customer, intake_key=key, request=request
@@ -93,15 +74,7 @@ async def _start(step: str, uow: UnitOfWorkFactory, clock: ManualClock, customer
         ).ticket.id
         return await move(ticket, "responded") if step == "consultation_answer" else ticket
     if step.startswith("complaint"):
-        complaint = ComplaintRequest(
-            ComplaintTopic.FEES,
-            None,
-            "Charged twice for one visit.",
-            (),
-            "Refund",
-            False,
-            "+8613800138000",
-        )
+        complaint = complaint_request()
         ticket = (
             await submit_complaint(
                 uow,
@@ -120,20 +93,7 @@ async def _start(step: str, uow: UnitOfWorkFactory, clock: ManualClock, customer
             "complaint_reply": ("verified", "planned", "resolved"),
         }
         return await move(ticket, *path[step])
-    request = ReturnRequest(
-        "A1234",
-        "aircon",
-        1,
-        date(2026, 11, 20),
-        ReturnReason.QUALITY,
-        True,
-        True,
-        True,
-        False,
-        Eligibility(True, ()),
-        (),
-        "+8613800138000",
-    )
+    request = return_request()
     ticket = (
         await submit_return(
             uow, clock, POLICY, customer_id=customer, intake_key=step, request=request
