@@ -359,3 +359,18 @@ def _text_built_in_code(root: Path) -> list[str]:
 
 def test_no_sentence_separator_or_number_is_put_together_outside_the_catalogs() -> None:
     assert _text_built_in_code(ROOT) == []
+
+
+# Words Taiwan writes and Hong Kong does not (到府: a visit, 保固: the warranty, 迴紋針: the
+# paperclip): every zh_Hant text with one has its Hong Kong text in the overlay.
+TAIWAN_ONLY = ("到府", "保固", "迴紋針")
+
+
+def test_every_text_with_taiwans_own_words_has_its_hong_kong_wording() -> None:
+    overlay = _overlay()
+    missing = [
+        msgid
+        for msgid, msgstr in _catalog(Language.ZH_HANT).items()
+        if any(word in msgstr for word in TAIWAN_ONLY) and msgid not in overlay
+    ]
+    assert missing == []
