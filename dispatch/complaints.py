@@ -21,12 +21,12 @@ from dispatch.intake import ComplaintTopic, limit_text
 from dispatch.labels import COMPLAINT_TOPICS
 from dispatch.lifecycle import move
 from dispatch.messages import N_, Button, Msg, Outgoing, Param
-from dispatch.model import Event, EventKind, Priority, Role, Status, Ticket, TicketKind
+from dispatch.model import Event, EventKind, Priority, Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
 from dispatch.staffroom import open_room
-from dispatch.users import as_manager
+from dispatch.users import as_manager, tell_managers
 
 __all__ = [
     "CAUSE_LABELS",
@@ -149,18 +149,15 @@ async def ping_complaint(
         ),
     )
     await open_room(uow, policy, ticket, at)
-    for manager in await uow.users.with_role(Role.MANAGER):
-        await uow.outbox.add(
-            Outgoing(
-                user_id=manager.id,
-                text=text,
-                params=params,
-                buttons=buttons,
-                ticket_id=ticket.id,
-                dedup_key=f"complaint:{ticket.id}:{manager.id}",
-            ),
-            at=at,
-        )
+    await tell_managers(
+        uow,
+        text=text,
+        params=params,
+        buttons=buttons,
+        ticket_id=ticket.id,
+        key=f"complaint:{ticket.id}",
+        at=at,
+    )
 
 
 def tell_customer(ticket: Ticket, text: str, params: dict[str, Param], key: str) -> Outgoing:
@@ -222,19 +219,14 @@ async def classify(
             details={"department": department},
         )
         if raised:
-            for manager in await uow.users.with_role(Role.MANAGER):
-                await uow.outbox.add(
-                    Outgoing(
-                        user_id=manager.id,
-                        text=N_(
-                            "⚠️ Complaint {number} was classified as serious: it needs a manager now."
-                        ),
-                        params={"number": ticket.number},
-                        ticket_id=ticket.id,
-                        dedup_key=f"raised:{ticket.id}:{manager.id}",
-                    ),
-                    at=now,
-                )
+            await tell_managers(
+                uow,
+                text=N_("⚠️ Complaint {number} was classified as serious: it needs a manager now."),
+                params={"number": ticket.number},
+                ticket_id=ticket.id,
+                key=f"raised:{ticket.id}",
+                at=now,
+            )
         await uow.outbox.add(
             tell_customer(
                 ticket,

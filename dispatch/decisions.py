@@ -13,12 +13,12 @@ from dispatch.intake import ReturnReason, limit_text
 from dispatch.labels import RETURN_REASON_LABELS
 from dispatch.lifecycle import move
 from dispatch.messages import N_, Button, Msg, Outgoing, Param
-from dispatch.model import Role, Status, Ticket, TicketKind
+from dispatch.model import Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
 from dispatch.staffroom import open_room
-from dispatch.users import as_manager
+from dispatch.users import as_manager, tell_managers
 
 __all__ = [
     "ReturnDecided",
@@ -51,26 +51,23 @@ async def ping_return(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: d
         else Msg(N_("it does not meet the usual conditions: a manual review")),
     }
     await open_room(uow, policy, ticket, at)
-    for manager in await uow.users.with_role(Role.MANAGER):
-        await uow.outbox.add(
-            Outgoing(
-                user_id=manager.id,
-                text=N_(
-                    "📦 Return / exchange {number} from {customer}, to review within {review}:\n"
-                    "order {order}, {product} × {quantity}, reason: {reason}; {conditions}."
-                ),
-                params=params,
-                buttons=(
-                    (
-                        Button(N_("✅ Approve"), data=RETURN_APPROVE.data(ticket.id)),
-                        Button(N_("✖ Refuse"), data=RETURN_REFUSE.data(ticket.id)),
-                    ),
-                ),
-                ticket_id=ticket.id,
-                dedup_key=f"return:{ticket.id}:{manager.id}",
+    await tell_managers(
+        uow,
+        text=N_(
+            "📦 Return / exchange {number} from {customer}, to review within {review}:\n"
+            "order {order}, {product} × {quantity}, reason: {reason}; {conditions}."
+        ),
+        params=params,
+        buttons=(
+            (
+                Button(N_("✅ Approve"), data=RETURN_APPROVE.data(ticket.id)),
+                Button(N_("✖ Refuse"), data=RETURN_REFUSE.data(ticket.id)),
             ),
-            at=at,
-        )
+        ),
+        ticket_id=ticket.id,
+        key=f"return:{ticket.id}",
+        at=at,
+    )
 
 
 async def return_to_decide(uow: UnitOfWork, *, ticket_id: int, manager_id: int) -> Ticket:

@@ -20,7 +20,7 @@ from dispatch.messages import N_, Button, Day, Money, Outgoing, Param
 from dispatch.model import Event, EventKind, Role, Status, Ticket, User
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
-from dispatch.users import as_manager
+from dispatch.users import as_manager, tell_managers
 
 __all__ = [
     "OwnPlan",
@@ -124,29 +124,24 @@ async def propose_plan(
             )
         )
         author = await uow.users.get(manager_id)
-        for other in await uow.users.with_role(Role.MANAGER):
-            if other.id == manager_id:
-                continue
-            await uow.outbox.add(
-                Outgoing(
-                    user_id=other.id,
-                    text=N_(
-                        "💰 {author} proposes compensation for complaint {number}: {amount}.\n"
-                        "Plan: {plan}\nOwner: {owner}, due {due}. It needs a second manager's "
-                        "approval."
-                    ),
-                    params=_plan_params(ticket, details, author, owner),
-                    buttons=(
-                        (
-                            Button(N_("✅ Approve the plan"), data=PLAN_APPROVE.data(ticket.id)),
-                            Button(N_("✖ Refuse the plan"), data=PLAN_REFUSE.data(ticket.id)),
-                        ),
-                    ),
-                    ticket_id=ticket.id,
-                    dedup_key=f"plan:{ticket.id}:{now.isoformat()}:{other.id}",
+        await tell_managers(  # the author cannot approve it
+            uow,
+            text=N_(
+                "💰 {author} proposes compensation for complaint {number}: {amount}.\n"
+                "Plan: {plan}\nOwner: {owner}, due {due}. It needs a second manager's approval."
+            ),
+            params=_plan_params(ticket, details, author, owner),
+            buttons=(
+                (
+                    Button(N_("✅ Approve the plan"), data=PLAN_APPROVE.data(ticket.id)),
+                    Button(N_("✖ Refuse the plan"), data=PLAN_REFUSE.data(ticket.id)),
                 ),
-                at=now,
-            )
+            ),
+            ticket_id=ticket.id,
+            key=f"plan:{ticket.id}:{now.isoformat()}",
+            at=now,
+            but=manager_id,
+        )
         await uow.commit()
         return False
 

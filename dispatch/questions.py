@@ -18,12 +18,12 @@ from dispatch.errors import DomainError, NotFound
 from dispatch.intake import limit_text
 from dispatch.lifecycle import move
 from dispatch.messages import N_, Button, Outgoing
-from dispatch.model import Event, EventKind, Role, Status, Ticket, TicketKind
+from dispatch.model import Event, EventKind, Status, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
 from dispatch.staffroom import Source, mirror, open_room
-from dispatch.users import as_manager
+from dispatch.users import as_manager, tell_managers
 
 __all__ = [
     "QuestionClosed",
@@ -49,25 +49,20 @@ async def ping_managers(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at:
     """Every manager hears of a new question at once, with the button that answers it."""
     customer = await uow.users.get(ticket.customer_id)
     await open_room(uow, policy, ticket, at)
-    for manager in await uow.users.with_role(Role.MANAGER):
-        await uow.outbox.add(
-            Outgoing(
-                user_id=manager.id,
-                text=N_(
-                    "❓ Question {number} from {customer}, to answer within {first}:\n{question}"
-                ),
-                params={
-                    "number": ticket.number,
-                    "customer": customer.display_name if customer else "?",
-                    "first": limit_text(policy.sla[SlaStep.CONSULTATION_FIRST_RESPONSE]),
-                    "question": ticket.description,
-                },
-                buttons=((Button(N_("✍️ Answer"), data=QUESTION_ANSWER.data(ticket.id)),),),
-                ticket_id=ticket.id,
-                dedup_key=f"question:{ticket.id}:{manager.id}",
-            ),
-            at=at,
-        )
+    await tell_managers(
+        uow,
+        text=N_("❓ Question {number} from {customer}, to answer within {first}:\n{question}"),
+        params={
+            "number": ticket.number,
+            "customer": customer.display_name if customer else "?",
+            "first": limit_text(policy.sla[SlaStep.CONSULTATION_FIRST_RESPONSE]),
+            "question": ticket.description,
+        },
+        buttons=((Button(N_("✍️ Answer"), data=QUESTION_ANSWER.data(ticket.id)),),),
+        ticket_id=ticket.id,
+        key=f"question:{ticket.id}",
+        at=at,
+    )
 
 
 async def question_to_answer(uow: UnitOfWork, *, ticket_id: int, manager_id: int) -> Ticket:
@@ -177,21 +172,18 @@ async def follow_up(
             await mirror(uow, policy, ticket, source, now)
             await uow.commit()
             return ticket
-        for manager in await uow.users.with_role(Role.MANAGER):
-            await uow.outbox.add(
-                Outgoing(
-                    user_id=manager.id,
-                    text=N_("💬 {customer} adds to question {number}:\n{text}"),
-                    params={
-                        "customer": customer.display_name if customer else "?",
-                        "number": ticket.number,
-                        "text": text,
-                    },
-                    buttons=((Button(N_("✍️ Answer"), data=QUESTION_ANSWER.data(ticket.id)),),),
-                    ticket_id=ticket.id,
-                    dedup_key=f"follow-up:{ticket.id}:{now.isoformat()}:{manager.id}:{_digest(text)}",
-                ),
-                at=now,
-            )
+        await tell_managers(
+            uow,
+            text=N_("💬 {customer} adds to question {number}:\n{text}"),
+            params={
+                "customer": customer.display_name if customer else "?",
+                "number": ticket.number,
+                "text": text,
+            },
+            buttons=((Button(N_("✍️ Answer"), data=QUESTION_ANSWER.data(ticket.id)),),),
+            ticket_id=ticket.id,
+            key=f"follow-up:{ticket.id}:{now.isoformat()}:{_digest(text)}",
+            at=now,
+        )
         await uow.commit()
         return ticket

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +10,7 @@ from dispatch.clock import Clock
 from dispatch.errors import DuplicateRequest, NotAllowed, NotFound
 from dispatch.intake import clean_text
 from dispatch.labels import status_label
-from dispatch.messages import N_, Lines, Msg, Outgoing
+from dispatch.messages import N_, Button, Lines, Msg, Outgoing, Param
 from dispatch.model import (
     Event,
     EventKind,
@@ -135,6 +135,35 @@ async def _tell_what_was_missed(uow: UnitOfWork, user: User, now: datetime) -> N
         ),
         at=now,
     )
+
+
+async def tell_managers(
+    uow: UnitOfWork,
+    *,
+    text: str,
+    params: Mapping[str, Param],
+    at: datetime,
+    key: str,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+    ticket_id: int | None = None,
+    but: int | None = None,
+) -> None:
+    """Inside an open unit of work: the same message to every manager (``but`` one), once
+    each: ``key`` plus the manager's id is the message's dedup key."""
+    for manager in await uow.users.with_role(Role.MANAGER):
+        if manager.id == but:
+            continue
+        await uow.outbox.add(
+            Outgoing(
+                user_id=manager.id,
+                text=text,
+                params=params,
+                buttons=buttons,
+                ticket_id=ticket_id,
+                dedup_key=f"{key}:{manager.id}",
+            ),
+            at=at,
+        )
 
 
 async def as_manager(uow: UnitOfWork, user_id: int, *, to: str) -> User:
