@@ -32,7 +32,15 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.outbox import OUTBOX_DELIVERY, ChatPacer, retry_after_seconds
 from dispatch.callbacks import CASE_TAKE
-from dispatch.cases import URGENCY_MARKS, Action, group_actions, staff_view, urgency
+from dispatch.cases import (
+    URGENCY_MARKS,
+    Action,
+    CaseView,
+    group_actions,
+    running_limits,
+    staff_view,
+    urgency,
+)
 from dispatch.clock import Clock
 from dispatch.labels import kind_label
 from dispatch.messages import N_, Msg, Param, params_from_json
@@ -70,8 +78,6 @@ def topic_name(
 ) -> str:
     """``🟢 C-20261127-0003 · 投诉 · 王 · 11-29 17:30``: state, number, kind, customer and
     the next deadline (none once closed), within Telegram's 128 characters."""
-    from dispatch.cases import running_limits
-
     language = settings.desk.staff_language or settings.desk.default_language
     mark = "✅" if not is_open(ticket.status) else URGENCY_MARKS[urgency(ticket, now)]
     params: dict[str, Param] = {
@@ -281,12 +287,16 @@ class StaffRoomSender:
             await uow.staffroom.post(topic.id, "card", {}, now)
             await uow.staffroom.post(topic.id, "state", {}, now)
 
-    async def _name(self, uow: UnitOfWork, topic: StaffTopic) -> str:
+    async def _name(self, uow: UnitOfWork, topic: StaffTopic, view: CaseView | None = None) -> str:
+        """The topic's name now (``view``: the case, when the card has read it already)."""
         if topic.ticket_id is None:
             return self.translator.gettext(self.language, DESK_TOPICS.get(topic.key, topic.key))
-        ticket = await uow.tickets.get(topic.ticket_id)
-        assert ticket is not None
-        customer = await uow.users.get(ticket.customer_id)
+        if view is not None:
+            ticket, customer = view.ticket, view.customer
+        else:
+            found = await uow.tickets.get(topic.ticket_id)
+            assert found is not None
+            ticket, customer = found, await uow.users.get(found.customer_id)
         return topic_name(
             self.translator,
             self.settings,
@@ -341,7 +351,7 @@ class StaffRoomSender:
             topic.card_message_id = sent.message_id
             await uow.staffroom.save_topic(topic)
             await self.bot.pin_chat_message(self.group, sent.message_id, disable_notification=True)
-        name = await self._name(uow, topic)
+        name = await self._name(uow, topic, view)
         assert topic.thread_id is not None
         if name != topic.name:
             try:

@@ -368,8 +368,9 @@ URGENCY_MARKS = {
 }
 
 
-def urgency(ticket: Ticket, now: datetime) -> Urgency:
-    limits = running_limits(ticket)
+def urgency(ticket: Ticket, now: datetime, limits: list[Running] | None = None) -> Urgency:
+    """How urgent a case is now (``limits``: its running limits, when known already)."""
+    limits = running_limits(ticket) if limits is None else limits
     if limits and limits[0].due <= now:
         return Urgency.BREACHED
     if limits and limits[0].due - now <= SOON:
@@ -397,21 +398,18 @@ async def queue(
         await as_manager(uow, manager_id, to="see the queue")
         tickets = await uow.tickets.open_cases()
     order = list(Urgency)
-    found = [
-        (urgency(ticket, now), ticket)
-        for ticket in tickets
-        if (kind is None or ticket.kind is kind)
-        and (not mine or ticket.details.get("owner_id") == manager_id)
-    ]
     far = now + timedelta(days=3650)
-    return sorted(
-        found,
-        key=lambda pair: (
-            order.index(pair[0]),
-            (running_limits(pair[1]) or [Running(SlaStep.SURVEY, far)])[0].due,
-            pair[1].id,
-        ),
-    )
+    ranked = []
+    for ticket in tickets:
+        if (kind is None or ticket.kind is kind) and (
+            not mine or ticket.details.get("owner_id") == manager_id
+        ):
+            limits = running_limits(ticket)  # once per case: its urgency and its order
+            level = urgency(ticket, now, limits)
+            ranked.append(
+                (order.index(level), limits[0].due if limits else far, ticket.id, level, ticket)
+            )
+    return [(level, ticket) for *_, level, ticket in sorted(ranked, key=lambda row: row[:3])]
 
 
 async def case_customer(uow: UnitOfWork, *, ticket_id: int, manager_id: int) -> User:

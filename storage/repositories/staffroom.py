@@ -177,19 +177,6 @@ class SqlStaffRoomRepository:
         )
         return int(count or 0)
 
-    async def pending_count(self, chat_id: int) -> int:
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(StaffPostRow)
-            .join(StaffTopicRow, StaffTopicRow.id == StaffPostRow.topic_id)
-            .where(
-                StaffTopicRow.chat_id == chat_id,
-                StaffPostRow.sent_at.is_(None),
-                StaffPostRow.dead_at.is_(None),
-            )
-        )
-        return int(count or 0)
-
     async def done(self, post_id: int, at: datetime) -> None:
         await self.session.execute(
             update(StaffPostRow).where(StaffPostRow.id == post_id).values(sent_at=at)
