@@ -236,14 +236,16 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     application: AnyApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
-    # The staff group takes about 20 messages a minute in all its topics: one every 3 s.
+    # The staff group takes about 20 messages a minute in all its topics: one every 3 s,
+    # whether the staff room posts it or a manager's step there is answered.
+    group_pacer = group_pacer or ChatPacer(burst=1, per_second=1 / 3)
     staffroom = StaffRoomSender(
         uow=services.uow,
         bot=application.bot,
         translator=services.translator,
         settings=settings,
         clock=clock,
-        pacer=group_pacer or ChatPacer(burst=1, per_second=1 / 3),
+        pacer=group_pacer,
     )
     sender = OutboxSender(
         also=staffroom.drain,
@@ -253,6 +255,7 @@ def build_application(
         settings=settings,
         clock=clock,
         pacer=pacer,
+        group_pacers={settings.desk.staff_group: group_pacer} if settings.desk.staff_group else {},
         reports=ServiceReports(services.uow, services.translator, settings, application.bot),
     )
     application.bot_data[SENDER] = sender

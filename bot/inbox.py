@@ -208,7 +208,10 @@ class DeskApplication(Application):  # type: ignore[type-arg]
         async with self.inbox.uow() as uow:
             try:
                 if work.chat_id is not None:
-                    settle = await persistence.write_chat(uow.session, work.chat_id)
+                    member = update.effective_user
+                    settle = await persistence.write_chat(
+                        uow.session, work.chat_id, member.id if member else None
+                    )
                 await uow.inbox.mark_done(
                     update.update_id, now, lambda: (work.chat_id, update.to_dict())
                 )

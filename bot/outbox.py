@@ -22,7 +22,7 @@ import contextvars
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -120,6 +120,18 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _chat_of(message: PendingMessage) -> int:
+    """Where a row goes: a held call names its chat (its params are the call's, or in a
+    row read back from the database, under "api")."""
+    if message.kind == "call":
+        params = message.params.get("api", message.params)
+        try:
+            return int(params["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            pass
+    return message.chat_id
+
+
 class _NotYetSent(Exception):
     """The message this call edits was held too and is not sent yet."""
 
@@ -190,6 +202,7 @@ class OutboxSender:
         settings: Settings,
         clock: Clock,
         pacer: ChatPacer | None = None,
+        group_pacers: Mapping[int, ChatPacer] | None = None,
         max_attempts: int = 12,
         also: Callable[[], Awaitable[int]] | None = None,
         lease: timedelta = timedelta(minutes=2),
@@ -200,7 +213,10 @@ class OutboxSender:
         self.translator = translator
         self.settings = settings
         self.clock = clock
-        self.pacer = pacer or ChatPacer()
+        self.private_pacer = pacer or ChatPacer()
+        # A group's own pacer, shared with whoever else posts there (the staff room's
+        # sender): Telegram counts a group's messages together, whoever queued them.
+        self.group_pacers = dict(group_pacers or {})
         self.max_attempts = max_attempts
         # Another queue drained with this one (the staff room's, bot.staffroom).
         self.also = also
@@ -210,6 +226,16 @@ class OutboxSender:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def _take(self, message: PendingMessage) -> bool:
+        """The turn of the chat the message goes to: its recipient's private chat, or for
+        a reply held in the staff group, the group (a row belongs to the acting user)."""
+        chat = _chat_of(message)
+        return self.group_pacers.get(chat, self.private_pacer).take(chat)
+
+    def _pause(self, message: PendingMessage, seconds: float) -> None:
+        chat = _chat_of(message)
+        self.group_pacers.get(chat, self.private_pacer).pause(chat, seconds)
 
     async def drain_if_woken(self, limit: int = 50) -> int:
         """Deliver what is due, if anything was written for the sender since it last looked
@@ -307,7 +333,7 @@ class OutboxSender:
                 await self.store.dead(message.id, self.clock.now(), "recipient unreachable")
                 continue
             paced = message.kind != "call" or message.template in SENDING_METHODS
-            if paced and not self.pacer.take(message.chat_id):
+            if paced and not self._take(message):
                 continue
             if not await self.store.claim(message.id, self.clock.now(), self.lease):
                 continue  # another sender has it
@@ -324,7 +350,7 @@ class OutboxSender:
         refs: dict[int, int] = {}
         for index, message in enumerate(messages):
             paced = message.template in SENDING_METHODS
-            if paced and not self.pacer.take(message.chat_id):
+            if paced and not self._take(message):
                 await self.store.release([m.id for m in messages[index:]])
                 self.wake()
                 break
@@ -360,7 +386,7 @@ class OutboxSender:
             return 0
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
-            self.pacer.pause(message.chat_id, wait)
+            self._pause(message, wait)
             await self.store.retry_at(
                 message.id, self.clock.now() + timedelta(seconds=wait), f"retry after {wait:g}s"
             )

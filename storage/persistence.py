@@ -71,20 +71,25 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
         self._pending[(kind, key)] = _DROP
 
     @staticmethod
-    def _belongs_to(kind: str, key: str, chat_id: int) -> bool:
+    def _belongs_to(kind: str, key: str, chat_id: int, user_id: int | None) -> bool:
         if kind.startswith(_CONVERSATION):
             return chat_id in json.loads(key)
-        return key == str(chat_id)  # user and chat data: in a private chat, one id
+        # User and chat data: in a private chat, one id; in the staff group, the acting
+        # member's own data is written with the group's update that changed it.
+        return key in (str(chat_id), str(user_id))
 
-    async def write_chat(self, session: AsyncSession, chat_id: int) -> Callable[[bool], None]:
-        """Inside the caller's transaction, write what changed for this chat.
+    async def write_chat(
+        self, session: AsyncSession, chat_id: int, user_id: int | None = None
+    ) -> Callable[[bool], None]:
+        """Inside the caller's transaction, write what changed for this chat and the user
+        acting in it.
 
         Returns a callback to call with True after the commit and False after a rollback.
         """
         batch = {
             (kind, key): value
             for (kind, key), value in self._pending.items()
-            if self._belongs_to(kind, key, chat_id)
+            if self._belongs_to(kind, key, chat_id, user_id)
         }
         for entry in batch:
             del self._pending[entry]
