@@ -72,6 +72,12 @@ class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.services.clock
 
     @property
+    def chat_key(self) -> str:
+        """The chat this update came from, as a key of the user's data: a manager may have
+        one step open in their private chat and another in the staff group."""
+        return str(self._chat_id)
+
+    @property
     def me(self) -> User:
         if self.user is None:
             raise RuntimeError("no acting user: the guard did not run for this update")

@@ -46,7 +46,7 @@ from dispatch.labels import kind_label
 from dispatch.messages import N_, Msg, Param, params_from_json
 from dispatch.model import StaffPost, StaffTopic, Ticket
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
-from dispatch.staffroom import DESK_TOPICS
+from dispatch.staffroom import DESK_TOPICS, topic_closes
 from dispatch.states import is_open
 
 __all__ = ["StaffRoomSender", "topic_name"]
@@ -79,7 +79,7 @@ def topic_name(
     """``🟢 C-20261127-0003 · 投诉 · 王 · 11-29 17:30``: state, number, kind, customer and
     the next deadline (none once closed), within Telegram's 128 characters."""
     language = settings.desk.staff_language or settings.desk.default_language
-    mark = "✅" if not is_open(ticket.status) else URGENCY_MARKS[urgency(ticket, now)]
+    mark = "✅" if topic_closes(ticket) else URGENCY_MARKS[urgency(ticket, now)]
     params: dict[str, Param] = {
         "mark": mark,
         "number": ticket.number,
@@ -389,7 +389,7 @@ class StaffRoomSender:
         assert self.group is not None and topic.ticket_id is not None
         ticket = await uow.tickets.get(topic.ticket_id)
         assert ticket is not None
-        closed = not is_open(ticket.status)
+        closed = topic_closes(ticket)
         if closed == topic.closed:
             return
         assert topic.thread_id is not None

@@ -21,6 +21,7 @@ from dispatch.callbacks import (
     COMPLAINT_SEVERITY,
     COMPLAINT_STEP,
     PLAN_APPROVE,
+    PLAN_REFUSE,
     QUESTION_ANSWER,
     RETURN_APPROVE,
     RETURN_NEXT,
@@ -34,7 +35,7 @@ from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import STEPS, SlaStep
 from dispatch.staffroom import refresh_room
-from dispatch.states import is_open
+from dispatch.states import at_rest, is_open
 from dispatch.users import as_manager
 
 __all__ = [
@@ -111,14 +112,18 @@ def running_limits(ticket: Ticket) -> list[Running]:
     return sorted(found, key=lambda r: r.due)
 
 
-# What works from the staff group's card: presses that need no typing (a typed step
-# would meet the group's own messages), each checked for a manager's role.
+# What works from the staff group's card, each press checked for a manager's role: the
+# one-press steps, and the typed ones, whose text is the pressing manager's next message
+# in the topic (answers and messages to the customer are written there with /r).
 GROUP_ROUTES = (
     COMPLAINT_ACCEPT,
     COMPLAINT_SEVERITY,
     COMPLAINT_CAUSE,
+    COMPLAINT_STEP,
     PLAN_APPROVE,
+    PLAN_REFUSE,
     RETURN_APPROVE,
+    RETURN_REFUSE,
     RETURN_NEXT,
     ASSIGN_LIST,
     ASSIGN_TO,
@@ -155,6 +160,7 @@ def actions(ticket: Ticket, manager_id: int | None) -> list[Action]:
             found.append(Action(N_("📋 Propose a plan"), COMPLAINT_STEP.data(ticket.id, "plan")))
         elif status is Status.VERIFIED:
             found.append(Action(N_("✅ Approve the plan"), PLAN_APPROVE.data(ticket.id)))
+            found.append(Action(N_("✖ Refuse the plan"), PLAN_REFUSE.data(ticket.id)))
         elif status in step:
             name, label = step[status]
             found.append(Action(label, COMPLAINT_STEP.data(ticket.id, name)))
@@ -401,6 +407,8 @@ async def queue(
     far = now + timedelta(days=3650)
     ranked = []
     for ticket in tickets:
+        if at_rest(ticket.kind, ticket.status):
+            continue  # an answered question: back in the queue when the customer writes
         if (kind is None or ticket.kind is kind) and (
             not mine or ticket.details.get("owner_id") == manager_id
         ):

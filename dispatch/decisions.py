@@ -116,6 +116,9 @@ async def decide_return(
             await move(
                 uow, policy, ticket, Status.REJECTED, at=now, actor_id=manager_id, details=details
             )
+            # Nothing more happens to a refused request: it closes (and leaves the queue);
+            # a customer who disagrees complains, which is a case of its own.
+            await move(uow, policy, ticket, Status.CLOSED, at=now, actor_id=manager_id)
             text = N_(
                 "Your return / exchange request {number} could not be approved: {reason}\n"
                 "If you disagree, send /complain and we will look at it again."

@@ -70,6 +70,7 @@ _STATUS: dict[TicketKind, dict[str, str]] = {
     TicketKind.CONSULTATION: {
         "responded": N_("First reply sent"),
         "answered": N_("Answered"),
+        "reopened": N_("Asked again"),
     },
 }
 

@@ -80,6 +80,7 @@ class Status(StrEnum):
     # question
     RESPONDED = "responded"
     ANSWERED = "answered"
+    REOPENED = "reopened"  # the customer wrote again after the answer
     # every kind
     CLOSED = "closed"
     CANCELLED = "cancelled"

@@ -20,6 +20,7 @@ from dispatch.messages import N_, Button, Day, Money, Outgoing, Param
 from dispatch.model import Event, EventKind, Role, Status, Ticket, User
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
+from dispatch.staffroom import refresh_room
 from dispatch.users import as_manager, tell_managers
 
 __all__ = [
@@ -114,6 +115,7 @@ async def propose_plan(
             return True
         ticket.details = {**ticket.details, "pending_plan": details}
         await uow.tickets.save(ticket)
+        await refresh_room(uow, policy, ticket, now)  # the card offers approval now
         await uow.events.add(
             Event(
                 kind=EventKind.PLAN_PROPOSED,
@@ -228,6 +230,7 @@ async def decide_plan(
                     details={"reason": reason},
                 )
             )
+            await refresh_room(uow, policy, ticket, now)  # the card offers a new plan
             text = N_(
                 "✖ {approver} refused your plan for complaint {number}: {reason}\n"
                 "Propose another with /case {number}."

@@ -143,7 +143,8 @@ async def follow_up(
     source: Source | None = None,
 ) -> Ticket | None:
     """A customer's message that no step expects, on a question they asked this week: it
-    joins that question (an event) and reaches every manager with the Answer button.
+    joins that question (an event) and reaches every manager with the Answer button; a
+    question already answered is reopened, with a new 24-hour limit for its answer.
     None when they have no such question (the message gets the usual pointer)."""
     now = clock.now()
     async with uow:
@@ -166,6 +167,8 @@ async def follow_up(
                 details={"text": text},
             )
         )
+        if ticket.status == Status.ANSWERED and policy is not None:
+            await move(uow, policy, ticket, Status.REOPENED, at=now, actor_id=customer_id)
         if policy is not None and policy.staff_group is not None and source is not None:
             # The team reads it in the case's topic; their private chats stay for what
             # is urgent (a burst of follow-ups would queue ahead of it there).

@@ -171,4 +171,5 @@ STARTS: dict[tuple[str, str], tuple[SlaStep, str]] = {
     ("complaint", "resolved"): (SlaStep.COMPLAINT_REPLY, "now"),
     ("return", "received"): (SlaStep.RETURN_REFUND, "now"),
     ("consultation", "responded"): (SlaStep.CONSULTATION_ANSWER, "created"),
+    ("consultation", "reopened"): (SlaStep.CONSULTATION_ANSWER, "now"),
 }

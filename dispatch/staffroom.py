@@ -25,7 +25,7 @@ from dispatch.messages import N_, Msg, Param, params_to_json
 from dispatch.model import Event, EventKind, Ticket, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
-from dispatch.states import is_open
+from dispatch.states import at_rest
 from dispatch.users import as_manager
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "mirror",
     "open_room",
     "refresh_room",
+    "topic_closes",
 ]
 
 # Where a customer's messages are: their chat and the ids of the messages, in order.
@@ -105,6 +106,11 @@ async def open_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: dat
     )
 
 
+def topic_closes(ticket: Ticket) -> bool:
+    """A case's topic is closed while the case is at rest (dispatch.states.at_rest)."""
+    return at_rest(ticket.kind, ticket.status)
+
+
 async def refresh_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: datetime) -> None:
     """Inside an open unit of work: the case moved; its card (and the topic's name and
     state) will show it. Nothing when the case has no topic."""
@@ -118,7 +124,7 @@ async def refresh_room(uow: UnitOfWork, policy: DeskPolicy, ticket: Ticket, at: 
         return
     if not await uow.staffroom.waiting(topic.id, "card"):
         await uow.staffroom.post(topic.id, "card", {}, at)
-    closing = not is_open(ticket.status)
+    closing = topic_closes(ticket)
     if closing != topic.closed and not await uow.staffroom.waiting(topic.id, "state"):
         await uow.staffroom.post(topic.id, "state", {}, at)
 

@@ -13,7 +13,15 @@ from typing import Any
 from dispatch.errors import IllegalTransition
 from dispatch.model import Event, EventKind, Status, Ticket, TicketKind
 
-__all__ = ["INITIAL_STATUS", "TERMINAL", "TRANSITIONS", "allowed", "is_open", "transition"]
+__all__ = [
+    "INITIAL_STATUS",
+    "TERMINAL",
+    "TRANSITIONS",
+    "allowed",
+    "at_rest",
+    "is_open",
+    "transition",
+]
 
 
 def _machine(moves: Mapping[str, set[str]]) -> Mapping[Status, frozenset[Status]]:
@@ -67,12 +75,14 @@ TRANSITIONS: Mapping[TicketKind, Mapping[Status, frozenset[Status]]] = {
             "cancelled": set(),
         }
     ),
-    # first response within 1 hour, full answer within 24.
+    # first response within 1 hour, full answer within 24; asked again after the answer
+    # (within the follow-up window), it is reopened and answered again within 24 hours.
     TicketKind.CONSULTATION: _machine(
         {
             "new": {"responded", "answered", "cancelled"},
             "responded": {"answered"},
-            "answered": {"closed"},
+            "answered": {"reopened", "closed"},
+            "reopened": {"answered", "closed"},
             "closed": set(),
             "cancelled": set(),
         }
@@ -89,6 +99,13 @@ def allowed(kind: TicketKind, current: str, wanted: str) -> bool:
 
 def is_open(status: str) -> bool:
     return status not in TERMINAL
+
+
+def at_rest(kind: TicketKind, status: str) -> bool:
+    """Nothing for the desk to do: the case is closed or cancelled, or it is a question
+    with its full answer (the customer's next message reopens it). Such a case leaves the
+    queue, and its staff topic is closed."""
+    return not is_open(status) or (kind is TicketKind.CONSULTATION and status == Status.ANSWERED)
 
 
 def transition(

@@ -39,7 +39,7 @@ from dispatch.cases import (
 from dispatch.errors import ConcurrentUpdate, DomainError, NotFound
 from dispatch.messages import N_, Msg
 from dispatch.model import Role, Ticket, TicketKind
-from handlers.common import clear_buttons, inline, require_manager, say, ticket_line
+from handlers.common import clear_buttons, in_private, inline, require_manager, say, ticket_line
 from handlers.compose import Composer
 
 __all__ = ["register", "show_case", "take_pressed"]
@@ -65,6 +65,10 @@ def card_text(context: AppContext, view: CaseView) -> str:
 
 
 async def show_case(update: Update, context: AppContext, case: str | int) -> None:
+    """A case's card for this manager; in the staff group, the topic's pinned card
+    already shows it (edited as the case moves), so nothing more is posted."""
+    if not in_private(update):
+        return
     try:
         view = await case_view(context.services.uow(), case=case, manager_id=context.me.id)
     except NotFound:

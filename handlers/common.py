@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -22,9 +24,13 @@ from dispatch.technicians import technician_profile
 
 __all__ = [
     "apply_menu",
+    "chat_draft",
     "clear_buttons",
     "contact_keyboard",
     "contact_phone",
+    "drop_chat_draft",
+    "for_whom",
+    "in_private",
     "inline",
     "location_keyboard",
     "read_phone",
@@ -32,6 +38,7 @@ __all__ = [
     "require_manager",
     "require_technician",
     "say",
+    "topic_of",
 ]
 
 
@@ -58,6 +65,51 @@ async def say(
     message = update.effective_message
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
     await context.bot.send_message(chat.id, text, reply_markup=markup, message_thread_id=thread)
+
+
+def chat_draft(context: AppContext, name: str) -> dict[str, Any]:
+    """A conversation's draft for the chat it runs in (see ``AppContext.chat_key``)."""
+    assert context.user_data is not None
+    chats = context.user_data.setdefault(name, {})
+    if not all(isinstance(value, dict) for value in chats.values()):
+        chats.clear()  # a draft kept before drafts were per chat: nothing to resume
+    draft = chats.setdefault(context.chat_key, {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+def drop_chat_draft(context: AppContext, name: str) -> None:
+    assert context.user_data is not None
+    context.user_data.get(name, {}).pop(context.chat_key, None)
+
+
+def topic_of(update: Update) -> int | None:
+    """The staff group topic an update came from (None in a private chat)."""
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+def for_whom(context: AppContext, thread: int | None, prompt: str) -> str:
+    """A prompt for a step to type: in the staff group it names the manager it waits for,
+    whose next message in the topic is the answer (anyone else's stays a note)."""
+    stop = context.t("Send /cancel to stop.")
+    if thread is None:
+        return prompt + "\n" + stop
+    return (
+        context.t("For {name}:", name=context.me.display_name)
+        + "\n"
+        + prompt
+        + "\n"
+        + context.t("Your next message in this topic is the answer.")
+        + "\n"
+        + stop
+    )
+
+
+def in_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == "private"
 
 
 def inline(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:

@@ -20,13 +20,21 @@ from dispatch.callbacks import RETURN_APPROVE, RETURN_NEXT, RETURN_REFUSE
 from dispatch.decisions import advance_return, decide_return, return_to_decide
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import check_text
-from handlers.common import clear_buttons, require_manager, say
+from handlers.common import (
+    chat_draft,
+    clear_buttons,
+    drop_chat_draft,
+    for_whom,
+    require_manager,
+    say,
+    topic_of,
+)
 from handlers.forms import ANYTHING, TEXT
 
 __all__ = ["register"]
 
 REFUSING = "return:refusing"
-_REFUSING = "refusing"
+DRAFT = "refusal"
 
 
 async def approve(update: Update, context: AppContext) -> None:
@@ -63,7 +71,7 @@ async def start_refusal(update: Update, context: AppContext) -> str | int:
     if not await require_manager(update, context):
         return ConversationHandler.END
     query = update.callback_query
-    assert query is not None and context.user_data is not None
+    assert query is not None
     try:
         ticket = await return_to_decide(
             context.services.uow(),
@@ -74,21 +82,18 @@ async def start_refusal(update: Update, context: AppContext) -> str | int:
         await query.answer(context.t("This request was decided already."), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    context.user_data[_REFUSING] = ticket.id
-    await say(
-        update,
-        context,
-        context.t(
-            "Why is {number} refused? The customer reads your reason as you write it.",
-            number=ticket.number,
-        ),
+    thread = topic_of(update)
+    chat_draft(context, DRAFT).update(ticket=ticket.id, thread=thread)
+    prompt = context.t(
+        "Why is {number} refused? The customer reads your reason as you write it.",
+        number=ticket.number,
     )
+    await say(update, context, for_whom(context, thread, prompt))
     return REFUSING
 
 
 async def reason_typed(update: Update, context: AppContext) -> str | int:
     assert update.message is not None and update.message.text is not None
-    assert context.user_data is not None
     try:
         reason = check_text(update.message.text, minimum=5, maximum=1000)
     except InvalidInput as error:
@@ -99,14 +104,16 @@ async def reason_typed(update: Update, context: AppContext) -> str | int:
             context.services.uow(),
             context.clock,
             context.services.policy,
-            ticket_id=int(context.user_data.pop(_REFUSING)),
+            ticket_id=int(chat_draft(context, DRAFT)["ticket"]),
             manager_id=context.me.id,
             approve=False,
             reason=reason,
         )
     except (DomainError, KeyError):
         await say(update, context, context.t("This request was decided already."))
+        drop_chat_draft(context, DRAFT)
         return ConversationHandler.END
+    drop_chat_draft(context, DRAFT)
     await say(
         update,
         context,
@@ -160,8 +167,7 @@ async def hint(update: Update, context: AppContext) -> None:
 
 
 async def cancel(update: Update, context: AppContext) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(_REFUSING, None)
+    drop_chat_draft(context, DRAFT)
     await say(update, context, context.t("Stopped. Nothing was sent to the customer."))
     return ConversationHandler.END
 

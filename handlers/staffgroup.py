@@ -17,7 +17,7 @@ private-chat feature ever answers in the group.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from telegram import Update
 from telegram.ext import (
@@ -25,6 +25,7 @@ from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
+    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -38,7 +39,9 @@ from dispatch.model import Role, TicketKind
 from dispatch.questions import answer_question
 from dispatch.staffroom import add_note, case_of_thread
 from handlers.cases import take_pressed
+from handlers.casework.common import DRAFT as CASEWORK_DRAFT
 from handlers.common import clear_buttons, inline, say
+from handlers.decisions import DRAFT as REFUSAL_DRAFT
 
 __all__ = ["register"]
 
@@ -209,13 +212,58 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     group = application.bot_data["services"].settings.desk.staff_group
     if group is None:
         return
-    in_group = filters.Chat(chat_id=group)
-    application.add_handler(MessageHandler(in_group & filters.UpdateType.MESSAGE, topic_message))
+    steps = _Steps(application)
+    application.add_handler(_TopicMessage(group, steps))
     application.add_handler(
         CallbackQueryHandler(reply_pressed, pattern=f"{GROUP_SEND.pattern}|{GROUP_DROP.pattern}")
     )
     application.add_handler(_GroupPress(group, take_in_group, pattern=CASE_TAKE.pattern))
-    application.add_handler(_InChat(group))
+    application.add_handler(_InChat(group, steps))
+
+
+class _Steps:
+    """The conversations in which a manager types a case's step (a complaint's notes, plan
+    and replies; a return's refusal), each with its draft's name. In the staff group they
+    take their own buttons, and the text they wait for only in the topic where the step
+    was begun: the same manager's messages in other topics stay notes."""
+
+    DRAFTS: ClassVar[dict[str, str]] = {"casework": CASEWORK_DRAFT, "decisions": REFUSAL_DRAFT}
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.application = application
+
+    def take(self, update: Update) -> bool:
+        conversations = [
+            handler
+            for handler in self.application.handlers.get(0, [])
+            if isinstance(handler, ConversationHandler) and handler.name in self.DRAFTS
+        ]
+        taken = [c for c in conversations if c.check_update(update)]
+        if not taken or update.callback_query is not None:
+            return bool(taken)
+        message, member, chat = update.message, update.effective_user, update.effective_chat
+        if message is None or member is None or chat is None:
+            return False
+        data = self.application.user_data.get(member.id, {})
+        return any(
+            data.get(self.DRAFTS[str(c.name)], {}).get(str(chat.id), {}).get("thread")
+            == message.message_thread_id
+            for c in taken
+        )
+
+
+class _TopicMessage(MessageHandler[AppContext, None]):
+    """A member's message in the staff group, unless it is the step a manager is typing."""
+
+    def __init__(self, chat_id: int, steps: _Steps) -> None:
+        super().__init__(filters.Chat(chat_id=chat_id) & filters.UpdateType.MESSAGE, topic_message)
+        self.steps = steps
+
+    def check_update(self, update: object) -> Any:
+        found = super().check_update(update)
+        if found and isinstance(update, Update) and self.steps.take(update):
+            return None
+        return found
 
 
 class _GroupPress(CallbackQueryHandler[AppContext, None]):
@@ -240,9 +288,10 @@ class _InChat(BaseHandler[Update, AppContext, None]):
     """Every other update from the staff group ends here, unanswered (a stale button is
     answered by the inbox with a plain acknowledgement); other chats pass on."""
 
-    def __init__(self, chat_id: int) -> None:
+    def __init__(self, chat_id: int, steps: _Steps) -> None:
         super().__init__(self._stop)
         self.chat_id = chat_id
+        self.steps = steps
 
     def check_update(self, update: object) -> bool:
         if not (
@@ -252,11 +301,13 @@ class _InChat(BaseHandler[Update, AppContext, None]):
         ):
             return False
         query = update.callback_query
-        # The card's one-press steps go on to the features that own them.
-        return not (
-            query is not None
-            and any(re.match(route.pattern, query.data or "") for route in GROUP_ROUTES)
-        )
+        # The card's steps go on to the features that own them, and so does what a
+        # manager types for a step begun in a topic.
+        if query is not None and any(
+            re.match(route.pattern, query.data or "") for route in GROUP_ROUTES
+        ):
+            return False
+        return not self.steps.take(update)
 
     @staticmethod
     async def _stop(update: Update, context: AppContext) -> None:

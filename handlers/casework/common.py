@@ -12,10 +12,11 @@ from bot.context import AppContext
 from dispatch.complaints import ComplaintMoved
 from dispatch.errors import ConcurrentUpdate, DomainError
 from handlers.cases import show_case
-from handlers.common import say
+from handlers.common import chat_draft, drop_chat_draft, say
 
 __all__ = [
     "COMPENSATION",
+    "DRAFT",
     "DUE",
     "OWNER",
     "PREVIEW",
@@ -36,15 +37,14 @@ TYPING, PREVIEW, OWNER, DUE, COMPENSATION, SUBMIT = (
     "casework:compensation",
     "casework:submit",
 )
-_DRAFT = "casework"
+DRAFT = "casework"
 SEND, REWRITE = "ck:send", "ck:rewrite"
 
 
 def draft(context: AppContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.setdefault(_DRAFT, {})
-    assert isinstance(draft, dict)
-    return draft
+    """The step being written in this chat (its ticket, step, text; its topic in the
+    staff group)."""
+    return chat_draft(context, DRAFT)
 
 
 async def moved(update: Update, context: AppContext, error: DomainError) -> int:
@@ -62,12 +62,10 @@ async def moved(update: Update, context: AppContext, error: DomainError) -> int:
     current = draft(context)
     if current.get("ticket"):
         await show_case(update, context, int(current["ticket"]))
-    assert context.user_data is not None
-    context.user_data.pop(_DRAFT, None)
+    drop_chat_draft(context, DRAFT)
     return ConversationHandler.END
 
 
 async def end(context: AppContext) -> int:
-    assert context.user_data is not None
-    context.user_data.pop(_DRAFT, None)
+    drop_chat_draft(context, DRAFT)
     return ConversationHandler.END

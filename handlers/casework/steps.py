@@ -50,7 +50,15 @@ from handlers.casework.common import (
     moved,
 )
 from handlers.casework.plan import ask_owner
-from handlers.common import clear_buttons, inline, require_manager, say
+from handlers.common import (
+    clear_buttons,
+    for_whom,
+    in_private,
+    inline,
+    require_manager,
+    say,
+    topic_of,
+)
 
 __all__ = [
     "accept",
@@ -109,10 +117,6 @@ async def accept(update: Update, context: AppContext) -> None:
     )
 
 
-def _private(update: Update) -> bool:
-    return update.effective_chat is not None and update.effective_chat.type == "private"
-
-
 async def severity_chosen(update: Update, context: AppContext) -> None:
     if not await require_manager(update, context):
         return
@@ -134,8 +138,6 @@ async def severity_chosen(update: Update, context: AppContext) -> None:
                     )
                 ]
                 for c in Cause
-                # "Unfounded" asks for a reason to type: only in a private chat.
-                if c is not Cause.UNFOUNDED or _private(update)
             ]
         ),
     )
@@ -193,12 +195,12 @@ async def _ask(update: Update, context: AppContext, ticket_id: int, step: str) -
         return await moved(update, context, error)
     if query is not None:
         await query.answer()
-        await clear_buttons(query)
-    draft(context).update(ticket=ticket.id, number=ticket.number, step=step)
+        if in_private(update):  # in the staff group the button is on the case's card
+            await clear_buttons(query)
+    thread = topic_of(update)
+    draft(context).update(ticket=ticket.id, number=ticket.number, step=step, thread=thread)
     await say(
-        update,
-        context,
-        context.t(PROMPTS[step], number=ticket.number) + "\n" + context.t("Send /cancel to stop."),
+        update, context, for_whom(context, thread, context.t(PROMPTS[step], number=ticket.number))
     )
     return TYPING
 
@@ -230,6 +232,9 @@ async def text_typed(update: Update, context: AppContext) -> str | int:
         await say(update, context, context.t(error.message, **error.params))
         return TYPING
     current = draft(context)
+    if "ticket" not in current:  # a step begun before an upgrade: begin it again
+        await say(update, context, context.t("This button is no longer active."))
+        return await end(context)
     current["text"] = text
     step = str(current.get("step"))
     if step in TO_CUSTOMER or step == "plan":

@@ -52,7 +52,8 @@ async def test_a_return_approved_and_one_refused_with_a_reason(desk: Desk) -> No
     await _return(bo)
     await manager.press("✖ Refuse")
     assert manager.last.text == (
-        "Why is X-20261122-0002 refused? The customer reads your reason as you write it."
+        "Why is X-20261122-0002 refused? The customer reads your reason as you write it.\n"
+        "Send /cancel to stop."
     )
     await manager.send("The fridge was bought 40 days ago; returns are possible within 7 days.")
     assert bo.last.text == (
@@ -69,7 +70,7 @@ async def test_a_return_approved_and_one_refused_with_a_reason(desk: Desk) -> No
         statuses = sorted(
             await session.scalars(select(TicketRow.status).where(TicketRow.kind == "return"))
         )
-    assert statuses == ["approved", "rejected"]
+    assert statuses == ["approved", "closed"]  # the refused one is closed: nothing more to do
 
 
 async def test_an_approved_return_is_received_then_refunded_each_step_with_its_clock(

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sandbox.botapi import SentMessage
 from storage.models import StaffPostRow, TicketRow
 from tests.conftest import MANAGER_ID
-from tests.handlers.test_complaints import _complaint
-from tests.harness import Desk
+from tests.handlers.test_complaints import DEPUTY_ID, _complaint
+from tests.harness import Desk, Person
 
 GROUP = -1_001_234_567_890
 
@@ -80,6 +80,7 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     assert card.inline_buttons == [
         {"text": "🙋 Take it", "callback_data": f"cs:take:{ticket.id}"},
         {"text": "📥 Accept and classify", "callback_data": f"ck:acc:{ticket.id}"},
+        {"text": "🚫 Unfounded", "callback_data": f"ck:step:{ticket.id}:dismiss"},
         {
             "text": "📁 Open in my chat with the bot",
             "url": f"https://t.me/aftercare_test_bot?start=case_{ticket.id}",
@@ -96,6 +97,7 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     assert "Held by: Boss" in card.text
     assert [b["text"] for b in card.inline_buttons] == [
         "📥 Accept and classify",
+        "🚫 Unfounded",
         "📁 Open in my chat with the bot",
     ]
 
@@ -104,8 +106,6 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     await boss.press_in_group(GROUP, "📥 Accept and classify")
     assert _in_topic(desk, thread)[-1] == "How serious is it?"
     await boss.press_in_group(GROUP, "General")
-    causes = [b["text"] for b in desk.api.messages[GROUP][-1].inline_buttons]
-    assert "Unfounded" not in causes  # it asks for a reason to type: a private chat's step
     await boss.press_in_group(GROUP, "The technician")
     await _drain(desk)
     card = _card(desk, thread)
@@ -115,12 +115,21 @@ async def test_a_complaint_gets_a_topic_whose_card_follows_the_case(desk: Desk) 
     )
     assert forum.topics[thread].name.startswith(f"🟢 {ticket.number} · Complaint · Kim · ")
 
-    # Unfounded after all: the case closes, and so does its topic.
-    await boss.command("case", ticket.number)
-    await boss.press("🚫 Unfounded")
-    await boss.send("The visit was on time according to the check-in record.")
-    await boss.press("📨 Send it")
+    # Unfounded after all, from the card: the reason is the manager's next message in the
+    # topic, previewed; the case closes, and so does its topic.
+    await boss.press_in_group(GROUP, "🚫 Unfounded")
+    assert _in_topic(desk, thread)[-1] == (
+        f"For Boss:\nWhy is {ticket.number} unfounded? The customer will read your reason, so "
+        "please write it kindly.\nYour next message in this topic is the answer.\n"
+        "Send /cancel to stop."
+    )
+    await boss.write_in_topic(GROUP, thread, "The visit was on time according to the record.")
+    assert _in_topic(desk, thread)[-1] == (
+        "The customer will read:\n\nThe visit was on time according to the record."
+    )
+    await boss.press_in_group(GROUP, "📨 Send it")
     await _drain(desk)
+    assert "The visit was on time according to the record." in desk.person(901, "Kim").last.text
     assert forum.topics[thread].closed
     assert forum.topics[thread].name == f"✅ {ticket.number} · Complaint · Kim"
     # The card's link opens the case in a manager's own chat.
@@ -290,6 +299,32 @@ async def test_a_question_is_answered_from_its_topic_and_its_clocks_stop(desk: D
     assert (await _ticket(desk)).status == "answered"
     await _drain(desk)
     assert _card(desk, thread).text.startswith(f"📁 {ticket.number} · Question · Answered")
+    # Answered, nobody has anything to do: the topic closes until the customer writes again.
+    topic = desk.api.forums[GROUP].topics[thread]
+    assert topic.closed and topic.name.startswith(f"✅ {ticket.number}")
+    await boss.command("queue")
+    assert ticket.number not in boss.last.text + str(boss.last.inline_buttons)
+
+    await desk.advance(timedelta(hours=3))
+    await customer.send("And the outer grille, can that be washed too?")
+    reopened = await _ticket(desk)
+    assert reopened.status == "reopened" and reopened.sla_step == "consultation_answer"
+    assert reopened.sla_due_at == desk.clock.now() + timedelta(hours=24)  # a new answer clock
+    await _drain(desk)
+    assert not topic.closed and topic.name.startswith(f"🟢 {ticket.number}")
+    assert _card(desk, thread).text.startswith(f"📁 {ticket.number} · Question · Asked again")
+    await boss.command("queue")
+    assert [b["text"] for b in boss.last.inline_buttons] == [
+        f"🟢 {ticket.number} · Question · Asked again"
+    ]
+    copied = [m for m in desk.api.messages[GROUP] if m.extra.get("message_thread_id") == thread]
+    assert copied[-1].text == "And the outer grille, can that be washed too?"
+    await boss.write_in_topic(GROUP, thread, "/r Yes, the grille too, with a soft brush.")
+    await boss.press_in_group(GROUP, "✅ Send: this answers the question")
+    assert customer.last.text.endswith("Yes, the grille too, with a soft brush.")
+    assert (await _ticket(desk)).status == "answered"
+    await _drain(desk)
+    assert topic.closed
 
 
 async def test_a_repair_nobody_can_take_gets_a_topic_and_a_line_in_dispatch(desk: Desk) -> None:
@@ -333,10 +368,10 @@ async def test_a_return_is_approved_and_followed_from_its_card_in_the_group(desk
     ticket = await _ticket(desk)
     await _drain(desk)
     thread = _thread_of(desk, ticket.number)
-    # Refusing asks for a reason to type: that stays in the private chat.
     assert [b["text"] for b in _card(desk, thread).inline_buttons] == [
         "🙋 Take it",
         "✅ Approve",
+        "✖ Refuse",
         "📁 Open in my chat with the bot",
     ]
     await boss.press_in_group(GROUP, "✅ Approve")
@@ -346,3 +381,111 @@ async def test_a_return_is_approved_and_followed_from_its_card_in_the_group(desk
     await boss.press_in_group(GROUP, "📦 Goods received")
     await _drain(desk)
     assert (await _ticket(desk)).status == "received"
+
+    # Another return refused from its card: the reason is the manager's next message in its
+    # topic; what anyone else writes there meanwhile stays a note.
+    bob = desk.person(981, "Bob")
+    await _return(bob)
+    await _drain(desk)
+    async with desk.db() as session:
+        second = await session.scalar(select(TicketRow).where(TicketRow.id != ticket.id))
+    assert second is not None
+    other = _thread_of(desk, second.number)
+    card = _card(desk, other)
+    [refuse] = [b for b in card.inline_buttons if b["text"] == "✖ Refuse"]
+    await boss.press_data(card, str(refuse["callback_data"]))
+    assert _in_topic(desk, other)[-1].startswith(f"For Boss:\nWhy is {second.number} refused?")
+    await boss.write_in_topic(GROUP, thread, "Courier booked for Amy's fridge.")  # elsewhere
+    await boss.write_in_topic(
+        GROUP, other, "The seal is broken and the fridge was used for three weeks."
+    )
+    await _drain(desk)
+    assert "Internal note (Boss)" in _card(desk, thread).text  # a note where it was written
+    assert "Courier" not in bob.last.text
+    assert "The seal is broken" in bob.last.text
+    async with desk.db() as session:
+        refused = await session.get(TicketRow, second.id)
+    assert refused is not None and refused.status == "closed"
+    assert f"Refused: {second.number}. The customer has been told why." in _in_topic(desk, other)
+    assert desk.api.forums[GROUP].topics[other].closed
+
+
+@pytest.fixture
+async def team_desk(desk_factory: Callable[..., Awaitable[Desk]]) -> Desk:
+    return await desk_factory(
+        managers=(MANAGER_ID, DEPUTY_ID),
+        replace={"operators = []": f"operators = []\nstaff_group = {GROUP}"},
+    )
+
+
+async def test_the_whole_complaint_procedure_is_worked_in_its_topic(team_desk: Desk) -> None:
+    desk = team_desk
+    boss = desk.person(MANAGER_ID, "Boss")
+    deputy = desk.person(DEPUTY_ID, "Deputy", language_code="zh-hans")
+    await boss.command("start")
+    await deputy.command("start")
+    customer = desk.person(990, "Kim")
+    ticket = await _complaint(desk, customer)
+    await _drain(desk)
+    thread = _thread_of(desk, ticket.number)
+
+    async def card_press(person: Person, label: str) -> None:
+        await _drain(desk)
+        card = _card(desk, thread)
+        [button] = [b for b in card.inline_buttons if b["text"] == label]
+        await person.press_data(card, str(button["callback_data"]))
+
+    await card_press(boss, "📥 Accept and classify")
+    await boss.press_in_group(GROUP, "Serious")
+    await boss.press_in_group(GROUP, "The technician")
+    await card_press(boss, "🔎 Record the verification")
+    # The deputy's message meanwhile is a note; the boss's next message is the step.
+    await deputy.write_in_topic(GROUP, thread, "这位客户上个月也报修过。")
+    await boss.write_in_topic(GROUP, thread, "The technician's photos show a 5 cm scratch.")
+    assert _in_topic(desk, thread)[-1] == "Verification recorded; the plan is due next."
+    assert (await _ticket(desk)).status == "verified"
+
+    # The plan, piece by piece in the topic; the owner buttons answer only their author.
+    await card_press(boss, "📋 Propose a plan")
+    await boss.write_in_topic(GROUP, thread, "We repair the floor.")
+    assert _in_topic(desk, thread)[-1] == "Who owns the plan?"
+    await deputy.press_in_group(GROUP, "Deputy")
+    assert _in_topic(desk, thread)[-1] == "Who owns the plan?"  # not the deputy's plan
+    await boss.press_in_group(GROUP, "Boss")
+    await boss.write_in_topic(GROUP, thread, "12-01")
+    await boss.write_in_topic(GROUP, thread, "200")
+    await boss.press_in_group(GROUP, "✅ Submit the plan")
+    # Its author cannot approve it; the second manager refuses it with a reason, typed.
+    await card_press(boss, "✅ Approve the plan")
+    assert boss.alerts()[-1] == "A plan needs another manager's approval."
+    await card_press(deputy, "✖ Refuse the plan")
+    assert _in_topic(desk, thread)[-1].startswith("Deputy，请填写：\n为什么驳回")  # her language
+    await deputy.write_in_topic(GROUP, thread, "赔偿金额请先和财务确认。")
+    assert (await _ticket(desk)).details.get("pending_plan") is None
+    assert "赔偿金额请先和财务确认。" in boss.last.text  # the author is told why
+    # Proposed again, and approved by the deputy.
+    await card_press(boss, "📋 Propose a plan")
+    await boss.write_in_topic(GROUP, thread, "We repair the floor and pay CN¥150.")
+    await boss.press_in_group(GROUP, "Boss")
+    await boss.write_in_topic(GROUP, thread, "12-01")
+    await boss.write_in_topic(GROUP, thread, "150")
+    await boss.press_in_group(GROUP, "✅ Submit the plan")
+    await card_press(deputy, "✅ Approve the plan")
+    assert (await _ticket(desk)).status == "planned"
+    assert "We repair the floor and pay CN¥150." in customer.last.text
+
+    await card_press(boss, "🛠 Mark it resolved")
+    await boss.write_in_topic(GROUP, thread, "Floor repaired on 30 Nov; CN¥150 paid.")
+    await card_press(boss, "✅ Reply with the outcome and close")
+    await boss.write_in_topic(GROUP, thread, "The floor is repaired and CN¥150 is paid.")
+    assert _in_topic(desk, thread)[-1] == (
+        "The customer will read:\n\nThe floor is repaired and CN¥150 is paid."
+    )
+    await boss.press_in_group(GROUP, "📨 Send it")
+    closed = await _ticket(desk)
+    assert closed.status == "closed"
+    assert "The floor is repaired and CN¥150 is paid." in customer.last.text
+    await _drain(desk)
+    assert desk.api.forums[GROUP].topics[thread].closed
+    # Nothing the staff wrote as notes reached the customer.
+    assert not any("上个月" in text or "5 cm" in text for text in customer.texts)
