@@ -32,6 +32,7 @@ MENU_ORDER = (
     "case",
     "technicians",
     "snippets",
+    "stats",
     "invite",
     "assign",
     "calendar",

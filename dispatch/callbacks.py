@@ -58,6 +58,7 @@ __all__ = [
     "RETURN_NEXT",
     "RETURN_REFUSE",
     "ROUTES",
+    "STATS_PERIOD",
     "SURVEY_RATING",
     "SURVEY_SKIP",
     "TEAM_ACTIVE",
@@ -172,6 +173,7 @@ ASSIGN_TO = Route("as:to", (Id(), Id()))
 # follow) or write it again.
 QUESTION_ANSWER = Route("qa:ans", (Id(),))
 QUESTION_SEND = Route("qa:send", (Choice(("full", "part")), Id()))
+STATS_PERIOD = Route("st", (Choice(("week", "month", "last_month")),))
 QUESTION_REWRITE = Route("qa:edit", (Id(),))
 # A case: its card, taking it, writing to its customer.
 CASE_OPEN = Route("cs:open", (Id(),))

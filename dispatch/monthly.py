@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dispatch.clock import Clock
+from dispatch.kpis import TARGETS, kpi_param
 from dispatch.messages import N_, Lines, Month, Msg, Number, Outgoing, Param
 from dispatch.model import Role, TicketKind
 from dispatch.policy import DeskPolicy
@@ -42,7 +43,6 @@ __all__ = [
 REPORT_DAY, REPORT_HOUR = 5, 9
 FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
 
-TARGETS = {"on_time": 90.0, "satisfaction": 85.0, "complaint_rate": 3.0}
 SERVICE_TOPICS = {"visit", "attitude", "fees"}
 TOPICS = {
     "product": N_("the product"),
@@ -142,16 +142,6 @@ def figures(policy: DeskPolicy, year: int, month: int, records: MonthRecords) ->
     )
 
 
-def _kpi(value: float | None, target: float, lower_is_better: bool = False) -> Param:
-    if value is None:
-        return Msg(N_("no data"))
-    met = value < target if lower_is_better else value >= target
-    return Msg(
-        N_("{value} % (target {target} %) ✅") if met else N_("{value} % (target {target} %) ❌"),
-        {"value": Number(value), "target": Number(target)},
-    )
-
-
 def render_params(f: MonthlyFigures) -> dict[str, Param]:
     topics = Lines(
         tuple(
@@ -186,9 +176,11 @@ def render_params(f: MonthlyFigures) -> dict[str, Param]:
         "plan_met": met("planned"),
         "close_hours": hours("closed"),
         "field_jobs": f.field_jobs,
-        "on_time": _kpi(f.on_time, TARGETS["on_time"]),
-        "satisfaction": _kpi(f.satisfaction, TARGETS["satisfaction"]),
-        "complaint_rate": _kpi(f.complaint_rate, TARGETS["complaint_rate"], lower_is_better=True),
+        "on_time": kpi_param(f.on_time, TARGETS["on_time"]),
+        "satisfaction": kpi_param(f.satisfaction, TARGETS["satisfaction"]),
+        "complaint_rate": kpi_param(
+            f.complaint_rate, TARGETS["complaint_rate"], lower_is_better=True
+        ),
     }
 
 

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from dispatch.assignment import Member
+from dispatch.kpis import KpiCounts
 from dispatch.messages import Outgoing
 from dispatch.model import (
     Attachment,
@@ -303,6 +304,10 @@ class StatsRepository(Protocol):
         ...
 
     async def month(self, start: datetime, end: datetime) -> MonthRecords: ...
+    async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
+        """The counts behind dispatch.kpis for one period, aggregated in the database."""
+        ...
+
     async def sent(self, dedup_prefix: str) -> bool:
         """Whether an outgoing message with this dedup key prefix was ever written."""
         ...

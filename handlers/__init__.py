@@ -26,6 +26,7 @@ from handlers import (
     snippets,
     staffgroup,
     start,
+    stats,
     team,
     technician,
 )
@@ -43,6 +44,7 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     cases.register(application)  # a manager typing to a customer
     team.register(application)
     snippets.register(application)  # a manager typing a technician's radius or capacity
+    stats.register(application)
     customer.register(application)
     technician.register(application)
     manager.register(application)

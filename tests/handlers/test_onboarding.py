@@ -141,6 +141,7 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
         "case",
         "technicians",
         "snippets",
+        "stats",
         "invite",
         "assign",
         "calendar",

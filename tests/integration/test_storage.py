@@ -237,3 +237,22 @@ async def test_sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys(tmp_path:
         assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 2  # FULL
         assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
     await engine.dispose()
+
+
+async def test_kpi_counts_are_aggregated_in_the_database(uow: UnitOfWorkFactory) -> None:
+    """The seeded month of tests/handlers/test_stats.py, counted on each database."""
+    from tests.handlers.test_stats import seed_month
+
+    async with uow() as unit:
+        await seed_month(unit.session)
+    async with uow() as unit:
+        november = await unit.stats.kpi_counts(
+            datetime(2026, 10, 31, 16, 0, tzinfo=UTC), datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+        )
+    assert (november.closed, november.closed_on_time) == (3, 2)
+    assert (november.surveys_sent, november.surveys_answered, november.surveys_satisfied) == (
+        3,
+        2,
+        1,
+    )
+    assert (november.jobs_completed, november.service_complaints) == (3, 1)

@@ -1,0 +1,132 @@
+"""The desk's KPIs: how each is counted, for any period, against SERVICE_RULES' targets.
+
+The counting happens in the database (``StatsRepository.kpi_counts``: aggregate queries
+over the period's rows, never the tickets loaded into Python); this module says what is
+counted, turns counts into rates, and picks the periods a manager asks for.
+
+- **SLA on-time rate**: cases closed in the period with no time limit missed, over all
+  cases closed in the period (every kind has a limit from its registration). A missed
+  step fails the case even if later steps were met: a case fails when any of its limits
+  reached the breach level (an ``sla.level2`` event), the follow-up survey excepted.
+  Target: at least 90 %.
+- **Satisfaction (CSAT)**: surveys answered in the period whose every rating is 4 or 5,
+  over the surveys answered in the period; shown with the **response rate**, surveys
+  answered over surveys sent in the period. Target: at least 85 %.
+- **Complaint rate**: complaints registered in the period whose recorded cause is the
+  service (the technician or the service process, set when the complaint is classified),
+  over field jobs (repairs and installations) completed in the period. Target: under 3 %.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dispatch.messages import N_, Msg, Number, Param
+
+__all__ = [
+    "PERIODS",
+    "SERVICE_CAUSES",
+    "TARGETS",
+    "KpiCounts",
+    "Period",
+    "kpi_param",
+    "percent_param",
+    "period_named",
+    "rate",
+]
+
+# SERVICE_RULES, "Targets": on-time and satisfaction at least, complaint rate under.
+TARGETS = {"on_time": 90.0, "satisfaction": 85.0, "complaint_rate": 3.0}
+SERVICE_CAUSES = ("technician", "process")
+PERIODS = ("week", "month", "last_month")
+
+
+@dataclass(frozen=True)
+class Period:
+    """From ``start`` (included) to ``end`` (excluded), both aware."""
+
+    start: datetime
+    end: datetime
+
+    def before(self) -> Period:
+        """The period just before, of the same kind: the previous calendar month for a
+        month, the same length of time otherwise."""
+        start = self.start
+        if start.day == 1 and self.end == _next_month(start):
+            earlier = (start - timedelta(days=1)).replace(day=1)
+            return Period(earlier, start)
+        return Period(start - (self.end - start), start)
+
+
+def _next_month(day: datetime) -> datetime:
+    return day.replace(year=day.year + (day.month == 12), month=day.month % 12 + 1, day=1)
+
+
+def period_named(name: str, now: datetime, zone: ZoneInfo) -> Period:
+    """``week``: this week from Monday; ``month``: this calendar month; ``last_month``:
+    the one before. This week and this month run to the end of their span, so that the
+    period before compares like with like."""
+    local = now.astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if name == "week":
+        monday = midnight - timedelta(days=local.weekday())
+        return Period(monday, monday + timedelta(days=7))
+    first = midnight.replace(day=1)
+    if name == "month":
+        return Period(first, _next_month(first))
+    if name == "last_month":
+        return Period(first, _next_month(first)).before()
+    raise ValueError(f"unknown period {name!r}")
+
+
+@dataclass(frozen=True)
+class KpiCounts:
+    """What the database counted for one period."""
+
+    closed: int  # cases closed in the period
+    closed_on_time: int  # of which no limit was missed
+    surveys_sent: int
+    surveys_answered: int
+    surveys_satisfied: int  # every rating 4 or 5
+    jobs_completed: int  # repairs and installations completed
+    service_complaints: int  # complaints whose cause is the service
+
+    @property
+    def on_time(self) -> float | None:
+        return rate(self.closed_on_time, self.closed)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return rate(self.surveys_satisfied, self.surveys_answered)
+
+    @property
+    def response_rate(self) -> float | None:
+        return rate(self.surveys_answered, self.surveys_sent)
+
+    @property
+    def complaint_rate(self) -> float | None:
+        return rate(self.service_complaints, self.jobs_completed)
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A percentage with one decimal; None when there is nothing to count."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def kpi_param(value: float | None, target: float, lower_is_better: bool = False) -> Param:
+    """A KPI against its target, marked met or not (``no data`` with nothing counted)."""
+    if value is None:
+        return Msg(N_("no data"))
+    met = value < target if lower_is_better else value >= target
+    return Msg(
+        N_("{value} % (target {target} %) ✅") if met else N_("{value} % (target {target} %) ❌"),
+        {"value": Number(value), "target": Number(target)},
+    )
+
+
+def percent_param(value: float | None) -> Param:
+    if value is None:
+        return Msg(N_("no data"))
+    return Msg(N_("{value} %"), {"value": Number(value)})
