@@ -58,7 +58,8 @@ __all__ = [
     "RETURN_NEXT",
     "RETURN_REFUSE",
     "ROUTES",
-    "STATS_PERIOD",
+    "STATS_RANGE",
+    "STATS_VIEW",
     "SURVEY_RATING",
     "SURVEY_SKIP",
     "TEAM_ACTIVE",
@@ -173,7 +174,11 @@ ASSIGN_TO = Route("as:to", (Id(), Id()))
 # follow) or write it again.
 QUESTION_ANSWER = Route("qa:ans", (Id(),))
 QUESTION_SEND = Route("qa:send", (Choice(("full", "part")), Id()))
-STATS_PERIOD = Route("st", (Choice(("week", "month", "last_month")),))
+# /stats: what to show (the KPIs, the technicians' table, the charts, the files) of a named
+# period, or of a range of days written as yyyymmdd numbers.
+STATS_VIEWS = ("kpis", "team", "charts", "files")
+STATS_VIEW = Route("st", (Choice(STATS_VIEWS), Choice(("week", "month", "last_month"))))
+STATS_RANGE = Route("sr", (Choice(STATS_VIEWS), Id(), Id()))
 QUESTION_REWRITE = Route("qa:edit", (Id(),))
 # A case: its card, taking it, writing to its customer.
 CASE_OPEN = Route("cs:open", (Id(),))

@@ -15,6 +15,17 @@ counted, turns counts into rates, and picks the periods a manager asks for.
 - **Complaint rate**: complaints registered in the period whose recorded cause is the
   service (the technician or the service process, set when the complaint is classified),
   over field jobs (repairs and installations) completed in the period. Target: under 3 %.
+- **Time to each step** (STEP_TIMES), for the cases registered in the period that reached
+  it: from registration to the first move that completes the step, in hours on the
+  clock, averaged (dispatch: to a technician's acceptance; arrival: on site; repair: to
+  the signed record; a question's first reply and full answer; a complaint's
+  verification and plan; a return's decision). Shown beside the step's limit.
+- **Per technician**, over the field jobs each completed in the period: jobs; on-time
+  check-ins (on site by the job's arrival limit); first-time fixes (no repair for the
+  same customer registered within 30 days after completion); the average of the follow-up
+  survey's three ratings; complaints that name one of their jobs.
+- **The worst cases** of the period: cases registered in it with the most limits passed
+  (breaches and escalations), then the longest open.
 """
 
 from __future__ import annotations
@@ -24,13 +35,21 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatch.messages import N_, Msg, Number, Param
+from dispatch.sla import SlaStep
 
 __all__ = [
+    "FIELD",
+    "FIRST_TIME_FIX_DAYS",
     "PERIODS",
     "SERVICE_CAUSES",
+    "STEP_TIMES",
     "TARGETS",
     "KpiCounts",
     "Period",
+    "PeriodDetail",
+    "StepTime",
+    "TechnicianFigures",
+    "WorstCase",
     "kpi_param",
     "percent_param",
     "period_named",
@@ -41,6 +60,56 @@ __all__ = [
 TARGETS = {"on_time": 90.0, "satisfaction": 85.0, "complaint_rate": 3.0}
 SERVICE_CAUSES = ("technician", "process")
 PERIODS = ("week", "month", "last_month")
+FIRST_TIME_FIX_DAYS = 30
+FIELD = ("repair", "installation")
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """A step timed from registration to the first move into one of ``reached``; its
+    limit is ``limit`` of the SLA table (None: the step has no limit of its own)."""
+
+    name: str
+    label: str  # msgid
+    kinds: tuple[str, ...]
+    reached: tuple[str, ...]
+    limit: SlaStep | None
+
+
+STEP_TIMES: tuple[StepTime, ...] = (
+    StepTime("dispatch", N_("Dispatch"), FIELD, ("assigned",), SlaStep.REPAIR_DISPATCH),
+    StepTime("arrival", N_("On site"), FIELD, ("on_site",), SlaStep.REPAIR_ON_SITE),
+    StepTime("repair", N_("Repair signed"), FIELD, ("signed",), None),
+    StepTime(
+        "first_reply",
+        N_("First reply to a question"),
+        ("consultation",),
+        ("responded", "answered"),
+        SlaStep.CONSULTATION_FIRST_RESPONSE,
+    ),
+    StepTime(
+        "answer",
+        N_("Full answer to a question"),
+        ("consultation",),
+        ("answered",),
+        SlaStep.CONSULTATION_ANSWER,
+    ),
+    StepTime(
+        "verify",
+        N_("Complaint verified"),
+        ("complaint",),
+        ("verified",),
+        SlaStep.COMPLAINT_VERIFY,
+    ),
+    StepTime("plan", N_("Complaint plan"), ("complaint",), ("planned",), SlaStep.COMPLAINT_PLAN),
+    StepTime(
+        "review",
+        N_("Return decided"),
+        ("return",),
+        ("approved", "rejected"),
+        SlaStep.RETURN_REVIEW,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +177,45 @@ class KpiCounts:
     @property
     def complaint_rate(self) -> float | None:
         return rate(self.service_complaints, self.jobs_completed)
+
+
+@dataclass(frozen=True)
+class TechnicianFigures:
+    technician_id: int
+    name: str
+    jobs: int
+    on_time_checkins: int
+    first_time_fixes: int
+    rating: float | None  # the average of the surveys' three ratings, 1 to 5
+    complaints: int
+
+    @property
+    def on_time(self) -> float | None:
+        return rate(self.on_time_checkins, self.jobs)
+
+    @property
+    def first_time_fix(self) -> float | None:
+        return rate(self.first_time_fixes, self.jobs)
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    ticket_id: int
+    number: str
+    kind: str
+    status: str
+    limits_passed: int
+
+
+@dataclass(frozen=True)
+class PeriodDetail:
+    """What the charts and the tables show of one period, beside its KPI counts."""
+
+    step_hours: dict[str, tuple[float, int]]  # step name -> (average hours, cases)
+    per_day: dict[tuple[str, str], int]  # (local day ISO, kind) -> tickets registered
+    causes: dict[str, int]  # complaint cause -> complaints registered
+    technicians: list[TechnicianFigures]
+    worst: list[WorstCase]
 
 
 def rate(part: int, whole: int) -> float | None:

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from dispatch.assignment import Member
-from dispatch.kpis import KpiCounts
+from dispatch.kpis import KpiCounts, PeriodDetail
 from dispatch.messages import Outgoing
 from dispatch.model import (
     Attachment,
@@ -306,6 +306,13 @@ class StatsRepository(Protocol):
     async def month(self, start: datetime, end: datetime) -> MonthRecords: ...
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
         """The counts behind dispatch.kpis for one period, aggregated in the database."""
+        ...
+
+    async def figures(
+        self, start: datetime, end: datetime, offset_hours: int, zone: str
+    ) -> PeriodDetail:
+        """Step times, tickets per local day, complaint causes, technicians and the worst
+        cases of one period (``offset_hours``: the zone's offset, for SQLite's days)."""
         ...
 
     async def sent(self, dedup_prefix: str) -> bool:

@@ -1,18 +1,48 @@
 """/stats: the desk's KPIs (dispatch.kpis) for the period a manager picks, beside the
-period before it."""
+period before it, with the time each step takes, the technicians' table and the worst
+cases of the period."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from dispatch.clock import Clock
-from dispatch.kpis import TARGETS, KpiCounts, Period, kpi_param, percent_param, period_named
-from dispatch.messages import N_, Day, Month, Msg, Param
+from dispatch.errors import InvalidInput
+from dispatch.intake import limit_text
+from dispatch.kpis import (
+    STEP_TIMES,
+    TARGETS,
+    KpiCounts,
+    Period,
+    PeriodDetail,
+    TechnicianFigures,
+    WorstCase,
+    kpi_param,
+    percent_param,
+    period_named,
+)
+from dispatch.labels import kind_label, status_label
+from dispatch.messages import N_, Day, Lines, Month, Msg, Number, Param
+from dispatch.model import TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
+from dispatch.sla import SlaStep
 from dispatch.users import as_manager
 
-__all__ = ["STATS", "DeskStats", "desk_stats", "stats_params"]
+__all__ = [
+    "MAX_RANGE_DAYS",
+    "STATS",
+    "TECHNICIANS",
+    "DeskStats",
+    "desk_stats",
+    "period_between",
+    "stats_params",
+    "technician_params",
+    "worst_label",
+]
+
+MAX_RANGE_DAYS = 366
 
 STATS = N_(
     "📊 {period}\n"
@@ -24,41 +54,91 @@ STATS = N_(
     "   surveys answered: {answered} of {sent} sent ({response})\n"
     "Complaint rate attributable to service: {complaint_rate}\n"
     "   the period before: {complaint_rate_before}\n"
-    "   complaints about the service: {complaints}; field jobs completed: {jobs}"
+    "   complaints about the service: {complaints}; field jobs completed: {jobs}\n"
+    "\n"
+    "⏱ Average time from registration:\n"
+    "{steps}"
 )
+TECHNICIANS = N_("👷 Technicians, {period}:\n{rows}")
 
 
 @dataclass(frozen=True)
 class DeskStats:
-    name: str  # week, month, last_month
+    name: str  # week, month, last_month, or range
     period: Period
     counts: KpiCounts
     before: KpiCounts
+    detail: PeriodDetail
+
+
+def period_between(first: date, last: date, policy: DeskPolicy) -> Period:
+    """The days from ``first`` to ``last``, both included, in the desk's zone."""
+    if last < first:
+        raise InvalidInput(N_("The second day is before the first. Please give them in order."))
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise InvalidInput(N_("Please choose at most a year at a time."))
+    start = datetime.combine(first, time(), tzinfo=policy.zone)
+    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=policy.zone)
+    return Period(start, end)
 
 
 async def desk_stats(
-    uow: UnitOfWork, clock: Clock, policy: DeskPolicy, *, manager_id: int, name: str
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: DeskPolicy,
+    *,
+    manager_id: int,
+    name: str,
+    period: Period | None = None,
 ) -> DeskStats:
-    """The KPIs of this week, this month or last month, and of the period before."""
-    period = period_named(name, clock.now(), policy.zone)
+    """The figures of this week, this month, last month or a given ``period``, and the
+    counts of the period before."""
+    period = period or period_named(name, clock.now(), policy.zone)
     earlier = period.before()
+    offset = period.start.utcoffset() or timedelta()
     async with uow:
         await as_manager(uow, manager_id, to="see the desk's figures")
         counts = await uow.stats.kpi_counts(period.start, period.end)
         before = await uow.stats.kpi_counts(earlier.start, earlier.end)
-    return DeskStats(name=name, period=period, counts=counts, before=before)
+        detail = await uow.stats.figures(
+            period.start, period.end, int(offset.total_seconds() // 3600), policy.zone.key
+        )
+    return DeskStats(name=name, period=period, counts=counts, before=before, detail=detail)
 
 
-def stats_params(stats: DeskStats) -> dict[str, Param]:
+def _title(stats: DeskStats) -> Param:
     start = stats.period.start
-    title: Param = (
-        Msg(N_("the week from {day}"), {"day": Day(start.date())})
-        if stats.name == "week"
-        else Month(start.year, start.month)
-    )
+    if stats.name == "week":
+        return Msg(N_("the week from {day}"), {"day": Day(start.date())})
+    if stats.name == "range":
+        last = (stats.period.end - timedelta(days=1)).date()
+        return Msg(N_("{first} to {last}"), {"first": Day(start.date()), "last": Day(last)})
+    return Month(start.year, start.month)
+
+
+def _limit(step: SlaStep | None, policy: DeskPolicy) -> Param:
+    if step is None or step not in policy.sla:
+        return Msg(N_("no limit"))
+    return Msg(N_("limit {limit}"), {"limit": limit_text(policy.sla[step])})
+
+
+def stats_params(stats: DeskStats, policy: DeskPolicy) -> dict[str, Param]:
     now, before = stats.counts, stats.before
+    steps = tuple(
+        Msg(
+            N_("• {step}: {hours} h over {cases} ({limit})"),
+            {
+                "step": Msg(step.label),
+                "hours": Number(stats.detail.step_hours[step.name][0]),
+                "cases": stats.detail.step_hours[step.name][1],
+                "limit": _limit(step.limit, policy),
+            },
+        )
+        for step in STEP_TIMES
+        if step.name in stats.detail.step_hours
+    )
     return {
-        "period": title,
+        "period": _title(stats),
         "closed": now.closed,
         "on_time": kpi_param(now.on_time, TARGETS["on_time"]),
         "on_time_before": percent_param(before.on_time),
@@ -73,4 +153,52 @@ def stats_params(stats: DeskStats) -> dict[str, Param]:
         "complaint_rate_before": percent_param(before.complaint_rate),
         "complaints": now.service_complaints,
         "jobs": now.jobs_completed,
+        "steps": Lines(steps) if steps else Msg(N_("none yet")),
     }
+
+
+def _row(figures: TechnicianFigures) -> Msg:
+    return Msg(
+        N_(
+            "• {name}: jobs {jobs} · on time {on_time} · fixed first time {fixed} · "
+            "rating {rating} · complaints {complaints}"
+        ),
+        {
+            "name": figures.name,
+            "jobs": figures.jobs,
+            "on_time": percent_param(figures.on_time),
+            "fixed": percent_param(figures.first_time_fix),
+            "rating": Msg(N_("none")) if figures.rating is None else Number(figures.rating),
+            "complaints": figures.complaints,
+        },
+    )
+
+
+def technician_params(stats: DeskStats, name: str = "") -> dict[str, Param]:
+    """The technicians' table, most jobs first; with ``name``, only those whose name
+    holds it."""
+    wanted = name.strip().casefold()
+    rows = sorted(
+        (f for f in stats.detail.technicians if wanted in f.name.casefold()),
+        key=lambda f: (-f.jobs, f.name),
+    )
+    return {
+        "period": _title(stats),
+        "rows": Lines(tuple(_row(f) for f in rows))
+        if rows
+        else Msg(N_("No field job was completed in this period.")),
+    }
+
+
+def worst_label(case: WorstCase) -> Msg:
+    """A worst case's button: its number, kind, status and how many limits it passed."""
+    kind = TicketKind(case.kind)
+    return Msg(
+        N_("🔴 {number} · {kind} · {status} · limits passed: {passed}"),
+        {
+            "number": case.number,
+            "kind": Msg(kind_label(kind)),
+            "status": Msg(status_label(kind, case.status)),
+            "passed": case.limits_passed,
+        },
+    )

@@ -117,7 +117,7 @@ class TicketRow(Base):
     priority: Mapped[str] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # a period's tickets (KPIs)
     updated_at: Mapped[datetime]
     description: Mapped[str] = mapped_column(Text, default="")
     product_category: Mapped[str | None] = mapped_column(String(32))
@@ -254,6 +254,10 @@ class EventRow(Base):
     """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
 
     __tablename__ = "events"
+    # The KPIs find a period's moves (closed, completed...) by their time (dispatch.kpis).
+    __table_args__ = (
+        Index("ix_events_kind_to_status_created_at", "kind", "to_status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -340,9 +344,9 @@ class SurveyRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
-    sent_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
     reminded_at: Mapped[datetime | None]
-    answered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None] = mapped_column(index=True)
     timeliness: Mapped[int | None] = mapped_column(Integer)
     attitude: Mapped[int | None] = mapped_column(Integer)
     result: Mapped[int | None] = mapped_column(Integer)

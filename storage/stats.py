@@ -1,15 +1,17 @@
-"""The monthly report's reading: the month's tickets, their status events, surveys."""
+"""The reports' reading: the monthly report's tickets, status events and surveys, and the
+KPIs of any period (counted in storage.kpis)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.kpis import SERVICE_CAUSES, KpiCounts
-from dispatch.model import EventKind, Status, TicketKind
+from dispatch.kpis import KpiCounts, PeriodDetail
+from dispatch.model import TicketKind
 from dispatch.ports import MonthRecords, MonthTicket, SurveyScores
+from storage import kpis
 from storage.models import EventRow, OutboxRow, SurveyRow, TicketRow, UserRow
 
 __all__ = ["SqlStatsRepository"]
@@ -70,68 +72,17 @@ class SqlStatsRepository:
         return MonthRecords(tickets=tickets, reached=reached, surveys=surveys)
 
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
-        """The counts behind the KPIs of dispatch.kpis, each one aggregate query over the
-        period's rows (found by the indexed times of status events and surveys)."""
-        breached = exists().where(
-            EventRow.ticket_id == TicketRow.id,
-            EventRow.kind == EventKind.SLA_LEVEL2,
-            EventRow.details["step"].as_string() != "survey",
-        )
-        closing = EventRow.__table__.alias("closing")
-        closed, on_time = (
-            await self.session.execute(
-                select(func.count(), func.count(case((~breached, 1))))
-                .select_from(closing)
-                .join(TicketRow, TicketRow.id == closing.c.ticket_id)
-                .where(
-                    closing.c.kind == EventKind.STATUS,
-                    closing.c.to_status == Status.CLOSED,
-                    closing.c.created_at >= start,
-                    closing.c.created_at < end,
-                )
-            )
-        ).one()
-        jobs = await self.session.scalar(
-            select(func.count())
-            .select_from(EventRow)
-            .join(TicketRow, TicketRow.id == EventRow.ticket_id)
-            .where(
-                EventRow.kind == EventKind.STATUS,
-                EventRow.to_status == Status.COMPLETED,
-                EventRow.created_at >= start,
-                EventRow.created_at < end,
-                TicketRow.kind.in_([TicketKind.REPAIR, TicketKind.INSTALLATION]),
-            )
-        )
-        complaints = await self.session.scalar(
-            select(func.count()).where(
-                TicketRow.kind == TicketKind.COMPLAINT,
-                TicketRow.created_at >= start,
-                TicketRow.created_at < end,
-                TicketRow.details["cause"].as_string().in_(SERVICE_CAUSES),
-            )
-        )
-        sent = await self.session.scalar(
-            select(func.count()).where(SurveyRow.sent_at >= start, SurveyRow.sent_at < end)
-        )
-        every_rating_high = and_(
-            SurveyRow.timeliness >= 4, SurveyRow.attitude >= 4, SurveyRow.result >= 4
-        )
-        answered, satisfied = (
-            await self.session.execute(
-                select(func.count(), func.count(case((every_rating_high, 1)))).where(
-                    SurveyRow.answered_at >= start, SurveyRow.answered_at < end
-                )
-            )
-        ).one()
-        return KpiCounts(
-            closed=closed,
-            closed_on_time=on_time,
-            surveys_sent=sent or 0,
-            surveys_answered=answered,
-            surveys_satisfied=satisfied,
-            jobs_completed=jobs or 0,
-            service_complaints=complaints or 0,
+        return await kpis.kpi_counts(self.session, start, end)
+
+    async def figures(
+        self, start: datetime, end: datetime, offset_hours: int, zone: str
+    ) -> PeriodDetail:
+        return PeriodDetail(
+            step_hours=await kpis.step_hours(self.session, start, end),
+            per_day=await kpis.tickets_per_day(self.session, start, end, offset_hours, zone),
+            causes=await kpis.complaint_causes(self.session, start, end),
+            technicians=await kpis.technician_figures(self.session, start, end),
+            worst=await kpis.worst_cases(self.session, start, end),
         )
 
     async def sent(self, dedup_prefix: str) -> bool:

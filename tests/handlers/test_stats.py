@@ -1,16 +1,15 @@
 """/stats: the KPIs of a seeded month, worked out by hand below, against their targets and
-beside the month before."""
+beside the month before; the time to each step, the worst cases and the technicians."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import EventRow, SurveyRow, TicketRow, UserRow
+from storage.models import EventRow, SurveyRow, TechnicianRow, TicketRow, UserRow, VisitRow
 from tests.conftest import MANAGER_ID
 from tests.harness import Desk
 
@@ -20,52 +19,70 @@ async def desk(desk_factory: Callable[..., Awaitable[Desk]]) -> Desk:
     return await desk_factory(managers=(MANAGER_ID,))
 
 
-def _at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 4, 0, tzinfo=UTC)  # noon in Shanghai
+def _at(month: int, day: int, hour: int = 4) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)  # 4:00 UTC: noon in Shanghai
 
 
-async def seed_month(session: AsyncSession) -> None:
+async def seed_month(session: AsyncSession) -> dict[str, int]:
     """November 2026 (the tests' clock is on Nov 22), and one case closed in October.
 
     Closed in November: A, B, C. B missed its dispatch limit (an sla.level2) and was put
     right later: it still fails. C had only a warning. On time: 2 of 3 = 66.7 %.
     Field jobs completed in November: A, B, E = 3. Complaints attributable to the
-    service: C (the technician); F's cause is the product. Rate: 1 of 3 = 33.3 %.
+    service: C (the technician, about job A); F's cause is the product: 1 of 3 = 33.3 %.
     Surveys sent in November: 3; answered: 2 (5/5/4, and 5/3/5 with one low rating);
     satisfied: 1 of 2 = 50 %; response rate 2 of 3 = 66.7 %.
+    Time to each step: dispatch A 2 h, B 4 h (3 h over 2); on site A 5 h, B 6 h (5.5 h).
+    Technician Li did A and B: on site by the limit for A only (50 %); B's customer
+    asked for a repair again (G, nine days after) so one first-time fix (50 %); ratings
+    4.67 and 4.33 average 4.5; one complaint (C, about A).
+    The worst case is B, the only one with a limit passed.
     October: D closed with no breach: 100 %; no survey and no job, so no data.
     """
-    customer = UserRow(
-        telegram_id=555,
-        role="customer",
-        display_name="Kim",
-        created_at=_at(9, 1),
-    )
-    session.add(customer)
+    kim = UserRow(telegram_id=555, role="customer", display_name="Kim", created_at=_at(9, 1))
+    lee = UserRow(telegram_id=556, role="customer", display_name="Lee", created_at=_at(9, 1))
+    li = UserRow(telegram_id=557, role="technician", display_name="Li", created_at=_at(9, 1))
+    session.add_all([kim, lee, li])
     await session.flush()
+    session.add(
+        TechnicianRow(
+            user_id=li.id,
+            name="Li Wei",
+            phone="+8613800138001",
+            skills=["repair"],
+            base_latitude=31.2,
+            base_longitude=121.4,
+            service_radius_km=20,
+            capacity=3,
+        )
+    )
     tickets: dict[str, TicketRow] = {}
-    for name, kind, created, cause in (
-        ("A", "repair", _at(11, 9), None),
-        ("B", "repair", _at(11, 9), None),
-        ("C", "complaint", _at(11, 14), "technician"),
-        ("D", "return", _at(10, 20), None),
-        ("E", "installation", _at(11, 14), None),
-        ("F", "complaint", _at(11, 16), "product"),
+    for name, kind, created, customer, details in (
+        ("A", "repair", _at(11, 9), kim, {}),
+        ("B", "repair", _at(11, 9), lee, {}),
+        ("C", "complaint", _at(11, 14), kim, {"cause": "technician"}),
+        ("D", "return", _at(10, 20), kim, {}),
+        ("E", "installation", _at(11, 14), kim, {}),
+        ("F", "complaint", _at(11, 16), kim, {"cause": "product"}),
+        ("G", "repair", _at(11, 20), lee, {}),
     ):
         row = TicketRow(
-            number=f"T-{name}",
+            number=f"R-2026110{len(tickets) + 1}-000{len(tickets) + 1}",
             kind=kind,
-            status="new",
+            status="closed" if name in "ABCD" else "new",
             priority="normal",
             version=1,
             customer_id=customer.id,
             created_at=created,
             updated_at=created,
-            details={"cause": cause} if cause else {},
+            details=details,
+            assigned_technician_id=li.id if name in "AB" else None,
+            arrive_due_at=_at(11, 9, 10) if name in "AB" else None,
         )
         session.add(row)
         tickets[name] = row
     await session.flush()
+    tickets["C"].related_ticket_id = tickets["A"].id
 
     def status(name: str, to: str, at: datetime) -> EventRow:
         return EventRow(
@@ -82,15 +99,21 @@ async def seed_month(session: AsyncSession) -> None:
 
     session.add_all(
         [
+            status("A", "assigned", _at(11, 9, 6)),
+            status("A", "on_site", _at(11, 9, 9)),
             status("A", "completed", _at(11, 10)),
             status("A", "closed", _at(11, 12)),
-            alert("B", 2, "repair_dispatch", _at(11, 9)),
+            alert("B", 2, "repair_dispatch", _at(11, 9, 5)),
+            status("B", "assigned", _at(11, 9, 8)),
+            status("B", "on_site", _at(11, 9, 10)),
             status("B", "completed", _at(11, 11)),
             status("B", "closed", _at(11, 13)),
             alert("C", 1, "complaint_verify", _at(11, 15)),
             status("C", "closed", _at(11, 20)),
             status("D", "closed", _at(10, 30)),
             status("E", "completed", _at(11, 15)),
+            VisitRow(ticket_id=tickets["A"].id, technician_id=li.id, arrived_at=_at(11, 9, 9)),
+            VisitRow(ticket_id=tickets["B"].id, technician_id=li.id, arrived_at=_at(11, 9, 11)),
             SurveyRow(
                 ticket_id=tickets["A"].id,
                 sent_at=_at(11, 12),
@@ -111,13 +134,18 @@ async def seed_month(session: AsyncSession) -> None:
         ]
     )
     await session.commit()
+    return {name: row.id for name, row in tickets.items()}
+
+
+async def _seeded(desk: Desk) -> dict[str, int]:
+    async with desk.db() as session:
+        return await seed_month(session)
 
 
 async def test_the_months_figures_against_their_targets_and_the_month_before(
     desk: Desk,
 ) -> None:
-    async with desk.db() as session:
-        await seed_month(session)
+    ids = await _seeded(desk)
     boss = desk.person(MANAGER_ID, "Boss")
     await boss.command("start")
     await boss.command("stats")
@@ -131,26 +159,63 @@ async def test_the_months_figures_against_their_targets_and_the_month_before(
         "   surveys answered: 2 of 3 sent (66.7 %)\n"
         "Complaint rate attributable to service: 33.3 % (target 3 %) ❌\n"
         "   the period before: no data\n"
-        "   complaints about the service: 1; field jobs completed: 3"
+        "   complaints about the service: 1; field jobs completed: 3\n"
+        "\n"
+        "⏱ Average time from registration:\n"
+        "• Dispatch: 3 h over 2 (limit 1 hour)\n"
+        "• On site: 5.5 h over 2 (limit 24 hours)"
     )
-    assert [b["text"] for b in boss.last.inline_buttons] == ["This week", "Last month"]
+    async with desk.db() as session:
+        worst = await session.get(TicketRow, ids["B"])
+    assert worst is not None
+    assert [b["text"] for b in boss.last.inline_buttons] == [
+        f"🔴 {worst.number} · Repair · Closed · limits passed: 1",
+        "👷 Technicians",
+        "This week",
+        "Last month",
+    ]
+    await boss.press("👷 Technicians")
+    assert boss.last.text == (
+        "👷 Technicians, November 2026:\n"
+        "• Li Wei: jobs 2 · on time 50 % · fixed first time 50 % · rating 4.5 · complaints 1"
+    )
+    await boss.press(f"🔴 {worst.number} · Repair · Closed · limits passed: 1")
+    assert boss.last.text.startswith(f"📁 {worst.number} · Repair · Closed")
 
     await boss.press("Last month")
-    october: Any = boss.last.text
+    october = boss.last.text
     assert october.startswith("📊 October 2026\nCases closed: 1\n")
     assert "On-time rate: 100 % (target 90 %) ✅" in october
 
-    # This week (Mon Nov 16 to Sun Nov 22): C closed on time, E completed, F's cause is
-    # the product; the week before holds A and B.
+    # This week (Mon Nov 16 to Sun Nov 22): C closed on time; the week before holds A, B.
     await boss.press("This week")
     week = boss.last.text
     assert week.startswith("📊 the week from Mon, Nov 16\nCases closed: 1\n")
     assert "On-time rate: 100 % (target 90 %) ✅\n   the period before: 50 %" in week
 
 
+async def test_a_range_of_days_and_a_technician_by_name(desk: Desk) -> None:
+    await _seeded(desk)
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    await boss.command("stats", "11-09", "11月12日")  # as people type days
+    assert boss.last.text.startswith(
+        "📊 Mon, Nov 9 to Thu, Nov 12\nCases closed: 1\nOn-time rate: 100 % (target 90 %) ✅\n"
+    )
+    await boss.press("👷 Technicians")
+    assert boss.last.text.startswith("👷 Technicians, Mon, Nov 9 to Thu, Nov 12:\n• Li Wei: jobs 2")
+    await boss.command("stats", "2026-11-12", "2026-11-09")
+    assert boss.last.text == "The second day is before the first. Please give them in order."
+    await boss.command("stats", "yesterday-ish")
+    assert boss.last.text.startswith("Send /stats alone for this month")
+    await boss.command("stats", "technician", "wei")
+    assert boss.last.text.startswith("👷 Technicians, November 2026:\n• Li Wei: jobs 2")
+    await boss.command("stats", "technician", "Zhang")
+    assert boss.last.text.endswith("No field job was completed in this period.")
+
+
 async def test_the_figures_are_for_managers_in_their_language(desk: Desk) -> None:
-    async with desk.db() as session:
-        await seed_month(session)
+    await _seeded(desk)
     customer = desk.person(777, "Amy")
     await customer.command("start")
     await customer.command("stats")
