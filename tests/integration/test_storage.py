@@ -239,16 +239,17 @@ async def test_sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys(tmp_path:
     await engine.dispose()
 
 
-async def test_kpi_counts_are_aggregated_in_the_database(uow: UnitOfWorkFactory) -> None:
+async def test_kpis_are_aggregated_in_the_database(uow: UnitOfWorkFactory) -> None:
     """The seeded month of tests/handlers/test_stats.py, counted on each database."""
     from tests.handlers.test_stats import seed_month
 
     async with uow() as unit:
-        await seed_month(unit.session)
+        ids = await seed_month(unit.session)
+    start = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # November in Shanghai
+    end = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
     async with uow() as unit:
-        november = await unit.stats.kpi_counts(
-            datetime(2026, 10, 31, 16, 0, tzinfo=UTC), datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
-        )
+        november = await unit.stats.kpi_counts(start, end)
+        detail = await unit.stats.figures(start, end, 8, "Asia/Shanghai")
     assert (november.closed, november.closed_on_time) == (3, 2)
     assert (november.surveys_sent, november.surveys_answered, november.surveys_satisfied) == (
         3,
@@ -256,3 +257,22 @@ async def test_kpi_counts_are_aggregated_in_the_database(uow: UnitOfWorkFactory)
         1,
     )
     assert (november.jobs_completed, november.service_complaints) == (3, 1)
+    assert detail.step_hours == {"dispatch": (3.0, 2), "arrival": (5.5, 2)}
+    assert detail.per_day == {
+        ("2026-11-09", "repair"): 2,
+        ("2026-11-14", "complaint"): 1,
+        ("2026-11-14", "installation"): 1,
+        ("2026-11-16", "complaint"): 1,
+        ("2026-11-20", "repair"): 1,
+    }
+    assert detail.causes == {"technician": 1, "product": 1}
+    [li] = detail.technicians
+    assert (li.name, li.jobs, li.on_time_checkins, li.first_time_fixes, li.complaints) == (
+        "Li Wei",
+        2,
+        1,
+        1,
+        1,
+    )
+    assert li.rating == 4.5
+    assert [(w.ticket_id, w.limits_passed) for w in detail.worst] == [(ids["B"], 1)]
