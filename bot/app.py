@@ -28,6 +28,7 @@ from bot.inbox import (
     recover,
     replay_unfinished,
 )
+from bot.insight import PeriodFiles
 from bot.menus import Menus
 from bot.outbox import ChatPacer, OutboxSender
 from bot.replies import ReplyGate
@@ -257,6 +258,9 @@ def build_application(
         pacer=pacer,
         group_pacers={settings.desk.staff_group: group_pacer} if settings.desk.staff_group else {},
         reports=ServiceReports(services.uow, services.translator, settings, application.bot),
+        makers=dict.fromkeys(
+            ("charts", "export"), PeriodFiles(services.uow, services.translator, settings)
+        ),
     )
     application.bot_data[SENDER] = sender
     services.wake_sender = sender.wake

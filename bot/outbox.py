@@ -23,10 +23,18 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
@@ -41,6 +49,8 @@ __all__ = [
     "OUTBOX_DELIVERY",
     "SENDING_METHODS",
     "ChatPacer",
+    "FileMaker",
+    "MadeFiles",
     "OutboxSender",
     "retry_after_seconds",
 ]
@@ -69,6 +79,20 @@ OUTBOX_DELIVERY: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 # Makes the PDF of a "service_report" row: (file name, bytes, caption).
 ReportBuilder = Callable[[PendingMessage], Awaitable[tuple[str, bytes, str]]]
+
+
+@dataclass(frozen=True)
+class MadeFiles:
+    """Files made when their row is sent (a period's charts, its export): pictures go as
+    an album of photos, anything else as documents; the caption goes with the first."""
+
+    photos: bool
+    files: list[tuple[str, bytes]]
+    caption: str = ""
+
+
+# Makes the files of a row of its kind (bot.insight: "charts", "export").
+FileMaker = Callable[[PendingMessage], Awaitable[MadeFiles]]
 
 
 class ChatPacer:
@@ -207,6 +231,7 @@ class OutboxSender:
         also: Callable[[], Awaitable[int]] | None = None,
         lease: timedelta = timedelta(minutes=2),
         reports: ReportBuilder | None = None,
+        makers: Mapping[str, FileMaker] | None = None,
     ) -> None:
         self.store = DeliverySteps(uow)
         self.bot = bot
@@ -222,6 +247,7 @@ class OutboxSender:
         self.also = also
         self.lease = lease
         self.reports = reports
+        self.makers = dict(makers or {})
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -322,8 +348,35 @@ class OutboxSender:
             return await self.bot.send_document(
                 message.chat_id, content, filename=name, caption=caption
             )
+        if message.kind in self.makers:
+            return await self._send_files(message.chat_id, await self.makers[message.kind](message))
         text, markup = self._render(message)
         return await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+
+    async def _send_files(self, chat_id: int, made: MadeFiles) -> Message | None:
+        """One file alone, several as albums of ten at most."""
+        if not made.files:
+            return None
+        if len(made.files) == 1:
+            [(name, content)] = made.files
+            if made.photos:
+                return await self.bot.send_photo(chat_id, content, caption=made.caption)
+            return await self.bot.send_document(
+                chat_id, content, filename=name, caption=made.caption
+            )
+        first: Message | None = None
+        for start in range(0, len(made.files), 10):
+            media: list[InputMediaPhoto | InputMediaDocument] = [
+                (InputMediaPhoto if made.photos else InputMediaDocument)(
+                    content,
+                    filename=name,
+                    caption=made.caption if start == index == 0 else None,
+                )
+                for index, (name, content) in enumerate(made.files[start : start + 10])
+            ]
+            sent = await self.bot.send_media_group(chat_id, media)
+            first = first or sent[0]
+        return first
 
     async def drain(self, limit: int = 50) -> int:
         """Deliver what is due now, once; return how many messages were sent."""

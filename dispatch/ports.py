@@ -48,6 +48,7 @@ __all__ = [
     "OfferRepository",
     "OutboxRepository",
     "PendingMessage",
+    "PeriodRows",
     "RecordRepository",
     "RequestRepository",
     "StaffRoomRepository",
@@ -298,6 +299,18 @@ class MonthRecords:
     surveys: list[SurveyScores]  # answered in the month
 
 
+@dataclass(frozen=True)
+class PeriodRows:
+    """A period's data as a spreadsheet holds it, one tuple per row:
+    tickets registered (number, kind, status, created, product, model, technician, limits
+    passed); status moves made (ticket number, kind, from, to, at, by); and surveys sent
+    (ticket number, sent, answered, timeliness, attitude, result, comment)."""
+
+    tickets: list[tuple[Any, ...]]
+    steps: list[tuple[Any, ...]]
+    surveys: list[tuple[Any, ...]]
+
+
 class StatsRepository(Protocol):
     async def opened_at(self) -> datetime | None:
         """When the desk began: its first user (None for a desk nobody used yet)."""
@@ -306,6 +319,10 @@ class StatsRepository(Protocol):
     async def month(self, start: datetime, end: datetime) -> MonthRecords: ...
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
         """The counts behind dispatch.kpis for one period, aggregated in the database."""
+        ...
+
+    async def rows(self, start: datetime, end: datetime) -> PeriodRows:
+        """The period's tickets, status moves and surveys, for the exported files."""
         ...
 
     async def figures(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from dispatch.clock import Clock
 from dispatch.errors import InvalidInput
@@ -23,10 +24,10 @@ from dispatch.kpis import (
     period_named,
 )
 from dispatch.labels import kind_label, status_label
-from dispatch.messages import N_, Day, Lines, Month, Msg, Number, Param
+from dispatch.messages import N_, Day, Lines, Month, Msg, Number, Outgoing, Param
 from dispatch.model import TicketKind
 from dispatch.policy import DeskPolicy
-from dispatch.ports import UnitOfWork
+from dispatch.ports import PeriodRows, UnitOfWork
 from dispatch.sla import SlaStep
 from dispatch.users import as_manager
 
@@ -36,7 +37,13 @@ __all__ = [
     "TECHNICIANS",
     "DeskStats",
     "desk_stats",
+    "files_row",
     "period_between",
+    "period_of",
+    "period_rows",
+    "period_stats",
+    "period_title",
+    "request_files",
     "stats_params",
     "technician_params",
     "worst_label",
@@ -94,19 +101,69 @@ async def desk_stats(
     """The figures of this week, this month, last month or a given ``period``, and the
     counts of the period before."""
     period = period or period_named(name, clock.now(), policy.zone)
-    earlier = period.before()
-    offset = period.start.utcoffset() or timedelta()
     async with uow:
         await as_manager(uow, manager_id, to="see the desk's figures")
-        counts = await uow.stats.kpi_counts(period.start, period.end)
-        before = await uow.stats.kpi_counts(earlier.start, earlier.end)
-        detail = await uow.stats.figures(
-            period.start, period.end, int(offset.total_seconds() // 3600), policy.zone.key
-        )
+        return await _read(uow, policy, name, period)
+
+
+async def period_stats(
+    uow: UnitOfWork, policy: DeskPolicy, *, name: str, period: Period
+) -> DeskStats:
+    """The same figures for the desk itself (the charts and files a manager asked for,
+    the monthly report), read when they are sent."""
+    async with uow:
+        return await _read(uow, policy, name, period)
+
+
+async def _read(uow: UnitOfWork, policy: DeskPolicy, name: str, period: Period) -> DeskStats:
+    earlier = period.before()
+    offset = period.start.utcoffset() or timedelta()
+    counts = await uow.stats.kpi_counts(period.start, period.end)
+    before = await uow.stats.kpi_counts(earlier.start, earlier.end)
+    detail = await uow.stats.figures(
+        period.start, period.end, int(offset.total_seconds() // 3600), policy.zone.key
+    )
     return DeskStats(name=name, period=period, counts=counts, before=before, detail=detail)
 
 
-def _title(stats: DeskStats) -> Param:
+async def period_rows(uow: UnitOfWork, period: Period) -> PeriodRows:
+    async with uow:
+        return await uow.stats.rows(period.start, period.end)
+
+
+def files_row(user_id: int, what: str, name: str, period: Period, at: datetime) -> Outgoing:
+    """An outbox row that becomes the period's charts (``what`` "charts") or its files
+    ("export") when it is sent: made then, so a slow rendering holds up no update, and
+    retried like any message. Asked twice within a minute, it is made once."""
+    return Outgoing(
+        user_id=user_id,
+        text="",
+        kind=what,
+        params={"name": name, "start": period.start.isoformat(), "end": period.end.isoformat()},
+        dedup_key=f"{what}:{user_id}:{period.start.isoformat()}:{period.end.isoformat()}:"
+        + at.strftime("%Y%m%d%H%M"),
+    )
+
+
+def period_of(params: dict[str, Any]) -> tuple[str, Period]:
+    """The period a files row was written for (see :func:`files_row`)."""
+    return str(params["name"]), Period(
+        datetime.fromisoformat(str(params["start"])), datetime.fromisoformat(str(params["end"]))
+    )
+
+
+async def request_files(
+    uow: UnitOfWork, clock: Clock, *, manager_id: int, what: str, name: str, period: Period
+) -> None:
+    """A manager asked for a period's charts or files: they are made and sent shortly."""
+    now = clock.now()
+    async with uow:
+        await as_manager(uow, manager_id, to="see the desk's figures")
+        await uow.outbox.add(files_row(manager_id, what, name, period, now), at=now)
+        await uow.commit()
+
+
+def period_title(stats: DeskStats) -> Param:
     start = stats.period.start
     if stats.name == "week":
         return Msg(N_("the week from {day}"), {"day": Day(start.date())})
@@ -138,7 +195,7 @@ def stats_params(stats: DeskStats, policy: DeskPolicy) -> dict[str, Param]:
         if step.name in stats.detail.step_hours
     )
     return {
-        "period": _title(stats),
+        "period": period_title(stats),
         "closed": now.closed,
         "on_time": kpi_param(now.on_time, TARGETS["on_time"]),
         "on_time_before": percent_param(before.on_time),
@@ -183,7 +240,7 @@ def technician_params(stats: DeskStats, name: str = "") -> dict[str, Param]:
         key=lambda f: (-f.jobs, f.name),
     )
     return {
-        "period": _title(stats),
+        "period": period_title(stats),
         "rows": Lines(tuple(_row(f) for f in rows))
         if rows
         else Msg(N_("No field job was completed in this period.")),

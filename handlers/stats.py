@@ -20,7 +20,7 @@ from bot.context import AppContext
 from dispatch.callbacks import CASE_OPEN, STATS_RANGE, STATS_VIEW
 from dispatch.dates import read_date
 from dispatch.errors import InvalidInput
-from dispatch.kpis import Period
+from dispatch.kpis import Period, period_named
 from dispatch.messages import N_
 from dispatch.model import Role
 from dispatch.stats import (
@@ -29,6 +29,7 @@ from dispatch.stats import (
     DeskStats,
     desk_stats,
     period_between,
+    request_files,
     stats_params,
     technician_params,
     worst_label,
@@ -93,7 +94,13 @@ async def _kpis(update: Update, context: AppContext, stats: DeskStats) -> None:
     for case in stats.detail.worst:
         label = worst_label(case)
         rows.append([(context.t(label.msgid, **label.params), CASE_OPEN.data(case.ticket_id))])
-    rows.append([(context.t("👷 Technicians"), _view_data("team", stats))])
+    rows.append(
+        [
+            (context.t("👷 Technicians"), _view_data("team", stats)),
+            (context.t("📈 Charts"), _view_data("charts", stats)),
+            (context.t("📄 Files"), _view_data("files", stats)),
+        ]
+    )
     rows.append(
         [
             (context.t(label), STATS_VIEW.data("kpis", other))
@@ -144,19 +151,36 @@ async def view_pressed(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
+    policy = context.services.policy
     if query.data and query.data.startswith(STATS_RANGE.prefix + ":"):
         view, first, last = STATS_RANGE.parse(query.data)
-        period = period_between(
-            _from_number(int(first)), _from_number(int(last)), context.services.policy
+        name = "range"
+        period = period_between(_from_number(int(first)), _from_number(int(last)), policy)
+    else:
+        view, named = STATS_VIEW.parse(query.data)
+        name = str(named)
+        period = period_named(name, context.clock.now(), policy.zone)
+    if view in ("charts", "files"):
+        await request_files(
+            context.services.uow(),
+            context.clock,
+            manager_id=context.me.id,
+            what="charts" if view == "charts" else "export",
+            name=name,
+            period=period,
         )
-        stats = await _figures(update, context, "range", period)
+        context.services.wake_sender()
+        await say(
+            update,
+            context,
+            context.t("📈 The charts are being drawn; they arrive in a moment.")
+            if view == "charts"
+            else context.t("📄 The files are being made; they arrive in a moment."),
+        )
+    elif view == "team":
+        await _team(update, context, await _figures(update, context, name, period))
     else:
-        view, name = STATS_VIEW.parse(query.data)
-        stats = await _figures(update, context, str(name))
-    if view == "team":
-        await _team(update, context, stats)
-    else:
-        await _kpis(update, context, stats)
+        await _kpis(update, context, await _figures(update, context, name, period))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -447,12 +447,20 @@ class BotApiCore(ForumMethods):
         items = params.get("media") or []
         if not 2 <= len(items) <= 10:
             raise ApiError(400, "Bad Request: wrong number of media in the album")
+        kinds = {item.get("type", "photo") for item in items}
+        if len(kinds) > 1 and "document" in kinds:
+            raise ApiError(400, "Bad Request: documents can't be mixed with other media types")
         sent = []
+        names = params.get("_file_names") or {}
         for item in items:
+            attached = str(item.get("media", "")).removeprefix("attach://")
+            if attached in names:
+                item = {**item, "_file_name": names[attached]}
             media = self._media(item, files, "media")
+            kind = "document" if item.get("type") == "document" else "photo"
             sent.append(
                 self.message_json(
-                    self._store(chat_id, "photo", text=item.get("caption"), media=[media])
+                    self._store(chat_id, kind, text=item.get("caption"), media=[media])
                 )
             )
         return sent

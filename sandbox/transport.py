@@ -57,6 +57,7 @@ class InProcessRequest(BaseRequest):
                 files[name] = content if isinstance(content, bytes) else content.read()
                 if isinstance(part, tuple) and part[0]:
                     params.setdefault("_file_name", part[0])
+                    params.setdefault("_file_names", {})[name] = part[0]
                 # A file uploaded directly travels as the multipart field of its parameter.
                 if name not in params and not any(
                     isinstance(v, str) and v == f"attach://{name}" for v in params.values()

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.kpis import KpiCounts, PeriodDetail
 from dispatch.model import TicketKind
-from dispatch.ports import MonthRecords, MonthTicket, SurveyScores
+from dispatch.ports import MonthRecords, MonthTicket, PeriodRows, SurveyScores
 from storage import kpis
 from storage.models import EventRow, OutboxRow, SurveyRow, TicketRow, UserRow
 
@@ -73,6 +73,9 @@ class SqlStatsRepository:
 
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
         return await kpis.kpi_counts(self.session, start, end)
+
+    async def rows(self, start: datetime, end: datetime) -> PeriodRows:
+        return await kpis.period_rows(self.session, start, end)
 
     async def figures(
         self, start: datetime, end: datetime, offset_hours: int, zone: str

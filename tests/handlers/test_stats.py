@@ -3,12 +3,26 @@ beside the month before; the time to each step, the worst cases and the technici
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import openpyxl
 import pytest
+from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.charts import render_charts
+from bot.insight import PeriodFiles
+from dispatch.kpis import period_named
+from dispatch.messages import Month
+from dispatch.model import Language
+from dispatch.stats import period_stats
+from sandbox.botapi import SentMessage
 from storage.models import EventRow, SurveyRow, TechnicianRow, TicketRow, UserRow, VisitRow
 from tests.conftest import MANAGER_ID
 from tests.harness import Desk
@@ -171,6 +185,8 @@ async def test_the_months_figures_against_their_targets_and_the_month_before(
     assert [b["text"] for b in boss.last.inline_buttons] == [
         f"🔴 {worst.number} · Repair · Closed · limits passed: 1",
         "👷 Technicians",
+        "📈 Charts",
+        "📄 Files",
         "This week",
         "Last month",
     ]
@@ -226,3 +242,102 @@ async def test_the_figures_are_for_managers_in_their_language(desk: Desk) -> Non
     assert boss.last.text.startswith(
         "📊 2026年11月\n结案数：3\n服务及时率：66.7%（目标 90%）❌\n   上一期：100%\n"
     )
+
+
+def _file(desk: Desk, message: SentMessage) -> bytes:
+    return desk.api.files[message.media[0]["file_id"]]
+
+
+async def test_the_charts_arrive_as_photos_and_show_the_figures(desk: Desk) -> None:
+    await _seeded(desk)
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    await boss.command("stats")
+    await boss.press("📈 Charts")
+    await desk.deliver()
+    photos = [m for m in boss.messages if m.kind == "photo"]
+    assert len(photos) == 5
+    assert photos[0].text == "📈 Charts for November 2026"
+    for photo in photos:
+        with Image.open(io.BytesIO(_file(desk, photo))) as image:
+            assert image.format == "PNG" and image.size == (1280, 720)
+
+
+async def test_each_chart_shows_the_periods_figures(desk: Desk) -> None:
+    await _seeded(desk)
+    stats = await period_stats(
+        desk.services.uow(),
+        desk.services.policy,
+        name="month",
+        period=period_named("month", desk.clock.now(), desk.services.policy.zone),
+    )
+    files = PeriodFiles(desk.services.uow, desk.services.translator, desk.settings)
+    text_of, _show = files.reader(Language.ZH_HANS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph: the Chinese would not show
+        made = render_charts(stats, text_of, Month(2026, 11), desk.services.policy)
+    charts = {chart.name: chart for chart in made}
+    assert charts["per_day"].data == {"repair": 3, "complaint": 2, "installation": 1}
+    assert charts["kpis"].data == {
+        "服务及时率": 66.7,
+        "用户满意度": 50.0,
+        "用户抱怨率（服务原因）": 33.3,
+    }
+    assert charts["causes"].data == {"technician": 1, "product": 1}
+    assert charts["steps"].data == {"dispatch": 3.0, "arrival": 5.5}
+    assert charts["technicians"].data == {"Li Wei": 2}
+
+
+async def test_the_files_hold_the_periods_rows_in_xlsx_and_csv(desk: Desk) -> None:
+    await _seeded(desk)
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    await boss.command("stats")
+    await boss.press("📄 Files")
+    await desk.deliver()
+    documents = {m.media[0]["file_name"]: m for m in boss.messages if m.kind == "document"}
+    assert sorted(documents) == [
+        "aftercare-2026-11-steps.csv",
+        "aftercare-2026-11-surveys.csv",
+        "aftercare-2026-11-tickets.csv",
+        "aftercare-2026-11.xlsx",
+    ]
+    book = openpyxl.load_workbook(io.BytesIO(_file(desk, documents["aftercare-2026-11.xlsx"])))
+    assert book.sheetnames == ["Tickets", "Steps", "Surveys"]
+    tickets = list(book["Tickets"].iter_rows(values_only=True))
+    assert book["Tickets"].freeze_panes == "A2"
+    assert tickets[0] == (
+        "Request number",
+        "Kind",
+        "Status",
+        "Registered",
+        "Product",
+        "Model",
+        "Technician",
+        "Limits passed",
+    )
+    async with desk.db() as session:
+        rows = (
+            await session.execute(
+                select(TicketRow.number, TicketRow.created_at)
+                .where(
+                    TicketRow.created_at >= _at(10, 31, 16), TicketRow.created_at < _at(11, 30, 16)
+                )
+                .order_by(TicketRow.created_at, TicketRow.id)
+            )
+        ).all()
+    assert [r[0] for r in tickets[1:]] == [number for number, _ in rows]  # row for row
+    first = tickets[1]
+    assert first[1:4] == ("Repair", "Closed", datetime(2026, 11, 9, 12, 0))  # a typed time
+    assert first[6:] == ("Li Wei", 0)
+    assert tickets[2][7] == 1  # B passed its dispatch limit: a number
+    surveys = list(book["Surveys"].iter_rows(values_only=True))
+    assert [s[3:6] for s in surveys[1:]] == [(5, 5, 4), (5, 3, 5), (None, None, None)]
+    steps = list(book["Steps"].iter_rows(values_only=True))
+    assert len(steps) == 1 + 10  # the ten status moves made in November (A 4, B 4, C, E)
+
+    raw = _file(desk, documents["aftercare-2026-11-tickets.csv"])
+    assert raw.startswith(codecs.BOM_UTF8)
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [row[0] for row in table] == [str(cell[0]) for cell in tickets]
+    assert table[1][3] == "2026-11-09 12:00"

@@ -271,6 +271,8 @@ MACHINE_TEXTS = {
     ("bot/staffroom.py", "retry after "): "the same, for the staff group's queue",
     ("bot/staffroom.py", "unknown kind "): "a post the code cannot carry out, in the log",
     ("dispatch/numbering.py", "-"): "a ticket's number, an identifier in every language",
+    ("bot/insight.py", "-"): "an exported file's name, the same in every language",
+    ("bot/exports.py", "-"): "the same",
 }
 # A string built in code that starts like this is a key, callback data, a regex, a name in
 # code or a file name: the machine reads it, nobody sees it.
