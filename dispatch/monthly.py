@@ -4,27 +4,26 @@ Figures for one calendar month in the desk's time zone:
 - complaints by topic and by severity, and repeat complainers (two or more);
 - median hours from registration to verification, plan and close, with how many
   met the working-day limits (where those steps were recorded);
-- the KPIs of SERVICE_RULES against their targets: on-time rate (field jobs on
-  site within their limit) >= 90 %, satisfaction (answered follow-ups averaging 4
-  or more) >= 85 %, complaint rate attributable to service (complaints about a
-  visit, attitude or fees, per field job) < 3 %.
+- the KPIs of SERVICE_RULES against their targets, counted as /stats counts them
+  (dispatch.kpis); the month's charts and files follow the text.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from dispatch.clock import Clock
-from dispatch.kpis import TARGETS, kpi_param
+from dispatch.kpis import TARGETS, KpiCounts, Period, kpi_param
 from dispatch.messages import N_, Lines, Month, Msg, Number, Outgoing, Param
 from dispatch.model import Role, TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import MonthRecords, MonthTicket, UnitOfWorkFactory
 from dispatch.sla import SlaStep
 from dispatch.staffroom import announce
+from dispatch.stats import files_row
 
 __all__ = [
     "REPORT",
@@ -41,9 +40,7 @@ __all__ = [
 
 # SERVICE_RULES: the complaint analysis report is due by the 5th of the next month.
 REPORT_DAY, REPORT_HOUR = 5, 9
-FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
 
-SERVICE_TOPICS = {"visit", "attitude", "fees"}
 TOPICS = {
     "product": N_("the product"),
     "visit": N_("a technician visit"),
@@ -102,31 +99,15 @@ def _complaint_steps(
     return hours, within
 
 
-def _on_time(field: list[MonthTicket], reached: dict[int, dict[str, datetime]]) -> float | None:
-    """Field jobs on site within their limit, over field jobs that had one."""
-    due = [ticket for ticket in field if ticket.arrive_due_at is not None]
-    on_time = [
-        ticket
-        for ticket in due
-        if (at := reached.get(ticket.id, {}).get("on_site")) is not None
-        and ticket.arrive_due_at is not None
-        and at <= ticket.arrive_due_at
-    ]
-    return _percent(len(on_time), len(due))
-
-
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def figures(policy: DeskPolicy, year: int, month: int, records: MonthRecords) -> MonthlyFigures:
+def figures(
+    policy: DeskPolicy, year: int, month: int, records: MonthRecords, counts: KpiCounts
+) -> MonthlyFigures:
+    """The complaint analysis from the month's complaints, and the KPIs as /stats counts
+    them (dispatch.kpis), so that both say the same of the same month."""
     tickets, reached = records.tickets, records.reached
     complaints = [ticket for ticket in tickets if ticket.kind is TicketKind.COMPLAINT]
-    field = [ticket for ticket in tickets if ticket.kind in FIELD_KINDS]
     by_customer = Counter(ticket.customer_id for ticket in complaints)
     hours, within = _complaint_steps(policy, complaints, reached)
-    satisfied = [s for s in records.surveys if (s.timeliness + s.attitude + s.result) / 3 >= 4]
-    service = [ticket for ticket in complaints if ticket.topic in SERVICE_TOPICS]
     return MonthlyFigures(
         month=Month(year, month),
         complaints=len(complaints),
@@ -135,10 +116,10 @@ def figures(policy: DeskPolicy, year: int, month: int, records: MonthRecords) ->
         repeat_complainers=sum(1 for n in by_customer.values() if n >= 2),
         hours_to=hours,
         within_limit=within,
-        field_jobs=len(field),
-        on_time=_on_time(field, reached),
-        satisfaction=_percent(len(satisfied), len(records.surveys)),
-        complaint_rate=_percent(len(service), len(field)),
+        field_jobs=counts.jobs_completed,
+        on_time=counts.on_time,
+        satisfaction=counts.satisfaction,
+        complaint_rate=counts.complaint_rate,
     )
 
 
@@ -231,8 +212,10 @@ async def send_monthly_report(
         if opened is None or opened >= end:
             return key, False
         records = await uow.stats.month(start.astimezone(UTC), end.astimezone(UTC))
-        params = render_params(figures(policy, year, month, records))
+        counts = await uow.stats.kpi_counts(start, end)
+        params = render_params(figures(policy, year, month, records, counts))
         await announce(uow, policy, "desk:reports", REPORT, params, now, dedup_key=key)
+        period = Period(start, end)
         for manager in await uow.users.with_role(Role.MANAGER):
             await uow.outbox.add(
                 Outgoing(
@@ -240,5 +223,9 @@ async def send_monthly_report(
                 ),
                 at=now,
             )
+            # The month's charts and files follow the text (made when they are sent).
+            for what in ("charts", "export"):
+                row = files_row(manager.id, what, "last_month", period, now)
+                await uow.outbox.add(replace(row, dedup_key=f"{key}{what}:{manager.id}"), at=now)
         await uow.commit()
     return key, True

@@ -55,7 +55,6 @@ __all__ = [
     "StatsRepository",
     "StoredUpdate",
     "SurveyRepository",
-    "SurveyScores",
     "TechnicianRepository",
     "TicketRepository",
     "UnitOfWork",
@@ -286,17 +285,9 @@ class MonthTicket:
 
 
 @dataclass(frozen=True)
-class SurveyScores:
-    timeliness: int
-    attitude: int
-    result: int
-
-
-@dataclass(frozen=True)
 class MonthRecords:
     tickets: list[MonthTicket]
     reached: dict[int, dict[str, datetime]]  # ticket id -> status -> first time reached
-    surveys: list[SurveyScores]  # answered in the month
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.kpis import KpiCounts, PeriodDetail
 from dispatch.model import TicketKind
-from dispatch.ports import MonthRecords, MonthTicket, PeriodRows, SurveyScores
+from dispatch.ports import MonthRecords, MonthTicket, PeriodRows
 from storage import kpis
-from storage.models import EventRow, OutboxRow, SurveyRow, TicketRow, UserRow
+from storage.models import EventRow, OutboxRow, TicketRow, UserRow
 
 __all__ = ["SqlStatsRepository"]
 
@@ -61,15 +61,7 @@ class SqlStatsRepository:
                 .order_by(EventRow.id)
             ):
                 reached.setdefault(ticket_id, {}).setdefault(status, at)
-        surveys = [
-            SurveyScores(timeliness, attitude, result)
-            for timeliness, attitude, result in await self.session.execute(
-                select(SurveyRow.timeliness, SurveyRow.attitude, SurveyRow.result).where(
-                    SurveyRow.answered_at >= start, SurveyRow.answered_at < end
-                )
-            )
-        ]
-        return MonthRecords(tickets=tickets, reached=reached, surveys=surveys)
+        return MonthRecords(tickets=tickets, reached=reached)
 
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
         return await kpis.kpi_counts(self.session, start, end)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.models import EventRow, SurveyRow, TicketRow, UserRow
 from tests.conftest import MANAGER_ID
-from tests.harness import Desk
+from tests.harness import Desk, Person
 
 OCT = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
 
@@ -48,18 +48,23 @@ async def _seed(desk: Desk) -> None:
             for i in range(4)
         ]
         complaints = [
-            ticket("complaint", a, OCT, details={"topic": "visit", "severity": "serious"}),
+            ticket(
+                "complaint",
+                a,
+                OCT,
+                details={"topic": "visit", "severity": "serious", "cause": "technician"},
+            ),
             ticket(
                 "complaint",
                 a,
                 OCT + timedelta(days=3),
-                details={"topic": "attitude", "severity": "general"},
+                details={"topic": "attitude", "severity": "general", "cause": "process"},
             ),
             ticket(
                 "complaint",
                 b,
                 OCT + timedelta(days=5),
-                details={"topic": "product", "severity": "general"},
+                details={"topic": "product", "severity": "general", "cause": "product"},
             ),
         ]
         ticket(
@@ -72,18 +77,33 @@ async def _seed(desk: Desk) -> None:
             arrive_due_at=datetime(2026, 11, 2, 2, tzinfo=UTC),
         )
         await session.flush()
+        # Four repairs done and closed in October; the last was on site late, past its
+        # limit (the sweep's breach): 3 of 4 on time. Two complaints name the service as
+        # their cause: 2 per 4 completed jobs.
         for i, repair in enumerate(repairs):
             late = i == 3
-            session.add(
-                EventRow(
-                    ticket_id=repair.id,
-                    kind="status",
-                    from_status="assigned",
-                    to_status="on_site",
-                    details={},
-                    created_at=repair.created_at + timedelta(hours=30 if late else 5),
+            moves = [("assigned", "on_site", 30 if late else 5), ("on_site", "completed", 32)]
+            moves.append(("completed", "closed", 48))
+            for before, after, hours in moves:
+                session.add(
+                    EventRow(
+                        ticket_id=repair.id,
+                        kind="status",
+                        from_status=before,
+                        to_status=after,
+                        details={},
+                        created_at=repair.created_at + timedelta(hours=hours),
+                    )
                 )
-            )
+            if late:
+                session.add(
+                    EventRow(
+                        ticket_id=repair.id,
+                        kind="sla.level2",
+                        details={"step": "repair_on_site"},
+                        created_at=repair.arrive_due_at,
+                    )
+                )
         session.add(
             EventRow(
                 ticket_id=complaints[0].id,
@@ -117,6 +137,11 @@ async def _seed(desk: Desk) -> None:
         await session.commit()
 
 
+def _report(manager: Person) -> str:
+    [report] = [m.text for m in manager.messages if m.kind == "text" and m.text.startswith("📊")]
+    return report
+
+
 async def test_the_october_report_arrives_on_the_fifth_with_the_right_figures(desk: Desk) -> None:
     manager = desk.person(MANAGER_ID, "Boss")
     desk.clock.set(datetime(2026, 10, 31, 2, tzinfo=UTC))
@@ -126,7 +151,12 @@ async def test_the_october_report_arrives_on_the_fifth_with_the_right_figures(de
     assert not await desk.monthly()
     desk.clock.set(datetime(2026, 11, 5, 1, 0, tzinfo=UTC))  # 09:00
     assert await desk.monthly()
-    assert manager.last.text == (
+    # The text, then the month's charts and files.
+    kinds = [m.kind for m in manager.messages[-10:]]
+    assert kinds == ["text"] + ["photo"] * 5 + ["document"] * 4
+    assert manager.messages[-9].text == "📈 Charts for October 2026"
+    assert manager.messages[-1].media[0]["file_name"] == "aftercare-2026-10-surveys.csv"
+    assert _report(manager) == (
         "📊 Complaint report for October 2026\n"
         "Complaints: 3\nBy topic:\n• staff attitude: 1\n• the product: 1\n• a technician visit: 1\n"
         "By severity:\n• general: 2\n• serious: 1\n"
@@ -150,8 +180,8 @@ async def test_the_report_is_in_the_managers_language(desk: Desk) -> None:
     await manager.command("start")
     desk.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
     assert await desk.monthly()
-    assert manager.last.text.startswith("📊 2026年11月 投訴分析報告\n投訴總數：0\n按類別：\n無\n")
-    assert manager.last.text.endswith("客戶抱怨率（服務原因）：暫無資料")
+    assert _report(manager).startswith("📊 2026年11月 投訴分析報告\n投訴總數：0\n按類別：\n無\n")
+    assert _report(manager).endswith("客戶抱怨率（服務原因）：暫無資料")
 
 
 async def test_a_new_desk_reports_on_no_month_it_did_not_run(desk: Desk) -> None:
@@ -162,4 +192,4 @@ async def test_a_new_desk_reports_on_no_month_it_did_not_run(desk: Desk) -> None
     assert not [t for t in manager.texts if t.startswith("📊")]
     desk.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
     assert await desk.monthly()  # November, which it lived in part
-    assert manager.last.text.startswith("📊 Complaint report for November 2026\n")
+    assert _report(manager).startswith("📊 Complaint report for November 2026\n")

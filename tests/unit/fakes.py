@@ -12,13 +12,13 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, cast
 
+from dispatch.kpis import KpiCounts
 from dispatch.messages import Outgoing
 from dispatch.model import Event, Offer, Role, Technician, Ticket, TicketKind, User
 from dispatch.ports import (
     CompanyDay,
     MonthRecords,
     MonthTicket,
-    SurveyScores,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -119,14 +119,17 @@ class FakeStats:
         self.opened: datetime | None = None
         self.tickets: list[MonthTicket] = []
         self.reached: dict[int, dict[str, datetime]] = {}
-        self.surveys: list[SurveyScores] = []
+        self.counts = KpiCounts(0, 0, 0, 0, 0, 0, 0)  # what the database would count
 
     async def opened_at(self) -> datetime | None:
         return self.opened
 
     async def month(self, start: datetime, end: datetime) -> MonthRecords:
         tickets = [t for t in self.tickets if start <= t.created_at < end]
-        return MonthRecords(tickets, self.reached, self.surveys)
+        return MonthRecords(tickets, self.reached)
+
+    async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
+        return self.counts
 
     async def sent(self, dedup_prefix: str) -> bool:
         return any((m.dedup_key or "").startswith(dedup_prefix) for m in self.outbox.rows)

@@ -11,11 +11,12 @@ from dispatch.calendar import WorkCalendar
 from dispatch.clock import ManualClock
 from dispatch.company_days import clear_company_day, load_company_days, set_company_day
 from dispatch.errors import NotAllowed, NotFound, OfferClosed
+from dispatch.kpis import KpiCounts
 from dispatch.lifecycle import change_status
 from dispatch.model import EventKind, Offer, OfferStatus, Role, Status, TicketKind
 from dispatch.monthly import REPORT, figures, render_params, report_due, send_monthly_report
 from dispatch.policy import DeskPolicy
-from dispatch.ports import MonthRecords, MonthTicket, SurveyScores
+from dispatch.ports import MonthRecords, MonthTicket
 from dispatch.sla import SlaStep
 from dispatch.technicians import JobAction, job_actions, job_of, pending_offer, set_duty
 from tests.unit.fakes import FakeUnitOfWork
@@ -165,13 +166,25 @@ async def test_the_monthly_report_goes_to_each_manager_once_and_only_for_a_month
         1, TicketKind.COMPLAINT, 9, datetime(2026, 11, 10, tzinfo=UTC), "visit", None, None
     )
     uow.stats.tickets = [complaint]
-    uow.stats.surveys = [SurveyScores(5, 5, 4), SurveyScores(2, 3, 3)]
+    uow.stats.counts = KpiCounts(  # two surveys answered, one with every rating 4 or 5
+        closed=0,
+        closed_on_time=0,
+        surveys_sent=2,
+        surveys_answered=2,
+        surveys_satisfied=1,
+        jobs_completed=0,
+        service_complaints=0,
+    )
     assert await send_monthly_report(uow.factory, clock, POLICY, known_sent=None) == (
         "monthly:2026-11:",
         True,
     )
-    assert [(m.user_id, m.text) for m in uow.outbox.rows] == [(1, REPORT), (2, REPORT)]
-    report = figures(POLICY, 2026, 11, MonthRecords([complaint], {}, uow.stats.surveys))
+    assert [(m.user_id, m.kind, m.text) for m in uow.outbox.rows] == [
+        (manager, kind, REPORT if kind == "text" else "")
+        for manager in (1, 2)
+        for kind in ("text", "charts", "export")
+    ]
+    report = figures(POLICY, 2026, 11, MonthRecords([complaint], {}), uow.stats.counts)
     assert (report.complaints, report.by_topic, report.satisfaction) == (1, {"visit": 1}, 50.0)
     assert uow.outbox.rows[0].params == render_params(report)
     # Sent before, by this process or another: never again.
@@ -179,7 +192,7 @@ async def test_the_monthly_report_goes_to_each_manager_once_and_only_for_a_month
         "monthly:2026-11:",
         False,
     )
-    assert len(uow.outbox.rows) == 2
+    assert len(uow.outbox.rows) == 6
 
 
 def test_each_kind_of_request_is_surveyed_with_questions_that_fit_it() -> None:
