@@ -1,4 +1,5 @@
-"""The ``aftercare`` command: ``run`` the bot, ``db upgrade`` the database.
+"""The ``aftercare`` command: ``run`` the bot, ``db upgrade`` the database, ``report`` the
+monthly report or the figures of a range of days (bot.reporting).
 
 Every problem found before start-up is one line on stderr and exit code 2.
 """
@@ -10,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -18,6 +20,8 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest
 
 from bot.config import ConfigError, Settings, load_settings
+from dispatch.errors import InvalidInput
+from dispatch.model import Language
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision, upgrade
 
@@ -128,7 +132,53 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     up = db_commands.add_parser("upgrade", help="create or upgrade the tables")
     up.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    report = commands.add_parser("report", help="the monthly report or a period's figures")
+    kinds = report.add_subparsers(dest="report_command", required=True)
+    monthly = kinds.add_parser("monthly", help="a month's complaint report and KPIs")
+    monthly.add_argument("--month", required=True, help="the month, for example 2026-10")
+    stats = kinds.add_parser("stats", help="the KPIs of a range of days, as /stats shows them")
+    stats.add_argument("--from", dest="first", required=True, help="first day, 2026-11-01")
+    stats.add_argument("--to", dest="last", required=True, help="last day, 2026-11-15")
+    for each in (monthly, stats):
+        each.add_argument("--out", type=Path, help="also write the charts and files here")
+        each.add_argument(
+            "--language",
+            choices=[language.value for language in Language],
+            help="default: the desk's default language",
+        )
+        each.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
     return parser
+
+
+def _report(args: argparse.Namespace) -> str:
+    from bot.reporting import monthly_report, stats_report  # matplotlib: only when asked
+
+    settings = load_settings(args.config)
+    language = Language(args.language) if args.language else settings.desk.default_language
+    try:
+        if args.report_command == "monthly":
+            month = date.fromisoformat(args.month + "-01")
+            text, made = asyncio.run(
+                monthly_report(settings, month.year, month.month, language, args.out is not None)
+            )
+        else:
+            first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
+            text, made = asyncio.run(
+                stats_report(settings, first, last, language, args.out is not None)
+            )
+    except ValueError as exc:
+        raise StartupError(
+            f"report: {exc} (dates are written 2026-11-01, months 2026-10)"
+        ) from None
+    except InvalidInput as exc:
+        raise StartupError(f"report: {exc.message}") from None
+    written = []
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, content in made:
+            (args.out / name).write_bytes(content)
+            written.append(f"wrote {args.out / name}")
+    return "\n".join([text, *written])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             _run(load_settings(args.config, require_token=True))
+        elif args.command == "report":
+            print(_report(args))
         else:
             print(asyncio.run(_upgrade(load_settings(args.config))))
     except (ConfigError, StartupError) as exc:

@@ -3,12 +3,14 @@ beside the month before; the time to each step, the worst cases and the technici
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import csv
 import io
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,12 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts import render_charts
+from bot.cli import main
 from bot.insight import PeriodFiles
 from dispatch.kpis import period_named
 from dispatch.messages import Month
 from dispatch.model import Language
 from dispatch.stats import period_stats
 from sandbox.botapi import SentMessage
+from storage.db import make_engine, make_sessionmaker
 from storage.models import EventRow, SurveyRow, TechnicianRow, TicketRow, UserRow, VisitRow
 from tests.conftest import MANAGER_ID
 from tests.harness import Desk
@@ -341,3 +345,43 @@ async def test_the_files_hold_the_periods_rows_in_xlsx_and_csv(desk: Desk) -> No
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [row[0] for row in table] == [str(cell[0]) for cell in tickets]
     assert table[1][3] == "2026-11-09 12:00"
+
+
+def test_the_report_command_prints_the_figures_and_writes_the_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/desk.db"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n')
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+
+    async def seed() -> None:
+        engine = make_engine(url)
+        async with make_sessionmaker(engine)() as session:
+            await seed_month(session)
+        await engine.dispose()
+
+    asyncio.run(seed())
+    capsys.readouterr()
+    out = tmp_path / "out"
+    command = ["report", "monthly", "--month", "2026-11", "--language", "en"]
+    assert main([*command, "--out", str(out), "--config", str(config)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("📊 Complaint report for November 2026\nComplaints: 2\n")
+    assert "On-time rate: 66.7 % (target 90 %) ❌\n" in printed
+    assert sorted(path.name for path in out.iterdir()) == [
+        "aftercare-2026-11-causes.png",
+        "aftercare-2026-11-kpis.png",
+        "aftercare-2026-11-per_day.png",
+        "aftercare-2026-11-steps.csv",
+        "aftercare-2026-11-steps.png",
+        "aftercare-2026-11-surveys.csv",
+        "aftercare-2026-11-technicians.png",
+        "aftercare-2026-11-tickets.csv",
+        "aftercare-2026-11.xlsx",
+    ]
+    command = ["report", "stats", "--from", "2026-11-09", "--to", "2026-11-12"]
+    assert main([*command, "--language", "zh_Hant", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.startswith("📊 11月9日週一至11月12日週四\n結案數：1\n")
+    assert main(["report", "monthly", "--month", "2026-13", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.startswith("report: month must be in 1..12")
