@@ -273,6 +273,7 @@ MACHINE_TEXTS = {
     ("dispatch/numbering.py", "-"): "a ticket's number, an identifier in every language",
     ("bot/insight.py", "-"): "an exported file's name, the same in every language",
     ("bot/exports.py", "-"): "the same",
+    ("bot/reporting.py", "-"): "the same, for the files `aftercare report` writes",
 }
 # A string built in code that starts like this is a key, callback data, a regex, a name in
 # code or a file name: the machine reads it, nobody sees it.
