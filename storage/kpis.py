@@ -108,17 +108,16 @@ def _moves(to: tuple[str, ...] | str, start: datetime, end: datetime) -> Any:
 
 
 async def kpi_counts(session: AsyncSession, start: datetime, end: datetime) -> KpiCounts:
+    closing = aliased(EventRow)
     breached = exists().where(
-        EventRow.ticket_id == TicketRow.id,
+        EventRow.ticket_id == closing.ticket_id,
         EventRow.kind == EventKind.SLA_LEVEL2,
         EventRow.details["step"].as_string() != "survey",
     )
-    closing = aliased(EventRow)
     closed, on_time = (
         await session.execute(
             select(func.count(), func.count(case((~breached, 1))))
             .select_from(closing)
-            .join(TicketRow, TicketRow.id == closing.ticket_id)
             .where(
                 closing.kind == EventKind.STATUS,
                 closing.to_status == Status.CLOSED,
@@ -167,29 +166,39 @@ async def step_hours(
     session: AsyncSession, start: datetime, end: datetime
 ) -> dict[str, tuple[float, int]]:
     """Each step of STEP_TIMES: the average hours from registration, and how many cases
-    registered in the period reached it."""
-    found: dict[str, tuple[float, int]] = {}
-    for step in STEP_TIMES:
-        reached = (
-            select(EventRow.ticket_id, func.min(EventRow.created_at).label("at"))
-            .join(TicketRow, TicketRow.id == EventRow.ticket_id)
-            .where(
-                TicketRow.created_at >= start,
-                TicketRow.created_at < end,
-                TicketRow.kind.in_(step.kinds),
-                EventRow.kind == EventKind.STATUS,
-                EventRow.to_status.in_(step.reached),
-            )
-            .group_by(EventRow.ticket_id)
-            .subquery()
+    registered in the period reached it; one pass over the period's tickets and moves
+    (each ticket's first time into each step, then the averages)."""
+    firsts = (
+        select(
+            TicketRow.kind.label("kind"),
+            TicketRow.created_at.label("created_at"),
+            *(
+                func.min(case((EventRow.to_status.in_(step.reached), EventRow.created_at))).label(
+                    step.name
+                )
+                for step in STEP_TIMES
+            ),
         )
-        average, count = (
-            await session.execute(
-                select(
-                    func.avg(hours_between(reached.c.at, TicketRow.created_at)), func.count()
-                ).join(reached, reached.c.ticket_id == TicketRow.id)
-            )
-        ).one()
+        .join(EventRow, EventRow.ticket_id == TicketRow.id)
+        .where(
+            TicketRow.created_at >= start,
+            TicketRow.created_at < end,
+            EventRow.kind == EventKind.STATUS,
+        )
+        # Not by the bare id: SQLite would then walk the whole table in id order instead
+        # of the period's rows through the index on their time.
+        .group_by(TicketRow.id + 0, TicketRow.kind, TicketRow.created_at)
+        .subquery()
+    )
+    columns = []
+    for step in STEP_TIMES:
+        at = firsts.c[step.name]
+        hours = case((firsts.c.kind.in_(step.kinds), hours_between(at, firsts.c.created_at)))
+        columns += [func.avg(hours), func.count(hours)]
+    row = (await session.execute(select(*columns))).one()
+    found: dict[str, tuple[float, int]] = {}
+    for index, step in enumerate(STEP_TIMES):
+        average, count = row[2 * index], row[2 * index + 1]
         if count:
             found[step.name] = (round(float(average), 1), int(count))
     return found

@@ -130,7 +130,8 @@ class TicketRow(Base):
     preferred_date: Mapped[date | None] = mapped_column(Date)
     preferred_slot: Mapped[str | None] = mapped_column(String(16))
     assigned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # Indexed: a technician's complaints are those that name one of their jobs (KPIs).
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     priority_area: Mapped[bool] = mapped_column(Boolean, default=False)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # The customer's draft id: confirming one draft twice can never make two tickets.
@@ -254,9 +255,17 @@ class EventRow(Base):
     """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
 
     __tablename__ = "events"
-    # The KPIs find a period's moves (closed, completed...) by their time (dispatch.kpis).
+    # The KPIs find a period's moves (closed, completed...) by their time, and a ticket's
+    # moves and alerts without reading the rows (storage.kpis).
     __table_args__ = (
         Index("ix_events_kind_to_status_created_at", "kind", "to_status", "created_at"),
+        Index(
+            "ix_events_ticket_kind_to_status_created_at",
+            "ticket_id",
+            "kind",
+            "to_status",
+            "created_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -20,9 +20,18 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index(op.f("ix_tickets_created_at"), "tickets", ["created_at"], unique=False)
     op.create_index(
+        op.f("ix_tickets_related_ticket_id"), "tickets", ["related_ticket_id"], unique=False
+    )
+    op.create_index(
         "ix_events_kind_to_status_created_at",
         "events",
         ["kind", "to_status", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_events_ticket_kind_to_status_created_at",
+        "events",
+        ["ticket_id", "kind", "to_status", "created_at"],
         unique=False,
     )
     op.create_index(op.f("ix_surveys_sent_at"), "surveys", ["sent_at"], unique=False)
@@ -32,5 +41,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_surveys_answered_at"), table_name="surveys")
     op.drop_index(op.f("ix_surveys_sent_at"), table_name="surveys")
+    op.drop_index("ix_events_ticket_kind_to_status_created_at", table_name="events")
     op.drop_index("ix_events_kind_to_status_created_at", table_name="events")
+    op.drop_index(op.f("ix_tickets_related_ticket_id"), table_name="tickets")
     op.drop_index(op.f("ix_tickets_created_at"), table_name="tickets")
