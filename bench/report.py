@@ -265,15 +265,17 @@ async def _measure(path: Path, period: Period, settings: Any, whole: bool) -> di
     return found
 
 
-async def run(per_month: int, months: int) -> dict[str, Any]:
+async def run(per_month: int, months: int, keep: Path | None) -> dict[str, Any]:
     settings = make_settings("sqlite+aiosqlite:///unused.db")
     reported = months - 1
     start = (FIRST + reported * MONTH).astimezone(settings.policy.zone)
     period = Period(start, start + MONTH)
     with tempfile.TemporaryDirectory() as directory:
-        whole, alone = Path(directory) / "whole.db", Path(directory) / "month.db"
-        await _build(whole, list(range(months)), per_month)
-        await _build(alone, [reported], per_month)
+        folder = keep or Path(directory)
+        whole, alone = folder / "whole.db", folder / "month.db"
+        for path, months_in in ((whole, list(range(months))), (alone, [reported])):
+            if not path.exists():  # kept from an earlier run with --keep
+                await _build(path, months_in, per_month)
         big = await _measure(whole, period, settings, whole=True)
         small = await _measure(alone, period, settings, whole=False)
     return {
@@ -294,8 +296,13 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--per-month", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=10)
+    parser.add_argument(
+        "--keep", type=Path, help="keep the two database files in this folder, and reuse them"
+    )
     args = parser.parse_args()
-    figures = asyncio.run(run(args.per_month, args.months))
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    figures = asyncio.run(run(args.per_month, args.months, args.keep))
     print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
 
 

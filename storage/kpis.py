@@ -9,7 +9,7 @@ Elapsed time and the local day are written per database (:class:`hours_between`,
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, String, and_, case, exists, func, literal, select
@@ -263,6 +263,8 @@ async def technician_figures(
         again.id != done.c.ticket_id,
         again.kind == TicketKind.REPAIR,
         again.created_at > done.c.completed_at,
+        # Bounded by the period too, so the index finds the few rows to look at.
+        again.created_at < end + timedelta(days=FIRST_TIME_FIX_DAYS),
         hours_between(again.created_at, done.c.completed_at) <= FIRST_TIME_FIX_DAYS * 24,
     )
     complaint = aliased(TicketRow)

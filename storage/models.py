@@ -109,6 +109,14 @@ class TicketCounterRow(Base):
 
 class TicketRow(Base):
     __tablename__ = "tickets"
+    # The KPIs read a period's tickets by kind, a customer's repairs by time, and a
+    # ticket's kind by its id, from these indexes alone (storage.kpis).
+    __table_args__ = (
+        Index("ix_tickets_created_at_kind", "created_at", "kind"),
+        Index("ix_tickets_kind_created_at", "kind", "created_at"),
+        Index("ix_tickets_customer_kind_created_at", "customer_id", "kind", "created_at"),
+        Index("ix_tickets_id_kind", "id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
@@ -117,7 +125,7 @@ class TicketRow(Base):
     priority: Mapped[str] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)  # a period's tickets (KPIs)
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     description: Mapped[str] = mapped_column(Text, default="")
     product_category: Mapped[str | None] = mapped_column(String(32))

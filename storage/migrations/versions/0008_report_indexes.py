@@ -18,10 +18,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(op.f("ix_tickets_created_at"), "tickets", ["created_at"], unique=False)
+    op.create_index("ix_tickets_created_at_kind", "tickets", ["created_at", "kind"])
     op.create_index(
         op.f("ix_tickets_related_ticket_id"), "tickets", ["related_ticket_id"], unique=False
     )
+    op.create_index("ix_tickets_kind_created_at", "tickets", ["kind", "created_at"])
+    op.create_index(
+        "ix_tickets_customer_kind_created_at", "tickets", ["customer_id", "kind", "created_at"]
+    )
+    op.create_index("ix_tickets_id_kind", "tickets", ["id", "kind"])
     op.create_index(
         "ix_events_kind_to_status_created_at",
         "events",
@@ -43,5 +48,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_surveys_sent_at"), table_name="surveys")
     op.drop_index("ix_events_ticket_kind_to_status_created_at", table_name="events")
     op.drop_index("ix_events_kind_to_status_created_at", table_name="events")
+    op.drop_index("ix_tickets_id_kind", table_name="tickets")
+    op.drop_index("ix_tickets_customer_kind_created_at", table_name="tickets")
+    op.drop_index("ix_tickets_kind_created_at", table_name="tickets")
     op.drop_index(op.f("ix_tickets_related_ticket_id"), table_name="tickets")
-    op.drop_index(op.f("ix_tickets_created_at"), table_name="tickets")
+    op.drop_index("ix_tickets_created_at_kind", table_name="tickets")
