@@ -11,6 +11,7 @@ Excel has no time zones.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -63,12 +64,19 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
 def _tables(
     rows: PeriodRows, text_of: Text, show: Show, policy: DeskPolicy
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """The three tables as cells: labels translated, times local."""
+    """The three tables as cells: labels translated (each once: a month repeats a
+    handful of them half a million times), times local."""
     zone = policy.zone
 
+    @functools.cache
+    def kind_name(kind: str) -> str:
+        return text_of(kind_label(TicketKind(kind)))
+
+    @functools.cache
     def status(kind: str, value: str | None) -> str:
         return "" if value is None else text_of(status_label(TicketKind(kind), value))
 
+    @functools.cache
     def product(code: str | None) -> str:
         found = policy.product(code)
         return show(found.name) if found else (code or "")
@@ -77,7 +85,7 @@ def _tables(
         "tickets": [
             (
                 number,
-                text_of(kind_label(TicketKind(kind))),
+                kind_name(kind),
                 status(kind, state),
                 _local(created, zone),
                 product(category),
@@ -90,7 +98,7 @@ def _tables(
         "steps": [
             (
                 number,
-                text_of(kind_label(TicketKind(kind))),
+                kind_name(kind),
                 status(kind, before),
                 status(kind, after),
                 _local(at, zone),
