@@ -21,7 +21,7 @@ counted, turns counts into rates, and picks the periods a manager asks for.
   the signed record; a question's first reply and full answer; a complaint's
   verification and plan; a return's decision). Shown beside the step's limit.
 - **Per technician**, over the field jobs each completed in the period: jobs; on-time
-  check-ins (on site by the job's arrival limit); first-time fixes (no repair for the
+  check-ins (on site without passing the job's arrival limit); first-time fixes (no repair for the
   same customer registered within 30 days after completion); the average of the follow-up
   survey's three ratings; complaints that name one of their jobs.
 - **The worst cases** of the period: cases registered in it with the most limits passed

@@ -1,42 +1,29 @@
-"""The KPIs' counting (dispatch.kpis), as aggregate queries: each reads the period's rows
-through the indexes on their times (migration 0008) and returns counts, sums and
-averages, never the tickets themselves.
-
-Elapsed time and the local day are written per database (:class:`hours_between`,
-:class:`local_day`): SQLite has ``julianday`` and ``date(..., '+8 hours')``, PostgreSQL
-``EXTRACT(EPOCH ...)`` and ``AT TIME ZONE``; SQLAlchemy has no portable form of either.
-"""
+"""The KPIs' counting (dispatch.kpis), as aggregate queries over each ticket's figures
+(``ticket_facts``, kept by storage.facts): each reads the period's rows through an index
+on their time and returns counts, sums and averages, never the tickets themselves."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Float, String, and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from dispatch.kpis import (
-    FIELD,
-    FIRST_TIME_FIX_DAYS,
-    SERVICE_CAUSES,
     STEP_TIMES,
     KpiCounts,
     TechnicianFigures,
     WorstCase,
 )
-from dispatch.model import EventKind, Status, TicketKind
+from dispatch.model import EventKind, TicketKind
 from dispatch.ports import PeriodRows
-from storage.models import EventRow, SurveyRow, TechnicianRow, TicketRow, UserRow, VisitRow
+from storage.facts import Facts
+from storage.models import EventRow, SurveyRow, TechnicianRow, TicketRow, UserRow
+from storage.sqltime import local_day
 
 __all__ = [
     "complaint_causes",
-    "hours_between",
     "kpi_counts",
-    "local_day",
     "period_rows",
     "step_hours",
     "technician_figures",
@@ -45,99 +32,23 @@ __all__ = [
 ]
 
 
-class hours_between(FunctionElement[float]):
-    """Hours from the second timestamp to the first."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(hours_between)
-def _hours_sqlite(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return (
-        f"((julianday({compiler.process(later, **kw)}) - "
-        f"julianday({compiler.process(earlier, **kw)})) * 24.0)"
-    )
-
-
-@compiles(hours_between, "postgresql")
-def _hours_postgres(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return (
-        f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
-        f"{compiler.process(earlier, **kw)})) / 3600.0)"
-    )
-
-
-class local_day(FunctionElement[str]):
-    """The desk's calendar day of a UTC timestamp, as ``YYYY-MM-DD``: by the zone's name
-    on PostgreSQL, by its offset (given as the second argument, in hours) on SQLite."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(local_day)
-def _day_sqlite(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, offset, _zone = list(element.clauses)
-    return (
-        f"date({compiler.process(moment, **kw)}, "
-        f"printf('%+d hours', {compiler.process(offset, **kw)}))"
-    )
-
-
-@compiles(local_day, "postgresql")
-def _day_postgres(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, _offset, zone = list(element.clauses)
-    return (
-        f"to_char(({compiler.process(moment, **kw)} AT TIME ZONE "
-        f"{compiler.process(zone, **kw)}), 'YYYY-MM-DD')"
-    )
-
-
-def _moves(to: tuple[str, ...] | str, start: datetime, end: datetime) -> Any:
-    """Status events into ``to`` within the period (the indexed kind, status, time)."""
-    statuses = (to,) if isinstance(to, str) else to
-    return and_(
-        EventRow.kind == EventKind.STATUS,
-        EventRow.to_status.in_(statuses),
-        EventRow.created_at >= start,
-        EventRow.created_at < end,
-    )
-
-
 async def kpi_counts(session: AsyncSession, start: datetime, end: datetime) -> KpiCounts:
-    closing = aliased(EventRow)
-    breached = exists().where(
-        EventRow.ticket_id == closing.ticket_id,
-        EventRow.kind == EventKind.SLA_LEVEL2,
-        EventRow.details["step"].as_string() != "survey",
-    )
     closed, on_time = (
         await session.execute(
-            select(func.count(), func.count(case((~breached, 1))))
-            .select_from(closing)
-            .where(
-                closing.kind == EventKind.STATUS,
-                closing.to_status == Status.CLOSED,
-                closing.created_at >= start,
-                closing.created_at < end,
+            select(func.count(), func.count(case((Facts.c.breaches == 0, 1)))).where(
+                Facts.c.closed_at >= start, Facts.c.closed_at < end
             )
         )
     ).one()
     jobs = await session.scalar(
-        select(func.count())
-        .select_from(EventRow)
-        .join(TicketRow, TicketRow.id == EventRow.ticket_id)
-        .where(_moves(Status.COMPLETED, start, end), TicketRow.kind.in_(FIELD))
+        select(func.count()).where(Facts.c.completed_at >= start, Facts.c.completed_at < end)
     )
     complaints = await session.scalar(
         select(func.count()).where(
-            TicketRow.created_at >= start,
-            TicketRow.created_at < end,
-            TicketRow.kind == TicketKind.COMPLAINT,
-            TicketRow.details["cause"].as_string().in_(SERVICE_CAUSES),
+            Facts.c.created_at >= start,
+            Facts.c.created_at < end,
+            Facts.c.kind == TicketKind.COMPLAINT,
+            Facts.c.service_cause.is_(True),
         )
     )
     sent = await session.scalar(
@@ -166,36 +77,16 @@ async def step_hours(
     session: AsyncSession, start: datetime, end: datetime
 ) -> dict[str, tuple[float, int]]:
     """Each step of STEP_TIMES: the average hours from registration, and how many cases
-    registered in the period reached it; one pass over the period's tickets and moves
-    (each ticket's first time into each step, then the averages)."""
-    firsts = (
-        select(
-            TicketRow.kind.label("kind"),
-            TicketRow.created_at.label("created_at"),
-            *(
-                func.min(case((EventRow.to_status.in_(step.reached), EventRow.created_at))).label(
-                    step.name
-                )
-                for step in STEP_TIMES
-            ),
-        )
-        .join(EventRow, EventRow.ticket_id == TicketRow.id)
-        .where(
-            TicketRow.created_at >= start,
-            TicketRow.created_at < end,
-            EventRow.kind == EventKind.STATUS,
-        )
-        # Not by the bare id: SQLite would then walk the whole table in id order instead
-        # of the period's rows through the index on their time.
-        .group_by(TicketRow.id + 0, TicketRow.kind, TicketRow.created_at)
-        .subquery()
-    )
+    registered in the period reached it."""
     columns = []
     for step in STEP_TIMES:
-        at = firsts.c[step.name]
-        hours = case((firsts.c.kind.in_(step.kinds), hours_between(at, firsts.c.created_at)))
+        hours = Facts.c[step.name + "_h"]
         columns += [func.avg(hours), func.count(hours)]
-    row = (await session.execute(select(*columns))).one()
+    row = (
+        await session.execute(
+            select(*columns).where(Facts.c.created_at >= start, Facts.c.created_at < end)
+        )
+    ).one()
     found: dict[str, tuple[float, int]] = {}
     for index, step in enumerate(STEP_TIMES):
         average, count = row[2 * index], row[2 * index + 1]
@@ -207,11 +98,11 @@ async def step_hours(
 async def tickets_per_day(
     session: AsyncSession, start: datetime, end: datetime, offset_hours: int, zone: str
 ) -> dict[tuple[str, str], int]:
-    day = local_day(TicketRow.created_at, literal(offset_hours), literal(zone))
+    day = local_day(Facts.c.created_at, literal(offset_hours), literal(zone))
     rows = await session.execute(
-        select(day, TicketRow.kind, func.count())
-        .where(TicketRow.created_at >= start, TicketRow.created_at < end)
-        .group_by(day, TicketRow.kind)
+        select(day, Facts.c.kind, func.count())
+        .where(Facts.c.created_at >= start, Facts.c.created_at < end)
+        .group_by(day, Facts.c.kind)
     )
     return {(str(d), str(kind)): int(n) for d, kind, n in rows}
 
@@ -234,67 +125,21 @@ async def technician_figures(
     session: AsyncSession, start: datetime, end: datetime
 ) -> list[TechnicianFigures]:
     """Per technician, the field jobs they completed in the period (see dispatch.kpis)."""
-    done = (
-        select(
-            TicketRow.id.label("ticket_id"),
-            TicketRow.assigned_technician_id.label("technician_id"),
-            TicketRow.customer_id.label("customer_id"),
-            TicketRow.arrive_due_at.label("due"),
-            func.min(EventRow.created_at).label("completed_at"),
-        )
-        .join(TicketRow, TicketRow.id == EventRow.ticket_id)
-        .where(
-            _moves(Status.COMPLETED, start, end),
-            TicketRow.kind.in_(FIELD),
-            TicketRow.assigned_technician_id.is_not(None),
-        )
-        .group_by(TicketRow.id)
-        .subquery()
-    )
-    arrival = (
-        select(VisitRow.ticket_id, func.min(VisitRow.arrived_at).label("at"))
-        .where(VisitRow.ticket_id.in_(select(done.c.ticket_id)))
-        .group_by(VisitRow.ticket_id)
-        .subquery()
-    )
-    again = aliased(TicketRow)
-    came_back = exists().where(
-        again.customer_id == done.c.customer_id,
-        again.id != done.c.ticket_id,
-        again.kind == TicketKind.REPAIR,
-        again.created_at > done.c.completed_at,
-        # Bounded by the period too, so the index finds the few rows to look at.
-        again.created_at < end + timedelta(days=FIRST_TIME_FIX_DAYS),
-        hours_between(again.created_at, done.c.completed_at) <= FIRST_TIME_FIX_DAYS * 24,
-    )
-    complaint = aliased(TicketRow)
-    complaints = (
-        select(func.count())
-        .where(
-            complaint.kind == TicketKind.COMPLAINT,
-            complaint.related_ticket_id == done.c.ticket_id,
-        )
-        .scalar_subquery()
-    )
-    rating = (SurveyRow.timeliness + SurveyRow.attitude + SurveyRow.result) / literal(3.0)
     rows = await session.execute(
         select(
-            done.c.technician_id,
+            Facts.c.technician_id,
             TechnicianRow.name,
             func.count(),
-            func.count(case((and_(arrival.c.at.is_not(None), arrival.c.at <= done.c.due), 1))),
-            func.count(case((~came_back, 1))),
-            func.avg(rating),
-            func.sum(complaints),
+            func.count(
+                case((and_(Facts.c.arrival_h.is_not(None), Facts.c.late_arrival.is_(False)), 1))
+            ),
+            func.count(case((Facts.c.came_back.is_(False), 1))),
+            func.avg(Facts.c.rating),
+            func.sum(Facts.c.complaints),
         )
-        .select_from(done)
-        .join(TechnicianRow, TechnicianRow.user_id == done.c.technician_id)
-        .outerjoin(arrival, arrival.c.ticket_id == done.c.ticket_id)
-        .outerjoin(
-            SurveyRow,
-            and_(SurveyRow.ticket_id == done.c.ticket_id, SurveyRow.answered_at.is_not(None)),
-        )
-        .group_by(done.c.technician_id, TechnicianRow.name)
+        .join(TechnicianRow, TechnicianRow.user_id == Facts.c.technician_id)
+        .where(Facts.c.completed_at >= start, Facts.c.completed_at < end)
+        .group_by(Facts.c.technician_id, TechnicianRow.name)
     )
     return [
         TechnicianFigures(
@@ -313,22 +158,12 @@ async def technician_figures(
 async def worst_cases(
     session: AsyncSession, start: datetime, end: datetime, limit: int = 3
 ) -> list[WorstCase]:
-    passed = (
-        select(EventRow.ticket_id, func.count().label("n"))
-        .join(TicketRow, TicketRow.id == EventRow.ticket_id)
-        .where(
-            TicketRow.created_at >= start,
-            TicketRow.created_at < end,
-            EventRow.kind.in_([EventKind.SLA_LEVEL2, EventKind.SLA_LEVEL3]),
-            EventRow.details["step"].as_string() != "survey",
-        )
-        .group_by(EventRow.ticket_id)
-        .subquery()
-    )
+    passed = Facts.c.breaches + Facts.c.escalations
     rows = await session.execute(
-        select(TicketRow.id, TicketRow.number, TicketRow.kind, TicketRow.status, passed.c.n)
-        .join(passed, passed.c.ticket_id == TicketRow.id)
-        .order_by(passed.c.n.desc(), TicketRow.created_at)
+        select(TicketRow.id, TicketRow.number, TicketRow.kind, TicketRow.status, passed)
+        .join(TicketRow, TicketRow.id == Facts.c.ticket_id)
+        .where(Facts.c.created_at >= start, Facts.c.created_at < end, passed > 0)
+        .order_by(passed.desc(), Facts.c.created_at)
         .limit(limit)
     )
     return [

@@ -37,6 +37,12 @@ def head_revision() -> str:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     def run(sync_connection: Any) -> None:
         command.upgrade(_config(sync_connection), revision)
+        context = MigrationContext.configure(sync_connection)
+        if context.get_current_revision() == head_revision():
+            from storage.facts import backfill_statements  # the KPIs' rows, from the log
+
+            for statement in backfill_statements():
+                sync_connection.execute(statement)
 
     async with engine.begin() as conn:
         await conn.run_sync(run)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "SurveyRow",
     "TechnicianRow",
     "TicketCounterRow",
+    "TicketFactRow",
     "TicketRow",
     "UserRow",
     "VisitRow",
@@ -173,6 +175,45 @@ class TicketRow(Base):
     survey_next_at: Mapped[datetime | None] = mapped_column(index=True)
     survey_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     survey_step: Mapped[str | None] = mapped_column(String(40))
+
+
+class TicketFactRow(Base):
+    """A ticket's figures for the KPIs, derived from its events as they are written
+    (storage.facts): times to each step in hours, when it was completed and closed, the
+    limits it passed, its rating and what came after it."""
+
+    __tablename__ = "ticket_facts"
+    __table_args__ = (
+        Index("ix_ticket_facts_created_at", "created_at", "kind"),
+        Index("ix_ticket_facts_closed_at", "closed_at", "breaches"),
+        Index("ix_ticket_facts_completed_at", "completed_at", "technician_id"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    technician_id: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime | None]  # repairs and installations
+    closed_at: Mapped[datetime | None]
+    breaches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    service_cause: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The technician came after the arrival limit (its breach, as the sweep saw it).
+    late_arrival: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    came_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    complaints: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating: Mapped[float | None] = mapped_column(Float)
+    dispatch_h: Mapped[float | None] = mapped_column(Float)
+    arrival_h: Mapped[float | None] = mapped_column(Float)
+    repair_h: Mapped[float | None] = mapped_column(Float)
+    first_reply_h: Mapped[float | None] = mapped_column(Float)
+    answer_h: Mapped[float | None] = mapped_column(Float)
+    verify_h: Mapped[float | None] = mapped_column(Float)
+    plan_h: Mapped[float | None] = mapped_column(Float)
+    review_h: Mapped[float | None] = mapped_column(Float)
+    # Set while storage.facts.backfill fills the row in, then cleared.
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OfferRow(Base):

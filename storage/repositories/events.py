@@ -11,6 +11,7 @@ from dispatch.model import (
     EventKind,
     Status,
 )
+from storage import facts
 from storage.models import (
     AttachmentRow,
     EventRow,
@@ -73,6 +74,7 @@ class SqlEventRepository:
                 created_at=event.created_at,
             )
         )
+        await facts.events_added(self.session, [event])
 
     async def add_many(self, events: list[Event]) -> None:
         """Many events in one statement (the sweep's), without the ORM's per-object work."""
@@ -92,6 +94,7 @@ class SqlEventRepository:
                     for e in events
                 ],
             )
+            await facts.events_added(self.session, events)
 
     async def for_ticket(self, ticket_id: int) -> list[Event]:
         rows = await self.session.scalars(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import facts
 from storage.models import (
     SurveyRow,
 )
@@ -63,3 +64,4 @@ class SqlSurveyRepository:
 
     async def close(self, ticket_id: int, at: datetime) -> None:
         await self._set(ticket_id, answered_at=at)
+        await facts.survey_answered(self.session, ticket_id)

@@ -18,6 +18,7 @@ from dispatch.model import (
     TicketKind,
 )
 from dispatch.ports import AlertChange, DueAlert
+from storage import facts
 from storage.models import (
     TicketCounterRow,
     TicketRow,
@@ -121,6 +122,7 @@ class SqlTicketRepository:
             raise
         ticket.id = row.id
         ticket.version = 1
+        await facts.ticket_added(self.session, row)
         return ticket
 
     async def get(self, ticket_id: int) -> Ticket | None:

@@ -9,13 +9,13 @@ import csv
 import io
 import warnings
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts import render_charts
@@ -27,6 +27,7 @@ from dispatch.model import Language
 from dispatch.stats import period_stats
 from sandbox.botapi import SentMessage
 from storage.db import make_engine, make_sessionmaker
+from storage.facts import Facts, backfill_statements
 from storage.models import EventRow, SurveyRow, TechnicianRow, TicketRow, UserRow, VisitRow
 from tests.conftest import MANAGER_ID
 from tests.harness import Desk
@@ -51,7 +52,8 @@ async def seed_month(session: AsyncSession) -> dict[str, int]:
     Surveys sent in November: 3; answered: 2 (5/5/4, and 5/3/5 with one low rating);
     satisfied: 1 of 2 = 50 %; response rate 2 of 3 = 66.7 %.
     Time to each step: dispatch A 2 h, B 4 h (3 h over 2); on site A 5 h, B 6 h (5.5 h).
-    Technician Li did A and B: on site by the limit for A only (50 %); B's customer
+    Technician Li did A and B: on site by the limit for A only (B was due by 9:00 UTC
+    and came at 10:00: 50 %); B's customer
     asked for a repair again (G, nine days after) so one first-time fix (50 %); ratings
     4.67 and 4.33 average 4.5; one complaint (C, about A).
     The worst case is B, the only one with a limit passed.
@@ -95,7 +97,7 @@ async def seed_month(session: AsyncSession) -> dict[str, int]:
             updated_at=created,
             details=details,
             assigned_technician_id=li.id if name in "AB" else None,
-            arrive_due_at=_at(11, 9, 10) if name in "AB" else None,
+            arrive_due_at={"A": _at(11, 9, 10), "B": _at(11, 9, 9)}.get(name),
         )
         session.add(row)
         tickets[name] = row
@@ -122,6 +124,7 @@ async def seed_month(session: AsyncSession) -> dict[str, int]:
             status("A", "completed", _at(11, 10)),
             status("A", "closed", _at(11, 12)),
             alert("B", 2, "repair_dispatch", _at(11, 9, 5)),
+            alert("B", 2, "repair_on_site", _at(11, 9, 9)),
             status("B", "assigned", _at(11, 9, 8)),
             status("B", "on_site", _at(11, 9, 10)),
             status("B", "completed", _at(11, 11)),
@@ -151,6 +154,9 @@ async def seed_month(session: AsyncSession) -> dict[str, int]:
             SurveyRow(ticket_id=tickets["C"].id, sent_at=_at(11, 20)),
         ]
     )
+    await session.commit()
+    for statement in backfill_statements():  # rows written by hand: figures from the log
+        await session.execute(statement)
     await session.commit()
     return {name: row.id for name, row in tickets.items()}
 
@@ -187,7 +193,7 @@ async def test_the_months_figures_against_their_targets_and_the_month_before(
         worst = await session.get(TicketRow, ids["B"])
     assert worst is not None
     assert [b["text"] for b in boss.last.inline_buttons] == [
-        f"🔴 {worst.number} · Repair · Closed · limits passed: 1",
+        f"🔴 {worst.number} · Repair · Closed · limits passed: 2",
         "👷 Technicians",
         "📈 Charts",
         "📄 Files",
@@ -199,7 +205,7 @@ async def test_the_months_figures_against_their_targets_and_the_month_before(
         "👷 Technicians, November 2026:\n"
         "• Li Wei: jobs 2 · on time 50 % · fixed first time 50 % · rating 4.5 · complaints 1"
     )
-    await boss.press(f"🔴 {worst.number} · Repair · Closed · limits passed: 1")
+    await boss.press(f"🔴 {worst.number} · Repair · Closed · limits passed: 2")
     assert boss.last.text.startswith(f"📁 {worst.number} · Repair · Closed")
 
     await boss.press("Last month")
@@ -334,7 +340,7 @@ async def test_the_files_hold_the_periods_rows_in_xlsx_and_csv(desk: Desk) -> No
     first = tickets[1]
     assert first[1:4] == ("Repair", "Closed", datetime(2026, 11, 9, 12, 0))  # a typed time
     assert first[6:] == ("Li Wei", 0)
-    assert tickets[2][7] == 1  # B passed its dispatch limit: a number
+    assert tickets[2][7] == 2  # B passed its dispatch and arrival limits: a number
     surveys = list(book["Surveys"].iter_rows(values_only=True))
     assert [s[3:6] for s in surveys[1:]] == [(5, 5, 4), (5, 3, 5), (None, None, None)]
     steps = list(book["Steps"].iter_rows(values_only=True))
@@ -385,3 +391,49 @@ def test_the_report_command_prints_the_figures_and_writes_the_files(
     assert capsys.readouterr().out.startswith("📊 11月9日週一至11月12日週四\n結案數：1\n")
     assert main(["report", "monthly", "--month", "2026-13", "--config", str(config)]) == 2
     assert capsys.readouterr().err.startswith("report: month must be in 1..12")
+
+
+async def test_the_figures_kept_as_cases_move_are_those_the_log_gives(desk: Desk) -> None:
+    """A job worked through the bot, its survey with a low score (which opens a complaint
+    about it) and a question whose first-reply limit passes: the figures written as each step happened are the ones
+    derived afterwards from the event log."""
+    from tests.handlers.test_survey import _signed_job
+
+    boss = desk.person(MANAGER_ID, "Boss")
+    await boss.command("start")
+    customer = desk.person(803, "Cai")
+    await _signed_job(desk, customer)
+    desk.clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    await desk.sweep()
+    for score in ("4", "2", "4"):
+        await customer.press(score)
+    asker = desk.person(804, "Dan")
+    await asker.command("ask")
+    await asker.send("Does the warranty cover the remote control?")
+    await desk.advance(timedelta(hours=2))  # nobody answers within the hour
+    await desk.sweep()
+    async with desk.db() as session:
+        kept = {
+            row.ticket_id: row._tuple()
+            for row in await session.execute(select(Facts).order_by(Facts.c.ticket_id))
+        }
+        await session.execute(delete(Facts))
+        for statement in backfill_statements():
+            await session.execute(statement)
+        await session.commit()
+        derived = {
+            row.ticket_id: row._tuple()
+            for row in await session.execute(select(Facts).order_by(Facts.c.ticket_id))
+        }
+    assert len(kept) == 3  # the job, the complaint about it, the question
+    job, question = (
+        next(t for t, row in kept.items() if row[1] == k) for k in ("repair", "consultation")
+    )
+    assert kept[job][Facts.c.keys().index("complaints")] == 1
+    assert kept[job][Facts.c.keys().index("rating")] == pytest.approx(10 / 3)
+    assert kept[question][Facts.c.keys().index("breaches")] == 1
+    assert kept == derived
+    await boss.command("stats", "technician", "Tom")
+    assert boss.last.text.endswith(
+        "• Tom Li: jobs 1 · on time 100 % · fixed first time 100 % · rating 3.3 · complaints 1"
+    )

@@ -275,4 +275,4 @@ async def test_kpis_are_aggregated_in_the_database(uow: UnitOfWorkFactory) -> No
         1,
     )
     assert li.rating == 4.5
-    assert [(w.ticket_id, w.limits_passed) for w in detail.worst] == [(ids["B"], 1)]
+    assert [(w.ticket_id, w.limits_passed) for w in detail.worst] == [(ids["B"], 2)]
