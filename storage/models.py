@@ -187,6 +187,8 @@ class TicketFactRow(Base):
         Index("ix_ticket_facts_created_at", "created_at", "kind"),
         Index("ix_ticket_facts_closed_at", "closed_at", "breaches"),
         Index("ix_ticket_facts_completed_at", "completed_at", "technician_id"),
+        # A new repair finds the same customer's recent jobs (storage.facts).
+        Index("ix_ticket_facts_customer_completed_at", "customer_id", "completed_at"),
     )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)

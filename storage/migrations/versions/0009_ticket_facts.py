@@ -64,9 +64,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_ticket_facts_completed_at", "ticket_facts", ["completed_at", "technician_id"]
     )
+    op.create_index(
+        "ix_ticket_facts_customer_completed_at", "ticket_facts", ["customer_id", "completed_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_facts_customer_completed_at", table_name="ticket_facts")
     op.drop_index("ix_ticket_facts_completed_at", table_name="ticket_facts")
     op.drop_index("ix_ticket_facts_closed_at", table_name="ticket_facts")
     op.drop_index("ix_ticket_facts_created_at", table_name="ticket_facts")
