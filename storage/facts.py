@@ -24,6 +24,7 @@ from dispatch.model import Event, EventKind, Status, TicketKind
 from dispatch.sla import SlaStep
 from storage.models import EventRow, SurveyRow, TicketFactRow, TicketRow
 from storage.sqltime import hours_between
+from storage.types import UTCDateTime
 
 __all__ = ["Facts", "backfill_statements", "events_added", "survey_answered", "ticket_added"]
 
@@ -65,12 +66,13 @@ async def ticket_added(session: AsyncSession, row: TicketRow) -> None:
 
 
 def _status_values(event: Event) -> dict[str, Any]:
-    at, to = event.created_at, event.to_status
+    # Bound as the columns' own type: aware UTC on both databases.
+    at, to = literal(event.created_at, UTCDateTime()), event.to_status
     values: dict[str, Any] = {}
     for step in STEP_TIMES:
         if to in step.reached:
             column = _step_column(step.name)
-            hours = hours_between(literal(at), Facts.c.created_at)
+            hours = hours_between(at, Facts.c.created_at)
             values[column.name] = case(
                 (Facts.c.kind.in_(step.kinds), func.coalesce(column, hours)), else_=column
             )
@@ -100,9 +102,8 @@ def _values(event: Event) -> dict[str, Any]:
         if event.details.get("step") in ARRIVAL_STEPS:
             values["late_arrival"] = True
         return values
-    cause = event.details.get("cause")
-    if event.kind == EventKind.COMPLAINT_CLASSIFIED or (cause and event.to_status):
-        return {"service_cause": cause in SERVICE_CAUSES}
+    if event.kind == EventKind.COMPLAINT_CLASSIFIED:  # classified, or found unfounded
+        return {"service_cause": event.details.get("cause") in SERVICE_CAUSES}
     return {}
 
 

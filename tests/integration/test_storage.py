@@ -276,3 +276,38 @@ async def test_kpis_are_aggregated_in_the_database(uow: UnitOfWorkFactory) -> No
     )
     assert li.rating == 4.5
     assert [(w.ticket_id, w.limits_passed) for w in detail.worst] == [(ids["B"], 2)]
+
+
+async def test_a_tickets_figures_are_kept_as_it_moves_on_each_database(
+    engine: AsyncEngine, uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """Moved through the lifecycle: the kept figures are right (hours on the clock, in
+    UTC whatever the database's session zone) and equal those derived from the log."""
+    from storage.facts import Facts, backfill_statements
+
+    customer = await _customer(uow, clock)
+    ticket = await create_ticket(
+        uow(), clock, SHANGHAI, customer_id=customer, kind=TicketKind.REPAIR
+    )
+    for status, minutes in (("offered", 30), ("assigned", 60), ("on_site", 90)):
+        clock.advance(timedelta(minutes=minutes))
+        await change_status(
+            uow(), clock, ticket_id=ticket.id, to=status, actor_id=customer, policy=POLICY
+        )
+    for status in ("completed", "signed", "closed"):
+        clock.advance(timedelta(hours=1))
+        await change_status(
+            uow(), clock, ticket_id=ticket.id, to=status, actor_id=customer, policy=POLICY
+        )
+    async with engine.begin() as conn:
+        kept = (await conn.execute(select(Facts))).one()._asdict()
+        await conn.execute(Facts.delete())
+        for statement in backfill_statements():
+            await conn.execute(statement)
+        derived = (await conn.execute(select(Facts))).one()._asdict()
+    assert kept["dispatch_h"] == pytest.approx(1.5)  # 30 + 60 minutes to the acceptance
+    assert kept["arrival_h"] == pytest.approx(3.0)
+    assert kept["repair_h"] == pytest.approx(5.0)
+    assert kept["completed_at"] == ticket.created_at + timedelta(hours=4)
+    assert kept["closed_at"] == ticket.created_at + timedelta(hours=6)
+    assert {k: pytest.approx(v) if isinstance(v, float) else v for k, v in kept.items()} == derived
