@@ -177,6 +177,18 @@ class TicketRow(Base):
     survey_step: Mapped[str | None] = mapped_column(String(40))
 
 
+STEP_HOURS = (
+    "dispatch_h",
+    "arrival_h",
+    "repair_h",
+    "first_reply_h",
+    "answer_h",
+    "verify_h",
+    "plan_h",
+    "review_h",
+)
+
+
 class TicketFactRow(Base):
     """A ticket's figures for the KPIs, derived from its events as they are written
     (storage.facts): times to each step in hours, when it was completed and closed, the
@@ -184,9 +196,22 @@ class TicketFactRow(Base):
 
     __tablename__ = "ticket_facts"
     __table_args__ = (
-        Index("ix_ticket_facts_created_at", "created_at", "kind"),
+        # Each KPI query reads one of these indexes alone (storage.kpis).
+        Index("ix_ticket_facts_created_at", "created_at", "kind", "breaches", "escalations"),
+        Index("ix_ticket_facts_kind_created_at", "kind", "created_at", "service_cause"),
         Index("ix_ticket_facts_closed_at", "closed_at", "breaches"),
         Index("ix_ticket_facts_completed_at", "completed_at", "technician_id"),
+        Index("ix_ticket_facts_step_hours", "created_at", *STEP_HOURS),
+        Index(
+            "ix_ticket_facts_technician",
+            "completed_at",
+            "technician_id",
+            "late_arrival",
+            "arrival_h",
+            "came_back",
+            "rating",
+            "complaints",
+        ),
         # A new repair finds the same customer's recent jobs (storage.facts).
         Index("ix_ticket_facts_customer_completed_at", "customer_id", "completed_at"),
     )

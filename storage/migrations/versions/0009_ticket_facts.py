@@ -59,7 +59,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("ticket_id", name=op.f("pk_ticket_facts")),
     )
-    op.create_index("ix_ticket_facts_created_at", "ticket_facts", ["created_at", "kind"])
+    op.create_index(
+        "ix_ticket_facts_created_at",
+        "ticket_facts",
+        ["created_at", "kind", "breaches", "escalations"],
+    )
+    op.create_index(
+        "ix_ticket_facts_kind_created_at", "ticket_facts", ["kind", "created_at", "service_cause"]
+    )
     op.create_index("ix_ticket_facts_closed_at", "ticket_facts", ["closed_at", "breaches"])
     op.create_index(
         "ix_ticket_facts_completed_at", "ticket_facts", ["completed_at", "technician_id"]
@@ -67,9 +74,30 @@ def upgrade() -> None:
     op.create_index(
         "ix_ticket_facts_customer_completed_at", "ticket_facts", ["customer_id", "completed_at"]
     )
+    op.create_index(
+        "ix_ticket_facts_step_hours",
+        "ticket_facts",
+        ["created_at", *(column.name for column in hours)],
+    )
+    op.create_index(
+        "ix_ticket_facts_technician",
+        "ticket_facts",
+        [
+            "completed_at",
+            "technician_id",
+            "late_arrival",
+            "arrival_h",
+            "came_back",
+            "rating",
+            "complaints",
+        ],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_facts_technician", table_name="ticket_facts")
+    op.drop_index("ix_ticket_facts_step_hours", table_name="ticket_facts")
+    op.drop_index("ix_ticket_facts_kind_created_at", table_name="ticket_facts")
     op.drop_index("ix_ticket_facts_customer_completed_at", table_name="ticket_facts")
     op.drop_index("ix_ticket_facts_completed_at", table_name="ticket_facts")
     op.drop_index("ix_ticket_facts_closed_at", table_name="ticket_facts")
