@@ -213,7 +213,9 @@ def _fill(path: Path, months: list[int], per_month: int) -> None:
 async def _build(path: Path, months: list[int], per_month: int) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)
+    await engine.dispose()  # the file is filled by another connection
     await asyncio.to_thread(_fill, path, months, per_month)
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)  # the rows written straight in get their figures from the log
     await engine.dispose()
 

@@ -368,7 +368,7 @@ async def dispute_record(
         complaint = await open_linked_complaint(
             uow,
             now=now,
-            zone=policy.zone,
+            policy=policy,
             customer_id=customer_id,
             related=ticket,
             description=reason,

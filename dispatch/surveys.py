@@ -172,7 +172,7 @@ async def answer(
             complaint = await open_linked_complaint(
                 uow,
                 now=now,
-                zone=policy.zone,
+                policy=policy,
                 customer_id=customer_id,
                 related=ticket,
                 # The desk's own words are shown from the details, in the reader's language

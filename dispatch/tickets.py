@@ -25,7 +25,8 @@ from dispatch.model import (
 from dispatch.numbering import PREFIX, format_number
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
-from dispatch.sla import STEPS
+from dispatch.sla import STEPS, SlaStep
+from dispatch.staffroom import open_room
 from dispatch.states import INITIAL_STATUS
 
 __all__ = [
@@ -86,15 +87,17 @@ async def open_linked_complaint(
     uow: UnitOfWork,
     *,
     now: datetime,
-    zone: ZoneInfo,
+    policy: DeskPolicy,
     customer_id: int,
     related: Ticket,
     description: str,
     details: Mapping[str, Any],
 ) -> Ticket:
-    """A complaint the product opens itself (a disputed record, a low survey score)."""
+    """A complaint the product opens itself (a disputed record, a low survey score), with
+    the clocks of a complaint a customer files: accepting it and the 24-hour news (the
+    callers tell the managers why it was opened)."""
     complaint = await new_ticket(
-        uow, now=now, zone=zone, customer_id=customer_id, kind=TicketKind.COMPLAINT
+        uow, now=now, zone=policy.zone, customer_id=customer_id, kind=TicketKind.COMPLAINT
     )
     complaint.related_ticket_id = related.id
     complaint.description = description
@@ -102,6 +105,9 @@ async def open_linked_complaint(
     complaint.details = {"topic": "visit", "severity": "general", **details}
     complaint = await uow.tickets.add(complaint)
     await uow.events.add(created_event(complaint, actor_id=customer_id, at=now))
+    for step in (SlaStep.COMPLAINT_FORWARD, SlaStep.COMPLAINT_PROGRESS):
+        await arm(uow, policy, complaint, step, now)
+    await open_room(uow, policy, complaint, now)  # its topic, when the desk has a staff group
     return complaint
 
 

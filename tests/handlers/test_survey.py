@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from storage.models import SurveyRow, TicketRow
+from storage.models import EventRow, SurveyRow, TicketRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_dispatch import technician
 from tests.handlers.test_intake import repair_until_review
@@ -118,6 +118,17 @@ async def test_a_low_score_opens_a_complaint_and_tells_the_managers(desk: Desk) 
     )
     await customer.press_data(customer.messages[-3], f"sv:{complaint.related_ticket_id}:r:5")
     assert customer.alerts()[-1] == "Thank you, we have your answers already."
+    # It runs on a complaint's clocks like one the customer filed: nobody accepts it, and
+    # its limit passes (it used to have none).
+    await desk.advance(timedelta(days=3))
+    await desk.sweep()
+    async with desk.db() as session:
+        passed = await session.scalar(
+            select(EventRow.details).where(
+                EventRow.ticket_id == complaint.id, EventRow.kind == "sla.level2"
+            )
+        )
+    assert passed is not None and passed["step"] == "complaint_forward"
 
 
 async def test_a_closed_complaint_gets_a_follow_up_survey_too(desk: Desk) -> None:
