@@ -15,6 +15,7 @@ Rendering is CPU work: callers run :func:`render_charts` in a thread.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -74,8 +75,21 @@ def _figure() -> tuple[Figure, Any]:
     return figure, axes
 
 
+def _em(text: str) -> float:
+    """A label's width in ems: a Chinese character is one, a Latin letter about half."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.58 for c in text)
+
+
 def _png(figure: Figure) -> bytes:
-    figure.tight_layout(pad=1.2)
+    """The picture, its margins set from its labels' lengths: matplotlib's tight layout
+    would draw every chart twice to measure them, half the time it takes."""
+    axes = figure.axes[0]
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    em_pixels = 9 / 72 * DPI  # the tick labels' size
+    widest = max((_em(label) for label in labels), default=2.0) * em_pixels
+    left = min(0.45, (widest + 40) / (WIDTH * DPI))
+    bottom = 0.16 if axes.get_xlabel() else 0.1
+    figure.subplots_adjust(left=left, right=0.97, top=0.88, bottom=bottom)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", facecolor=BACKGROUND)
     return buffer.getvalue()
@@ -226,7 +240,10 @@ def _steps(
         if limit_hours is not None:
             axes.plot([limit_hours] * 2, [y - 0.38, y + 0.38], color=TARGET, linewidth=2)
         shown = text_of(N_("{hours} h"), hours=Number(hours))
-        axes.text(hours + longest * 0.01, y, shown, va="center", color=INK, fontsize=9)
+        # After the bar, or after the limit's mark when the mark stands just beyond it.
+        mark = limit_hours if limit_hours is not None and limit_hours > hours else hours
+        at = mark if mark - hours < longest * 0.15 else hours
+        axes.text(at + longest * 0.01, y, shown, va="center", color=INK, fontsize=9)
     axes.set_yticks(positions, [text_of(step.label) for step in steps])
     axes.set_xlim(0, longest * 1.15 + 0.5)
     axes.set_xlabel(
