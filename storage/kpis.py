@@ -180,15 +180,7 @@ async def worst_cases(
 async def period_rows(session: AsyncSession, start: datetime, end: datetime) -> PeriodRows:
     """Every row of the period's export (dispatch.ports.PeriodRows), in number and time
     order: this is the one reading that returns rows, because the files hold them."""
-    passed = (
-        select(func.count())
-        .where(
-            EventRow.ticket_id == TicketRow.id,
-            EventRow.kind.in_([EventKind.SLA_LEVEL2, EventKind.SLA_LEVEL3]),
-            EventRow.details["step"].as_string() != "survey",
-        )
-        .scalar_subquery()
-    )
+    passed = Facts.c.breaches + Facts.c.escalations
     tickets = (
         await session.execute(
             select(
@@ -201,6 +193,7 @@ async def period_rows(session: AsyncSession, start: datetime, end: datetime) -> 
                 TechnicianRow.name,
                 passed,
             )
+            .join(Facts, Facts.c.ticket_id == TicketRow.id)
             .outerjoin(TechnicianRow, TechnicianRow.user_id == TicketRow.assigned_technician_id)
             .where(TicketRow.created_at >= start, TicketRow.created_at < end)
             .order_by(TicketRow.created_at, TicketRow.id)
