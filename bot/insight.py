@@ -9,7 +9,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from bot.charts import chart_font, render_charts
 from bot.config import Settings
 from bot.exports import export_files
 from bot.i18n import Translator, language_for
@@ -39,7 +38,7 @@ class PeriodFiles:
         self.uow = uow
         self.translator = translator
         self.settings = settings
-        self.font = chart_font(settings.reports.font or None, FONT_CANDIDATES)
+        self._font_set = False
 
     def reader(self, language: Language) -> tuple[Any, Any]:
         """The ``t`` (msgid, **params) and ``show`` (one parameter) of a language."""
@@ -58,10 +57,20 @@ class PeriodFiles:
         stats = await period_stats(self.uow(), policy, name=name, period=period)
         text_of, _show = self.reader(language)
         title = period_title(stats)
-        charts = await asyncio.to_thread(render_charts, stats, text_of, title, policy)
+        charts = await asyncio.to_thread(self._render, stats, text_of, title)
         caption = text_of(N_("📈 Charts for {period}"), period=title)
         pictures = [(chart.name + ".png", chart.png) for chart in charts]
         return MadeFiles(photos=True, files=pictures, caption=caption)
+
+    def _render(self, stats: Any, text_of: Any, title: Param) -> Any:
+        # matplotlib is loaded, and the font set, when a first chart is asked for: not at
+        # every start of the bot.
+        from bot.charts import chart_font, render_charts
+
+        if not self._font_set:
+            chart_font(self.settings.reports.font or None, FONT_CANDIDATES)
+            self._font_set = True
+        return render_charts(stats, text_of, title, self.settings.policy)
 
     async def export(self, language: Language, name: str, period: Period) -> MadeFiles:
         policy = self.settings.policy

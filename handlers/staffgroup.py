@@ -231,14 +231,21 @@ class _Steps:
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.application = application
+        self._conversations: list[ConversationHandler[Any]] | None = None
+
+    @property
+    def conversations(self) -> list[ConversationHandler[Any]]:
+        """Found once, at the first update: they are registered after these handlers."""
+        if self._conversations is None:
+            self._conversations = [
+                handler
+                for handler in self.application.handlers.get(0, [])
+                if isinstance(handler, ConversationHandler) and handler.name in self.DRAFTS
+            ]
+        return self._conversations
 
     def take(self, update: Update) -> bool:
-        conversations = [
-            handler
-            for handler in self.application.handlers.get(0, [])
-            if isinstance(handler, ConversationHandler) and handler.name in self.DRAFTS
-        ]
-        taken = [c for c in conversations if c.check_update(update)]
+        taken = [c for c in self.conversations if c.check_update(update)]
         if not taken or update.callback_query is not None:
             return bool(taken)
         message, member, chat = update.message, update.effective_user, update.effective_chat

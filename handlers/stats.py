@@ -76,9 +76,7 @@ def _view_data(view: str, stats: DeskStats) -> str:
     return STATS_VIEW.data(view, stats.name)
 
 
-async def _figures(
-    update: Update, context: AppContext, name: str, period: Period | None = None
-) -> DeskStats:
+async def _figures(context: AppContext, name: str, period: Period | None = None) -> DeskStats:
     return await desk_stats(
         context.services.uow(),
         context.clock,
@@ -122,11 +120,11 @@ async def stats_command(update: Update, context: AppContext) -> None:
         return
     words = list(context.args or [])
     if words and words[0].lower() in ("technician", "technicians", "技师", "技師"):
-        await _team(update, context, await _figures(update, context, "month"), " ".join(words[1:]))
+        await _team(update, context, await _figures(context, "month"), " ".join(words[1:]))
         return
     key = "".join(words).lower()
     if not words or key in NAMES:
-        await _kpis(update, context, await _figures(update, context, NAMES.get(key, "month")))
+        await _kpis(update, context, await _figures(context, NAMES.get(key, "month")))
         return
     today = context.clock.now().astimezone(context.services.policy.zone).date()
     try:
@@ -142,7 +140,7 @@ async def stats_command(update: Update, context: AppContext) -> None:
     except InvalidInput as error:
         await say(update, context, context.t(error.message, **error.params))
         return
-    await _kpis(update, context, await _figures(update, context, "range", period))
+    await _kpis(update, context, await _figures(context, "range", period))
 
 
 async def view_pressed(update: Update, context: AppContext) -> None:
@@ -178,9 +176,9 @@ async def view_pressed(update: Update, context: AppContext) -> None:
             else context.t("📄 The files are being made; they arrive in a moment."),
         )
     elif view == "team":
-        await _team(update, context, await _figures(update, context, name, period))
+        await _team(update, context, await _figures(context, name, period))
     else:
-        await _kpis(update, context, await _figures(update, context, name, period))
+        await _kpis(update, context, await _figures(context, name, period))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

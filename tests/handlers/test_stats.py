@@ -18,9 +18,10 @@ from PIL import Image
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.charts import render_charts
+from bot.charts import chart_font, render_charts
 from bot.cli import main
 from bot.insight import PeriodFiles
+from bot.report import FONT_CANDIDATES
 from dispatch.kpis import period_named
 from dispatch.messages import Month
 from dispatch.model import Language
@@ -282,6 +283,7 @@ async def test_each_chart_shows_the_periods_figures(desk: Desk) -> None:
         period=period_named("month", desk.clock.now(), desk.services.policy.zone),
     )
     files = PeriodFiles(desk.services.uow, desk.services.translator, desk.settings)
+    chart_font(desk.settings.reports.font or None, FONT_CANDIDATES)  # as the bot does
     text_of, _show = files.reader(Language.ZH_HANS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph: the Chinese would not show
