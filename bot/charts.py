@@ -175,7 +175,9 @@ def _kpis(stats: DeskStats, text_of: Text, title: Param) -> tuple[bytes, dict[st
             if value is None
             else text_of(N_("{value} %"), value=Number(value))
         )
-        axes.text((value or 0) + 1.5, y, shown, va="center", color=INK, fontsize=9)
+        # After the bar, or after the target's mark when the mark stands just beyond it.
+        end = max(value or 0, target) if target - (value or 0) < 15 else value or 0
+        axes.text(end + 1.5, y, shown, va="center", color=INK, fontsize=9)
     axes.set_yticks(positions, [label for label, *_ in rows])
     axes.set_xlim(0, 112)
     axes.set_xlabel(text_of(N_("% (the black mark is the target)")), color=INK, fontsize=9)
