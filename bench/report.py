@@ -42,7 +42,13 @@ from bot.i18n import Translator
 from bot.report import FONT_CANDIDATES
 from dispatch.kpis import Period
 from dispatch.model import Language
-from dispatch.stats import DeskStats, period_rows, period_stats, period_title
+from dispatch.stats import (
+    DeskStats,
+    period_rows,
+    period_stats,
+    period_title,
+    settle_first_responses,
+)
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
@@ -86,6 +92,7 @@ CAUSES = ("technician", "process", "product", "customer", "unfounded")
 STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps a time in SQLite (naive UTC)
 TECHNICIANS = 40
 CUSTOMERS = 50_000
+MANAGER = CUSTOMERS + TECHNICIANS + 1
 
 
 def _stamp(moment: datetime) -> str:
@@ -116,7 +123,8 @@ def _fill(path: Path, months: list[int], per_month: int) -> None:
         + [
             (CUSTOMERS + i, 90_000 + i, "technician", f"T{i}", now)
             for i in range(1, TECHNICIANS + 1)
-        ],
+        ]
+        + [(MANAGER, 99_999, "manager", "Boss", now)],
     )
     connection.executemany(
         "INSERT INTO technicians (user_id, name, phone, skills, base_latitude, base_longitude, "
@@ -139,8 +147,8 @@ def _fill(path: Path, months: list[int], per_month: int) -> None:
             tickets,
         )
         connection.executemany(
-            "INSERT INTO events (ticket_id, kind, to_status, details, created_at) "
-            "VALUES (?,?,?,?,?)",
+            "INSERT INTO events (ticket_id, kind, to_status, details, created_at, actor_id) "
+            "VALUES (?,?,?,?,?,?)",
             events,
         )
         connection.executemany(
@@ -156,6 +164,7 @@ def _fill(path: Path, months: list[int], per_month: int) -> None:
         for month_no, index, kind, created, a, b, c in _month_rows(month, per_month):
             ticket_id = month_no * per_month + index + 1
             field = kind in ("repair", "installation")
+            technician = CUSTOMERS + 1 + int(b * TECHNICIANS) if field else None
             moves = MOVES[kind]
             done = a < 0.9  # one in ten is still open
             reached = moves if done else moves[: max(1, len(moves) // 2)]
@@ -172,12 +181,12 @@ def _fill(path: Path, months: list[int], per_month: int) -> None:
                     _stamp(created),
                     _stamp(created),
                     details,
-                    CUSTOMERS + 1 + int(b * TECHNICIANS) if field else None,
+                    technician,
                     _stamp(created + timedelta(hours=24)) if field else None,
                     ticket_id - 1 if kind == "complaint" and ticket_id > 1 else None,
                 )
             )
-            for status, hours in reached:
+            for status, hours in reached:  # moved by the technician, or by a manager
                 events.append(
                     (
                         ticket_id,
@@ -185,6 +194,7 @@ def _fill(path: Path, months: list[int], per_month: int) -> None:
                         status,
                         "{}",
                         _stamp(created + timedelta(hours=hours * (0.5 + c))),
+                        technician or MANAGER,
                     )
                 )
             if b < 0.05:  # a limit passed
@@ -195,6 +205,7 @@ def _fill(path: Path, months: list[int], per_month: int) -> None:
                         None,
                         '{"step": "repair_dispatch"}',
                         _stamp(created + timedelta(hours=2)),
+                        None,
                     )
                 )
             if done and a < 0.36:  # two in five closed cases get a survey; most answer it
@@ -217,6 +228,10 @@ async def _build(path: Path, months: list[int], per_month: int) -> None:
     await asyncio.to_thread(_fill, path, months, per_month)
     engine = make_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)  # the rows written straight in get their figures from the log
+    # and their first responses' office hours, as `aftercare db upgrade` counts them
+    settings = make_settings("sqlite+aiosqlite:///unused.db")
+    uow = UnitOfWorkFactory(make_sessionmaker(engine))
+    await settle_first_responses(uow(), settings.policy.work_calendar)
     await engine.dispose()
 
 

@@ -20,10 +20,13 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest
 
 from bot.config import ConfigError, Settings, load_settings
+from dispatch.company_days import load_company_days
 from dispatch.errors import InvalidInput
 from dispatch.model import Language
-from storage.db import make_engine
+from dispatch.stats import settle_first_responses
+from storage.db import make_engine, make_sessionmaker
 from storage.migrate import current_revision, head_revision, upgrade
+from storage.uow import UnitOfWorkFactory
 
 __all__ = ["StartupError", "check_token", "console", "main"]
 
@@ -92,6 +95,11 @@ async def _upgrade(settings: Settings) -> str:
         try:
             await upgrade(engine)
             revision = await current_revision(engine)
+            # The first responses the log gave, counted in office hours by the calendar.
+            uow = UnitOfWorkFactory(make_sessionmaker(engine))
+            calendar = settings.policy.work_calendar
+            await load_company_days(uow(), calendar)
+            await settle_first_responses(uow(), calendar)
         except Exception as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StartupError(

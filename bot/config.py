@@ -325,6 +325,7 @@ class Settings:
             calendar=WorkCalendar(
                 self.desk.calendar_country,
                 ZoneInfo(self.desk.timezone),
+                office_open=_clock(self.desk.office_hours.split("-")[0]),
                 office_close=_clock(self.desk.office_hours.split("-")[1]),
             ),
             warn_fraction=self.desk.warn_at_percent / 100,

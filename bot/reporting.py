@@ -9,6 +9,7 @@ from datetime import UTC, date
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.insight import PeriodFiles, file_stem
+from dispatch.company_days import load_company_days
 from dispatch.kpis import Period
 from dispatch.model import Language
 from dispatch.monthly import REPORT, figures, month_bounds, render_params
@@ -39,6 +40,7 @@ async def monthly_report(
     policy = settings.policy
     try:
         start, end = month_bounds(policy, year, month)
+        await load_company_days(uow(), policy.work_calendar)
         async with uow() as unit:
             records = await unit.stats.month(start.astimezone(UTC), end.astimezone(UTC))
             counts = await unit.stats.kpi_counts(start, end)
@@ -64,6 +66,7 @@ async def stats_report(
     policy = settings.policy
     try:
         period = period_between(first, last, policy)
+        await load_company_days(uow(), policy.work_calendar)
         stats = await period_stats(uow(), policy, name="range", period=period)
         text = translator.render(language, STATS, stats_params(stats, policy), zone=settings.zone)
         made = []

@@ -39,11 +39,13 @@ class WorkCalendar:
         country: str,
         zone: ZoneInfo,
         *,
+        office_open: time = time(9, 0),
         office_close: time = time(17, 30),
         overrides: Mapping[date, bool] | None = None,
     ) -> None:
         self.country = country
         self.zone = zone
+        self.office_open = office_open
         self.office_close = office_close
         self.overrides: dict[date, bool] = dict(overrides or {})
 
@@ -69,6 +71,20 @@ class WorkCalendar:
             if self.is_working_day(day):
                 remaining -= 1
         return datetime.combine(day, self.office_close, tzinfo=self.zone).astimezone(start.tzinfo)
+
+    def working_hours(self, start: datetime, end: datetime) -> float:
+        """Office hours on working days from ``start`` to ``end``: the clock of a first
+        response, which stops at night, at weekends and on holidays."""
+        first, last = start.astimezone(self.zone), end.astimezone(self.zone)
+        seconds = 0.0
+        day = first.date()
+        while day <= last.date():
+            if self.is_working_day(day):
+                opens = datetime.combine(day, self.office_open, tzinfo=self.zone)
+                closes = datetime.combine(day, self.office_close, tzinfo=self.zone)
+                seconds += max(0.0, (min(closes, last) - max(opens, first)).total_seconds())
+            day += timedelta(days=1)
+        return seconds / 3600
 
     def due(self, start: datetime, limit: Limit) -> datetime:
         span = limit.round_the_clock

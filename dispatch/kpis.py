@@ -15,6 +15,18 @@ counted, turns counts into rates, and picks the periods a manager asks for.
 - **Complaint rate**: complaints registered in the period whose recorded cause is the
   service (the technician or the service process, set when the complaint is classified),
   over field jobs (repairs and installations) completed in the period. Target: under 3 %.
+- **First response time**: for the cases registered in the period, from registration
+  to the first time a person of the desk answered the customer, in office hours on
+  working days (WorkCalendar.working_hours), averaged. A person answered when a manager
+  or technician replied (``staff.reply``), planned the visit with the customer, or moved
+  the case on (every such move tells the customer); what the desk sends by itself (the
+  acknowledgement with the ticket number, offers, progress messages, reminders) has no
+  person behind it and does not count. The working hours are settled in Python (the
+  calendar's holidays are not in the database) just before the figures are read.
+- **Resolution time**: for the cases closed in the period (not cancelled), hours from
+  registration to closing on the clock, less the time the case waited for the customer
+  (dispatch.states.WAITING_FOR_CUSTOMER: a signature, goods coming back, whether an
+  answered question is asked again), averaged.
 - **Time to each step** (STEP_TIMES), for the cases registered in the period that reached
   it: from registration to the first move that completes the step, in hours on the
   clock, averaged (dispatch: to a technician's acceptance; arrival: on site; repair: to
@@ -35,10 +47,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatch.messages import N_, Msg, Number, Param
+from dispatch.model import EventKind
 from dispatch.sla import SlaStep
 
 __all__ = [
     "FIELD",
+    "FIRST_RESPONSE_EVENTS",
     "FIRST_TIME_FIX_DAYS",
     "PERIODS",
     "SERVICE_CAUSES",
@@ -62,6 +76,8 @@ SERVICE_CAUSES = ("technician", "process")
 PERIODS = ("week", "month", "last_month")
 FIRST_TIME_FIX_DAYS = 30
 FIELD = ("repair", "installation")
+# The events that answer the customer when a person of the desk writes them.
+FIRST_RESPONSE_EVENTS = (EventKind.STATUS, EventKind.STAFF_REPLY, EventKind.VISIT_PLANNED)
 
 
 @dataclass(frozen=True)
@@ -161,6 +177,12 @@ class KpiCounts:
     surveys_satisfied: int  # every rating 4 or 5
     jobs_completed: int  # repairs and installations completed
     service_complaints: int  # complaints whose cause is the service
+    # Registered in the period and answered by a person: how many, their average
+    # working hours to that answer.
+    first_responses: int = 0
+    first_response_hours: float | None = None
+    # Closed in the period: their average hours to closing, waiting for the customer left out.
+    resolution_hours: float | None = None
 
     @property
     def on_time(self) -> float | None:

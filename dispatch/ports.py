@@ -286,6 +286,8 @@ class MonthTicket:
 
 @dataclass(frozen=True)
 class MonthRecords:
+    """A month's complaints, for the monthly complaint analysis."""
+
     tickets: list[MonthTicket]
     reached: dict[int, dict[str, datetime]]  # ticket id -> status -> first time reached
 
@@ -310,6 +312,15 @@ class StatsRepository(Protocol):
     async def month(self, start: datetime, end: datetime) -> MonthRecords: ...
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
         """The counts behind dispatch.kpis for one period, aggregated in the database."""
+        ...
+
+    async def unsettled_first_responses(self, limit: int) -> list[tuple[int, datetime, datetime]]:
+        """Up to ``limit`` first responses whose office hours are still to be counted:
+        (ticket id, registered at, answered at)."""
+        ...
+
+    async def settle_first_responses(self, hours: dict[int, float]) -> None:
+        """Each ticket's first response time, in office hours."""
         ...
 
     async def rows(self, start: datetime, end: datetime) -> PeriodRows:

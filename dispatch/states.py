@@ -17,6 +17,7 @@ __all__ = [
     "INITIAL_STATUS",
     "TERMINAL",
     "TRANSITIONS",
+    "WAITING_FOR_CUSTOMER",
     "allowed",
     "at_rest",
     "is_open",
@@ -87,6 +88,17 @@ TRANSITIONS: Mapping[TicketKind, Mapping[Status, frozenset[Status]]] = {
             "cancelled": set(),
         }
     ),
+}
+
+# Where the case waits for the customer, not the desk: a field job for the customer's
+# signature, a return for the goods to come back, a question answered for whether the
+# customer asks again. The resolution time (dispatch.kpis) stops its clock there.
+WAITING_FOR_CUSTOMER: Mapping[TicketKind, frozenset[Status]] = {
+    TicketKind.REPAIR: frozenset({Status.COMPLETED}),
+    TicketKind.INSTALLATION: frozenset({Status.COMPLETED}),
+    TicketKind.COMPLAINT: frozenset(),
+    TicketKind.RETURN: frozenset({Status.APPROVED}),
+    TicketKind.CONSULTATION: frozenset({Status.ANSWERED}),
 }
 
 INITIAL_STATUS = Status.NEW

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from dispatch.calendar import WorkCalendar
 from dispatch.clock import Clock
 from dispatch.errors import InvalidInput
 from dispatch.intake import limit_text
@@ -44,6 +45,7 @@ __all__ = [
     "period_stats",
     "period_title",
     "request_files",
+    "settle_first_responses",
     "stats_params",
     "technician_params",
     "worst_label",
@@ -89,6 +91,29 @@ def period_between(first: date, last: date, policy: DeskPolicy) -> Period:
     return Period(start, end)
 
 
+SETTLE_BATCH = 1000
+
+
+async def settle_first_responses(uow: UnitOfWork, calendar: WorkCalendar) -> int:
+    """Count the office hours of the first responses given since the last reading (the
+    calendar's holidays and company days live in Python, not in the database); run
+    before the figures are read. Returns how many were counted."""
+    settled = 0
+    while True:
+        async with uow:
+            pending = await uow.stats.unsettled_first_responses(SETTLE_BATCH)
+            if not pending:
+                return settled
+            await uow.stats.settle_first_responses(
+                {
+                    ticket: round(calendar.working_hours(registered, answered), 3)
+                    for ticket, registered, answered in pending
+                }
+            )
+            await uow.commit()
+        settled += len(pending)
+
+
 async def desk_stats(
     uow: UnitOfWork,
     clock: Clock,
@@ -101,6 +126,7 @@ async def desk_stats(
     """The figures of this week, this month, last month or a given ``period``, and the
     counts of the period before."""
     period = period or period_named(name, clock.now(), policy.zone)
+    await settle_first_responses(uow, policy.work_calendar)
     async with uow:
         await as_manager(uow, manager_id, to="see the desk's figures")
         return await _read(uow, policy, name, period)
@@ -111,6 +137,7 @@ async def period_stats(
 ) -> DeskStats:
     """The same figures for the desk itself (the charts and files a manager asked for,
     the monthly report), read when they are sent."""
+    await settle_first_responses(uow, policy.work_calendar)
     async with uow:
         return await _read(uow, policy, name, period)
 
@@ -179,20 +206,64 @@ def _limit(step: SlaStep | None, policy: DeskPolicy) -> Param:
     return Msg(N_("limit {limit}"), {"limit": limit_text(policy.sla[step])})
 
 
+def _hours_param(hours: float | None) -> Param:
+    return Msg(N_("no data")) if hours is None else Number(hours)
+
+
+def _response_line(now: KpiCounts, before: KpiCounts) -> tuple[Msg, ...]:
+    if now.first_response_hours is None:
+        return ()
+    return (
+        Msg(
+            N_(
+                "• First response by a person: {hours} office hours over {cases} "
+                "(the period before: {before})"
+            ),
+            {
+                "hours": Number(now.first_response_hours),
+                "cases": now.first_responses,
+                "before": _hours_param(before.first_response_hours),
+            },
+        ),
+    )
+
+
+def _resolution_line(now: KpiCounts, before: KpiCounts) -> tuple[Msg, ...]:
+    if now.resolution_hours is None:
+        return ()
+    return (
+        Msg(
+            N_(
+                "• Resolved: {hours} h over {cases}, time waiting for the customer left out "
+                "(the period before: {before})"
+            ),
+            {
+                "hours": Number(now.resolution_hours),
+                "cases": now.closed,
+                "before": _hours_param(before.resolution_hours),
+            },
+        ),
+    )
+
+
 def stats_params(stats: DeskStats, policy: DeskPolicy) -> dict[str, Param]:
     now, before = stats.counts, stats.before
-    steps = tuple(
-        Msg(
-            N_("• {step}: {hours} h over {cases} ({limit})"),
-            {
-                "step": Msg(step.label),
-                "hours": Number(stats.detail.step_hours[step.name][0]),
-                "cases": stats.detail.step_hours[step.name][1],
-                "limit": _limit(step.limit, policy),
-            },
-        )
-        for step in STEP_TIMES
-        if step.name in stats.detail.step_hours
+    steps = (
+        *_response_line(now, before),
+        *(
+            Msg(
+                N_("• {step}: {hours} h over {cases} ({limit})"),
+                {
+                    "step": Msg(step.label),
+                    "hours": Number(stats.detail.step_hours[step.name][0]),
+                    "cases": stats.detail.step_hours[step.name][1],
+                    "limit": _limit(step.limit, policy),
+                },
+            )
+            for step in STEP_TIMES
+            if step.name in stats.detail.step_hours
+        ),
+        *_resolution_line(now, before),
     )
     return {
         "period": period_title(stats),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, bindparam, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.kpis import (
@@ -25,18 +25,29 @@ __all__ = [
     "complaint_causes",
     "kpi_counts",
     "period_rows",
+    "settle_first_responses",
     "step_hours",
     "technician_figures",
     "tickets_per_day",
+    "unsettled_first_responses",
     "worst_cases",
 ]
 
 
 async def kpi_counts(session: AsyncSession, start: datetime, end: datetime) -> KpiCounts:
-    closed, on_time = (
+    closed, on_time, resolution = (
         await session.execute(
-            select(func.count(), func.count(case((Facts.c.breaches == 0, 1)))).where(
-                Facts.c.closed_at >= start, Facts.c.closed_at < end
+            select(
+                func.count(),
+                func.count(case((Facts.c.breaches == 0, 1))),
+                func.avg(Facts.c.resolution_h),
+            ).where(Facts.c.closed_at >= start, Facts.c.closed_at < end)
+        )
+    ).one()
+    responses, response = (
+        await session.execute(
+            select(func.count(Facts.c.first_response_h), func.avg(Facts.c.first_response_h)).where(
+                Facts.c.created_at >= start, Facts.c.created_at < end
             )
         )
     ).one()
@@ -70,7 +81,35 @@ async def kpi_counts(session: AsyncSession, start: datetime, end: datetime) -> K
         surveys_satisfied=satisfied,
         jobs_completed=jobs or 0,
         service_complaints=complaints or 0,
+        first_responses=responses,
+        first_response_hours=_hours(response),
+        resolution_hours=_hours(resolution),
     )
+
+
+def _hours(average: float | None) -> float | None:
+    return None if average is None else round(float(average), 1)
+
+
+async def unsettled_first_responses(
+    session: AsyncSession, limit: int
+) -> list[tuple[int, datetime, datetime]]:
+    """First responses whose office hours are not counted yet: (ticket, registered,
+    answered), through the partial index that holds only them."""
+    rows = await session.execute(
+        select(Facts.c.ticket_id, Facts.c.created_at, Facts.c.first_response_at)
+        .where(Facts.c.first_response_at.is_not(None), Facts.c.first_response_h.is_(None))
+        .limit(limit)
+    )
+    return [(int(ticket), created, answered) for ticket, created, answered in rows]
+
+
+async def settle_first_responses(session: AsyncSession, hours: dict[int, float]) -> None:
+    if hours:
+        await session.execute(
+            update(Facts).where(Facts.c.ticket_id == bindparam("id")),
+            [{"id": ticket, "first_response_h": h} for ticket, h in hours.items()],
+        )
 
 
 async def step_hours(

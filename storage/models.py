@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
     text,
     true,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "SurveyRow",
     "TechnicianRow",
     "TicketCounterRow",
-    "TicketFactRow",
     "TicketRow",
     "UserRow",
     "VisitRow",
@@ -175,72 +173,6 @@ class TicketRow(Base):
     survey_next_at: Mapped[datetime | None] = mapped_column(index=True)
     survey_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     survey_step: Mapped[str | None] = mapped_column(String(40))
-
-
-STEP_HOURS = (
-    "dispatch_h",
-    "arrival_h",
-    "repair_h",
-    "first_reply_h",
-    "answer_h",
-    "verify_h",
-    "plan_h",
-    "review_h",
-)
-
-
-class TicketFactRow(Base):
-    """A ticket's figures for the KPIs, derived from its events as they are written
-    (storage.facts): times to each step in hours, when it was completed and closed, the
-    limits it passed, its rating and what came after it."""
-
-    __tablename__ = "ticket_facts"
-    __table_args__ = (
-        # Each KPI query reads one of these indexes alone (storage.kpis).
-        Index("ix_ticket_facts_created_at", "created_at", "kind", "breaches", "escalations"),
-        Index("ix_ticket_facts_kind_created_at", "kind", "created_at", "service_cause"),
-        Index("ix_ticket_facts_closed_at", "closed_at", "breaches"),
-        Index("ix_ticket_facts_completed_at", "completed_at", "technician_id"),
-        Index("ix_ticket_facts_step_hours", "created_at", *STEP_HOURS),
-        Index(
-            "ix_ticket_facts_technician",
-            "completed_at",
-            "technician_id",
-            "late_arrival",
-            "arrival_h",
-            "came_back",
-            "rating",
-            "complaints",
-        ),
-        # A new repair finds the same customer's recent jobs (storage.facts).
-        Index("ix_ticket_facts_customer_completed_at", "customer_id", "completed_at"),
-    )
-
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    customer_id: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime]
-    technician_id: Mapped[int | None] = mapped_column(Integer)
-    completed_at: Mapped[datetime | None]  # repairs and installations
-    closed_at: Mapped[datetime | None]
-    breaches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    service_cause: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # The technician came after the arrival limit (its breach, as the sweep saw it).
-    late_arrival: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    came_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    complaints: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating: Mapped[float | None] = mapped_column(Float)
-    dispatch_h: Mapped[float | None] = mapped_column(Float)
-    arrival_h: Mapped[float | None] = mapped_column(Float)
-    repair_h: Mapped[float | None] = mapped_column(Float)
-    first_reply_h: Mapped[float | None] = mapped_column(Float)
-    answer_h: Mapped[float | None] = mapped_column(Float)
-    verify_h: Mapped[float | None] = mapped_column(Float)
-    plan_h: Mapped[float | None] = mapped_column(Float)
-    review_h: Mapped[float | None] = mapped_column(Float)
-    # Set while storage.facts.backfill fills the row in, then cleared.
-    backfilled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OfferRow(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import storage.facts  # noqa: F401  (its table, ticket_facts, joins the metadata)
 from storage.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -58,12 +58,23 @@ async def seed_month(session: AsyncSession) -> dict[str, int]:
     asked for a repair again (G, nine days after) so one first-time fix (50 %); ratings
     4.67 and 4.33 average 4.5; one complaint (C, about A).
     The worst case is B, the only one with a limit passed.
-    October: D closed with no breach: 100 %; no survey and no job, so no data.
+    First response by a person, in office hours (9:00-17:30 Shanghai, working days):
+    A accepted by Li at 14:00 on Monday the 9th, registered at noon: 2 h; B at 16:00: 4 h;
+    C, registered at noon on Saturday the 14th, answered by the manager at 10:00 on
+    Monday: 1 h (46 h on the clock). 7 / 3 = 2.3 h over 3.
+    Resolution, waiting for the customer left out: A 72 h to close less 2 h waiting for
+    the signature = 70 h; B 96 h less 48 h waiting (completed, never signed) = 48 h; C
+    144 h; (70 + 48 + 144) / 3 = 87.3 h.
+    October: D closed with no breach: 100 %; no survey and no job, so no data. D, a
+    return registered at noon on Tuesday Oct 20, approved by the manager at noon the
+    next day: 8.5 office hours; the goods came back two days later: 240 h less 48 h
+    waiting = 192 h.
     """
     kim = UserRow(telegram_id=555, role="customer", display_name="Kim", created_at=_at(9, 1))
     lee = UserRow(telegram_id=556, role="customer", display_name="Lee", created_at=_at(9, 1))
     li = UserRow(telegram_id=557, role="technician", display_name="Li", created_at=_at(9, 1))
-    session.add_all([kim, lee, li])
+    boss = UserRow(telegram_id=558, role="manager", display_name="Boss", created_at=_at(9, 1))
+    session.add_all([kim, lee, li, boss])
     await session.flush()
     session.add(
         TechnicianRow(
@@ -105,9 +116,14 @@ async def seed_month(session: AsyncSession) -> dict[str, int]:
     await session.flush()
     tickets["C"].related_ticket_id = tickets["A"].id
 
-    def status(name: str, to: str, at: datetime) -> EventRow:
+    def status(name: str, to: str, at: datetime, by: UserRow | None = None) -> EventRow:
         return EventRow(
-            ticket_id=tickets[name].id, kind="status", to_status=to, created_at=at, details={}
+            ticket_id=tickets[name].id,
+            kind="status",
+            to_status=to,
+            created_at=at,
+            details={},
+            actor_id=by.id if by else None,
         )
 
     def alert(name: str, level: int, step: str, at: datetime) -> EventRow:
@@ -120,19 +136,29 @@ async def seed_month(session: AsyncSession) -> dict[str, int]:
 
     session.add_all(
         [
-            status("A", "assigned", _at(11, 9, 6)),
-            status("A", "on_site", _at(11, 9, 9)),
-            status("A", "completed", _at(11, 10)),
+            status("A", "assigned", _at(11, 9, 6), li),
+            status("A", "on_site", _at(11, 9, 9), li),
+            status("A", "completed", _at(11, 10), li),
+            status("A", "signed", _at(11, 10, 6), kim),
             status("A", "closed", _at(11, 12)),
             alert("B", 2, "repair_dispatch", _at(11, 9, 5)),
             alert("B", 2, "repair_on_site", _at(11, 9, 9)),
-            status("B", "assigned", _at(11, 9, 8)),
-            status("B", "on_site", _at(11, 9, 10)),
-            status("B", "completed", _at(11, 11)),
+            status("B", "assigned", _at(11, 9, 8), li),
+            status("B", "on_site", _at(11, 9, 10), li),
+            status("B", "completed", _at(11, 11), li),
             status("B", "closed", _at(11, 13)),
             alert("C", 1, "complaint_verify", _at(11, 15)),
-            status("C", "closed", _at(11, 20)),
-            status("D", "closed", _at(10, 30)),
+            EventRow(
+                ticket_id=tickets["C"].id,
+                kind="staff.reply",
+                actor_id=boss.id,
+                created_at=_at(11, 16, 2),
+                details={"text": "We are looking into it."},
+            ),
+            status("C", "closed", _at(11, 20), boss),
+            status("D", "approved", _at(10, 21), boss),
+            status("D", "received", _at(10, 23), boss),
+            status("D", "closed", _at(10, 30), boss),
             status("E", "completed", _at(11, 15)),
             VisitRow(ticket_id=tickets["A"].id, technician_id=li.id, arrived_at=_at(11, 9, 9)),
             VisitRow(ticket_id=tickets["B"].id, technician_id=li.id, arrived_at=_at(11, 9, 11)),
@@ -187,8 +213,12 @@ async def test_the_months_figures_against_their_targets_and_the_month_before(
         "   complaints about the service: 1; field jobs completed: 3\n"
         "\n"
         "⏱ Average time from registration:\n"
+        "• First response by a person: 2.3 office hours over 3 (the period before: 8.5)\n"
         "• Dispatch: 3 h over 2 (limit 1 hour)\n"
-        "• On site: 5.5 h over 2 (limit 24 hours)"
+        "• On site: 5.5 h over 2 (limit 24 hours)\n"
+        "• Repair signed: 26 h over 1 (no limit)\n"
+        "• Resolved: 87.3 h over 3, time waiting for the customer left out "
+        "(the period before: 192)"
     )
     async with desk.db() as session:
         worst = await session.get(TicketRow, ids["B"])
@@ -296,7 +326,7 @@ async def test_each_chart_shows_the_periods_figures(desk: Desk) -> None:
         "用户抱怨率（服务原因）": 33.3,
     }
     assert charts["causes"].data == {"technician": 1, "product": 1}
-    assert charts["steps"].data == {"dispatch": 3.0, "arrival": 5.5}
+    assert charts["steps"].data == {"dispatch": 3.0, "arrival": 5.5, "repair": 26.0}
     assert charts["technicians"].data == {"Li Wei": 2}
 
 
@@ -346,7 +376,7 @@ async def test_the_files_hold_the_periods_rows_in_xlsx_and_csv(desk: Desk) -> No
     surveys = list(book["Surveys"].iter_rows(values_only=True))
     assert [s[3:6] for s in surveys[1:]] == [(5, 5, 4), (5, 3, 5), (None, None, None)]
     steps = list(book["Steps"].iter_rows(values_only=True))
-    assert len(steps) == 1 + 10  # the ten status moves made in November (A 4, B 4, C, E)
+    assert len(steps) == 1 + 11  # the status moves made in November (A 5, B 4, C, E)
 
     raw = _file(desk, documents["aftercare-2026-11-tickets.csv"])
     assert raw.startswith(codecs.BOM_UTF8)
@@ -415,6 +445,14 @@ async def test_the_figures_kept_as_cases_move_are_those_the_log_gives(desk: Desk
     await desk.advance(timedelta(hours=2))  # nobody answers within the hour
     await desk.sweep()
     async with desk.db() as session:
+        asked = await session.scalar(select(TicketRow).where(TicketRow.kind == "consultation"))
+    assert asked is not None
+    await boss.press_data(boss.last, f"qa:ans:{asked.id}")
+    await boss.send("Yes, for two years.")
+    await boss.press("✅ Send: this answers the question")
+    await desk.advance(timedelta(hours=3))  # waiting for the customer: the clock stops
+    await asker.send("And the batteries?")  # asked again: the question reopens
+    async with desk.db() as session:
         kept = {
             row.ticket_id: row._tuple()
             for row in await session.execute(select(Facts).order_by(Facts.c.ticket_id))
@@ -434,6 +472,10 @@ async def test_the_figures_kept_as_cases_move_are_those_the_log_gives(desk: Desk
     assert kept[job][Facts.c.keys().index("complaints")] == 1
     assert kept[job][Facts.c.keys().index("rating")] == pytest.approx(10 / 3)
     assert kept[question][Facts.c.keys().index("breaches")] == 1
+    column = Facts.c.keys().index
+    assert kept[question][column("first_response_at")] == asked.created_at + timedelta(hours=2)
+    assert kept[question][column("waiting_h")] == pytest.approx(3.0)
+    assert kept[question][column("waiting_since")] is None  # the desk's turn again
     assert kept == derived
     await boss.command("stats", "technician", "Tom")
     assert boss.last.text.endswith(

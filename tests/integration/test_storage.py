@@ -14,11 +14,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dispatch.calendar import WorkCalendar
 from dispatch.clock import ManualClock
 from dispatch.errors import IllegalTransition
 from dispatch.lifecycle import change_status
 from dispatch.model import Role, Status, TicketKind
 from dispatch.policy import DeskPolicy
+from dispatch.stats import settle_first_responses
 from dispatch.tickets import create_ticket
 from dispatch.users import register_user
 from storage.db import make_engine
@@ -257,7 +259,18 @@ async def test_kpis_are_aggregated_in_the_database(uow: UnitOfWorkFactory) -> No
         1,
     )
     assert (november.jobs_completed, november.service_complaints) == (3, 1)
-    assert detail.step_hours == {"dispatch": (3.0, 2), "arrival": (5.5, 2)}
+    assert detail.step_hours == {"dispatch": (3.0, 2), "arrival": (5.5, 2), "repair": (26.0, 1)}
+    assert november.resolution_hours == 87.3
+    # The office hours of first responses are counted by the calendar, then read.
+    assert (november.first_responses, november.first_response_hours) == (0, None)
+    calendar = WorkCalendar("CN", ZoneInfo("Asia/Shanghai"))
+    assert await settle_first_responses(uow(), calendar) == 4  # A, B, C and October's D
+    assert await settle_first_responses(uow(), calendar) == 0
+    async with uow() as unit:
+        november = await unit.stats.kpi_counts(start, end)
+        october = await unit.stats.kpi_counts(start - timedelta(days=31), start)
+    assert (november.first_responses, november.first_response_hours) == (3, 2.3)
+    assert (october.first_response_hours, october.resolution_hours) == (8.5, 192.0)
     assert detail.per_day == {
         ("2026-11-09", "repair"): 2,
         ("2026-11-14", "complaint"): 1,
@@ -310,4 +323,8 @@ async def test_a_tickets_figures_are_kept_as_it_moves_on_each_database(
     assert kept["repair_h"] == pytest.approx(5.0)
     assert kept["completed_at"] == ticket.created_at + timedelta(hours=4)
     assert kept["closed_at"] == ticket.created_at + timedelta(hours=6)
+    # An hour waiting for the signature does not count towards the resolution.
+    assert (kept["waiting_h"], kept["waiting_since"]) == (pytest.approx(1.0), None)
+    assert kept["resolution_h"] == pytest.approx(5.0)
+    assert kept["first_response_at"] is None  # every move was the customer's own
     assert {k: pytest.approx(v) if isinstance(v, float) else v for k, v in kept.items()} == derived

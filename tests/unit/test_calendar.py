@@ -76,3 +76,21 @@ def test_quiet_hours(moment: datetime, until: datetime | None) -> None:
     policy = DeskPolicy(zone=SHANGHAI)
     expected = until.astimezone(UTC) if until else None
     assert policy.quiet_until(moment.astimezone(UTC)) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours"),
+    [
+        (local(2026, 11, 23, 10), local(2026, 11, 23, 12, 30), 2.5),  # within one morning
+        (local(2026, 11, 23, 16), local(2026, 11, 24, 10), 2.5),  # 1.5 h, the night, 1 h
+        (local(2026, 11, 21, 12), local(2026, 11, 23, 10), 1.0),  # Saturday noon to Monday
+        (local(2026, 11, 23, 7), local(2026, 11, 23, 8, 30), 0.0),  # before the office opens
+        (local(2026, 11, 23, 18), local(2026, 11, 23, 20), 0.0),  # after it closes
+        (local(2026, 2, 13, 17), local(2026, 2, 24, 9, 30), 9.5),  # 0.5 + Sat 14: 8.5 + 0.5
+        (local(2026, 11, 23, 12), local(2026, 11, 23, 11), 0.0),  # the wrong way round
+    ],
+)
+def test_office_hours_between_two_moments(start: datetime, end: datetime, hours: float) -> None:
+    assert CN.working_hours(start, end) == pytest.approx(hours)
+    # The same moments in UTC: the office's hours are the desk's local ones.
+    assert CN.working_hours(start.astimezone(UTC), end.astimezone(UTC)) == pytest.approx(hours)
