@@ -37,14 +37,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.charts import chart_font, render_charts
-from bot.exports import export_files
 from bot.i18n import Translator
+from bot.insight import PeriodFiles
 from bot.report import FONT_CANDIDATES
 from dispatch.kpis import Period
 from dispatch.model import Language
 from dispatch.stats import (
     DeskStats,
-    period_rows,
     period_stats,
     period_title,
     settle_first_responses,
@@ -255,15 +254,14 @@ async def _measure(path: Path, period: Period, settings: Any, whole: bool) -> di
     def text_of(msgid: str, /, **params: Any) -> str:
         return translator.render(Language.ZH_HANS, msgid, params, zone=zone)
 
-    def show(value: Any) -> str:
-        return str(translator.show(Language.ZH_HANS, value, zone))
-
     async def figures() -> DeskStats:
         return await period_stats(uow(), policy, name="range", period=period)
 
-    async def export() -> list[tuple[str, bytes]]:
-        rows = await period_rows(uow(), period)
-        return export_files(rows, text_of, show, policy, "aftercare-bench")
+    async def export() -> list[tuple[str, bytes]]:  # as the bot makes a manager's files
+        made = await PeriodFiles(uow, translator, settings).export(
+            Language.ZH_HANS, "range", period
+        )
+        return made.files
 
     found: dict[str, Any] = {}
     try:

@@ -10,10 +10,12 @@ rows needs; times are the desk's local times, as Excel has no time zones.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import gc
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +28,7 @@ from dispatch.model import TicketKind
 from dispatch.policy import DeskPolicy
 from dispatch.ports import PeriodRows
 
-__all__ = ["SHEETS", "export_files"]
+__all__ = ["SHEETS", "collector_paused", "export_files"]
 
 Text = Callable[..., str]  # (msgid, **params) -> the text in the reader's language
 Show = Callable[[Any], str]  # a parameter (a product's name in three languages) as read
@@ -54,7 +56,24 @@ SHEETS: dict[str, tuple[str, ...]] = {
         N_("Comment"),
     ),
 }
+# The columns that hold times, by position.
+TIME_COLUMNS = {"tickets": (3,), "steps": (4,), "surveys": (1, 2)}
 SHEET_TITLES = {"tickets": N_("Tickets"), "steps": N_("Steps"), "surveys": N_("Surveys")}
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a month's rows are read and
+    written: half a million new rows set it off again and again, each time walking every
+    row still alive, which made up half the export's time; the rows hold no cycles, and
+    reference counting frees them as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -113,6 +132,10 @@ def _tables(
     }
 
 
+def _records(table: Sequence[Sequence[Any]], headers: list[str]) -> list[dict[str, Any]]:
+    return [dict(zip(headers, row, strict=True)) for row in table]
+
+
 def _xlsx(tables: dict[str, list[tuple[Any, ...]]], text_of: Text) -> bytes:
     sheets: list[tuple[str, Any]] = []
     freeze = {}
@@ -121,7 +144,7 @@ def _xlsx(tables: dict[str, list[tuple[Any, ...]]], text_of: Text) -> bytes:
         headers = [text_of(header) for header in SHEETS[name]]
         # An empty table still shows its header (one blank row under it).
         rows = table or [tuple(None for _ in headers)]
-        sheets.append((title, [dict(zip(headers, row, strict=True)) for row in rows]))
+        sheets.append((title, _records(rows, headers)))
         freeze[title] = {"row": 1, "col": 0}
     buffer = io.BytesIO()
     rustpy_xlsxwriter.write_worksheets(
@@ -135,20 +158,22 @@ def _xlsx(tables: dict[str, list[tuple[Any, ...]]], text_of: Text) -> bytes:
     return buffer.getvalue()
 
 
-def _csv(table: Sequence[tuple[Any, ...]], headers: list[str]) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(headers)
-    for row in table:
-        writer.writerow(
-            [
-                value.isoformat(sep=" ", timespec="minutes")
-                if isinstance(value, datetime)
-                else ("" if value is None else value)
-                for value in row
-            ]
-        )
-    return text.getvalue().encode("utf-8-sig")  # the BOM tells Excel it is UTF-8
+def _csv(table: Sequence[tuple[Any, ...]], headers: list[str], times: tuple[int, ...]) -> bytes:
+    """Times as Excel reads them in a CSV (``2026-11-09 12:00``, not ISO's ``T``); written
+    by rustpy-xlsxwriter, with the byte-order mark that tells Excel it is UTF-8 (three
+    times faster than the csv module for a month)."""
+    if not table:  # the header alone, which the writer leaves out with no rows
+        text = io.StringIO()
+        csv.writer(text).writerow(headers)
+        return text.getvalue().encode("utf-8-sig")
+    rows = [list(row) for row in table]
+    for row in rows:
+        for column in times:
+            moment = row[column]
+            row[column] = "" if moment is None else moment.isoformat(sep=" ", timespec="minutes")
+    buffer = io.BytesIO()
+    rustpy_xlsxwriter.write_csv(_records(rows, headers), buffer, bom=True)
+    return buffer.getvalue()
 
 
 def export_files(
@@ -160,5 +185,6 @@ def export_files(
     files = [(stem + ".xlsx", _xlsx(tables, text_of))]
     for name, table in tables.items():
         headers = [text_of(header) for header in SHEETS[name]]
-        files.append((stem + "-" + name + ".csv", _csv(table, headers)))
+        csv_file = _csv(table, headers, TIME_COLUMNS[name])
+        files.append((stem + "-" + name + ".csv", csv_file))
     return files

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import Settings
-from bot.exports import export_files
+from bot.exports import collector_paused, export_files
 from bot.i18n import Translator, language_for
 from bot.outbox import MadeFiles
 from bot.report import FONT_CANDIDATES
@@ -74,11 +74,12 @@ class PeriodFiles:
 
     async def export(self, language: Language, name: str, period: Period) -> MadeFiles:
         policy = self.settings.policy
-        rows = await period_rows(self.uow(), period)
         text_of, show = self.reader(language)
-        files = await asyncio.to_thread(
-            export_files, rows, text_of, show, policy, file_stem(name, period)
-        )
+        with collector_paused():
+            rows = await period_rows(self.uow(), period)
+            files = await asyncio.to_thread(
+                export_files, rows, text_of, show, policy, file_stem(name, period)
+            )
         caption = text_of(
             N_("📄 Tickets, steps and surveys: a workbook, and the same three tables as CSV.")
         )

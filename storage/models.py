@@ -110,12 +110,12 @@ class TicketCounterRow(Base):
 class TicketRow(Base):
     __tablename__ = "tickets"
     # The KPIs read a period's tickets by kind, a customer's repairs by time, and a
-    # ticket's kind by its id, from these indexes alone (storage.kpis).
+    # ticket's kind and number by its id, from these indexes alone (storage.kpis).
     __table_args__ = (
         Index("ix_tickets_created_at_kind", "created_at", "kind"),
         Index("ix_tickets_kind_created_at", "kind", "created_at"),
         Index("ix_tickets_customer_kind_created_at", "customer_id", "kind", "created_at"),
-        Index("ix_tickets_id_kind", "id", "kind"),
+        Index("ix_tickets_id_kind_number", "id", "kind", "number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -263,10 +263,18 @@ class EventRow(Base):
     """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
 
     __tablename__ = "events"
-    # The KPIs find a period's moves (closed, completed...) by their time, and a ticket's
-    # moves and alerts without reading the rows (storage.kpis).
+    # A ticket's moves and alerts are found without reading the rows (storage.facts).
     __table_args__ = (
-        Index("ix_events_kind_to_status_created_at", "kind", "to_status", "created_at"),
+        # A period's moves for the exported files, from the index alone, in time order.
+        Index(
+            "ix_events_kind_created_at_moves",
+            "kind",
+            "created_at",
+            "ticket_id",
+            "from_status",
+            "to_status",
+            "actor_id",
+        ),
         Index(
             "ix_events_ticket_kind_to_status_created_at",
             "ticket_id",

@@ -34,6 +34,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, text to aware UTC in one step: a month's export reads half a million
+        times, and the general path (the DateTime parser, then this decorator) costs
+        five times as much."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            moment: datetime
+            if isinstance(value, str):
+                try:
+                    return parse(value + "+00:00")  # stored naive, in UTC
+                except ValueError:  # written with its own offset, by another tool
+                    moment = parse(value)
+            else:
+                moment = value
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

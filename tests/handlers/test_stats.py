@@ -378,11 +378,21 @@ async def test_the_files_hold_the_periods_rows_in_xlsx_and_csv(desk: Desk) -> No
     steps = list(book["Steps"].iter_rows(values_only=True))
     assert len(steps) == 1 + 11  # the status moves made in November (A 5, B 4, C, E)
 
-    raw = _file(desk, documents["aftercare-2026-11-tickets.csv"])
-    assert raw.startswith(codecs.BOM_UTF8)
-    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert [row[0] for row in table] == [str(cell[0]) for cell in tickets]
-    assert table[1][3] == "2026-11-09 12:00"
+    for sheet in ("Tickets", "Steps", "Surveys"):  # each CSV holds what its sheet holds
+        raw = _file(desk, documents[f"aftercare-2026-11-{sheet.lower()}.csv"])
+        assert raw.startswith(codecs.BOM_UTF8)
+        table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        cells = book[sheet].iter_rows(values_only=True)
+        assert table == [[_as_csv(cell) for cell in row] for row in cells]
+    assert table[1][1] == "2026-11-12 12:00"  # a survey sent: the desk's time, as Excel reads it
+
+
+def _as_csv(cell: object) -> str:
+    if isinstance(cell, datetime):
+        return cell.strftime("%Y-%m-%d %H:%M")
+    if isinstance(cell, float) and cell.is_integer():  # Excel keeps every number as a float
+        return str(int(cell))
+    return "" if cell is None else str(cell)
 
 
 def test_the_report_command_prints_the_figures_and_writes_the_files(
@@ -421,6 +431,11 @@ def test_the_report_command_prints_the_figures_and_writes_the_files(
     command = ["report", "stats", "--from", "2026-11-09", "--to", "2026-11-12"]
     assert main([*command, "--language", "zh_Hant", "--config", str(config)]) == 0
     assert capsys.readouterr().out.startswith("📊 11月9日週一至11月12日週四\n結案數：1\n")
+    quiet = tmp_path / "quiet"  # days with nothing in them: the files hold their headers
+    command = ["report", "stats", "--from", "2026-12-01", "--to", "2026-12-02"]
+    assert main([*command, "--out", str(quiet), "--config", str(config)]) == 0
+    steps = (quiet / "aftercare-2026-12-01-2026-12-02-steps.csv").read_bytes()
+    assert steps == codecs.BOM_UTF8 + b"Request number,Kind,From,To,At,By\r\n"
     assert main(["report", "monthly", "--month", "2026-13", "--config", str(config)]) == 2
     assert capsys.readouterr().err.startswith("report: month must be in 1..12")
 
