@@ -210,40 +210,33 @@ def _hours_param(hours: float | None) -> Param:
     return Msg(N_("no data")) if hours is None else Number(hours)
 
 
-def _response_line(now: KpiCounts, before: KpiCounts) -> tuple[Msg, ...]:
-    if now.first_response_hours is None:
+def _time_line(text: str, hours: float | None, cases: int, before: float | None) -> tuple[Msg, ...]:
+    if hours is None:
         return ()
-    return (
-        Msg(
-            N_(
-                "• First response by a person: {hours} office hours over {cases} "
-                "(the period before: {before})"
-            ),
-            {
-                "hours": Number(now.first_response_hours),
-                "cases": now.first_responses,
-                "before": _hours_param(before.first_response_hours),
-            },
-        ),
+    params: dict[str, Param] = {
+        "hours": Number(hours),
+        "cases": cases,
+        "before": _hours_param(before),
+    }
+    return (Msg(text, params),)
+
+
+def _response_line(now: KpiCounts, before: KpiCounts) -> tuple[Msg, ...]:
+    text = N_(
+        "• First response by a person: {hours} office hours over {cases} "
+        "(the period before: {before})"
+    )
+    return _time_line(
+        text, now.first_response_hours, now.first_responses, before.first_response_hours
     )
 
 
 def _resolution_line(now: KpiCounts, before: KpiCounts) -> tuple[Msg, ...]:
-    if now.resolution_hours is None:
-        return ()
-    return (
-        Msg(
-            N_(
-                "• Resolved: {hours} h over {cases}, time waiting for the customer left out "
-                "(the period before: {before})"
-            ),
-            {
-                "hours": Number(now.resolution_hours),
-                "cases": now.closed,
-                "before": _hours_param(before.resolution_hours),
-            },
-        ),
+    text = N_(
+        "• Resolved: {hours} h over {cases}, time waiting for the customer left out "
+        "(the period before: {before})"
     )
+    return _time_line(text, now.resolution_hours, now.closed, before.resolution_hours)
 
 
 def stats_params(stats: DeskStats, policy: DeskPolicy) -> dict[str, Param]:
