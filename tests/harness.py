@@ -32,6 +32,13 @@ from dispatch.clock import ManualClock
 from dispatch.model import Language
 from dispatch.staffroom import ensure_desk_topics
 from sandbox.botapi import BotApiCore, SentMessage
+from sandbox.people import (
+    Someone,
+    callback_query,
+    command_entities,
+    private_message,
+    topic_message,
+)
 from sandbox.transport import InProcessRequest
 from storage.db import make_sessionmaker
 
@@ -378,24 +385,12 @@ class Person:
     waited: int = 0
 
     # -- building updates -----------------------------------------------------------------
-    def _user(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name:
-            data["last_name"] = self.last_name
-        if self.username:
-            data["username"] = self.username
-        if self.language_code:
-            data["language_code"] = self.language_code
-        return data
+    @property
+    def someone(self) -> Someone:
+        return Someone(self.id, self.first_name, self.language_code, self.last_name, self.username)
 
-    def _message(self, **content: Any) -> dict[str, Any]:
-        return {
-            "message_id": self.desk.api.next_message_id(self.id),
-            "date": int(self.desk.clock.now().timestamp()),
-            "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
-            "from": self._user(),
-            **content,
-        }
+    def _now(self) -> int:
+        return int(self.desk.clock.now().timestamp())
 
     @property
     def pressed(self) -> set[str]:
@@ -411,20 +406,15 @@ class Person:
         await self.desk.feed({"update_id": self.desk.next_update_id(), "edited_message": edited})
 
     async def _send(self, **content: Any) -> dict[str, Any]:
-        message = self._message(**content)
+        message = private_message(self.desk.api, self.someone, self._now(), **content)
         self._sent.append(message)
-        self.desk.api.remember(self.id, message)  # as Telegram keeps it: the bot may copy it
         await self.desk.feed({"update_id": self.desk.next_update_id(), "message": message})
         return message
 
     # -- acting ---------------------------------------------------------------------------
     async def send(self, text: str) -> None:
         """Type ``text``; a leading /command is marked as Telegram marks it."""
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            length = len(text.split()[0])
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        await self._send(**content)
+        await self._send(**command_entities(text))
 
     async def send_long(self, text: str) -> None:
         """Type a text longer than Telegram takes: the app sends it as several messages."""
@@ -535,23 +525,9 @@ class Person:
     async def write_in_topic(self, group: int, thread: int, text: str) -> None:
         """Write in a topic, as Telegram delivers it: the message answers the topic's first
         (service) message unless it answers another one."""
-        api = self.desk.api
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            length = len(text.split()[0])
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        [opening] = [m for m in api.messages[group] if m.message_id == thread]
-        message = {
-            "message_id": api.next_message_id(group),
-            "date": int(self.desk.clock.now().timestamp()),
-            "chat": api.chat_json(group),
-            "from": self._user(),
-            "message_thread_id": thread,
-            "is_topic_message": True,
-            "reply_to_message": api.message_json(opening),
-            **content,
-        }
-        api.remember(group, message)
+        message = topic_message(
+            self.desk.api, self.someone, group, thread, self._now(), **command_entities(text)
+        )
         await self.desk.feed({"update_id": self.desk.next_update_id(), "message": message})
 
     async def press_in_group(self, group: int, label: str) -> None:
@@ -572,13 +548,7 @@ class Person:
         """Press a button by its callback data (for old or forged buttons)."""
         query_id = f"q{self.id}-{self.desk.next_update_id()}"
         self._queries.add(query_id)
-        query = {
-            "id": query_id,
-            "from": self._user(),
-            "chat_instance": f"ci-{self.id}",
-            "data": data,
-            "message": self.desk.api.message_json(message),
-        }
+        query = callback_query(self.desk.api, self.someone, message, data, query_id)
         await self.desk.feed({"update_id": self.desk.next_update_id(), "callback_query": query})
 
     # -- reading --------------------------------------------------------------------------

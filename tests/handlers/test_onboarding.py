@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from dispatch.model import Language
+from sandbox.people import command_entities, private_message
 from storage.models import EventRow, InviteRow, TechnicianRow, UserRow
 from tests.conftest import MANAGER_ID
 from tests.harness import Desk, Person
@@ -336,9 +337,8 @@ async def test_cancel_pauses_onboarding_and_start_resumes_it(desk: Desk) -> None
 
 async def test_a_redelivered_update_is_handled_once(desk: Desk) -> None:
     customer = desk.person(211, "Jo")
-    message = customer._message(
-        text="/start", entities=[{"type": "bot_command", "offset": 0, "length": 6}]
-    )
+    now = int(desk.clock.now().timestamp())
+    message = private_message(desk.api, customer.someone, now, **command_entities("/start"))
     update = {"update_id": desk.next_update_id(), "message": message}
     await desk.feed(update)
     await desk.feed(update)
