@@ -195,8 +195,12 @@ class BotApiCore(ForumMethods):
         self.blocked: set[int] = set()
         self._pending_updates: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
+        # The webhook's last failed delivery, as getWebhookInfo reports it.
+        self.webhook_error: dict[str, Any] = {}
         # Called with each update id Telegram forgets because the bot confirmed it.
         self.on_confirm: Callable[[int], None] = lambda update_id: None
+        # Called when an update arrives (the HTTP front door wakes its long polls).
+        self.on_update: Callable[[], None] = lambda: None
         # The custom keyboard each chat shows: set by a message that brings one, gone with
         # a message that removes it; edits never touch it, as in Telegram.
         self.keyboards: dict[int, dict[str, Any]] = {}
@@ -504,18 +508,60 @@ class BotApiCore(ForumMethods):
         return True
 
     def _m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:
+            return self._m_deleteWebhook(params, files)
+        if not url.startswith(("https://", "http://")):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        secret = params.get("secret_token")
+        if secret is not None and not (1 <= len(str(secret)) <= 256):
+            raise ApiError(400, "Bad Request: bad webhook: secret token is invalid")
+        if _true(params.get("drop_pending_updates")):
+            self._pending_updates.clear()
         self.webhook = dict(params)
         return True
 
     def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        if _true(params.get("drop_pending_updates")):
+            self._pending_updates.clear()
+        self.webhook = None
         return True
 
+    def _m_getWebhookInfo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        info: dict[str, Any] = {
+            "url": (self.webhook or {}).get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending_updates),
+        }
+        if self.webhook:
+            info["max_connections"] = int(self.webhook.get("max_connections") or 40)
+            info.update(self.webhook_error)
+        return info
+
     def push_update(self, update: dict[str, Any]) -> None:
-        """An update for the bot to fetch with getUpdates (polling)."""
+        """An update for the bot: fetched with getUpdates, or delivered to its webhook."""
         self._pending_updates.append(update)
+        self.on_update()
+
+    @property
+    def pending_updates(self) -> list[dict[str, Any]]:
+        return list(self._pending_updates)
+
+    def delivered(self, update_id: int) -> None:
+        """The bot's webhook took this update: Telegram forgets it."""
+        self._pending_updates = [u for u in self._pending_updates if u["update_id"] != update_id]
+        self.on_confirm(update_id)
 
     def _m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         """As Telegram: asking from ``offset`` confirms every update before it for good."""
+        if self.webhook:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         if offset:
             confirmed = [u["update_id"] for u in self._pending_updates if u["update_id"] < offset]
@@ -539,6 +585,11 @@ class BotApiCore(ForumMethods):
         if file_id not in self.files:
             self.files[file_id] = _placeholder_png(file_id)
         return self.files[file_id]
+
+
+def _true(value: Any) -> bool:
+    """A boolean parameter as it arrives: JSON true, or a form's "true"."""
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _placeholder_png(seed: str) -> bytes:
