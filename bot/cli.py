@@ -136,6 +136,25 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="check the setup, then start the bot")
     run.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    start = commands.add_parser(
+        "start",
+        help="with a bot token: upgrade the database and run the bot; without: the sandbox",
+    )
+    start.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    sandbox = commands.add_parser(
+        "sandbox", help="the whole desk offline in a browser, with made-up people"
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="default: 8080")
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    sandbox.add_argument(
+        "--data",
+        type=Path,
+        default=Path("sandbox-desk"),
+        help="folder for its config, database and log, emptied at each start "
+        "(default: ./sandbox-desk)",
+    )
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     up = db_commands.add_parser("upgrade", help="create or upgrade the tables")
@@ -189,6 +208,29 @@ def _report(args: argparse.Namespace) -> str:
     return "\n".join([text, *written])
 
 
+def _start(args: argparse.Namespace) -> int:
+    """The README's first command: the real bot when a token is set, else the sandbox."""
+    settings = load_settings(args.config)
+    if not settings.telegram.token:
+        print(
+            "No bot token is set (AFTERCARE_TELEGRAM_TOKEN, or [telegram] token in the "
+            "config): starting the sandbox instead."
+        )
+        return _sandbox("127.0.0.1", 8080, Path("sandbox-desk"))
+    print(asyncio.run(_upgrade(settings)))
+    _run(load_settings(args.config, require_token=True))
+    return 0
+
+
+def _sandbox(host: str, port: int, folder: Path) -> int:
+    from sandbox.run import run_sandbox  # aiohttp and the demo: only when asked
+
+    try:
+        return asyncio.run(run_sandbox(host=host, port=port, folder=folder.resolve()))
+    except OSError as exc:
+        raise StartupError(f"sandbox: cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -199,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             _run(load_settings(args.config, require_token=True))
+        elif args.command == "start":
+            return _start(args)
+        elif args.command == "sandbox":
+            return _sandbox(args.host, args.port, args.data)
         elif args.command == "report":
             print(_report(args))
         else:

@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -64,6 +65,8 @@ class BotApiServer:
         core.on_update = self._arrived.set
         self._delivery: asyncio.Task[None] | None = None
         self._client: aiohttp.ClientSession | None = None
+        # Called after every call but getUpdates (the web chat redraws).
+        self.on_change: Callable[[], None] = lambda: None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._api)
@@ -88,6 +91,9 @@ class BotApiServer:
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPInternalServerError() from None
+        finally:
+            if method != "getUpdates":
+                self.on_change()
         if method in ("setWebhook", "deleteWebhook"):
             self._follow_webhook()
         return web.json_response({"ok": True, "result": result})

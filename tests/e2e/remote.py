@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import sys
@@ -131,28 +130,6 @@ async def upgrade(config: Path, env: dict[str, str]) -> None:
         sys.executable, "-m", "bot", "db", "upgrade", "--config", str(config), cwd=ROOT, env=env
     )
     assert await done.wait() == 0
-
-
-def write_config(
-    folder: Path, tg: Telegram, *, managers: tuple[int, ...], extra: str = ""
-) -> tuple[Path, dict[str, str]]:
-    """The example config pointed at the sandbox server, and the environment to run it."""
-    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
-    text = text.replace(
-        'base_url = "https://api.telegram.org/bot"', f'base_url = "{tg.base_url}"'
-    ).replace(
-        'base_file_url = "https://api.telegram.org/file/bot"',
-        f'base_file_url = "{tg.base_file_url}"',
-    )
-    config = folder / "config.toml"
-    config.write_text(text + "\n" + extra, encoding="utf-8")
-    env = {
-        **os.environ,
-        "AFTERCARE_TELEGRAM_TOKEN": TOKEN,
-        "AFTERCARE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'desk.db'}",
-        "AFTERCARE_MANAGER_IDS": ",".join(str(m) for m in managers),
-    }
-    return config, env
 
 
 @dataclass

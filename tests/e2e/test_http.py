@@ -9,14 +9,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from sandbox.demo import write_config
 from sandbox.people import Someone
 from tests.e2e.remote import (
+    TOKEN,
     BotProcess,
     Remote,
     free_port,
     telegram,
     upgrade,
-    write_config,
 )
 
 MANAGER = 9001
@@ -26,7 +27,9 @@ MANAGER = 9001
 async def test_a_question_asked_and_answered_over_http(tmp_path: Path, mode: str) -> None:
     async with telegram() as tg:
         hook_port = free_port()
-        config, env = write_config(tmp_path, tg, managers=(MANAGER,))
+        config, env = write_config(
+            tmp_path, tg.base_url, tg.base_file_url, managers=(MANAGER,), token=TOKEN
+        )
         if mode == "webhook":
             text = config.read_text(encoding="utf-8")
             text = text.replace('mode = "polling"', 'mode = "webhook"')

@@ -1,0 +1,159 @@
+"""The sandbox's demo desk: who is in it, and the config and database that make it.
+
+Everything happens around Shanghai's People's Square: two managers, three technicians
+on duty with their skills and bases, three customers (one per language) and the staff
+group with its topics. The bot is the real ``aftercare run`` process, pointed at the
+local server by its config; the technicians' profiles are written with the same
+services onboarding uses, before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dispatch.clock import SystemClock
+from dispatch.model import Role
+from dispatch.technicians import save_technician_profile, set_duty
+from dispatch.users import register_user
+from sandbox.people import Someone
+from storage.db import make_engine, make_sessionmaker
+from storage.uow import UnitOfWorkFactory
+
+__all__ = [
+    "CITY",
+    "STAFF_GROUP",
+    "TOKEN",
+    "Member",
+    "demo_people",
+    "seed_demo",
+    "write_config",
+]
+
+TOKEN = "7000000001:aftercare-sandbox"
+STAFF_GROUP = -1001000000001
+CITY = (31.2304, 121.4737)  # People's Square, Shanghai
+
+
+@dataclass
+class Member:
+    """A person of the demo: who they are to Telegram, and what they are at the desk."""
+
+    someone: Someone
+    role: Role
+    skills: tuple[str, ...] = ()
+    base: tuple[float, float] = CITY
+    phone: str = ""
+
+
+def demo_people() -> list[Member]:
+    return [
+        Member(Someone(1001, "王芳", "zh-hans"), Role.MANAGER),
+        Member(Someone(1002, "Mia", "en"), Role.MANAGER),
+        Member(
+            Someone(2001, "李伟", "zh-hans"),
+            Role.TECHNICIAN,
+            ("aircon", "washer"),
+            (31.2455, 121.4551),
+            "+8613900002001",
+        ),
+        Member(
+            Someone(2002, "Tom", "en"),
+            Role.TECHNICIAN,
+            ("aircon", "fridge", "heater"),
+            (31.2108, 121.4900),
+            "+8613900002002",
+        ),
+        Member(
+            Someone(2003, "陳志明", "zh-hant"),
+            Role.TECHNICIAN,
+            ("heater", "washer"),
+            (31.2250, 121.5200),
+            "+8613900002003",
+        ),
+        Member(Someone(3001, "Amy", "en"), Role.CUSTOMER),
+        Member(Someone(3002, "李雷", "zh-hans"), Role.CUSTOMER),
+        Member(Someone(3003, "陳美玲", "zh-hant"), Role.CUSTOMER),
+    ]
+
+
+def write_config(
+    folder: Path,
+    base_url: str,
+    base_file_url: str,
+    *,
+    managers: tuple[int, ...],
+    staff_group: int | None = None,
+    token: str = TOKEN,
+    quiet_hours: bool = True,
+    extra: str = "",
+) -> tuple[Path, dict[str, str]]:
+    """The example config pointed at a local Bot API server, on a SQLite file in
+    ``folder``, and the environment to run ``aftercare`` with it. Without
+    ``quiet_hours`` customers hear from the desk at any hour (a demo tried at night would
+    otherwise hold every message to a customer until 9:00)."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "config.example.toml").read_text(encoding="utf-8")
+    text = text.replace('base_url = "https://api.telegram.org/bot"', f'base_url = "{base_url}"')
+    text = text.replace(
+        'base_file_url = "https://api.telegram.org/file/bot"', f'base_file_url = "{base_file_url}"'
+    )
+    if staff_group is not None:
+        text = text.replace("# staff_group = -1001234567890", f"staff_group = {staff_group}")
+    if not quiet_hours:
+        text = text.replace('quiet_hours = "21:00-09:00"', 'quiet_hours = "00:00-00:00"')
+    config = folder / "config.toml"
+    config.write_text(text + "\n" + extra, encoding="utf-8")
+    env = {
+        **os.environ,
+        "AFTERCARE_TELEGRAM_TOKEN": token,
+        "AFTERCARE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'desk.db'}",
+        "AFTERCARE_MANAGER_IDS": ",".join(str(m) for m in managers),
+    }
+    env.pop("AFTERCARE_CONFIG", None)
+    return config, env
+
+
+async def seed_demo(database_url: str, people: list[Member]) -> None:
+    """Everyone registered, and the technicians with their profiles, on duty."""
+    engine = make_engine(database_url)
+    uow = UnitOfWorkFactory(make_sessionmaker(engine))
+    clock = SystemClock()
+    managers = [m.someone.id for m in people if m.role is Role.MANAGER]
+    try:
+        for member in people:
+            person = member.someone
+            registration = await register_user(
+                uow(),
+                clock,
+                telegram_id=person.id,
+                display_name=person.first_name,
+                username=None,
+                telegram_language=person.language_code,
+                manager_ids=managers,
+            )
+            if member.role is not Role.TECHNICIAN:
+                continue
+            user_id = registration.user.id
+            async with uow() as unit:
+                user = await unit.users.get(user_id)
+                assert user is not None
+                user.role = Role.TECHNICIAN
+                await unit.users.save(user)
+                await unit.commit()
+            await save_technician_profile(
+                uow(),
+                clock,
+                user_id=user_id,
+                name=person.first_name,
+                phone=member.phone,
+                skills=member.skills,
+                latitude=member.base[0],
+                longitude=member.base[1],
+                service_radius_km=30,
+                capacity=3,
+            )
+            await set_duty(uow(), clock, technician_id=user_id, on=True)
+    finally:
+        await engine.dispose()
