@@ -32,7 +32,7 @@ from dispatch.catalogue import Localized, PriceItem, Product, Snippet
 from dispatch.contact import NEIGHBOURS
 from dispatch.geo import Place
 from dispatch.model import Language
-from dispatch.policy import DeskPolicy, DispatchRules
+from dispatch.policy import DeskPolicy, DispatchRules, SurveyRules
 from dispatch.sla import SLA_DEFAULTS, Limit, parse_limit
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -222,6 +222,23 @@ class DispatchSettings(_Section):
     priority_areas: tuple[PlaceSettings, ...] = ()
 
 
+class SurveySettings(_Section):
+    """The follow-up visit (回访): sent ``after_days`` after the signature at
+    ``send_at`` (never in quiet hours), one reminder ``reminder_hours`` later."""
+
+    after_days: Annotated[int, Field(ge=0, le=14)] = 1
+    send_at: str = "10:00"
+    reminder_hours: Annotated[float, Field(gt=0)] = 24
+    low_score: Annotated[int, Field(ge=1, le=4)] = 2
+
+    @field_validator("send_at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time like '10:00'")
+        return value
+
+
 class ReportSettings(_Section):
     # A TrueType (.ttf / .ttc) font with Chinese, embedded in service reports.
     font: str = ""
@@ -278,6 +295,7 @@ class _File(_Section):
     desk: DeskSettings = DeskSettings()
     dispatch: DispatchSettings = DispatchSettings()
     reports: ReportSettings = ReportSettings()
+    survey: SurveySettings = SurveySettings()
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
@@ -327,6 +345,12 @@ class Settings:
                 ZoneInfo(self.desk.timezone),
                 office_open=_clock(self.desk.office_hours.split("-")[0]),
                 office_close=_clock(self.desk.office_hours.split("-")[1]),
+            ),
+            surveys=SurveyRules(
+                send_at=_clock(raw.survey.send_at),
+                after_days=raw.survey.after_days,
+                reminder=timedelta(hours=raw.survey.reminder_hours),
+                low_score=raw.survey.low_score,
             ),
             warn_fraction=self.desk.warn_at_percent / 100,
             escalate_after=timedelta(hours=self.desk.escalate_after_hours),

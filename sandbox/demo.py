@@ -92,7 +92,8 @@ def write_config(
     """The example config pointed at a local Bot API server, on a SQLite file in
     ``folder``, and the environment to run ``aftercare`` with it. Without
     ``quiet_hours`` customers hear from the desk at any hour (a demo tried at night would
-    otherwise hold every message to a customer until 9:00)."""
+    otherwise hold every message to a customer until 9:00, and the follow-up survey to
+    the next morning)."""
     root = Path(__file__).resolve().parents[1]
     text = (root / "config.example.toml").read_text(encoding="utf-8")
     text = text.replace('base_url = "https://api.telegram.org/bot"', f'base_url = "{base_url}"')
@@ -101,8 +102,11 @@ def write_config(
     )
     if staff_group is not None:
         text = text.replace("# staff_group = -1001234567890", f"staff_group = {staff_group}")
-    if not quiet_hours:
+    if not quiet_hours:  # and the follow-up survey right after the signature
         text = text.replace('quiet_hours = "21:00-09:00"', 'quiet_hours = "00:00-00:00"')
+        text = text.replace("after_days = 1", "after_days = 0").replace(
+            'send_at = "10:00"', 'send_at = "00:00"'
+        )
     config = folder / "config.toml"
     config.write_text(text + "\n" + extra, encoding="utf-8")
     env = {

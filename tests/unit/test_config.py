@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,15 @@ def test_the_example_config_loads_with_its_catalogue_and_prices() -> None:
     assert settings.prices[0].name.zh_Hant == "到府服務費"
     assert settings.database.url == "sqlite+aiosqlite:///aftercare.db"
     assert settings.desk.timezone == "Asia/Shanghai"
+
+
+def test_the_follow_up_survey_goes_when_the_desk_says(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    example = load_settings(ROOT / "config.example.toml").policy.surveys
+    assert (example.after_days, example.send_at, example.low_score) == (1, time(10), 2)
+    path.write_text('[survey]\nafter_days = 0\nsend_at = "08:30"\nreminder_hours = 4\n')
+    rules = load_settings(path).policy.surveys
+    assert (rules.after_days, rules.send_at, rules.reminder) == (0, time(8, 30), timedelta(hours=4))
 
 
 def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:
@@ -81,6 +91,16 @@ BAD = [
         "config error: sla.repair_dispatch: 'soon' is not a time limit like '1h', '30min' or '2wd'",
     ),
     ('[sla]\nrepair_teleport = "1h"\n', {}, "config error: sla.repair_teleport: unknown key"),
+    (
+        '[survey]\nsend_at = "25:00"\n',
+        {},
+        "config error: survey.send_at: '25:00' is not a time like '10:00'",
+    ),
+    (
+        "[survey]\nafter_days = -1\n",
+        {},
+        "config error: survey.after_days: Input should be greater than or equal to 0",
+    ),
     (
         '[desk]\ntimezone = "Mars/Olympus"\n',
         {},
