@@ -26,6 +26,8 @@ from sandbox.people import (
     Someone,
     callback_query,
     command_entities,
+    contact,
+    location,
     private_message,
     topic_message,
 )
@@ -195,9 +197,8 @@ class World:
                 )
             }
         if action == "contact":
-            contact = {"phone_number": str(body.get("phone") or ""), "user_id": person.id}
-            contact["first_name"] = person.first_name
-            return {"message": private_message(self.core, person, now, contact=contact)}
+            shared = contact(person, str(body.get("phone") or ""))
+            return {"message": private_message(self.core, person, now, **shared)}
         if action == "location":
             return self._location(person, body, now)
         if action in ("photo", "document"):
@@ -205,19 +206,19 @@ class World:
         raise web.HTTPBadRequest(text=f"unknown action {action!r}")
 
     def _location(self, person: Someone, body: dict[str, Any], now: int) -> dict[str, Any]:
-        location: dict[str, Any] = {
-            "latitude": float(body["latitude"]),
-            "longitude": float(body["longitude"]),
-            "horizontal_accuracy": 15.0,
-        }
+        place = location(
+            float(body["latitude"]),
+            float(body["longitude"]),
+            accuracy=15.0,
+            live_period=3600 if body.get("live") else None,
+        )["location"]
         live = self._live.get(person.id)
         if body.get("move") and live is not None:  # a live location moves: an edit
-            moved = dict(live, location={**live["location"], **location}, edit_date=now)
+            place.pop("live_period", None)
+            moved = dict(live, location={**live["location"], **place}, edit_date=now)
             self._live[person.id] = moved
             return {"edited_message": moved}
-        if body.get("live"):
-            location["live_period"] = 3600
-        message = private_message(self.core, person, now, location=location)
+        message = private_message(self.core, person, now, location=place)
         if body.get("live"):
             self._live[person.id] = message
         return {"message": message}

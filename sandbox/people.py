@@ -14,7 +14,16 @@ from typing import Any
 
 from sandbox.botapi import BotApiCore, SentMessage
 
-__all__ = ["Someone", "callback_query", "command_entities", "private_message", "topic_message"]
+__all__ = [
+    "Someone",
+    "callback_query",
+    "command_entities",
+    "contact",
+    "location",
+    "photo",
+    "private_message",
+    "topic_message",
+]
 
 
 @dataclass
@@ -45,6 +54,43 @@ def command_entities(text: str) -> dict[str, Any]:
         length = len(text.split()[0])
         content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     return content
+
+
+def contact(person: Someone, phone: str, *, own: bool = True) -> dict[str, Any]:
+    """A shared phone number: one's own carries one's user id, someone else's another."""
+    return {
+        "contact": {
+            "phone_number": phone,
+            "first_name": person.first_name,
+            "user_id": person.id if own else person.id + 999_999,
+        }
+    }
+
+
+def location(
+    latitude: float,
+    longitude: float,
+    *,
+    accuracy: float | None = None,
+    live_period: int | None = None,
+) -> dict[str, Any]:
+    """A shared location; with ``live_period``, a live one (its moves arrive as edits)."""
+    place: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+    if accuracy is not None:
+        place["horizontal_accuracy"] = accuracy
+    if live_period is not None:
+        place["live_period"] = live_period
+    return {"location": place}
+
+
+def photo(file_id: str, unique: str) -> dict[str, Any]:
+    """A photo as Telegram sends it: a small size and the full one."""
+    return {
+        "photo": [
+            {"file_id": file_id + "-s", "file_unique_id": unique + "s", "width": 90, "height": 60},
+            {"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960},
+        ]
+    }
 
 
 def private_message(api: BotApiCore, person: Someone, now: int, **content: Any) -> dict[str, Any]:

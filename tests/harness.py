@@ -36,6 +36,9 @@ from sandbox.people import (
     Someone,
     callback_query,
     command_entities,
+    contact,
+    location,
+    photo,
     private_message,
     topic_message,
 )
@@ -425,12 +428,7 @@ class Person:
         await self.send(" ".join([f"/{name}", *args]))
 
     async def share_contact(self, phone: str, *, own: bool = True) -> None:
-        contact: dict[str, Any] = {"phone_number": phone, "first_name": self.first_name}
-        if own:
-            contact["user_id"] = self.id
-        else:
-            contact["user_id"] = self.id + 999_999
-        await self._send(contact=contact)
+        await self._send(**contact(self.someone, phone, own=own))
 
     async def share_location(
         self,
@@ -440,12 +438,8 @@ class Person:
         accuracy: float | None = None,
         live_period: int | None = None,
     ) -> dict[str, Any]:
-        location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
-        if accuracy is not None:
-            location["horizontal_accuracy"] = accuracy
-        if live_period is not None:
-            location["live_period"] = live_period
-        return await self._send(location=location)
+        place = location(latitude, longitude, accuracy=accuracy, live_period=live_period)
+        return await self._send(**place)
 
     async def move_live_location(
         self,
@@ -467,12 +461,7 @@ class Person:
     ) -> str:
         n = self.desk.api.next_message_id(self.id)
         file_id = f"photo-{self.id}-{n}"
-        content: dict[str, Any] = {
-            "photo": [
-                {"file_id": file_id + "-s", "file_unique_id": f"u{n}s", "width": 90, "height": 60},
-                {"file_id": file_id, "file_unique_id": f"u{n}", "width": 1280, "height": 960},
-            ]
-        }
+        content = photo(file_id, f"u{n}")
         if caption:
             content["caption"] = caption
         if media_group_id:

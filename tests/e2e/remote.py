@@ -21,11 +21,23 @@ from typing import Any
 
 from aiohttp import web
 
+from dispatch.model import Role
 from sandbox.botapi import BotApiCore, SentMessage
-from sandbox.people import Someone, callback_query, command_entities, private_message
+from sandbox.demo import STAFF_GROUP, demo_people, seed_demo, write_config
+from sandbox.people import (
+    Someone,
+    callback_query,
+    command_entities,
+    contact,
+    location,
+    photo,
+    private_message,
+    topic_message,
+)
 from sandbox.server import BotApiServer
 
 TOKEN = "7000000001:sandbox-token-for-end-to-end-tests"
+WEBHOOK_SECRET = "s3cret-e2e"
 ROOT = Path(__file__).resolve().parents[2]
 # Seconds without a call to the API after which the bot has answered: longer than the
 # second Telegram wants between two messages to one chat, which the bot keeps.
@@ -125,6 +137,44 @@ class BotProcess:
             return await self.process.wait()
 
 
+@contextlib.asynccontextmanager
+async def running_desk(folder: Path, tg: Telegram, *, mode: str) -> AsyncIterator[BotProcess]:
+    """The demo desk (sandbox/demo.py: its managers, technicians on duty and staff group)
+    run by ``aftercare run`` against ``tg``, in polling or webhook mode (with a secret);
+    customers are told at any hour and surveyed right after signing. Stopped at the end,
+    which must go cleanly."""
+    people = demo_people()
+    managers = tuple(m.someone.id for m in people if m.role is Role.MANAGER)
+    tg.core.add_forum(STAFF_GROUP, "AfterCare staff")
+    config, env = write_config(
+        folder,
+        tg.base_url,
+        tg.base_file_url,
+        managers=managers,
+        staff_group=STAFF_GROUP,
+        token=TOKEN,
+        quiet_hours=False,
+    )
+    text = config.read_text(encoding="utf-8").replace(
+        "sweep_interval_seconds = 30", "sweep_interval_seconds = 15"
+    )
+    if mode == "webhook":
+        port = free_port()
+        text = text.replace('mode = "polling"', 'mode = "webhook"')
+        text = text.replace("port = 8443", f"port = {port}")
+        text = text.replace('url = ""', f'url = "http://127.0.0.1:{port}/telegram"', 1)
+        text = text.replace('secret_token = ""', f'secret_token = "{WEBHOOK_SECRET}"')
+    config.write_text(text, encoding="utf-8")
+    await upgrade(config, env)
+    await seed_demo(env["AFTERCARE_DATABASE_URL"], people)
+    bot = BotProcess(config, folder / "bot.log", env=env)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        assert await bot.stop() == 0, (folder / "bot.log").read_text()
+
+
 async def upgrade(config: Path, env: dict[str, str]) -> None:
     done = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "db", "upgrade", "--config", str(config), cwd=ROOT, env=env
@@ -155,6 +205,58 @@ class Remote:
     async def command(self, name: str, *args: str) -> None:
         await self.send(" ".join([f"/{name}", *args]))
 
+    async def _message(self, **content: Any) -> dict[str, Any]:
+        message = private_message(self.tg.core, self.someone, self._now(), **content)
+        await self._push({"message": message})
+        return message
+
+    async def share_contact(self, phone: str) -> None:
+        await self._message(**contact(self.someone, phone))
+
+    async def share_location(
+        self, latitude: float, longitude: float, *, live_period: int | None = None
+    ) -> dict[str, Any]:
+        place = location(latitude, longitude, accuracy=15, live_period=live_period)
+        return await self._message(**place)
+
+    async def send_photo(self, content: bytes) -> None:
+        """A photo whose bytes the bot downloads (getFile, then the file URL)."""
+        number = self.tg.core.next_update_id()
+        file_id = f"photo-{self.someone.id}-{number}-e2e"
+        self.tg.core.files[file_id] = content
+        await self._message(**photo(file_id, f"e{number}"))
+
+    async def write_in_topic(self, group: int, thread: int, text: str) -> None:
+        message = topic_message(
+            self.tg.core, self.someone, group, thread, self._now(), **command_entities(text)
+        )
+        before = len(self.tg._answers())
+        self.tg.core.push_update({"update_id": self.tg.core.next_update_id(), "message": message})
+        await self.tg.quiet(before, group)
+
+    async def press_in_group(self, group: int, label: str) -> None:
+        """Press the newest button with this label in the group, once it is there (the
+        group's messages go out at Telegram's 20 a minute)."""
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
+            for message in reversed(self.tg.core.messages[group]):
+                for button in message.inline_buttons:
+                    if button["text"] == label and "callback_data" in button:
+                        self._queries += 1
+                        query_id = f"q{self.someone.id}-{self._queries}"
+                        data = str(button["callback_data"])
+                        query = callback_query(self.tg.core, self.someone, message, data, query_id)
+                        before = len(self.tg._answers())
+                        update = {
+                            "update_id": self.tg.core.next_update_id(),
+                            "callback_query": query,
+                        }
+                        self.tg.core.push_update(update)
+                        await self.tg.quiet(before, group)
+                        return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"no button {label!r} in the group")
+
     async def press(self, label: str) -> None:
         for message in reversed(self.messages):
             for button in message.inline_buttons:
@@ -167,6 +269,16 @@ class Remote:
                     return
         shown = [b["text"] for m in self.messages[-3:] for b in m.inline_buttons]
         raise AssertionError(f"no button {label!r}; recent: {shown}")
+
+    async def wait_for(self, text: str, seconds: float = PATIENCE) -> SentMessage:
+        """The first message holding ``text`` that arrives (or has arrived) here."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for message in self.messages:
+                if text in message.text:
+                    return message
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{self.someone.first_name} never got {text!r}: {self.texts[-3:]}")
 
     @property
     def messages(self) -> list[SentMessage]:
