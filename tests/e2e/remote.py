@@ -88,8 +88,8 @@ class Telegram:
 
 
 @contextlib.asynccontextmanager
-async def telegram() -> AsyncIterator[Telegram]:
-    core = BotApiCore(flood_limits=True)
+async def telegram(core: BotApiCore | None = None) -> AsyncIterator[Telegram]:
+    core = core or BotApiCore(flood_limits=True)
     server = BotApiServer(core, token=TOKEN)
     app = web.Application()
     server.add_routes(app)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
-from bot.replies import HeldCall, fold_replies
+import pytest
+
+from bot.replies import EvenPace, HeldCall, fold_replies
 
 CHAT = 401
 INLINE = {"inline_keyboard": [[{"text": "Skip", "callback_data": "x:skip"}]]}
@@ -62,3 +65,21 @@ def test_an_edit_of_a_folded_message_is_aimed_at_the_message_that_remains() -> N
     )
     assert [c.method for c in calls] == ["sendMessage", "editMessageText"]
     assert calls[1].params["message_id"] == calls[0].stand_in == -1
+
+
+async def test_messages_go_evenly_never_more_than_telegram_counts_in_a_second() -> None:
+    """A burst of 100 sends: each second (any second, as Telegram counts) holds at most
+    29, and the burst takes as long as that rate says, not less."""
+    now = [0.0]
+    sent: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pace = EvenPace(monotonic=lambda: now[0], sleep=sleep)
+    for _ in range(100):
+        await pace.turn()
+        sent.append(now[0])
+    assert all(later - earlier >= 1 / 29 - 1e-9 for earlier, later in itertools.pairwise(sent))
+    assert max(sum(1 for t in sent if start <= t < start + 1 - 1e-9) for start in sent) == 29
+    assert sent[-1] == pytest.approx(99 / 29)
