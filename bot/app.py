@@ -43,6 +43,7 @@ from dispatch.sweep import sweep
 from dispatch.technicians import refresh_fleet
 from storage.db import make_engine, make_sessionmaker
 from storage.persistence import SqlPersistence
+from storage.sole import SoleProcess
 from storage.uow import UnitOfWorkFactory
 
 __all__ = ["build_application", "services_of"]
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 SENDER_TASK = "outbox_sender_task"
 SENDER = "outbox_sender"
+SOLE = "sole_process"
 # An update stored this long ago and still not done was dropped by a failure: handle it again.
 INBOX_STUCK_AFTER = timedelta(minutes=1)
 
@@ -79,7 +81,12 @@ async def _post_init(application: AnyApplication) -> None:
         log.warning("could not set the default command menu", exc_info=True)
     # What the last run left unfinished is handled before new updates are fetched.
     assert isinstance(application, DeskApplication)
-    await recover(application, only_process=services.engine.dialect.name == "sqlite")
+    sole = SoleProcess(services.engine)
+    application.bot_data[SOLE] = sole
+    only_process = await sole.claim()
+    if not only_process:
+        log.info("another process shares the desk: what the last run claimed waits for its lease")
+    await recover(application, only_process=only_process)
     task = asyncio.get_running_loop().create_task(sender_of(application).run(), name="outbox")
     application.bot_data[SENDER_TASK] = task
     if application.job_queue is not None:
@@ -150,6 +157,9 @@ async def _post_stop(application: AnyApplication) -> None:
 
 
 async def _post_shutdown(application: AnyApplication) -> None:
+    sole = application.bot_data.pop(SOLE, None)
+    if isinstance(sole, SoleProcess):
+        await sole.release()
     await services_of(application).engine.dispose()
 
 

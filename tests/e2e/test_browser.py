@@ -27,7 +27,7 @@ if CHROMIUM is None and not os.environ.get("CI"):
 from playwright.async_api import Locator, Page, async_playwright, expect  # noqa: E402
 
 ARTIFACTS = Path(os.environ.get("AFTERCARE_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
-WAIT = 20_000  # milliseconds a person waits for the bot
+WAIT = 45_000  # milliseconds a person waits for the bot (a loaded machine)
 
 # Who plays it in each language: the customer, the technician nearest to where the
 # customer is, that technician's base, the product's name, the page's language.

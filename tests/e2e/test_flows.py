@@ -37,10 +37,11 @@ async def test_a_repair_from_report_to_signed_record_and_survey(tmp_path: Path) 
         await amy.share_location(TOM_BASE[0] + 0.0005, TOM_BASE[1])
         await amy.send("Room 5, 1 Xizang Road")
         await amy.share_contact("+8613800003001")
-        tomorrow = amy.last.inline_buttons[1]["text"]
+        days = await amy.wait_for("Which day suits you best")
+        tomorrow = days.inline_buttons[1]["text"]
         await amy.press(tomorrow)
         await amy.press("Afternoon (12:00-18:00)")
-        assert amy.last.text.startswith("Please check your repair request:")
+        await amy.wait_for("Please check your repair request:")
         await amy.press("✅ Confirm and send")
         registered = await amy.wait_for("is registered")
         number = registered.text.split()[3]
@@ -73,7 +74,7 @@ async def test_a_repair_from_report_to_signed_record_and_survey(tmp_path: Path) 
         for score in ("5", "4", "5"):
             await amy.press(score)
         await amy.send("Quick and tidy.")
-        assert amy.last.text == "Thank you, your comment has been passed on."
+        await amy.wait_for("Thank you, your comment has been passed on.")
         assert tg.core.flood_refusals == 0
     with sqlite3.connect(tmp_path / "desk.db") as db:
         status, ratings = db.execute(

@@ -101,7 +101,7 @@ async def test_the_first_command_of_the_readme_starts_the_sandbox_without_a_toke
     said: list[str] = []
     try:
         while not any("export AFTERCARE_TELEGRAM_TOKEN=" in line for line in said):
-            line = await asyncio.wait_for(start.stdout.readline(), 60)
+            line = await asyncio.wait_for(start.stdout.readline(), 120)
             assert line, "".join(said)
             said.append(line.decode())
     finally:

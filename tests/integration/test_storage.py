@@ -328,3 +328,26 @@ async def test_a_tickets_figures_are_kept_as_it_moves_on_each_database(
     assert kept["resolution_h"] == pytest.approx(5.0)
     assert kept["first_response_at"] is None  # every move was the customer's own
     assert {k: pytest.approx(v) if isinstance(v, float) else v for k, v in kept.items()} == derived
+
+
+async def test_one_process_at_a_time_knows_it_runs_the_desk_alone(engine: AsyncEngine) -> None:
+    """On PostgreSQL the first process holds the desk's lock, a second shares the desk,
+    and once the first is gone (its connection closed) the next one holds it; SQLite
+    has only ever one process."""
+    from storage.sole import SoleProcess
+
+    first, second = SoleProcess(engine), SoleProcess(engine)
+    assert await first.claim()
+    if engine.dialect.name == "postgresql":
+        other = make_engine(engine.url.render_as_string(hide_password=False))
+        try:
+            late = SoleProcess(other)
+            assert not await late.claim()
+            await first.release()
+            assert await late.claim()
+            await late.release()
+        finally:
+            await other.dispose()
+    else:
+        assert await second.claim()
+    await first.release()
