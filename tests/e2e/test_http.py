@@ -26,8 +26,8 @@ async def test_a_question_asked_and_answered_over_http(tmp_path: Path, mode: str
         await mia.press("✍️ Answer")
         await mia.send("一般每两周清洗一次。")
         await mia.press("✅ Send: this answers the question")
-        answer = await amy.wait_for(f"💬 关于您的咨询 {number}")
-        assert answer.text == f"💬 关于您的咨询 {number}：\n一般每两周清洗一次。"
+        reply = await amy.wait_for(f"💬 关于您的咨询 {number}")
+        assert reply.text == f"💬 关于您的咨询 {number}：\n一般每两周清洗一次。"
         assert tg.core.flood_refusals == 0
         if mode == "webhook":
             assert tg.core.webhook is not None
