@@ -155,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for its config, database and log, emptied at each start "
         "(default: ./sandbox-desk)",
     )
+    sandbox.add_argument(
+        "--faults",
+        type=float,
+        default=0.0,
+        help="a share of the bot's calls that fail as Telegram's and networks' do "
+        "(429, 500, a connection reset before or after the call), for example 0.1",
+    )
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     up = db_commands.add_parser("upgrade", help="create or upgrade the tables")
@@ -222,11 +229,15 @@ def _start(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sandbox(host: str, port: int, folder: Path) -> int:
+def _sandbox(host: str, port: int, folder: Path, faults: float = 0.0) -> int:
     from sandbox.run import run_sandbox  # aiohttp and the demo: only when asked
 
+    if not 0 <= faults < 1:
+        raise StartupError("sandbox: --faults is a share of calls, from 0 to below 1")
     try:
-        return asyncio.run(run_sandbox(host=host, port=port, folder=folder.resolve()))
+        return asyncio.run(
+            run_sandbox(host=host, port=port, folder=folder.resolve(), faults=faults)
+        )
     except OSError as exc:
         raise StartupError(f"sandbox: cannot listen on {host}:{port}: {exc.strerror}") from None
 
@@ -244,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "start":
             return _start(args)
         elif args.command == "sandbox":
-            return _sandbox(args.host, args.port, args.data)
+            return _sandbox(args.host, args.port, args.data, args.faults)
         elif args.command == "report":
             print(_report(args))
         else:

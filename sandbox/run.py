@@ -13,12 +13,13 @@ import logging
 import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
 
 from dispatch.model import Role
-from sandbox.botapi import BotApiCore
+from sandbox.botapi import BotApiCore, Faults
 from sandbox.demo import STAFF_GROUP, TOKEN, demo_people, seed_demo, write_config
 from sandbox.page import World
 from sandbox.server import BotApiServer
@@ -40,12 +41,15 @@ async def run_sandbox(
     say: bool = True,
     ready: asyncio.Event | None = None,
     stop: asyncio.Event | None = None,
+    faults: float = 0.0,
 ) -> int:
     """Until ``stop`` is set (by default: Ctrl-C or SIGTERM) or the bot stops; returns
     the bot's exit code (0 when stopped)."""
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # a line per call: noise
     core = BotApiCore(flood_limits=True, username="aftercare_sandbox_bot")
     core.add_forum(STAFF_GROUP, "AfterCare staff")
+    if faults:
+        core.faults = Faults(faults, seed=int(time.time()))
     people = demo_people()
     world = World(core, {m.someone.id: m for m in people}, STAFF_GROUP)
     server = BotApiServer(core, token=TOKEN)

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
+from bot.cli import main
 from sandbox.run import run_sandbox
 from tests.e2e.remote import ROOT, free_port
 
@@ -26,7 +28,7 @@ async def _state(client: aiohttp.ClientSession, base: str) -> dict[str, Any]:
 async def _chat_until(
     client: aiohttp.ClientSession, base: str, person: int, wanted: str
 ) -> list[dict[str, Any]]:
-    for _ in range(100):
+    for _ in range(300):
         state = await _state(client, base)
         [found] = [p for p in state["people"] if p["id"] == person]
         if any(wanted in line["text"] for line in found["chat"] if line["from"] == "bot"):
@@ -38,8 +40,14 @@ async def _chat_until(
 async def test_the_demo_desk_answers_people_in_the_web_chat(tmp_path: Path) -> None:
     port, ready, stop = free_port(), asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(
-        run_sandbox(
-            host="127.0.0.1", port=port, folder=tmp_path / "desk", say=False, ready=ready, stop=stop
+        run_sandbox(  # a tenth of the bot's calls fail, as Telegram's sometimes do
+            host="127.0.0.1",
+            port=port,
+            folder=tmp_path / "desk",
+            say=False,
+            ready=ready,
+            stop=stop,
+            faults=0.1,
         )
     )
     await asyncio.wait_for(ready.wait(), 60)
@@ -111,3 +119,10 @@ async def test_the_first_command_of_the_readme_starts_the_sandbox_without_a_toke
     assert "No bot token is set" in text
     assert "open http://127.0.0.1:8080/ in a browser" in text
     assert (tmp_path / "sandbox-desk" / "desk.db").exists()
+
+
+def test_the_sandbox_refuses_a_share_of_failures_that_is_not_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sandbox", "--faults", "1.5"]) == 2
+    assert capsys.readouterr().err.startswith("sandbox: --faults is a share of calls")
