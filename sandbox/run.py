@@ -45,6 +45,12 @@ async def run_sandbox(
 ) -> int:
     """Until ``stop`` is set (by default: Ctrl-C or SIGTERM) or the bot stops; returns
     the bot's exit code (0 when stopped)."""
+    if stop is None:  # Ctrl-C from the start: even during start-up it stops cleanly
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # a line per call: noise
     core = BotApiCore(flood_limits=True, username="aftercare_sandbox_bot")
     core.add_forum(STAFF_GROUP, "AfterCare staff")
@@ -94,12 +100,6 @@ async def run_sandbox(
         )
     if ready is not None:
         ready.set()
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
     waiting = asyncio.create_task(bot.wait())
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
