@@ -218,14 +218,6 @@ class Remote:
             await asyncio.sleep(0.1)
         raise AssertionError(f"{self.someone.first_name} got no answer: {self.texts[-3:]}")
 
-    async def settled(self, seconds: float) -> None:
-        """Until the bot has made no call for a few seconds (its queues are empty)."""
-        deadline = time.monotonic() + seconds
-        seen = -1
-        while seen != len(self.tg._answers()) and time.monotonic() < deadline:
-            seen = len(self.tg._answers())
-            await asyncio.sleep(3.0)
-
     async def send(self, text: str) -> None:
         message = private_message(self.tg.core, self.someone, self._now(), **command_entities(text))
         await self._push({"message": message})

@@ -25,8 +25,8 @@ from storage.db import make_engine
 from tests.databases import POSTGRES_URL, require_postgres
 from tests.e2e.remote import Remote, running_desk, telegram
 
-CUSTOMERS = 20
-QUESTIONS_EACH = 5  # 100 intakes
+CUSTOMERS = 50
+QUESTIONS_EACH = 2  # 100 intakes, fifty at a time
 ANSWER_WAIT = 120.0  # seconds: a kill and a restart may come between an input and its answer
 
 
@@ -88,7 +88,7 @@ async def test_killed_at_random_during_100_intakes_nothing_is_lost_or_doubled(
                 nonlocal kills
                 while not done.is_set():
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(done.wait(), chaos.uniform(2.0, 6.0))
+                        await asyncio.wait_for(done.wait(), chaos.uniform(1.5, 4.0))
                         break
                     await bot.stop(signal.SIGKILL)  # no goodbye: what was running is cut
                     kills += 1
@@ -100,10 +100,16 @@ async def test_killed_at_random_during_100_intakes_nothing_is_lost_or_doubled(
             finally:
                 done.set()
                 await chaos_task
-            await people[0].settled(ANSWER_WAIT)  # the outbox drains
+            # Late copies to customers, if any, arrive now (the managers' hundred pings
+            # each drain at a message a second meanwhile: not waited for).
+            for _ in range(20):
+                seen = sum(len(p.messages) for p in people)
+                await asyncio.sleep(3)
+                if sum(len(p.messages) for p in people) == seen:
+                    break
         numbers = [line.split()[2] for line in shown]
         rows = await _tickets(url)
-    assert kills >= 5
+    assert kills >= 4
     assert len(numbers) == CUSTOMERS * QUESTIONS_EACH
     # No ticket a customer was shown is lost, and none is doubled.
     assert sorted(numbers) == sorted(number for number, _ in rows)
