@@ -128,6 +128,8 @@ async def test_a_repair_done_in_the_web_chat(tmp_path: Path, language: str) -> N
             inputs = tech.locator(".map input")
             await inputs.nth(0).fill(str(base[0] + 0.0006))
             await inputs.nth(1).fill(str(base[1]))
+            await page.evaluate("render()")  # a message arriving redraws the page...
+            await expect(inputs.nth(0)).to_have_value(str(base[0] + 0.0006))  # ...and keeps this
             await tech.locator(".map button").nth(1).click()  # a live location
             await _tap(tech, t("🧾 Fill in the service record"))
             await _tap(tech, t("In warranty"))
