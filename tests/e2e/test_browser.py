@@ -127,9 +127,13 @@ async def test_a_repair_done_in_the_web_chat(tmp_path: Path, language: str) -> N
             await tech.locator('button[title="location"]').click()
             inputs = tech.locator(".map input")
             await inputs.nth(0).fill(str(base[0] + 0.0006))
-            await inputs.nth(1).fill(str(base[1]))
-            await page.evaluate("render()")  # a message arriving redraws the page...
-            await expect(inputs.nth(0)).to_have_value(str(base[0] + 0.0006))  # ...and keeps this
+            await inputs.nth(1).fill("")
+            # A message arriving redraws the page while the technician types: what was
+            # typed stays, and so does the caret.
+            await page.evaluate("render()")
+            await page.keyboard.type(str(base[1]))
+            await expect(inputs.nth(0)).to_have_value(str(base[0] + 0.0006))
+            await expect(inputs.nth(1)).to_have_value(str(base[1]))
             await tech.locator(".map button").nth(1).click()  # a live location
             await _tap(tech, t("🧾 Fill in the service record"))
             await _tap(tech, t("In warranty"))
