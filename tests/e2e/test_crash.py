@@ -100,6 +100,13 @@ async def test_killed_at_random_during_100_intakes_nothing_is_lost_or_doubled(
             finally:
                 done.set()
                 await chaos_task
+            # The last restart is serving (it asked for updates) before the desk is stopped:
+            # a stop that came while it was still starting would not be the clean one tested.
+            polls = sum(1 for method, _ in core.calls if method == "getUpdates")
+            for _ in range(300):
+                if sum(1 for method, _ in core.calls if method == "getUpdates") > polls:
+                    break
+                await asyncio.sleep(0.1)
             # Late copies to customers, if any, arrive now (the managers' hundred pings
             # each drain at a message a second meanwhile: not waited for).
             for _ in range(20):
