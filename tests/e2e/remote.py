@@ -198,10 +198,12 @@ class Remote:
     def _now(self) -> int:
         return int(time.time())
 
-    async def _push(self, update: dict[str, Any]) -> None:
+    async def _push(self, update: dict[str, Any], chat: int | None = None) -> None:
+        """Hand Telegram one update, then wait until the bot has answered in ``chat``
+        (by default this person's own)."""
         before = len(self.tg._answers())
         self.tg.core.push_update({"update_id": self.tg.core.next_update_id(), **update})
-        await self.tg.quiet(before, self.someone.id)
+        await self.tg.quiet(before, self.someone.id if chat is None else chat)
 
     async def post(self, text: str) -> None:
         """Type ``text`` and hand it to Telegram, without waiting for the bot."""
@@ -219,8 +221,7 @@ class Remote:
         raise AssertionError(f"{self.someone.first_name} got no answer: {self.texts[-3:]}")
 
     async def send(self, text: str) -> None:
-        message = private_message(self.tg.core, self.someone, self._now(), **command_entities(text))
-        await self._push({"message": message})
+        await self._message(**command_entities(text))
 
     async def command(self, name: str, *args: str) -> None:
         await self.send(" ".join([f"/{name}", *args]))
@@ -250,49 +251,35 @@ class Remote:
         message = topic_message(
             self.tg.core, self.someone, group, thread, self._now(), **command_entities(text)
         )
-        before = len(self.tg._answers())
-        self.tg.core.push_update({"update_id": self.tg.core.next_update_id(), "message": message})
-        await self.tg.quiet(before, group)
+        await self._push({"message": message}, group)
 
-    async def press_in_group(self, group: int, label: str) -> None:
-        """Press the newest button with this label in the group, once it is there (the
-        group's messages go out at Telegram's 20 a minute)."""
-        deadline = time.monotonic() + PATIENCE
+    async def _press_in(self, chat: int, label: str) -> bool:
+        """Press the newest button with this label in ``chat``, once it is there (a
+        group's messages go out at Telegram's 20 a minute); False if it never came."""
+        deadline = time.monotonic() + self.patience
         while time.monotonic() < deadline:
-            for message in reversed(self.tg.core.messages[group]):
+            for message in reversed(self.tg.core.messages[chat]):
+                if message.deleted:
+                    continue
                 for button in message.inline_buttons:
                     if button["text"] == label and "callback_data" in button:
                         self._queries += 1
                         query_id = f"q{self.someone.id}-{self._queries}"
                         data = str(button["callback_data"])
                         query = callback_query(self.tg.core, self.someone, message, data, query_id)
-                        before = len(self.tg._answers())
-                        update = {
-                            "update_id": self.tg.core.next_update_id(),
-                            "callback_query": query,
-                        }
-                        self.tg.core.push_update(update)
-                        await self.tg.quiet(before, group)
-                        return
+                        await self._push({"callback_query": query}, chat)
+                        return True
             await asyncio.sleep(0.2)
-        raise AssertionError(f"no button {label!r} in the group")
+        return False
+
+    async def press_in_group(self, group: int, label: str) -> None:
+        if not await self._press_in(group, label):
+            raise AssertionError(f"no button {label!r} in the group")
 
     async def press(self, label: str) -> None:
-        """Press the newest button with this label, once it is there."""
-        deadline = time.monotonic() + self.patience
-        while time.monotonic() < deadline:
-            for message in reversed(self.messages):
-                for button in message.inline_buttons:
-                    if button["text"] == label:
-                        self._queries += 1
-                        query_id = f"q{self.someone.id}-{self._queries}"
-                        data = str(button["callback_data"])
-                        query = callback_query(self.tg.core, self.someone, message, data, query_id)
-                        await self._push({"callback_query": query})
-                        return
-            await asyncio.sleep(0.2)
-        shown = [b["text"] for m in self.messages[-3:] for b in m.inline_buttons]
-        raise AssertionError(f"no button {label!r}; recent: {shown}")
+        if not await self._press_in(self.someone.id, label):
+            shown = [b["text"] for m in self.messages[-3:] for b in m.inline_buttons]
+            raise AssertionError(f"no button {label!r}; recent: {shown}")
 
     async def wait_for(self, text: str, seconds: float = PATIENCE) -> SentMessage:
         """The first message holding ``text`` that arrives (or has arrived) here."""
