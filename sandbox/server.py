@@ -63,6 +63,9 @@ class BotApiServer:
         self.token = token
         self._arrived = asyncio.Event()
         core.on_update = self._arrived.set
+        # Set by setWebhook / deleteWebhook: a delivery waiting out its backoff tries at once
+        # (a bot that registers its webhook again has just started and is listening).
+        self._webhook_changed = asyncio.Event()
         self._delivery: asyncio.Task[None] | None = None
         self._client: aiohttp.ClientSession | None = None
         # Called after every call but getUpdates (the web chat redraws).
@@ -120,6 +123,7 @@ class BotApiServer:
 
     # -- the webhook -----------------------------------------------------------------------
     def _follow_webhook(self) -> None:
+        self._webhook_changed.set()
         if self.core.webhook and (self._delivery is None or self._delivery.done()):
             self._delivery = asyncio.create_task(self._deliver())
         self._arrived.set()  # a delivery loop waiting for updates looks at the webhook again
@@ -158,8 +162,10 @@ class BotApiServer:
                 "last_error_message": reason,
             }
             log.info("webhook delivery failed (%s); retrying in %.0f s", reason, pause)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, RETRY_CAP)
+            self._webhook_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._webhook_changed.wait(), pause)
+            pause = 1.0 if self._webhook_changed.is_set() else min(pause * 2, RETRY_CAP)
 
     async def _close(self, _app: web.Application) -> None:
         if self._delivery is not None:

@@ -14,7 +14,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,12 +210,15 @@ class Remote:
         message = private_message(self.tg.core, self.someone, self._now(), **command_entities(text))
         self.tg.core.push_update({"update_id": self.tg.core.next_update_id(), "message": message})
 
-    async def answered_after(self, seen: int, seconds: float, *, holding: str = "") -> SentMessage:
-        """The first message after the ``seen`` first ones (holding ``holding``)."""
+    async def answered_after(
+        self, seen: int, seconds: float, *, holding: str = "", besides: Collection[str] = ()
+    ) -> SentMessage:
+        """The first message after the ``seen`` first ones (holding ``holding``, and none of
+        the texts ``besides``: a late second copy of an earlier answer is not this one)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             for message in self.messages[seen:]:
-                if holding in message.text:
+                if holding in message.text and message.text not in besides:
                     return message
             await asyncio.sleep(0.1)
         raise AssertionError(f"{self.someone.first_name} got no answer: {self.texts[-3:]}")
