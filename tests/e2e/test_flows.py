@@ -1,6 +1,7 @@
 """Whole cases through the real ``aftercare run`` process over HTTP, on the demo desk:
-a repair from the report to the signed record and the survey (polling), and a serious
-complaint worked by a manager in the staff group (webhook, with its secret)."""
+a repair from the report to the signed record and the survey, and a serious complaint
+worked by a manager in the staff group; each in polling and in webhook mode (with its
+secret)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import io
 import sqlite3
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from sandbox.demo import STAFF_GROUP
@@ -24,8 +26,12 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-async def test_a_repair_from_report_to_signed_record_and_survey(tmp_path: Path) -> None:
-    async with telegram() as tg, running_desk(tmp_path, tg, mode="polling"):
+MODES = pytest.mark.parametrize("mode", ["polling", "webhook"])
+
+
+@MODES
+async def test_a_repair_from_report_to_signed_record_and_survey(tmp_path: Path, mode: str) -> None:
+    async with telegram() as tg, running_desk(tmp_path, tg, mode=mode):
         amy = Remote(tg, Someone(3001, "Amy", "en"))
         tom = Remote(tg, Someone(2002, "Tom", "en"))
         await amy.command("repair")
@@ -85,8 +91,9 @@ async def test_a_repair_from_report_to_signed_record_and_survey(tmp_path: Path) 
     assert (status, ratings) == ("signed", "545 Quick and tidy.")
 
 
-async def test_a_serious_complaint_worked_in_the_staff_group(tmp_path: Path) -> None:
-    async with telegram() as tg, running_desk(tmp_path, tg, mode="webhook"):
+@MODES
+async def test_a_serious_complaint_worked_in_the_staff_group(tmp_path: Path, mode: str) -> None:
+    async with telegram() as tg, running_desk(tmp_path, tg, mode=mode):
         mia = Remote(tg, Someone(1002, "Mia", "en"))
         kim = Remote(tg, Someone(3001, "Amy", "en"))
         await kim.command("complain")
@@ -120,4 +127,5 @@ async def test_a_serious_complaint_worked_in_the_staff_group(tmp_path: Path) -> 
                 break
             await asyncio.sleep(0.2)
         assert forum.topics[topic.thread_id].name == f"✅ {number} · Complaint · Amy"
-        assert tg.core.webhook is not None and tg.core.flood_refusals == 0
+        assert (tg.core.webhook is not None) == (mode == "webhook")
+        assert tg.core.flood_refusals == 0
