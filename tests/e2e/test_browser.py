@@ -7,10 +7,15 @@ number and uploading a photo. Screenshots are kept in ``artifacts/screenshots`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
+import re
 import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -58,25 +63,15 @@ async def _sees(column: Locator, text: str) -> None:
     await expect(column.locator(".bubble", has_text=text).last).to_be_visible(timeout=WAIT)
 
 
-@pytest.mark.parametrize("language", ["zh", "en"])
-async def test_a_repair_done_in_the_web_chat(tmp_path: Path, language: str) -> None:
-    customer, technician, base, product, speaks = CASTS[language]
-    words = Translator()
-
-    def t(msgid: str) -> str:
-        return words.gettext(speaks, msgid)
-
+@contextlib.asynccontextmanager
+async def _web_chat(folder: Path, language: str, people: tuple[int, ...]) -> AsyncIterator[Page]:
+    """The sandbox started on ``folder``, and its page open in chromium in ``language``
+    with only ``people`` shown side by side; the sandbox must stop cleanly at the end."""
     port, ready, stop = free_port(), asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(
-        run_sandbox(
-            host="127.0.0.1", port=port, folder=tmp_path / "desk", say=False, ready=ready, stop=stop
-        )
+        run_sandbox(host="127.0.0.1", port=port, folder=folder, say=False, ready=ready, stop=stop)
     )
     await asyncio.wait_for(ready.wait(), 60)
-    photo = tmp_path / "before.png"
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 240), (200, 80, 40)).save(buffer, format="PNG")
-    photo.write_bytes(buffer.getvalue())
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         async with async_playwright() as playwright:
@@ -88,73 +83,158 @@ async def test_a_repair_done_in_the_web_chat(tmp_path: Path, language: str) -> N
                 locale="zh-CN" if language == "zh" else "en-US",
             )
             await page.goto(f"http://127.0.0.1:{port}/")
-            # Only the two people of this story, side by side.
             for box in await page.locator("#people input[type=checkbox]").all():
                 await box.uncheck()
-            for person in (customer, technician):
+            for person in people:
                 await page.locator("#people label").nth(_index(person)).locator("input").check()
-            me, tech = _column(page, customer), _column(page, technician)
-
-            await _say(me, "/repair")
-            await _tap(me, product)
-            await _say(me, "KFR-35GW")
-            await _say(me, "2026-05-10")
-            await _say(me, "制冷时滴水。" if language == "zh" else "It drips water.")
-            await _tap(me, t("No photos, continue"))
-            # The place: the keyboard's location button opens the drawn map; a click on
-            # the technician's part of town, then the exact spot typed.
-            await me.locator(".keyboard button", has_text=t("📍 Share my location")).click()
-            await me.locator(".map svg").click(position={"x": 150, "y": 60})
-            inputs = me.locator(".map input")
-            await inputs.nth(0).fill(str(base[0] + 0.0005))
-            await inputs.nth(1).fill(str(base[1]))
-            await me.locator(".map button").first.click()
-            await _sees(me, "📍")
-            await _say(me, "Room 5")
-            await me.locator(".keyboard button", has_text=t("📱 Share my phone number")).click()
-            await _sees(me, "+86138")
-            days = me.locator(".bubble").last.locator("button")
-            await expect(days.nth(1)).to_be_visible(timeout=WAIT)
-            await days.nth(1).click()
-            await _tap(me, t("Afternoon (12:00-18:00)"))
-            await _sees(me, t("Please check your repair request:"))
-            await page.screenshot(path=ARTIFACTS / f"repair-{language}-1-review.png")
-            await _tap(me, t("✅ Confirm and send"))
-
-            await _tap(tech, t("✅ Accept"))
-            await _tap(tech, t("🚗 On my way"))
-            await _tap(tech, t("📍 Check in"))
-            await tech.locator('button[title="location"]').click()
-            inputs = tech.locator(".map input")
-            await inputs.nth(0).fill(str(base[0] + 0.0006))
-            await inputs.nth(1).fill("")
-            # A message arriving redraws the page while the technician types: what was
-            # typed stays, and so does the caret.
-            await page.evaluate("render()")
-            await page.keyboard.type(str(base[1]))
-            await expect(inputs.nth(0)).to_have_value(str(base[0] + 0.0006))
-            await expect(inputs.nth(1)).to_have_value(str(base[1]))
-            await tech.locator(".map button").nth(1).click()  # a live location
-            await _tap(tech, t("🧾 Fill in the service record"))
-            await _tap(tech, t("In warranty"))
-            await _say(tech, "排水管堵塞。" if language == "zh" else "Blocked drain pipe.")
-            await _say(tech, "疏通排水管。" if language == "zh" else "Cleared the drain pipe.")
-            await _tap(tech, t("None"))
-            await tech.locator("input[type=file]").set_input_files(photo)
-            await expect(tech.locator(".bubble.mine img").last).to_be_visible(timeout=WAIT)
-            await _tap(tech, t("Done"))
-            await _tap(tech, t("✅ Send to the customer"))
-
-            await _tap(me, t("✍️ Correct: sign it"))
-            await _sees(me, ".pdf")
-            await page.screenshot(path=ARTIFACTS / f"repair-{language}-2-signed.png")
+            yield page
             await browser.close()
     finally:
         stop.set()
         assert await asyncio.wait_for(running, 60) == 0
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_a_repair_done_in_the_web_chat(tmp_path: Path, language: str) -> None:
+    customer, technician, base, product, speaks = CASTS[language]
+    words = Translator()
+
+    def t(msgid: str) -> str:
+        return words.gettext(speaks, msgid)
+
+    photo = tmp_path / "before.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 80, 40)).save(buffer, format="PNG")
+    photo.write_bytes(buffer.getvalue())
+    async with _web_chat(tmp_path / "desk", language, (customer, technician)) as page:
+        me, tech = _column(page, customer), _column(page, technician)
+
+        await _say(me, "/repair")
+        await _tap(me, product)
+        await _say(me, "KFR-35GW")
+        await _say(me, "2026-05-10")
+        await _say(me, "制冷时滴水。" if language == "zh" else "It drips water.")
+        await _tap(me, t("No photos, continue"))
+        # The place: the keyboard's location button opens the drawn map; a click on
+        # the technician's part of town, then the exact spot typed.
+        await me.locator(".keyboard button", has_text=t("📍 Share my location")).click()
+        await me.locator(".map svg").click(position={"x": 150, "y": 60})
+        inputs = me.locator(".map input")
+        await inputs.nth(0).fill(str(base[0] + 0.0005))
+        await inputs.nth(1).fill(str(base[1]))
+        await me.locator(".map button").first.click()
+        await _sees(me, "📍")
+        await _say(me, "Room 5")
+        await me.locator(".keyboard button", has_text=t("📱 Share my phone number")).click()
+        await _sees(me, "+86138")
+        days = me.locator(".bubble").last.locator("button")
+        await expect(days.nth(1)).to_be_visible(timeout=WAIT)
+        await days.nth(1).click()
+        await _tap(me, t("Afternoon (12:00-18:00)"))
+        await _sees(me, t("Please check your repair request:"))
+        await page.screenshot(path=ARTIFACTS / f"repair-{language}-1-review.png")
+        await _tap(me, t("✅ Confirm and send"))
+
+        await _tap(tech, t("✅ Accept"))
+        await _tap(tech, t("🚗 On my way"))
+        await _tap(tech, t("📍 Check in"))
+        await tech.locator('button[title="location"]').click()
+        inputs = tech.locator(".map input")
+        await inputs.nth(0).fill(str(base[0] + 0.0006))
+        await inputs.nth(1).fill("")
+        # A message arriving redraws the page while the technician types: what was
+        # typed stays, and so does the caret.
+        await page.evaluate("render()")
+        await page.keyboard.type(str(base[1]))
+        await expect(inputs.nth(0)).to_have_value(str(base[0] + 0.0006))
+        await expect(inputs.nth(1)).to_have_value(str(base[1]))
+        await tech.locator(".map button").nth(1).click()  # a live location
+        await _tap(tech, t("🧾 Fill in the service record"))
+        await _tap(tech, t("In warranty"))
+        await _say(tech, "排水管堵塞。" if language == "zh" else "Blocked drain pipe.")
+        await _say(tech, "疏通排水管。" if language == "zh" else "Cleared the drain pipe.")
+        await _tap(tech, t("None"))
+        await tech.locator("input[type=file]").set_input_files(photo)
+        await expect(tech.locator(".bubble.mine img").last).to_be_visible(timeout=WAIT)
+        await _tap(tech, t("Done"))
+        await _tap(tech, t("✅ Send to the customer"))
+
+        await _tap(me, t("✍️ Correct: sign it"))
+        await _sees(me, ".pdf")
+        await page.screenshot(path=ARTIFACTS / f"repair-{language}-2-signed.png")
     assert (ARTIFACTS / f"repair-{language}-2-signed.png").stat().st_size > 10_000
 
 
 def _index(person: int) -> int:
     """Where the person stands in the page's list (the demo's order)."""
     return [1001, 1002, 2001, 2002, 2003, 3001, 3002, 3003].index(person)
+
+
+# The manager's side: who plays it in each language (the customer, the manager).
+DESK_CASTS = {"zh": (3002, 1001, Language.ZH_HANS), "en": (3001, 1002, Language.EN)}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_a_question_answered_and_a_return_approved_in_the_staff_group(
+    tmp_path: Path, language: str
+) -> None:
+    customer, manager, speaks = DESK_CASTS[language]
+    words = Translator()
+
+    def t(msgid: str) -> str:
+        return words.gettext(speaks, msgid)
+
+    bought = (datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=3)).isoformat()
+    async with _web_chat(tmp_path / "desk", language, (customer, manager)) as page:
+        me, boss = _column(page, customer), _column(page, manager)
+        # A question, answered from its topic in the staff group.
+        await _say(me, "/ask")
+        await _say(me, "滤网可以水洗吗？" if language == "zh" else "Can the filter be washed?")
+        question = await _number(me, "Q-")
+        await boss.locator(".tabs button", has_text=question).click()
+        answer = "可以，用温水洗，阴干后装回。" if language == "zh" else "Yes, in lukewarm water."
+        await _say(boss, "/r " + answer)
+        await _tap(boss, t("✅ Send: this answers the question"))
+        await _sees(me, answer)
+        await page.screenshot(path=ARTIFACTS / f"desk-{language}-1-question.png")
+
+        # A return, approved from its card in its topic.
+        await _say(me, "/return")
+        await _say(me, "A12345")
+        await _tap(me, t("Refrigerator") if language == "en" else "冰箱")
+        await _tap(me, "1")
+        await _say(me, bought)
+        await _tap(me, t("A quality fault"))
+        await _tap(me, t("Done"))
+        await _tap(me, t("No photos, continue"))
+        await me.locator(".keyboard button", has_text=t("📱 Share my phone number")).click()
+        await _tap(me, t("✅ Confirm and send"))
+        request = await _number(me, "X-")
+        await boss.locator(".tabs button", has_text=request).click()
+        # The cards speak the staff group's language (the demo's default: English).
+        await _tap(boss, words.gettext(Language.EN, "✅ Approve"))
+        approval = t(
+            "✅ Your return / exchange request {number} is approved. Please send the goods back "
+            "with the receipt or invoice; once we have them, the refund or exchange is done "
+            "within {refund}."
+        )
+        await _sees(me, approval.split("{number}")[0] + request)
+        # The card in the topic follows, at the group's pace.
+        card = boss.locator(".bubble", has_text=f"📁 {request}").first
+        await expect(card).to_contain_text(
+            f"{request} · {words.gettext(Language.EN, 'Return / exchange')} · "
+            + words.gettext(Language.EN, "Approved"),
+            timeout=WAIT,
+        )
+        await page.screenshot(path=ARTIFACTS / f"desk-{language}-2-return.png")
+    assert (ARTIFACTS / f"desk-{language}-2-return.png").stat().st_size > 10_000
+
+
+async def _number(column: Locator, prefix: str) -> str:
+    """The number of the case the bot has just registered (``Q-``, ``X-``...)."""
+    pattern = re.compile(re.escape(prefix) + r"\d{8}-\d{4}")
+    registered = column.locator(".bubble", has_text=pattern).last
+    await expect(registered).to_be_visible(timeout=WAIT)
+    found = pattern.search(await registered.inner_text())
+    assert found is not None
+    return found.group()
