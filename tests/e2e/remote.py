@@ -14,12 +14,14 @@ import signal
 import socket
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import text
 
 from dispatch.model import Role
 from sandbox.botapi import BotApiCore, SentMessage
@@ -35,6 +37,8 @@ from sandbox.people import (
     topic_message,
 )
 from sandbox.server import BotApiServer
+from storage.db import make_engine
+from tests.databases import POSTGRES_URL, require_postgres
 
 TOKEN = "7000000001:sandbox-token-for-end-to-end-tests"
 WEBHOOK_SECRET = "s3cret-e2e"
@@ -101,6 +105,39 @@ async def telegram(core: BotApiCore | None = None) -> AsyncIterator[Telegram]:
         yield Telegram(core, port, runner)
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(kind: str, folder: Path) -> AsyncIterator[str]:
+    """The URL of an empty database: a SQLite file in ``folder``, or a PostgreSQL
+    database of its own (dropped at the end; the test is skipped where PostgreSQL is
+    not reachable, and fails in CI)."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'desk.db'}"
+        return
+    await require_postgres()
+    name = f"e2e_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def read_rows(url: str, query: str, **params: Any) -> list[tuple[Any, ...]]:
+    """What ``query`` finds in the desk's database, read straight from it."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(row) for row in await conn.execute(text(query), params)]
+    finally:
+        await engine.dispose()
 
 
 @dataclass

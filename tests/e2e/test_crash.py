@@ -10,44 +10,18 @@ import asyncio
 import contextlib
 import random
 import signal
-import sqlite3
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from sandbox.botapi import BotApiCore, Faults
 from sandbox.people import Someone
-from storage.db import make_engine
-from tests.databases import POSTGRES_URL, require_postgres
-from tests.e2e.remote import Remote, running_desk, telegram
+from tests.e2e.remote import Remote, fresh_database, read_rows, running_desk, telegram
 
 CUSTOMERS = 50
 QUESTIONS_EACH = 2  # 100 intakes, fifty at a time
 ANSWER_WAIT = 120.0  # seconds: a kill and a restart may come between an input and its answer
-
-
-@contextlib.asynccontextmanager
-async def _database(kind: str, folder: Path) -> AsyncIterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{folder / 'desk.db'}"
-        return
-    await require_postgres()
-    name = f"crash_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    async with admin.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def _ask(person: Remote, number: int, shown: list[str]) -> None:
@@ -74,7 +48,7 @@ async def test_killed_at_random_during_100_intakes_nothing_is_lost_or_doubled(
     chaos = random.Random(11)
     kills = 0
     last_start = 0  # how many calls Telegram had had when the desk was last started
-    async with _database(kind, tmp_path) as url, telegram(core) as tg:
+    async with fresh_database(kind, tmp_path) as url, telegram(core) as tg:
         async with running_desk(tmp_path, tg, mode=mode, database_url=url) as bot:
             people = [
                 Remote(tg, Someone(4000 + n, f"C{n}", "en"), patience=ANSWER_WAIT)
@@ -132,7 +106,9 @@ async def test_killed_at_random_during_100_intakes_nothing_is_lost_or_doubled(
                 if sum(len(p.messages) for p in people) == seen:
                     break
         numbers = [line.split()[2] for line in shown]
-        rows = await _tickets(url)
+        rows = await read_rows(
+            url, "SELECT number, description FROM tickets WHERE kind = 'consultation'"
+        )
     assert kills >= 4
     assert len(numbers) == CUSTOMERS * QUESTIONS_EACH
     # No ticket a customer was shown is lost, and none is doubled.
@@ -148,17 +124,3 @@ async def test_killed_at_random_during_100_intakes_nothing_is_lost_or_doubled(
     print(
         f"{kind}, {mode}: {kills} kills, {lost} answers lost, {sum(extra.values())} second copies"
     )
-
-
-async def _tickets(url: str) -> list[tuple[str, str]]:
-    """Every question ticket's number and description, straight from the database."""
-    query = "SELECT number, description FROM tickets WHERE kind = 'consultation'"
-    if url.startswith("sqlite"):
-        with sqlite3.connect(url.split("///", 1)[1]) as db:
-            return [(str(n), str(d)) for n, d in db.execute(query)]
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return [(str(n), str(d)) for n, d in await conn.execute(text(query))]
-    finally:
-        await engine.dispose()

@@ -1,13 +1,12 @@
 """Whole cases through the real ``aftercare run`` process over HTTP, on the demo desk:
 a repair from the report to the signed record and the survey, and a serious complaint
 worked by a manager in the staff group; each in polling and in webhook mode (with its
-secret)."""
+secret), once on SQLite and once on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from PIL import Image
 
 from sandbox.demo import STAFF_GROUP
 from sandbox.people import Someone
-from tests.e2e.remote import Remote, running_desk, telegram
+from tests.e2e.remote import Remote, fresh_database, read_rows, running_desk, telegram
 
 TOM_BASE = (31.2108, 121.4900)  # the demo's technician closest to this customer
 
@@ -26,12 +25,23 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-MODES = pytest.mark.parametrize("mode", ["polling", "webhook"])
+def _runs(*pairs: tuple[str, str]) -> pytest.MarkDecorator:
+    """Each (mode, database) pair as a run; PostgreSQL's are marked as such."""
+    marks = {"postgres": [pytest.mark.postgres], "sqlite": []}
+    return pytest.mark.parametrize(
+        ("mode", "kind"), [pytest.param(m, k, marks=marks[k], id=f"{m}-{k}") for m, k in pairs]
+    )
 
 
-@MODES
-async def test_a_repair_from_report_to_signed_record_and_survey(tmp_path: Path, mode: str) -> None:
-    async with telegram() as tg, running_desk(tmp_path, tg, mode=mode):
+@_runs(("polling", "sqlite"), ("webhook", "postgres"))
+async def test_a_repair_from_report_to_signed_record_and_survey(
+    tmp_path: Path, mode: str, kind: str
+) -> None:
+    async with (
+        fresh_database(kind, tmp_path) as url,
+        telegram() as tg,
+        running_desk(tmp_path, tg, mode=mode, database_url=url),
+    ):
         amy = Remote(tg, Someone(3001, "Amy", "en"))
         tom = Remote(tg, Someone(2002, "Tom", "en"))
         await amy.command("repair")
@@ -82,18 +92,24 @@ async def test_a_repair_from_report_to_signed_record_and_survey(tmp_path: Path, 
         await amy.send("Quick and tidy.")
         await amy.wait_for("Thank you, your comment has been passed on.")
         assert tg.core.flood_refusals == 0
-    with sqlite3.connect(tmp_path / "desk.db") as db:
-        status, ratings = db.execute(
-            "SELECT t.status, s.timeliness || s.attitude || s.result || ' ' || s.comment "
-            "FROM tickets t JOIN surveys s ON s.ticket_id = t.id WHERE t.number = ?",
-            (number,),
-        ).fetchone()
-    assert (status, ratings) == ("signed", "545 Quick and tidy.")
+        [(status, ratings)] = await read_rows(
+            url,
+            "SELECT t.status, s.timeliness || '' || s.attitude || s.result || ' ' || s.comment "
+            "FROM tickets t JOIN surveys s ON s.ticket_id = t.id WHERE t.number = :number",
+            number=number,
+        )
+        assert (status, ratings) == ("signed", "545 Quick and tidy.")
 
 
-@MODES
-async def test_a_serious_complaint_worked_in_the_staff_group(tmp_path: Path, mode: str) -> None:
-    async with telegram() as tg, running_desk(tmp_path, tg, mode=mode):
+@_runs(("webhook", "sqlite"), ("polling", "postgres"))
+async def test_a_serious_complaint_worked_in_the_staff_group(
+    tmp_path: Path, mode: str, kind: str
+) -> None:
+    async with (
+        fresh_database(kind, tmp_path) as url,
+        telegram() as tg,
+        running_desk(tmp_path, tg, mode=mode, database_url=url),
+    ):
         mia = Remote(tg, Someone(1002, "Mia", "en"))
         kim = Remote(tg, Someone(3001, "Amy", "en"))
         await kim.command("complain")
