@@ -34,6 +34,7 @@ from bot.outbox import ChatPacer, OutboxSender
 from bot.replies import ReplyGate
 from bot.report import ServiceReports
 from bot.staffroom import StaffRoomSender
+from dispatch.certificates import warn_expiring
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
 from dispatch.monthly import send_monthly_report
@@ -117,11 +118,20 @@ async def _sweep_job(context: AppContext) -> None:
     await load_company_days(services.uow(), services.policy.work_calendar)
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
+    await send_certificate_warnings(services)
     await send_due_monthly_report(services)
     application = context.application
     assert isinstance(application, DeskApplication)
     await replay_unfinished(application, older_than=INBOX_STUCK_AFTER)
     await prune_handled(application)
+
+
+async def send_certificate_warnings(services: Services) -> bool:
+    """Certificates ending within 30 days, told once (with the sweep), then the sender woken."""
+    if await warn_expiring(services.uow(), services.clock, services.policy.certificates):
+        services.wake_sender()
+        return True
+    return False
 
 
 async def send_due_monthly_report(services: Services) -> bool:

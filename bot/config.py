@@ -29,9 +29,10 @@ from sqlalchemy.exc import ArgumentError
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import Localized, PriceItem, Product, Snippet
+from dispatch.certificates import CertificateKind
 from dispatch.contact import NEIGHBOURS
 from dispatch.geo import Place
-from dispatch.model import Language
+from dispatch.model import Language, TicketKind
 from dispatch.policy import DeskPolicy, DispatchRules, SurveyRules
 from dispatch.sla import SLA_DEFAULTS, Limit, parse_limit
 
@@ -263,6 +264,13 @@ class ProductSettings(_Section):
     warranty_months: Annotated[int, Field(ge=0)] = 12
 
 
+class CertificateSettings(_Section):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
+    name: LocalizedName
+    products: tuple[str, ...] = ()  # catalogue codes; empty: every product
+    kinds: tuple[Literal["repair", "installation"], ...] = ()  # empty: both
+
+
 class PriceSettings(_Section):
     code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
     name: LocalizedName
@@ -300,6 +308,7 @@ class _File(_Section):
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
     snippets: tuple[SnippetSettings, ...] = ()
+    certificates: tuple[CertificateSettings, ...] = ()
 
 
 class Settings:
@@ -338,6 +347,15 @@ class Settings:
                 Place(p.name, p.latitude, p.longitude, p.radius_km) for p in places.priority_areas
             ),
             far_distance_km=places.far_distance_km,
+            certificates=tuple(
+                CertificateKind(
+                    c.code,
+                    Localized(**c.name.model_dump()),
+                    frozenset(c.products),
+                    frozenset(TicketKind(k) for k in c.kinds),
+                )
+                for c in raw.certificates
+            ),
             draft_ttl=timedelta(hours=self.desk.draft_ttl_hours),
             manager_ids=self.desk.managers,
             calendar=WorkCalendar(
@@ -444,6 +462,15 @@ def load_settings(
     codes = [p.code for p in raw.catalogue]
     if len(codes) != len(set(codes)):
         raise ConfigError("config error: catalogue: two products share a code")
+    for certificate in raw.certificates:
+        unknown = sorted(set(certificate.products) - set(codes))
+        if unknown:
+            raise ConfigError(
+                f"config error: certificates.{certificate.code}: no product {unknown[0]!r} "
+                "in the catalogue"
+            )
+    if len({c.code for c in raw.certificates}) != len(raw.certificates):
+        raise ConfigError("config error: certificates: two certificates share a code")
     snippet_codes = [s.code for s in raw.snippets]
     if len(snippet_codes) != len(set(snippet_codes)):
         raise ConfigError("config error: snippets: two saved replies share a code")

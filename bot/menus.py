@@ -31,6 +31,7 @@ MENU_ORDER = (
     "queue",
     "case",
     "technicians",
+    "certificates",
     "snippets",
     "stats",
     "invite",

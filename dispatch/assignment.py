@@ -1,8 +1,9 @@
 """The assignment engine: which technician is offered which job.
 
-Hard filters first: on duty, has the skill the product needs, under capacity,
-the job inside the technician's service radius (measured from their base), no
-open offer, and not already tried for this job. Then one cost (``cost`` below,
+Hard filters first: on duty, has the skill the product needs, holds the certificates
+the job needs valid on the visit day, under capacity, the job inside the technician's
+service radius (measured from their base), no open offer, and not already tried for
+this job. Then one cost (``cost`` below,
 its weights in the config): travel from where the technician is now, plus
 workload, minus the job's waiting age, so that a far job is not starved.
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +71,8 @@ class Member:
     open_jobs: int
     capacity: int
     has_open_offer: bool = False
+    # Certificate code -> last valid day (dispatch.certificates).
+    certificates: tuple[tuple[str, date], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Job:
     skill: str | None  # None: any technician will do (product "something else")
     waiting_minutes: float = 0.0
     excluded: frozenset[int] = field(default_factory=frozenset)  # already declined or let expire
+    certificates: frozenset[str] = frozenset()  # needed, each valid on ``day``
+    day: date | None = None  # the visit day (the certificates' day)
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ class Fleet:
             count=n,
         )
         self._skill_masks: dict[str, NDArray[np.bool_]] = {}
+        self._certified_masks: dict[tuple[frozenset[str], date], NDArray[np.bool_]] = {}
         self._tree: cKDTree | None = None
         self._position = {m.user_id: i for i, m in enumerate(self.members)}
 
@@ -166,6 +172,20 @@ class Fleet:
             )
         return self._skill_masks[skill]
 
+    def _certified(self, job: Job) -> NDArray[np.bool_] | None:
+        """Who holds every certificate the job needs, valid on its day (None: none needed)."""
+        if not job.certificates:
+            return None
+        day = job.day or date.min
+        key = (job.certificates, day)
+        if key not in self._certified_masks:
+            self._certified_masks[key] = np.fromiter(
+                (_holds(m, job.certificates, day) for m in self.members),
+                dtype=bool,
+                count=len(self),
+            )
+        return self._certified_masks[key]
+
     def _tree_index(self) -> cKDTree:
         if self._tree is None:
             self._tree = cKDTree(_unit(self.lat, self.lon))
@@ -173,6 +193,9 @@ class Fleet:
 
     def _eligible(self, job: Job, idx: NDArray[np.intp]) -> NDArray[np.bool_]:
         ok = self.free[idx] & self._skilled(job.skill)[idx]
+        certified = self._certified(job)
+        if certified is not None:
+            ok &= certified[idx]
         in_radius = (
             _haversine(job.latitude, job.longitude, self.base_lat[idx], self.base_lon[idx])
             <= self.radius[idx]
@@ -216,6 +239,11 @@ class Fleet:
         costs = np.asarray(cost(km, self.open_jobs[idx], job.waiting_minutes, weights))
         i = int(np.argmin(costs))
         return Choice(job.ticket_id, int(self.ids[idx[i]]), float(km[i]), float(costs[i]))
+
+
+def _holds(member: Member, needed: frozenset[str], day: date) -> bool:
+    valid = dict(member.certificates)
+    return all(code in valid and valid[code] >= day for code in needed)
 
 
 class FleetCache:

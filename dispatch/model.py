@@ -180,6 +180,18 @@ class Technician:
 
 
 @dataclass
+class Certificate:
+    """A certificate a technician holds (上岗证, an installation licence...): ``code`` names
+    its kind in the config's ``[[certificates]]``; valid through ``valid_until``."""
+
+    technician_id: int
+    code: str
+    number: str
+    valid_until: date
+    warned_on: date | None = None  # when the 30-day expiry warning went out
+
+
+@dataclass
 class Invite:
     id: int
     role: Role

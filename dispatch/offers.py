@@ -19,6 +19,7 @@ from datetime import datetime
 
 from dispatch.assignment import Choice, Fleet, FleetCache, Job, should_batch
 from dispatch.callbacks import ASSIGN_LIST, JOB_ON_MY_WAY, JOB_TIME, OFFER_ACCEPT, OFFER_DECLINE
+from dispatch.certificates import needed_for, visit_day
 from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
 from dispatch.intake import Slot
@@ -218,7 +219,8 @@ async def make_offer(
     return offer
 
 
-def as_job(ticket: Ticket, excluded: set[int], now: datetime) -> Job | None:
+def as_job(ticket: Ticket, excluded: set[int], now: datetime, policy: DeskPolicy) -> Job | None:
+    """The job as the engine sees it, with the certificates it needs on its visit day."""
     if ticket.latitude is None or ticket.longitude is None:
         return None
     return Job(
@@ -228,6 +230,8 @@ def as_job(ticket: Ticket, excluded: set[int], now: datetime) -> Job | None:
         skill=ticket.product_category,
         waiting_minutes=(now - ticket.created_at).total_seconds() / 60,
         excluded=frozenset(excluded),
+        certificates=needed_for(policy.certificates, ticket),
+        day=visit_day(ticket, now.astimezone(policy.zone).date()),
     )
 
 
@@ -255,7 +259,7 @@ async def offer_in(
     if ticket.kind not in FIELD_KINDS or ticket.status != "new":
         return Outcome("skipped")
     tried = await uow.offers.tried(ticket.id) if ticket.version > 1 else set()
-    job = as_job(ticket, tried, now)
+    job = as_job(ticket, tried, now, policy)
     if job is None:
         await _ping_managers(uow, ticket, NO_LOCATION, now, policy)
         return Outcome("managers")

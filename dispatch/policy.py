@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import PriceItem, Product, Snippet
+from dispatch.certificates import CertificateKind
 from dispatch.geo import Place
 from dispatch.sla import SLA_DEFAULTS, WARN_FRACTION, Limit
 
@@ -55,6 +56,7 @@ class DeskPolicy:
     quiet_hours: tuple[time, time] = (time(21), time(9))
     currency: str = "CNY"  # of the price list and every amount the desk writes (ISO 4217)
     surveys: SurveyRules = field(default_factory=SurveyRules)
+    certificates: tuple[CertificateKind, ...] = ()  # which jobs need which (dispatch.certificates)
 
     @property
     def work_calendar(self) -> WorkCalendar:

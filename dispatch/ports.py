@@ -19,6 +19,7 @@ from dispatch.kpis import KpiCounts, PeriodDetail
 from dispatch.messages import Outgoing
 from dispatch.model import (
     Attachment,
+    Certificate,
     Event,
     Invite,
     Offer,
@@ -110,6 +111,15 @@ class TechnicianRepository(Protocol):
     async def open_jobs(self, user_id: int) -> list[Ticket]: ...
     async def available(self, user_id: int) -> bool:
         """On duty, under capacity, and holding no open offer: checked now, in this transaction."""
+        ...
+
+    async def certificates(self, technician_id: int | None = None) -> list[Certificate]: ...
+    async def save_certificate(self, certificate: Certificate) -> None:
+        """Add it, or replace the holder's certificate of the same code (a renewal)."""
+        ...
+
+    async def expiring_unwarned(self, until: date) -> list[Certificate]:
+        """Valid no later than ``until``, and the holder not warned yet."""
         ...
 
 

@@ -75,7 +75,7 @@ async def dispatch_round(uow_factory: UnitOfWorkFactory, clock: Clock, policy: D
         batch = should_batch(fleet.idle, len(waiting))
         jobs: list[Job] = []
         for ticket in waiting:
-            job = as_job(ticket, await uow.offers.tried(ticket.id), now)
+            job = as_job(ticket, await uow.offers.tried(ticket.id), now, policy)
             if job is not None:
                 jobs.append(job)
     if batch:

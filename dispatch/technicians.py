@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from dispatch.assignment import Fleet, FleetCache, Job
+from dispatch.assignment import Fleet, FleetCache
+from dispatch.certificates import needed_for, visit_day
 from dispatch.clock import Clock
 from dispatch.errors import NotAllowed, NotFound, OfferClosed
 from dispatch.model import Event, EventKind, Offer, Role, Technician, Ticket
+from dispatch.offers import as_job
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed
@@ -246,14 +248,20 @@ async def assignment_candidates(
         names = await uow.technicians.names([m.user_id for m in members])
     by_id = {m.user_id: m for m in members}
     if ticket.latitude is not None and ticket.longitude is not None:
-        job = Job(ticket.id, ticket.latitude, ticket.longitude, ticket.product_category)
+        job = as_job(ticket, set(), clock.now(), policy)
+        assert job is not None
         nearest = Fleet(members).nearest(job, CANDIDATES_SHOWN)
         return ticket, [
             Candidate(uid, names[uid], km, by_id[uid].open_jobs, by_id[uid].capacity)
             for uid, km in nearest
         ]
+    needed = needed_for(policy.certificates, ticket)
+    day = visit_day(ticket, clock.now().astimezone(policy.zone).date())
     skilled = [
-        m for m in members if ticket.product_category is None or ticket.product_category in m.skills
+        m
+        for m in members
+        if (ticket.product_category is None or ticket.product_category in m.skills)
+        and all(dict(m.certificates).get(code, date.min) >= day for code in needed)
     ]
     return ticket, [
         Candidate(m.user_id, names[m.user_id], None, m.open_jobs, m.capacity)

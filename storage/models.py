@@ -97,6 +97,22 @@ class TechnicianRow(Base):
     live_until: Mapped[datetime | None]
 
 
+class TechnicianCertificateRow(Base):
+    """A certificate a technician holds (dispatch.certificates): one per code, renewed in place."""
+
+    __tablename__ = "technician_certificates"
+    __table_args__ = (
+        UniqueConstraint("technician_id", "code", name="uq_technician_certificates_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.user_id"))
+    code: Mapped[str] = mapped_column(String(24))
+    number: Mapped[str] = mapped_column(String(64))
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    warned_on: Mapped[date | None] = mapped_column(Date)
+
+
 class TicketCounterRow(Base):
     """The last number handed out per prefix and local day, for readable ticket numbers."""
 

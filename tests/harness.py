@@ -357,10 +357,13 @@ class Desk:
         await self.settle()
 
     async def sweep(self) -> int:
-        """One run of the SLA sweep (the sweep job's first half), then deliver."""
+        """One run of the SLA sweep and the certificate warnings (the sweep job's first
+        half), then deliver; returns what the SLA sweep wrote."""
+        from bot.app import send_certificate_warnings
         from dispatch.sweep import sweep
 
         sent = await sweep(self.services.uow, self.clock, self.services.policy)
+        await send_certificate_warnings(self.services)
         await self.settle()
         return sent
 
@@ -474,9 +477,15 @@ class Person:
         return [await self.send_photo(media_group_id=group) for _ in range(count)]
 
     async def send_document(
-        self, file_name: str = "report.pdf", mime_type: str = "application/pdf"
+        self,
+        file_name: str = "report.pdf",
+        mime_type: str = "application/pdf",
+        content: bytes | None = None,
     ) -> None:
+        """A file sent in the chat; ``content`` is what the bot downloads (else a stand-in)."""
         n = self.desk.api.next_message_id(self.id)
+        if content is not None:
+            self.desk.api.files[f"doc-{self.id}-{n}"] = content
         await self._send(
             document={
                 "file_id": f"doc-{self.id}-{n}",

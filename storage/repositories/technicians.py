@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.assignment import Member
 from dispatch.model import (
+    Certificate,
     Technician,
     Ticket,
 )
 from storage.models import (
     OfferRow,
+    TechnicianCertificateRow,
     TechnicianRow,
     TicketRow,
 )
@@ -155,6 +157,16 @@ class SqlTechnicianRepository:
             .outerjoin(offered, offered.c.technician_id == TechnicianRow.user_id)
             .where(TechnicianRow.on_duty.is_(True), TechnicianRow.active.is_(True))
         )
+        held: dict[int, list[tuple[str, date]]] = {}
+        certified = select(
+            TechnicianCertificateRow.technician_id,
+            TechnicianCertificateRow.code,
+            TechnicianCertificateRow.valid_until,
+        ).join(TechnicianRow, TechnicianRow.user_id == TechnicianCertificateRow.technician_id)
+        for holder, code, until in await self.session.execute(
+            certified.where(TechnicianRow.on_duty.is_(True))
+        ):
+            held.setdefault(holder, []).append((code, until))
         members = []
         for (
             uid,
@@ -182,6 +194,7 @@ class SqlTechnicianRepository:
                     open_jobs=int(jobs),
                     capacity=capacity,
                     has_open_offer=bool(has_offer),
+                    certificates=tuple(held.get(uid, ())),
                 )
             )
         return members
@@ -215,3 +228,41 @@ class SqlTechnicianRepository:
             .order_by(TicketRow.id)
         )
         return [to_ticket(row) for row in rows]
+
+    async def certificates(self, technician_id: int | None = None) -> list[Certificate]:
+        query = select(TechnicianCertificateRow)
+        if technician_id is not None:
+            query = query.where(TechnicianCertificateRow.technician_id == technician_id)
+        return [_to_certificate(row) for row in await self.session.scalars(query)]
+
+    async def save_certificate(self, certificate: Certificate) -> None:
+        row = await self.session.scalar(
+            select(TechnicianCertificateRow).where(
+                TechnicianCertificateRow.technician_id == certificate.technician_id,
+                TechnicianCertificateRow.code == certificate.code,
+            )
+        )
+        if row is None:
+            row = TechnicianCertificateRow(
+                technician_id=certificate.technician_id, code=certificate.code
+            )
+            self.session.add(row)
+        row.number = certificate.number
+        row.valid_until = certificate.valid_until
+        row.warned_on = certificate.warned_on
+        await self.session.flush()
+
+    async def expiring_unwarned(self, until: date) -> list[Certificate]:
+        rows = await self.session.scalars(
+            select(TechnicianCertificateRow)
+            .where(
+                TechnicianCertificateRow.valid_until <= until,
+                TechnicianCertificateRow.warned_on.is_(None),
+            )
+            .order_by(TechnicianCertificateRow.valid_until, TechnicianCertificateRow.id)
+        )
+        return [_to_certificate(row) for row in rows]
+
+
+def _to_certificate(row: TechnicianCertificateRow) -> Certificate:
+    return Certificate(row.technician_id, row.code, row.number, row.valid_until, row.warned_on)

@@ -29,7 +29,13 @@ CUSTOMER = (31.2304, 121.4737)  # where repair_until_review shares the customer'
 
 
 async def technician(
-    desk: Desk, telegram_id: int, name: str, dlat: float, *, language: str = "en"
+    desk: Desk,
+    telegram_id: int,
+    name: str,
+    dlat: float,
+    *,
+    language: str = "en",
+    skills: tuple[str, ...] = ("aircon", "washer"),
 ) -> Person:
     """A technician with a profile, on duty, sharing a live location ``dlat`` degrees north."""
     person = desk.person(telegram_id, name, language_code=language)
@@ -46,7 +52,7 @@ async def technician(
         user_id=user.id,
         name=name,
         phone=f"+86139000{telegram_id % 100000:05d}",
-        skills=("aircon", "washer"),
+        skills=skills,
         latitude=CUSTOMER[0] + dlat,
         longitude=CUSTOMER[1],
         service_radius_km=50,

@@ -1,0 +1,120 @@
+"""/certificates and the tables managers send: who holds which certificate until when.
+
+A manager sends a CSV or XLSX file in the private chat; its header row says what it is
+(``dispatch.certificates.COLUMNS``). Each line is added or renewed; the lines that could
+not be read come back with their number and why, so the manager fixes only those and
+sends the file again (the lines already in are simply renewed to the same date).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot.context import AppContext
+from bot.tables import MAX_BYTES, TableError, read_table
+from dispatch.certificates import certificates_overview, import_certificates, is_certificates_table
+from dispatch.errors import InvalidInput
+from dispatch.messages import N_, Lines
+from dispatch.model import Role
+from handlers.common import require_manager, say
+
+__all__ = ["register"]
+
+TABLES = filters.ChatType.PRIVATE & (
+    filters.Document.FileExtension("csv")
+    | filters.Document.FileExtension("xlsx")
+    | filters.Document.FileExtension("txt")
+)
+
+
+async def show_certificates(update: Update, context: AppContext) -> None:
+    """Managers see every certificate held; a technician sees their own."""
+    services = context.services
+    if context.me.role is Role.CUSTOMER:
+        await say(
+            update,
+            context,
+            context.t("This command is for staff. Send /help to see what you can do."),
+        )
+        return
+    overview = await certificates_overview(
+        services.uow(),
+        context.clock,
+        services.policy.certificates,
+        technician_id=None if context.me.role is Role.MANAGER else context.me.id,
+    )
+    if overview is None:
+        text = (
+            context.t(
+                "No certificates are recorded yet. Send me a CSV or Excel file with the columns "
+                "technician, certificate, number, valid until to load them."
+            )
+            if context.me.role is Role.MANAGER
+            else context.t("No certificates are recorded for you. A manager records them.")
+        )
+        await say(update, context, text)
+        return
+    await say(update, context, context.t(overview.msgid, **overview.params))
+
+
+async def table_sent(update: Update, context: AppContext) -> None:
+    """A manager's table: read it, import what it is, say what came in and what did not."""
+    if not await require_manager(update, context):
+        return
+    message = update.message
+    assert message is not None and message.document is not None
+    document = message.document
+    unreadable = context.t(
+        "I could not read this file. Please send a CSV (UTF-8) or an Excel .xlsx file of "
+        "at most 2 MB, its first row naming the columns."
+    )
+    if document.file_size is not None and document.file_size > MAX_BYTES:
+        await say(update, context, unreadable)
+        return
+    try:
+        file = await document.get_file()
+        data = bytes(await file.download_as_bytearray())
+        rows = read_table(data, document.file_name or "table.csv")
+    except (TableError, TelegramError):
+        await say(update, context, unreadable)
+        return
+    if not is_certificates_table(rows):
+        await say(
+            update,
+            context,
+            context.t(
+                "I can load certificates from a table whose first row names the columns "
+                "technician, certificate, number, valid until (技师, 证书, 证书编号, 有效期至)."
+            ),
+        )
+        return
+    try:
+        report = await import_certificates(
+            context.services.uow(), context.clock, context.services.policy.certificates, rows
+        )
+    except InvalidInput as exc:
+        await say(update, context, context.t(exc.message, **exc.params))
+        return
+    text = context.t(
+        "📜 Certificates loaded: {added} new, {renewed} renewed.",
+        added=report.added,
+        renewed=report.renewed,
+    )
+    if report.problems:
+        text += "\n" + context.t(
+            "These lines were left out; correct them and send the file again:\n{lines}",
+            lines=Lines(tuple(report.problems)),
+        )
+    await say(update, context, text)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.bot_data["services"].menus.add(
+        (Role.TECHNICIAN, Role.MANAGER), "certificates", N_("Certificates and when they expire")
+    )
+    application.add_handler(CommandHandler("certificates", show_certificates))
+    application.add_handler(MessageHandler(TABLES, table_sent))
