@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pytest
 
@@ -125,3 +126,26 @@ def test_the_kd_tree_agrees_with_the_exact_search(monkeypatch: pytest.MonkeyPatc
     assert [d for _, d in tree_fleet.nearest(probe, 5)] == pytest.approx(
         [d for _, d in exact], rel=1e-6
     )
+
+
+@pytest.mark.parametrize("exact_up_to", [20_000, 0])  # numpy over all, then the k-d tree
+def test_a_job_needing_a_certificate_goes_to_a_holder_valid_on_its_day(
+    monkeypatch: pytest.MonkeyPatch, exact_up_to: int
+) -> None:
+    monkeypatch.setattr(engine, "EXACT_UP_TO", exact_up_to)
+    day = date(2026, 11, 23)
+    fleet = Fleet(
+        [
+            tech(1, 0.01),  # nearest, no certificate
+            tech(2, 0.02, certificates=(("heater_install", date(2026, 11, 22)),)),  # ends before
+            tech(3, 0.03, certificates=(("heater_install", day), ("work_permit", day))),
+            tech(4, 0.04, certificates=(("heater_install", date(2027, 1, 1)),)),
+        ]
+    )
+    licence = frozenset({"heater_install"})
+    assert [u for u, _ in fleet.nearest(job(certificates=licence, day=day), k=5)] == [3, 4]
+    both = frozenset({"heater_install", "work_permit"})
+    assert [u for u, _ in fleet.nearest(job(certificates=both, day=day), k=5)] == [3]
+    later = job(certificates=licence, day=date(2026, 12, 1))
+    assert [u for u, _ in fleet.nearest(later, k=5)] == [4]
+    assert [u for u, _ in fleet.nearest(job(), k=5)] == [1, 2, 3, 4]  # none needed

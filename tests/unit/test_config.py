@@ -141,6 +141,18 @@ BAD = [
         {},
         "config error: desk.currency: 'RMB' is not an ISO 4217 currency code",
     ),
+    (
+        '[[certificates]]\ncode = "gas"\nname = { en = "Gas", zh_Hans = "燃气", zh_Hant = "燃氣" }\n'
+        'products = ["boiler"]\n',
+        {},
+        "config error: certificates.gas: no product 'boiler' in the catalogue",
+    ),
+    (
+        '[[certificates]]\ncode = "gas"\nname = { en = "Gas", zh_Hans = "燃气", zh_Hant = "燃氣" }\n'
+        'kinds = ["complaint"]\n',
+        {},
+        "config error: certificates.0.kinds.0: Input should be 'repair' or 'installation'",
+    ),
     ("this is = = not toml", {}, "not valid TOML"),
 ]
 
