@@ -170,6 +170,8 @@ class Translator:
         if isinstance(value, At):
             return self.format_moment(language, value.moment, zone)
         if isinstance(value, Day):
+            if value.year:
+                return self.format_date(language, value.day)
             return self.format_day(language, value.day)
         if isinstance(value, Money):
             return self.format_money(language, value.amount, value.currency)

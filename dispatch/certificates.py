@@ -208,7 +208,7 @@ async def certificates_overview(
                     "technician": who.get(certificate.technician_id, "?"),
                     "certificate": names.get(certificate.code, certificate.code),
                     "number": certificate.number,
-                    "state": Msg(state, {"day": Day(certificate.valid_until)}),
+                    "state": Msg(state, {"day": Day(certificate.valid_until, year=True)}),
                 },
             )
         )
@@ -245,7 +245,7 @@ async def warn_expiring(uow: UnitOfWork, clock: Clock, kinds: Sequence[Certifica
                         {
                             "certificate": name,
                             "number": certificate.number,
-                            "day": Day(certificate.valid_until),
+                            "day": Day(certificate.valid_until, year=True),
                         },
                         dedup_key=f"{key}:holder",
                     )
@@ -262,7 +262,7 @@ async def warn_expiring(uow: UnitOfWork, clock: Clock, kinds: Sequence[Certifica
                             "technician": who.get(certificate.technician_id, "?"),
                             "certificate": name,
                             "number": certificate.number,
-                            "day": Day(certificate.valid_until),
+                            "day": Day(certificate.valid_until, year=True),
                         },
                         dedup_key=f"{key}:{manager.id}",
                     )

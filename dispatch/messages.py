@@ -66,9 +66,11 @@ class Money:
 
 @dataclass(frozen=True)
 class Day:
-    """A calendar day, shown without a time (``Mon, Nov 23`` / ``11月23日周一``)."""
+    """A calendar day, shown without a time (``Mon, Nov 23`` / ``11月23日周一``); with
+    ``year``, a date that may lie in another year (``Nov 28, 2027`` / ``2027年11月28日``)."""
 
     day: date
+    year: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def _to_json(value: Param) -> Any:
     if isinstance(value, At):
         return {"at": value.moment.isoformat()}
     if isinstance(value, Day):
-        return {"day": value.day.isoformat()}
+        return {"day": value.day.isoformat(), **({"year": True} if value.year else {})}
     if isinstance(value, Money):
         return {"money": value.amount, "currency": value.currency}
     if isinstance(value, Delta):
@@ -183,7 +185,7 @@ def _from_json(value: Any) -> Param:
         if "at" in value:
             return At(datetime.fromisoformat(str(value["at"])))
         if "day" in value:
-            return Day(date.fromisoformat(str(value["day"])))
+            return Day(date.fromisoformat(str(value["day"])), bool(value.get("year")))
         if "money" in value:
             return Money(float(value["money"]), str(value["currency"]))
         if "delta" in value:

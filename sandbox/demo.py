@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from bot.config import load_settings
+from dispatch.certificates import import_certificates
 from dispatch.clock import SystemClock
 from dispatch.model import Role
 from dispatch.technicians import save_technician_profile, set_duty
@@ -119,9 +122,12 @@ def write_config(
     return config, env
 
 
-async def seed_demo(database_url: str, people: list[Member]) -> None:
-    """Everyone registered, and the technicians with their profiles, on duty."""
-    engine = make_engine(database_url)
+async def seed_demo(config: Path, env: dict[str, str], people: list[Member]) -> None:
+    """Everyone registered, the technicians with their profiles, on duty, and the water
+    heater installation licence held by Tom for a year and by 陳志明 for 20 more days (the
+    warning shows at once), loaded as a manager's file would be."""
+    settings = load_settings(config, env=env, require_token=False)
+    engine = make_engine(settings.database.url)
     uow = UnitOfWorkFactory(make_sessionmaker(engine))
     clock = SystemClock()
     managers = [m.someone.id for m in people if m.role is Role.MANAGER]
@@ -159,5 +165,16 @@ async def seed_demo(database_url: str, people: list[Member]) -> None:
                 capacity=3,
             )
             await set_duty(uow(), clock, technician_id=user_id, on=True)
+        today = clock.now().astimezone(settings.zone).date()
+        await import_certificates(
+            uow(),
+            clock,
+            settings.policy.certificates,
+            [
+                ["technician", "certificate", "number", "valid until"],
+                ["Tom", "heater_install", "HX-2002", (today + timedelta(days=365)).isoformat()],
+                ["陳志明", "heater_install", "HX-2003", (today + timedelta(days=20)).isoformat()],
+            ],
+        )
     finally:
         await engine.dispose()

@@ -207,7 +207,7 @@ async def running_desk(
     if database_url is not None:
         env["AFTERCARE_DATABASE_URL"] = database_url
     await upgrade(config, env)
-    await seed_demo(env["AFTERCARE_DATABASE_URL"], people)
+    await seed_demo(config, env, people)
     bot = BotProcess(config, folder / "bot.log", env=env)
     await bot.start()
     try:

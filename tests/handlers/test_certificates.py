@@ -13,7 +13,7 @@ from dispatch.model import Language
 from storage.models import OfferRow, TechnicianCertificateRow, TicketRow, UserRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_dispatch import CUSTOMER, technician
-from tests.harness import Desk, Person, day_label
+from tests.harness import Desk, Person, date_label, day_label
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,9 +63,9 @@ async def test_a_heater_installation_goes_only_to_a_technician_certified_on_the_
     assert manager.last.text == (
         "📜 Certificates:\n"
         "Tom Li · Electric water heater installation licence No. HX-001 · "
-        f"⚠️ valid until {day_label(Language.EN, '2026-11-22')}\n"
+        f"⚠️ valid until {date_label(Language.EN, '2026-11-22')}\n"
         "Wu Gang · Electric water heater installation licence No. HX-002 · "
-        f"valid until {day_label(Language.EN, '2027-06-30')}"
+        f"valid until {date_label(Language.EN, '2027-06-30')}"
     )
     near.new_texts()
     far.new_texts()
@@ -101,7 +101,7 @@ async def test_an_ending_certificate_is_told_once_and_a_renewal_starts_again(des
     tom.new_texts()
 
     await desk.sweep()  # 18 days before the end
-    until = day_label(Language.EN, "2026-12-10")
+    until = date_label(Language.EN, "2026-12-10")
     assert tom.new_texts() == [
         f"📜 Your Electric water heater installation licence (No. HX-001) is valid until "
         f"{until}. Jobs that need it are offered to you only while it is valid: please renew "
@@ -129,7 +129,7 @@ async def test_an_ending_certificate_is_told_once_and_a_renewal_starts_again(des
     await tom.command("certificates")
     assert tom.last.text == (
         "📜 Certificates:\nTom Li · Electric water heater installation licence No. HX-009 · "
-        f"⚠️ valid until {day_label(Language.EN, '2026-12-30')}"
+        f"⚠️ valid until {date_label(Language.EN, '2026-12-30')}"
     )
     async with desk.db() as session:
         [row] = list(await session.scalars(select(TechnicianCertificateRow)))
