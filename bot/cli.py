@@ -249,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler writes two INFO lines per job run (the fleet job runs every 5 s: some
+    # 35,000 lines a day that say nothing); its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         if args.command == "run":
             _run(load_settings(args.config, require_token=True))

@@ -29,6 +29,9 @@ async def test_a_question_asked_and_answered_over_http(tmp_path: Path, mode: str
         reply = await amy.wait_for(f"💬 关于您的咨询 {number}")
         assert reply.text == f"💬 关于您的咨询 {number}：\n一般每两周清洗一次。"
         assert tg.core.flood_refusals == 0
+        # The log says what happened, not that the scheduler ticked (every 5 s).
+        log = (tmp_path / "bot.log").read_text(encoding="utf-8")
+        assert "AfterCare is starting" in log and " INFO apscheduler" not in log
         if mode == "webhook":
             assert tg.core.webhook is not None
             url = str(tg.core.webhook["url"])
