@@ -6,7 +6,9 @@ secret), once on SQLite and once on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,14 @@ from PIL import Image
 
 from sandbox.demo import STAFF_GROUP
 from sandbox.people import Someone
-from tests.e2e.remote import Remote, fresh_database, read_rows, running_desk, telegram
+from tests.e2e.remote import (
+    Remote,
+    Telegram,
+    fresh_database,
+    read_rows,
+    running_desk,
+    telegram,
+)
 
 TOM_BASE = (31.2108, 121.4900)  # the demo's technician closest to this customer
 
@@ -33,15 +42,22 @@ def _runs(*pairs: tuple[str, str]) -> pytest.MarkDecorator:
     )
 
 
+@contextlib.asynccontextmanager
+async def _desk(folder: Path, mode: str, kind: str) -> AsyncIterator[tuple[Telegram, str]]:
+    """The demo desk in ``mode`` on a fresh database of ``kind``: Telegram and its URL."""
+    async with (
+        fresh_database(kind, folder) as url,
+        telegram() as tg,
+        running_desk(folder, tg, mode=mode, database_url=url),
+    ):
+        yield tg, url
+
+
 @_runs(("polling", "sqlite"), ("webhook", "postgres"))
 async def test_a_repair_from_report_to_signed_record_and_survey(
     tmp_path: Path, mode: str, kind: str
 ) -> None:
-    async with (
-        fresh_database(kind, tmp_path) as url,
-        telegram() as tg,
-        running_desk(tmp_path, tg, mode=mode, database_url=url),
-    ):
+    async with _desk(tmp_path, mode, kind) as (tg, url):
         amy = Remote(tg, Someone(3001, "Amy", "en"))
         tom = Remote(tg, Someone(2002, "Tom", "en"))
         await amy.command("repair")
@@ -105,11 +121,7 @@ async def test_a_repair_from_report_to_signed_record_and_survey(
 async def test_a_serious_complaint_worked_in_the_staff_group(
     tmp_path: Path, mode: str, kind: str
 ) -> None:
-    async with (
-        fresh_database(kind, tmp_path) as url,
-        telegram() as tg,
-        running_desk(tmp_path, tg, mode=mode, database_url=url),
-    ):
+    async with _desk(tmp_path, mode, kind) as (tg, _url):
         mia = Remote(tg, Someone(1002, "Mia", "en"))
         kim = Remote(tg, Someone(3001, "Amy", "en"))
         await kim.command("complain")

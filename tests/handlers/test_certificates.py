@@ -12,26 +12,11 @@ from sqlalchemy import select
 from dispatch.model import Language
 from storage.models import OfferRow, TechnicianCertificateRow, TicketRow, UserRow
 from tests.conftest import MANAGER_ID
-from tests.handlers.test_dispatch import CUSTOMER, technician
-from tests.harness import Desk, Person, date_label, day_label
+from tests.handlers.test_dispatch import request_installation, technician
+from tests.harness import Desk, date_label
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-async def _install_a_heater(customer: Person) -> None:
-    await customer.command("install")
-    await customer.press("Water heater")
-    await customer.send("JSQ25-13")
-    await customer.send("2026-11-20")
-    await customer.send("A 60-litre electric water heater for the bathroom.")
-    await customer.press("No photos, continue")
-    await customer.share_location(*CUSTOMER)
-    await customer.send("Building 3, room 1201")
-    await customer.send("13800138000")
-    await customer.press(day_label(Language.EN, "2026-11-23"))
-    await customer.press("Morning (9:00-12:00)")
-    await customer.press("✅ Confirm and send")
 
 
 async def test_a_heater_installation_goes_only_to_a_technician_certified_on_the_visit_day(
@@ -71,7 +56,9 @@ async def test_a_heater_installation_goes_only_to_a_technician_certified_on_the_
     far.new_texts()
 
     customer = desk.person(510, "Kai")
-    await _install_a_heater(customer)
+    await request_installation(
+        customer, "Water heater", "JSQ25-13", "A 60-litre electric water heater for the bathroom."
+    )
     async with desk.db() as session:
         ticket = await session.scalar(select(TicketRow))
         assert ticket is not None

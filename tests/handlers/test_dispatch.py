@@ -65,6 +65,22 @@ async def technician(
     return person
 
 
+async def request_installation(customer: Person, product: str, model: str, job: str) -> None:
+    """An installation at CUSTOMER, booked for the morning of 2026-11-23 (in English)."""
+    await customer.command("install")
+    await customer.press(product)
+    await customer.send(model)
+    await customer.send("2026-11-20")
+    await customer.send(job)
+    await customer.press("No photos, continue")
+    await customer.share_location(*CUSTOMER)
+    await customer.send("Building 3, room 1201")
+    await customer.send("13800138000")
+    await customer.press(day_label(Language.EN, "2026-11-23"))
+    await customer.press("Morning (9:00-12:00)")
+    await customer.press("✅ Confirm and send")
+
+
 async def _ticket(desk: Desk) -> TicketRow:
     async with desk.db() as session:
         rows = list(await session.scalars(select(TicketRow).order_by(TicketRow.id)))
@@ -714,18 +730,9 @@ async def test_an_installation_is_recorded_as_an_installation(
 ) -> None:
     _manager, near, _far = crew
     customer = desk.person(510, "Kai")
-    await customer.command("install")
-    await customer.press("Air conditioner")
-    await customer.send("KFR-35GW")
-    await customer.send("2026-11-20")
-    await customer.send("A new split unit for the bedroom, concrete wall.")
-    await customer.press("No photos, continue")
-    await customer.share_location(*CUSTOMER)
-    await customer.send("Building 3, room 1201")
-    await customer.send("13800138000")
-    await customer.press(day_label(Language.EN, "2026-11-23"))
-    await customer.press("Morning (9:00-12:00)")
-    await customer.press("✅ Confirm and send")
+    await request_installation(
+        customer, "Air conditioner", "KFR-35GW", "A new split unit for the bedroom, concrete wall."
+    )
     ticket = await _ticket(desk)
     assert ticket.kind == "installation"
     await near.press("✅ Accept")
