@@ -26,7 +26,7 @@ from dispatch.labels import kind_label, status_label
 from dispatch.messages import N_
 from dispatch.model import TicketKind
 from dispatch.policy import DeskPolicy
-from dispatch.ports import PeriodRows
+from dispatch.stats_port import PeriodRows
 
 __all__ = ["SHEETS", "collector_paused", "export_files"]
 

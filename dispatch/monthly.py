@@ -20,10 +20,11 @@ from dispatch.kpis import TARGETS, KpiCounts, Period, kpi_param
 from dispatch.messages import N_, Lines, Month, Msg, Number, Outgoing, Param
 from dispatch.model import Role, TicketKind
 from dispatch.policy import DeskPolicy
-from dispatch.ports import MonthRecords, MonthTicket, UnitOfWorkFactory
+from dispatch.ports import UnitOfWorkFactory
 from dispatch.sla import SlaStep
 from dispatch.staffroom import announce
 from dispatch.stats import files_row
+from dispatch.stats_port import MonthRecords, MonthTicket
 
 __all__ = [
     "REPORT",

@@ -28,8 +28,9 @@ from dispatch.labels import kind_label, status_label
 from dispatch.messages import N_, Day, Lines, Month, Msg, Number, Outgoing, Param
 from dispatch.model import TicketKind
 from dispatch.policy import DeskPolicy
-from dispatch.ports import PeriodRows, UnitOfWork
+from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep
+from dispatch.stats_port import PeriodRows
 from dispatch.users import as_manager
 
 __all__ = [

@@ -16,7 +16,7 @@ from dispatch.kpis import (
     WorstCase,
 )
 from dispatch.model import EventKind, TicketKind
-from dispatch.ports import PeriodRows
+from dispatch.stats_port import PeriodRows
 from storage.facts import Facts
 from storage.models import EventRow, SurveyRow, TechnicianRow, TicketRow, UserRow
 from storage.sqltime import local_day

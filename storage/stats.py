@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.kpis import KpiCounts, PeriodDetail
 from dispatch.model import TicketKind
-from dispatch.ports import MonthRecords, MonthTicket, PeriodRows
+from dispatch.stats_port import MonthRecords, MonthTicket, PeriodRows
 from storage import kpis
 from storage.models import EventRow, OutboxRow, TicketRow, UserRow
 

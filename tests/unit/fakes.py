@@ -15,13 +15,8 @@ from typing import Any, Self, cast
 from dispatch.kpis import KpiCounts
 from dispatch.messages import Outgoing
 from dispatch.model import Event, Offer, Role, Technician, Ticket, TicketKind, User
-from dispatch.ports import (
-    CompanyDay,
-    MonthRecords,
-    MonthTicket,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from dispatch.ports import CompanyDay, UnitOfWork, UnitOfWorkFactory
+from dispatch.stats_port import MonthRecords, MonthTicket
 
 
 class _Missing:

@@ -16,8 +16,8 @@ from dispatch.lifecycle import change_status
 from dispatch.model import EventKind, Offer, OfferStatus, Role, Status, TicketKind
 from dispatch.monthly import REPORT, figures, render_params, report_due, send_monthly_report
 from dispatch.policy import DeskPolicy
-from dispatch.ports import MonthRecords, MonthTicket
 from dispatch.sla import SlaStep
+from dispatch.stats_port import MonthRecords, MonthTicket
 from dispatch.technicians import JobAction, job_actions, job_of, pending_offer, set_duty
 from tests.unit.fakes import FakeUnitOfWork
 
