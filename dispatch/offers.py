@@ -14,17 +14,17 @@ accepted offer per ticket.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from dispatch.assignment import Choice, Fleet, FleetCache, Job, should_batch
+from dispatch.assignment import Choice, Fleet, FleetCache, Job, Weights, should_batch
 from dispatch.callbacks import ASSIGN_LIST, JOB_ON_MY_WAY, JOB_TIME, OFFER_ACCEPT, OFFER_DECLINE
 from dispatch.certificates import needed_for, visit_day
 from dispatch.clock import Clock
 from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
 from dispatch.intake import Slot
 from dispatch.labels import SLOT_LABELS
-from dispatch.messages import N_, At, Button, Day, Msg, Number, Outgoing, Param
+from dispatch.messages import N_, At, Button, Day, Msg, Number, Outgoing, Param, listed
 from dispatch.model import Offer, OfferStatus, Role, Ticket, TicketKind, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
@@ -58,6 +58,7 @@ class Outcome:
 NO_CANDIDATE = N_("no qualified technician on duty within reach")
 NO_LOCATION = N_("the customer shared no location")
 ALL_TRIED = N_("every qualified technician declined or let the offer expire")
+NO_CERTIFIED = N_("technicians are within reach, but none holds the {certificates} valid on {day}")
 
 
 def _product(policy: DeskPolicy, ticket: Ticket) -> Param:
@@ -132,19 +133,37 @@ async def _offer_messages(
     )
 
 
+def _why_nobody(policy: DeskPolicy, fleet: Fleet, job: Job, tried: set[int]) -> Msg:
+    """Why no technician could be offered ``job``: the managers read it to act on it."""
+    if tried:
+        return Msg(ALL_TRIED)
+    if job.certificates and fleet.best(replace(job, certificates=frozenset()), Weights()):
+        assert job.day is not None  # as_job gives every job its visit day
+        names = {kind.code: kind.name for kind in policy.certificates}
+        return Msg(
+            NO_CERTIFIED,
+            {
+                "certificates": listed([names[code] for code in sorted(job.certificates)]),
+                "day": Day(job.day),
+            },
+        )
+    return Msg(NO_CANDIDATE)
+
+
 async def _ping_managers(
-    uow: UnitOfWork, ticket: Ticket, why: str, now: datetime, policy: DeskPolicy
+    uow: UnitOfWork, ticket: Ticket, why: str | Msg, now: datetime, policy: DeskPolicy
 ) -> None:
     # The job needs people: it gets a topic in the staff group, and a line in Dispatch.
+    why = why if isinstance(why, Msg) else Msg(why)
     await open_room(uow, policy, ticket, now)
     await announce(
         uow,
         policy,
         "desk:dispatch",
         N_("🛠 Nobody can take {number} ({product}): {why}."),
-        {"number": ticket.number, "product": _product(policy, ticket), "why": Msg(why)},
+        {"number": ticket.number, "product": _product(policy, ticket), "why": why},
         now,
-        dedup_key=f"unassigned:{ticket.id}:{why[:20]}",
+        dedup_key=f"unassigned:{ticket.id}:{why.msgid[:20]}",
     )
     for manager in await uow.users.with_role(Role.MANAGER):
         await uow.outbox.add(
@@ -157,13 +176,13 @@ async def _ping_managers(
                     "number": ticket.number,
                     "product": _product(policy, ticket),
                     "address": ticket.address or "-",
-                    "why": Msg(why),
+                    "why": why,
                 },
                 buttons=(
                     (Button(N_("👷 Assign a technician"), data=ASSIGN_LIST.data(ticket.id)),),
                 ),
                 ticket_id=ticket.id,
-                dedup_key=f"unassigned:{ticket.id}:{why[:20]}:{manager.id}",
+                dedup_key=f"unassigned:{ticket.id}:{why.msgid[:20]}:{manager.id}",
             ),
             at=now,
         )
@@ -274,7 +293,7 @@ async def offer_in(
         fleet.mark_busy(choice.user_id)
         choice = fleet.best(job, policy.dispatch.weights)
     if choice is None:
-        await _ping_managers(uow, ticket, ALL_TRIED if tried else NO_CANDIDATE, now, policy)
+        await _ping_managers(uow, ticket, _why_nobody(policy, fleet, job, tried), now, policy)
         return Outcome("managers")
     await make_offer(uow, policy, ticket, choice, now, None)
     fleet.mark_busy(choice.user_id)

@@ -13,7 +13,7 @@ from dispatch.model import Language
 from storage.models import OfferRow, TechnicianCertificateRow, TicketRow, UserRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_dispatch import request_installation, technician
-from tests.harness import Desk, date_label
+from tests.harness import Desk, date_label, day_label
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,6 +69,31 @@ async def test_a_heater_installation_goes_only_to_a_technician_certified_on_the_
     got = far.new_texts()
     assert any(text.startswith(f"🔧 New job {ticket.number}") for text in got), got
     assert not any("New job" in text for text in near.new_texts())
+
+
+async def test_managers_hear_that_a_certificate_is_what_keeps_a_job_from_everyone(
+    desk: Desk,
+) -> None:
+    manager = desk.person(MANAGER_ID, "Boss")
+    await manager.command("start")
+    await technician(desk, 601, "Tom Li", 0.004, skills=("heater",))  # holds no licence
+    manager.new_texts()
+    await request_installation(
+        desk.person(510, "Kai"), "Water heater", "JSQ25-13", "A water heater for the kitchen."
+    )
+    number = await _number(desk)
+    assert manager.new_texts() == [
+        f"⚠️ Nobody can take {number} (Water heater, Building 3, room 1201): technicians are "
+        "within reach, but none holds the Electric water heater installation licence valid "
+        f"on {day_label(Language.EN, '2026-11-23')}. Please assign it by hand."
+    ]
+
+
+async def _number(desk: Desk) -> str:
+    async with desk.db() as session:
+        ticket = await session.scalar(select(TicketRow))
+    assert ticket is not None
+    return ticket.number
 
 
 async def test_an_ending_certificate_is_told_once_and_a_renewal_starts_again(desk: Desk) -> None:
