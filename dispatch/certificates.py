@@ -13,9 +13,8 @@ before its own end.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dispatch.catalogue import Localized
@@ -23,14 +22,14 @@ from dispatch.clock import Clock
 from dispatch.dates import read_date
 from dispatch.errors import InvalidInput
 from dispatch.messages import N_, Day, Lines, Msg, Outgoing, Param
-from dispatch.model import Certificate, Role, Technician, Ticket, TicketKind
+from dispatch.model import Certificate, Role, Ticket, TicketKind
 from dispatch.ports import UnitOfWork
+from dispatch.tables import ImportReport, find_technician, header_of
 
 __all__ = [
     "COLUMNS",
     "WARN_BEFORE",
     "CertificateKind",
-    "ImportReport",
     "certificates_overview",
     "import_certificates",
     "is_certificates_table",
@@ -76,43 +75,9 @@ def visit_day(ticket: Ticket, today: date) -> date:
     )
 
 
-@dataclass
-class ImportReport:
-    """What an import did: certificates added, renewed, and the lines it could not read."""
-
-    added: int = 0
-    renewed: int = 0
-    problems: list[Msg] = field(default_factory=list)
-
-
-def _header(row: Sequence[str]) -> dict[str, int] | None:
-    """Column positions by field, or None when ``row`` is not a certificates header."""
-    names = [re.sub(r"\s+", " ", cell.strip().lower()) for cell in row]
-    found: dict[str, int] = {}
-    for column, spellings in COLUMNS.items():
-        for i, name in enumerate(names):
-            if name in spellings and i not in found.values():
-                found[column] = i
-                break
-    return found if len(found) == len(COLUMNS) else None
-
-
 def is_certificates_table(rows: Sequence[Sequence[str]]) -> bool:
     """Whether a file's first row is the header of a certificates table."""
-    return bool(rows) and _header(rows[0]) is not None
-
-
-def _technician(team: Sequence[Technician], text: str) -> Technician | None:
-    """The technician a cell names: their name, or their phone number however written."""
-    wanted = text.strip().casefold()
-    digits = re.sub(r"\D", "", text)
-    for technician in team:
-        if technician.name.strip().casefold() == wanted:
-            return technician
-        own = re.sub(r"\D", "", technician.phone)
-        if len(digits) >= 7 and own.endswith(digits):
-            return technician
-    return None
+    return bool(rows) and header_of(rows[0], COLUMNS) is not None
 
 
 def _kind(kinds: Sequence[CertificateKind], text: str) -> CertificateKind | None:
@@ -133,7 +98,7 @@ async def import_certificates(
     """Add or renew the certificates of a table (header row first). A line that cannot be
     read is reported with its number and why; the others are saved."""
     report = ImportReport()
-    columns = _header(rows[0]) if rows else None
+    columns = header_of(rows[0], COLUMNS) if rows else None
     if columns is None:
         raise InvalidInput(
             N_(
@@ -148,7 +113,7 @@ async def import_certificates(
             cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
             if not any(cells.values()):
                 continue
-            technician = _technician(team, cells["technician"])
+            technician = find_technician(team, cells["technician"])
             kind = _kind(kinds, cells["certificate"])
             try:
                 until = read_date(cells["valid_until"], today, past=False)
