@@ -33,6 +33,7 @@ from dispatch.certificates import CertificateKind
 from dispatch.contact import NEIGHBOURS
 from dispatch.geo import Place
 from dispatch.model import Language, TicketKind
+from dispatch.parts import PartKind
 from dispatch.policy import DeskPolicy, DispatchRules, SurveyRules
 from dispatch.sla import SLA_DEFAULTS, Limit, parse_limit
 
@@ -271,6 +272,13 @@ class CertificateSettings(_Section):
     kinds: tuple[Literal["repair", "installation"], ...] = ()  # empty: both
 
 
+class PartSettings(_Section):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
+    name: LocalizedName
+    price: Annotated[float, Field(ge=0)] = 0.0
+    reorder_level: Annotated[int, Field(ge=0)] = 0
+
+
 class PriceSettings(_Section):
     code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
     name: LocalizedName
@@ -309,6 +317,7 @@ class _File(_Section):
     prices: tuple[PriceSettings, ...] = ()
     snippets: tuple[SnippetSettings, ...] = ()
     certificates: tuple[CertificateSettings, ...] = ()
+    parts: tuple[PartSettings, ...] = ()
 
 
 class Settings:
@@ -347,6 +356,10 @@ class Settings:
                 Place(p.name, p.latitude, p.longitude, p.radius_km) for p in places.priority_areas
             ),
             far_distance_km=places.far_distance_km,
+            parts=tuple(
+                PartKind(p.code, Localized(**p.name.model_dump()), p.price, p.reorder_level)
+                for p in raw.parts
+            ),
             certificates=tuple(
                 CertificateKind(
                     c.code,
@@ -469,6 +482,8 @@ def load_settings(
                 f"config error: certificates.{certificate.code}: no product {unknown[0]!r} "
                 "in the catalogue"
             )
+    if len({p.code for p in raw.parts}) != len(raw.parts):
+        raise ConfigError("config error: parts: two parts share a code")
     if len({c.code for c in raw.certificates}) != len(raw.certificates):
         raise ConfigError("config error: certificates: two certificates share a code")
     snippet_codes = [s.code for s in raw.snippets]

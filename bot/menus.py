@@ -32,6 +32,7 @@ MENU_ORDER = (
     "case",
     "technicians",
     "certificates",
+    "parts",
     "snippets",
     "stats",
     "invite",

@@ -192,6 +192,19 @@ class Certificate:
 
 
 @dataclass
+class StockLine:
+    """How many of a spare part one holder has: a service point (``point:<name>``) or a
+    technician's van (``technician:<user id>``); below ``reorder_level`` the managers are
+    told once (``low_warned``) until it is restocked."""
+
+    part_code: str
+    holder: str
+    quantity: int
+    reorder_level: int = 0
+    low_warned: bool = False
+
+
+@dataclass
 class Invite:
     id: int
     role: Role

@@ -11,6 +11,7 @@ from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import PriceItem, Product, Snippet
 from dispatch.certificates import CertificateKind
 from dispatch.geo import Place
+from dispatch.parts import PartKind
 from dispatch.sla import SLA_DEFAULTS, WARN_FRACTION, Limit
 
 __all__ = ["DeskPolicy", "DispatchRules", "SurveyRules"]
@@ -57,6 +58,7 @@ class DeskPolicy:
     currency: str = "CNY"  # of the price list and every amount the desk writes (ISO 4217)
     surveys: SurveyRules = field(default_factory=SurveyRules)
     certificates: tuple[CertificateKind, ...] = ()  # which jobs need which (dispatch.certificates)
+    parts: tuple[PartKind, ...] = ()  # the spare parts list (dispatch.parts)
 
     @property
     def work_calendar(self) -> WorkCalendar:

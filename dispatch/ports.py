@@ -26,6 +26,7 @@ from dispatch.model import (
     ServiceRecord,
     StaffPost,
     StaffTopic,
+    StockLine,
     Technician,
     Ticket,
     TicketKind,
@@ -46,6 +47,7 @@ __all__ = [
     "InviteRepository",
     "OfferRepository",
     "OutboxRepository",
+    "PartRepository",
     "PendingMessage",
     "RecordRepository",
     "RequestRepository",
@@ -117,6 +119,16 @@ class TechnicianRepository(Protocol):
 
     async def expiring_unwarned(self, until: date) -> list[Certificate]:
         """Valid no later than ``until``, and the holder not warned yet."""
+        ...
+
+
+class PartRepository(Protocol):
+    async def stock(self, holder: str | None = None) -> list[StockLine]:
+        """Every stock line (or one holder's), by holder and part."""
+        ...
+
+    async def save(self, line: StockLine) -> None:
+        """Add it, or replace the holder's line of the same part."""
         ...
 
 
@@ -413,6 +425,7 @@ class UnitOfWork(Protocol):
     delivery: DeliveryRepository
     inbox: InboxRepository
     staffroom: StaffRoomRepository
+    parts: PartRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

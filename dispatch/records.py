@@ -26,6 +26,7 @@ from dispatch.model import (
     TicketKind,
     Visit,
 )
+from dispatch.parts import use_parts
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed, transition
@@ -216,6 +217,7 @@ async def submit_record(
         await uow.events.add(event)
         visit.completed_at = now
         await uow.visits.save(visit)
+        await use_parts(uow, policy.parts, technician_id, record.parts, now)
         for purpose, media_type, file_id, unique in record.photos:
             await uow.attachments.add(
                 Attachment(ticket.id, technician_id, purpose, media_type, file_id, unique, now)

@@ -1,4 +1,4 @@
-"""/certificates and the tables managers send: who holds which certificate until when.
+"""/certificates, /parts and the tables managers send: certificates and stocktakes.
 
 A manager sends a CSV or XLSX file in the private chat; its header row says what it is
 (``dispatch.certificates.COLUMNS``). Each line is added or renewed; the lines that could
@@ -20,6 +20,8 @@ from dispatch.certificates import certificates_overview, import_certificates, is
 from dispatch.errors import InvalidInput
 from dispatch.messages import N_, Lines
 from dispatch.model import Role
+from dispatch.parts import import_stock, is_stock_table, stock_overview
+from dispatch.tables import ImportReport
 from handlers.common import require_manager, say
 
 __all__ = ["register"]
@@ -82,39 +84,95 @@ async def table_sent(update: Update, context: AppContext) -> None:
     except (TableError, TelegramError):
         await say(update, context, unreadable)
         return
-    if not is_certificates_table(rows):
-        await say(
-            update,
-            context,
-            context.t(
-                "I can load certificates from a table whose first row names the columns "
-                "technician, certificate, number, valid until (技师, 证书, 证书编号, 有效期至)."
-            ),
-        )
-        return
+    services = context.services
     try:
+        if is_stock_table(rows):
+            counted, pings = await import_stock(
+                services.uow(),
+                context.clock,
+                services.policy.parts,
+                services.policy.service_points,
+                rows,
+            )
+            if pings:
+                services.wake_sender()
+            await say(
+                update,
+                context,
+                _loaded(
+                    context, N_("📦 Stock counted: {added} new lines, {renewed} updated."), counted
+                ),
+            )
+            return
+        if not is_certificates_table(rows):
+            await say(
+                update,
+                context,
+                context.t(
+                    "I can load two kinds of table; the first row names the columns, in English "
+                    "or Chinese:\n• certificates: technician, certificate, number, valid until "
+                    "(技师, 证书, 证书编号, 有效期至)\n• a stocktake: part, held by, quantity, "
+                    "reorder level (配件, 库存地点, 数量, 补货线)"
+                ),
+            )
+            return
         report = await import_certificates(
-            context.services.uow(), context.clock, context.services.policy.certificates, rows
+            services.uow(), context.clock, services.policy.certificates, rows
         )
     except InvalidInput as exc:
         await say(update, context, context.t(exc.message, **exc.params))
         return
-    text = context.t(
-        "📜 Certificates loaded: {added} new, {renewed} renewed.",
-        added=report.added,
-        renewed=report.renewed,
+    await say(
+        update,
+        context,
+        _loaded(context, N_("📜 Certificates loaded: {added} new, {renewed} renewed."), report),
     )
+
+
+def _loaded(context: AppContext, headline: str, report: ImportReport) -> str:
+    """What an import did, and the lines it left out with why."""
+    text = context.t(headline, added=report.added, renewed=report.renewed)
     if report.problems:
         text += "\n" + context.t(
             "These lines were left out; correct them and send the file again:\n{lines}",
             lines=Lines(tuple(report.problems)),
         )
-    await say(update, context, text)
+    return text
+
+
+async def show_parts(update: Update, context: AppContext) -> None:
+    """Managers see every holder's stock; a technician sees their own."""
+    if context.me.role is Role.CUSTOMER:
+        await say(
+            update,
+            context,
+            context.t("This command is for staff. Send /help to see what you can do."),
+        )
+        return
+    holder = None if context.me.role is Role.MANAGER else f"technician:{context.me.id}"
+    overview = await stock_overview(
+        context.services.uow(), context.services.policy.parts, holder=holder
+    )
+    if overview is None:
+        await say(
+            update,
+            context,
+            context.t(
+                "No stock is counted yet. A manager sends a stocktake table with the columns "
+                "part, held by, quantity, reorder level."
+            ),
+        )
+        return
+    await say(update, context, context.t(overview.msgid, **overview.params))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.bot_data["services"].menus.add(
         (Role.TECHNICIAN, Role.MANAGER), "certificates", N_("Certificates and when they expire")
     )
+    application.bot_data["services"].menus.add(
+        (Role.TECHNICIAN, Role.MANAGER), "parts", N_("Spare parts in stock")
+    )
     application.add_handler(CommandHandler("certificates", show_certificates))
+    application.add_handler(CommandHandler("parts", show_parts))
     application.add_handler(MessageHandler(TABLES, table_sent))

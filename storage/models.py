@@ -113,6 +113,18 @@ class TechnicianCertificateRow(Base):
     warned_on: Mapped[date | None] = mapped_column(Date)
 
 
+class PartStockRow(Base):
+    """How many of a spare part a holder has (dispatch.parts): one line per holder and part."""
+
+    __tablename__ = "part_stock"
+
+    holder: Mapped[str] = mapped_column(String(80), primary_key=True)
+    part_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reorder_level: Mapped[int] = mapped_column(Integer)
+    low_warned: Mapped[bool] = mapped_column(Boolean)
+
+
 class TicketCounterRow(Base):
     """The last number handed out per prefix and local day, for readable ticket numbers."""
 

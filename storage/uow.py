@@ -16,6 +16,7 @@ from dispatch.ports import (
     InviteRepository,
     OfferRepository,
     OutboxRepository,
+    PartRepository,
     RecordRepository,
     RequestRepository,
     StaffRoomRepository,
@@ -42,6 +43,7 @@ from storage.repositories import (
     SqlUserRepository,
     SqlVisitRepository,
 )
+from storage.repositories.parts import SqlPartRepository
 from storage.stats import SqlStatsRepository
 from storage.updates import SqlInboxRepository, SqlRequestRepository
 
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
     delivery: DeliveryRepository
     inbox: InboxRepository
     staffroom: StaffRoomRepository
+    parts: PartRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -85,6 +88,7 @@ class SqlUnitOfWork:
         self._committed = False
         self.users = SqlUserRepository(session)
         self.technicians = SqlTechnicianRepository(session)
+        self.parts = SqlPartRepository(session)
         self.tickets = SqlTicketRepository(session)
         self.events = SqlEventRepository(session)
         self.invites = SqlInviteRepository(session)

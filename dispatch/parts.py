@@ -1,0 +1,235 @@
+"""Spare parts (备品备件, 000 §1.5 and 003): the parts list, the stock each service point and
+each technician holds, what a service record uses, and the managers' low-stock ping.
+
+The parts list is the config's ``[[parts]]`` (code, names, price, reorder level). Stock
+is counted by a stocktake table a manager sends (:func:`import_stock`: the counts it
+gives replace the held ones), and goes down when a technician's service record names a
+part (:func:`use_parts`, in the record's own transaction: taken from the technician's
+own stock). A line that falls below its reorder level pings every manager once; a
+restock above it arms the ping again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from dispatch.catalogue import Localized
+from dispatch.clock import Clock
+from dispatch.errors import InvalidInput
+from dispatch.geo import Place
+from dispatch.messages import N_, Lines, Msg, Outgoing, Param
+from dispatch.model import Role, StockLine
+from dispatch.ports import UnitOfWork
+from dispatch.tables import ImportReport, find_technician, header_of
+
+__all__ = [
+    "COLUMNS",
+    "PartKind",
+    "import_stock",
+    "is_stock_table",
+    "stock_overview",
+    "use_parts",
+]
+
+COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "part": ("part", "配件", "零件", "备件", "備件", "part code"),
+    "holder": ("held by", "holder", "where", "stock at", "库存地点", "庫存地點", "存放", "保管人"),
+    "quantity": ("quantity", "qty", "数量", "數量", "库存", "庫存"),
+    "reorder_level": ("reorder level", "reorder", "补货线", "補貨線", "最低库存", "最低庫存"),
+}
+_COUNTED = re.compile(r"^\s*(?:(\d{1,3})\s*[x×*]\s*)?(.+?)(?:\s*[x×*]\s*(\d{1,3}))?\s*$")
+
+
+@dataclass(frozen=True)
+class PartKind:
+    """One spare part of the parts list."""
+
+    code: str
+    name: Localized
+    price: float = 0.0
+    reorder_level: int = 0  # the default for a stock line that names none
+
+
+def is_stock_table(rows: Sequence[Sequence[str]]) -> bool:
+    """Whether a file's first row is the header of a stocktake table."""
+    return bool(rows) and header_of(rows[0], COLUMNS, optional=("reorder_level",)) is not None
+
+
+def _part(parts: Sequence[PartKind], text: str) -> PartKind | None:
+    wanted = text.strip().casefold()
+    for part in parts:
+        if wanted in (
+            n.casefold() for n in (part.code, part.name.en, part.name.zh_Hans, part.name.zh_Hant)
+        ):
+            return part
+    return None
+
+
+def _low_ping(
+    line: StockLine, part: PartKind, where: Param, manager_ids: Sequence[int]
+) -> list[Outgoing]:
+    """The managers' ping when ``line`` is below its reorder level and was not told yet;
+    the line's mark follows (cleared once it is restocked)."""
+    if line.quantity >= line.reorder_level:
+        line.low_warned = False
+        return []
+    if line.low_warned:
+        return []
+    line.low_warned = True
+    return [
+        Outgoing(
+            manager,
+            N_("📦 Low stock: {part} at {where}: {quantity} left (reorder level {level})."),
+            {
+                "part": part.name,
+                "where": where,
+                "quantity": line.quantity,
+                "level": line.reorder_level,
+            },
+            dedup_key=f"low:{line.holder}:{line.part_code}:{line.quantity}:{manager}",
+        )
+        for manager in manager_ids
+    ]
+
+
+async def _holder_names(uow: UnitOfWork, holders: Sequence[str]) -> dict[str, Param]:
+    ids = [int(h.split(":", 1)[1]) for h in holders if h.startswith("technician:")]
+    names = await uow.technicians.names(ids)
+    shown: dict[str, Param] = {}
+    for holder in holders:
+        kind, _, key = holder.partition(":")
+        shown[holder] = names.get(int(key), "?") if kind == "technician" else key
+    return shown
+
+
+async def import_stock(
+    uow: UnitOfWork,
+    clock: Clock,
+    parts: Sequence[PartKind],
+    points: Sequence[Place],
+    rows: Sequence[Sequence[str]],
+) -> tuple[ImportReport, int]:
+    """A stocktake: each line's count replaces the holder's; returns the report and how
+    many low-stock pings were written."""
+    report = ImportReport()
+    columns = header_of(rows[0], COLUMNS, optional=("reorder_level",)) if rows else None
+    if columns is None:
+        raise InvalidInput(
+            N_("The first row should name the columns: part, held by, quantity, reorder level.")
+        )
+    now = clock.now()
+    pings: list[Outgoing] = []
+    async with uow:
+        team = [technician for technician, _ in await uow.technicians.team()]
+        managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
+        held = {(s.holder, s.part_code): s for s in await uow.parts.stock()}
+        point_names = {p.name.casefold(): p.name for p in points}
+        for line, row in enumerate(rows[1:], start=2):
+            cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
+            if not any(cells.values()):
+                continue
+            part = _part(parts, cells["part"])
+            point = point_names.get(cells["holder"].casefold())
+            technician = None if point else find_technician(team, cells["holder"])
+            level_text = cells.get("reorder_level", "")
+            problem: Msg | None = None
+            if part is None:
+                problem = Msg(N_("no part called {name}"), {"name": cells["part"]})
+            elif point is None and technician is None:
+                problem = Msg(
+                    N_("no service point or technician called {name}"), {"name": cells["holder"]}
+                )
+            elif not cells["quantity"].isdigit():
+                problem = Msg(N_("{text} is not a quantity"), {"text": cells["quantity"]})
+            elif level_text and not level_text.isdigit():
+                problem = Msg(N_("{text} is not a quantity"), {"text": level_text})
+            if problem is not None or part is None:
+                report.problems.append(
+                    Msg(N_("line {line}: {problem}"), {"line": line, "problem": problem or ""})
+                )
+                continue
+            holder = (
+                f"point:{point}"
+                if point
+                else f"technician:{technician.user_id if technician else 0}"
+            )
+            before = held.get((holder, part.code))
+            stock = StockLine(
+                part.code,
+                holder,
+                int(cells["quantity"]),
+                int(level_text) if level_text else part.reorder_level,
+                before.low_warned if before else False,
+            )
+            where: Param = point if point else (technician.name if technician else "?")
+            pings += _low_ping(stock, part, where, managers)
+            await uow.parts.save(stock)
+            held[(holder, part.code)] = stock
+            report.added += before is None
+            report.renewed += before is not None
+        await uow.outbox.add_many(pings, at=now)
+        await uow.commit()
+    return report, len(pings)
+
+
+async def use_parts(
+    uow: UnitOfWork,
+    parts: Sequence[PartKind],
+    technician_id: int,
+    used: Sequence[Mapping[str, str]],
+    now: datetime,
+) -> None:
+    """The parts a service record names leave the technician's own stock (``2× capacitor``
+    or ``capacitor x2`` for two), inside the caller's unit of work; a name not on the parts
+    list, or a part the technician holds no stock of, is recorded as typed and moves nothing."""
+    holder = f"technician:{technician_id}"
+    held = {s.part_code: s for s in await uow.parts.stock(holder)}
+    if not held:
+        return
+    pings: list[Outgoing] = []
+    managers: list[int] | None = None
+    names = await _holder_names(uow, [holder])
+    for entry in used:
+        match = _COUNTED.match(entry.get("name", ""))
+        if match is None:
+            continue
+        part = _part(parts, match.group(2))
+        if part is None or part.code not in held:
+            continue
+        line = held[part.code]
+        line.quantity = max(0, line.quantity - int(match.group(1) or match.group(3) or 1))
+        if managers is None:
+            managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
+        pings += _low_ping(line, part, names[holder], managers)
+        await uow.parts.save(line)
+    await uow.outbox.add_many(pings, at=now)
+
+
+async def stock_overview(
+    uow: UnitOfWork, parts: Sequence[PartKind], *, holder: str | None
+) -> Msg | None:
+    """Every stock line (or one holder's), ⚠️ where below its reorder level; None when
+    nothing is counted yet."""
+    names = {part.code: part.name for part in parts}
+    async with uow:
+        lines = await uow.parts.stock(holder)
+        where = await _holder_names(uow, sorted({s.holder for s in lines}))
+    if not lines:
+        return None
+    shown: list[Param] = []
+    for stock in sorted(lines, key=lambda s: (s.holder, s.part_code)):
+        low = stock.quantity < stock.reorder_level
+        shown.append(
+            Msg(
+                N_("⚠️ {where} · {part}: {quantity}") if low else N_("{where} · {part}: {quantity}"),
+                {
+                    "where": where[stock.holder],
+                    "part": names.get(stock.part_code, stock.part_code),
+                    "quantity": stock.quantity,
+                },
+            )
+        )
+    return Msg(N_("📦 Spare parts in stock:\n{lines}"), {"lines": Lines(tuple(shown))})

@@ -1,0 +1,35 @@
+"""Spare parts stock (dispatch.parts): one row per holder and part, replaced in place."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatch.model import StockLine
+from storage.models import PartStockRow
+
+__all__ = ["SqlPartRepository"]
+
+
+class SqlPartRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def stock(self, holder: str | None = None) -> list[StockLine]:
+        query = select(PartStockRow).order_by(PartStockRow.holder, PartStockRow.part_code)
+        if holder is not None:
+            query = query.where(PartStockRow.holder == holder)
+        return [
+            StockLine(row.part_code, row.holder, row.quantity, row.reorder_level, row.low_warned)
+            for row in await self.session.scalars(query)
+        ]
+
+    async def save(self, line: StockLine) -> None:
+        row = await self.session.get(PartStockRow, (line.holder, line.part_code))
+        if row is None:
+            row = PartStockRow(holder=line.holder, part_code=line.part_code)
+            self.session.add(row)
+        row.quantity = line.quantity
+        row.reorder_level = line.reorder_level
+        row.low_warned = line.low_warned
+        await self.session.flush()
