@@ -22,7 +22,7 @@ from dispatch.messages import N_, Lines
 from dispatch.model import Role
 from dispatch.parts import import_stock, is_stock_table, stock_overview
 from dispatch.tables import ImportReport
-from handlers.common import require_manager, say
+from handlers.common import require_manager, require_staff, say
 
 __all__ = ["register"]
 
@@ -36,12 +36,7 @@ TABLES = filters.ChatType.PRIVATE & (
 async def show_certificates(update: Update, context: AppContext) -> None:
     """Managers see every certificate held; a technician sees their own."""
     services = context.services
-    if context.me.role is Role.CUSTOMER:
-        await say(
-            update,
-            context,
-            context.t("This command is for staff. Send /help to see what you can do."),
-        )
+    if not await require_staff(update, context):
         return
     overview = await certificates_overview(
         services.uow(),
@@ -142,12 +137,7 @@ def _loaded(context: AppContext, headline: str, report: ImportReport) -> str:
 
 async def show_parts(update: Update, context: AppContext) -> None:
     """Managers see every holder's stock; a technician sees their own."""
-    if context.me.role is Role.CUSTOMER:
-        await say(
-            update,
-            context,
-            context.t("This command is for staff. Send /help to see what you can do."),
-        )
+    if not await require_staff(update, context):
         return
     holder = None if context.me.role is Role.MANAGER else f"technician:{context.me.id}"
     overview = await stock_overview(

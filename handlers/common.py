@@ -36,6 +36,7 @@ __all__ = [
     "read_phone",
     "require_customer",
     "require_manager",
+    "require_staff",
     "require_technician",
     "say",
     "topic_of",
@@ -160,6 +161,17 @@ async def _not_yours(update: Update, context: AppContext, command_text: str) -> 
     else:
         await say(update, context, command_text)
     return False
+
+
+async def require_staff(update: Update, context: AppContext) -> bool:
+    """True for a technician or a manager; a customer is told politely."""
+    if context.me.role is not Role.CUSTOMER:
+        return True
+    return await _not_yours(
+        update,
+        context,
+        context.t("This command is for staff. Send /help to see what you can do."),
+    )
 
 
 async def require_manager(update: Update, context: AppContext) -> bool:
