@@ -142,9 +142,12 @@ async def test_a_repair_done_in_the_web_chat(tmp_path: Path, language: str) -> N
         inputs = tech.locator(".map input")
         await inputs.nth(0).fill(str(base[0] + 0.0006))
         await inputs.nth(1).fill("")
+        await expect(inputs.nth(1)).to_have_value("")
         # A message arriving redraws the page while the technician types: what was
-        # typed stays, and so does the caret.
+        # typed (here: a field emptied) stays, and so does the caret.
         await page.evaluate("render()")
+        await expect(inputs.nth(1)).to_have_value("")
+        await expect(inputs.nth(1)).to_be_focused()
         await page.keyboard.type(str(base[1]))
         await expect(inputs.nth(0)).to_have_value(str(base[0] + 0.0006))
         await expect(inputs.nth(1)).to_have_value(str(base[1]))
