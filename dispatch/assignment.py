@@ -41,6 +41,7 @@ __all__ = [
     "Weights",
     "assign_backlog",
     "cost",
+    "holds",
     "should_batch",
 ]
 
@@ -180,7 +181,7 @@ class Fleet:
         key = (job.certificates, day)
         if key not in self._certified_masks:
             self._certified_masks[key] = np.fromiter(
-                (_holds(m, job.certificates, day) for m in self.members),
+                (holds(m, job.certificates, day) for m in self.members),
                 dtype=bool,
                 count=len(self),
             )
@@ -241,7 +242,8 @@ class Fleet:
         return Choice(job.ticket_id, int(self.ids[idx[i]]), float(km[i]), float(costs[i]))
 
 
-def _holds(member: Member, needed: frozenset[str], day: date) -> bool:
+def holds(member: Member, needed: frozenset[str], day: date) -> bool:
+    """Whether ``member`` holds every certificate in ``needed``, each valid on ``day``."""
     valid = dict(member.certificates)
     return all(code in valid and valid[code] >= day for code in needed)
 

@@ -184,24 +184,23 @@ async def warn_expiring(uow: UnitOfWork, clock: Clock, kinds: Sequence[Certifica
     """Tell each holder and the managers, once, of a certificate ending within 30 days;
     return how many messages were written."""
     names = {kind.code: kind.name for kind in kinds}
-    today = clock.now().date()
     now = clock.now()
-    written = 0
+    today = now.date()
     async with uow:
         due = await uow.technicians.expiring_unwarned(today + WARN_BEFORE)
         if not due:
             return 0
         managers = await uow.users.with_role(Role.MANAGER)
+        technicians = {user.id for user in await uow.users.with_role(Role.TECHNICIAN)}
         who = await uow.technicians.names(sorted({c.technician_id for c in due}))
         messages: list[Outgoing] = []
         for certificate in due:
             name: Param = names.get(certificate.code, certificate.code)
             key = f"cert:{certificate.technician_id}:{certificate.code}:{certificate.valid_until}"
-            holder = await uow.users.get(certificate.technician_id)
-            if holder is not None and holder.role is Role.TECHNICIAN:
+            if certificate.technician_id in technicians:  # still one (not made a manager)
                 messages.append(
                     Outgoing(
-                        holder.id,
+                        certificate.technician_id,
                         N_(
                             "📜 Your {certificate} (No. {number}) is valid until {day}. Jobs that "
                             "need it are offered to you only while it is valid: please renew it "
@@ -235,6 +234,5 @@ async def warn_expiring(uow: UnitOfWork, clock: Clock, kinds: Sequence[Certifica
             certificate.warned_on = today
             await uow.technicians.save_certificate(certificate)
         await uow.outbox.add_many(messages, at=now)
-        written = len(messages)
         await uow.commit()
-    return written
+    return len(messages)

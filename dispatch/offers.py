@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from dispatch.assignment import Choice, Fleet, FleetCache, Job, Weights, should_batch
+from dispatch.assignment import Choice, Fleet, FleetCache, Job, should_batch
 from dispatch.callbacks import ASSIGN_LIST, JOB_ON_MY_WAY, JOB_TIME, OFFER_ACCEPT, OFFER_DECLINE
 from dispatch.certificates import needed_for, visit_day
 from dispatch.clock import Clock
@@ -137,7 +137,7 @@ def _why_nobody(policy: DeskPolicy, fleet: Fleet, job: Job, tried: set[int]) -> 
     """Why no technician could be offered ``job``: the managers read it to act on it."""
     if tried:
         return Msg(ALL_TRIED)
-    if job.certificates and fleet.best(replace(job, certificates=frozenset()), Weights()):
+    if job.certificates and fleet.nearest(replace(job, certificates=frozenset()), k=1):
         assert job.day is not None  # as_job gives every job its visit day
         names = {kind.code: kind.name for kind in policy.certificates}
         return Msg(

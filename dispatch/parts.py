@@ -21,7 +21,7 @@ from dispatch.clock import Clock
 from dispatch.errors import InvalidInput
 from dispatch.geo import Place
 from dispatch.messages import N_, Lines, Msg, Outgoing, Param
-from dispatch.model import Role, StockLine
+from dispatch.model import Role, StockLine, Technician
 from dispatch.ports import UnitOfWork
 from dispatch.tables import ImportReport, find_technician, header_of
 
@@ -95,6 +95,17 @@ def _low_ping(
     ]
 
 
+def _holder(
+    points: Mapping[str, str], team: Sequence[Technician], text: str
+) -> tuple[str, str] | None:
+    """The holder a cell names, as stored and as shown: a service point, else a technician."""
+    point = points.get(text.casefold())
+    if point is not None:
+        return f"point:{point}", point
+    technician = find_technician(team, text)
+    return (f"technician:{technician.user_id}", technician.name) if technician else None
+
+
 async def _holder_names(uow: UnitOfWork, holders: Sequence[str]) -> dict[str, Param]:
     ids = [int(h.split(":", 1)[1]) for h in holders if h.startswith("technician:")]
     names = await uow.technicians.names(ids)
@@ -132,13 +143,12 @@ async def import_stock(
             if not any(cells.values()):
                 continue
             part = _part(parts, cells["part"])
-            point = point_names.get(cells["holder"].casefold())
-            technician = None if point else find_technician(team, cells["holder"])
+            found = _holder(point_names, team, cells["holder"])
             level_text = cells.get("reorder_level", "")
             problem: Msg | None = None
             if part is None:
                 problem = Msg(N_("no part called {name}"), {"name": cells["part"]})
-            elif point is None and technician is None:
+            elif found is None:
                 problem = Msg(
                     N_("no service point or technician called {name}"), {"name": cells["holder"]}
                 )
@@ -146,16 +156,12 @@ async def import_stock(
                 problem = Msg(N_("{text} is not a quantity"), {"text": cells["quantity"]})
             elif level_text and not level_text.isdigit():
                 problem = Msg(N_("{text} is not a quantity"), {"text": level_text})
-            if problem is not None or part is None:
+            if problem is not None or part is None or found is None:
                 report.problems.append(
                     Msg(N_("line {line}: {problem}"), {"line": line, "problem": problem or ""})
                 )
                 continue
-            holder = (
-                f"point:{point}"
-                if point
-                else f"technician:{technician.user_id if technician else 0}"
-            )
+            holder, where = found
             before = held.get((holder, part.code))
             stock = StockLine(
                 part.code,
@@ -164,7 +170,6 @@ async def import_stock(
                 int(level_text) if level_text else part.reorder_level,
                 before.low_warned if before else False,
             )
-            where: Param = point if point else (technician.name if technician else "?")
             pings += _low_ping(stock, part, where, managers)
             await uow.parts.save(stock)
             held[(holder, part.code)] = stock
@@ -190,8 +195,8 @@ async def use_parts(
     if not held:
         return
     pings: list[Outgoing] = []
-    managers: list[int] | None = None
-    names = await _holder_names(uow, [holder])
+    managers: list[int] | None = None  # read once a listed part is taken
+    where: Param = ""
     for entry in used:
         match = _COUNTED.match(entry.get("name", ""))
         if match is None:
@@ -203,7 +208,8 @@ async def use_parts(
         line.quantity = max(0, line.quantity - int(match.group(1) or match.group(3) or 1))
         if managers is None:
             managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
-        pings += _low_ping(line, part, names[holder], managers)
+            where = (await _holder_names(uow, [holder]))[holder]
+        pings += _low_ping(line, part, where, managers)
         await uow.parts.save(line)
     await uow.outbox.add_many(pings, at=now)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from dispatch.assignment import Fleet, FleetCache
+from dispatch.assignment import Fleet, FleetCache, holds
 from dispatch.certificates import needed_for, visit_day
 from dispatch.clock import Clock
 from dispatch.errors import NotAllowed, NotFound, OfferClosed
@@ -261,7 +261,7 @@ async def assignment_candidates(
         m
         for m in members
         if (ticket.product_category is None or ticket.product_category in m.skills)
-        and all(dict(m.certificates).get(code, date.min) >= day for code in needed)
+        and holds(m, needed, day)
     ]
     return ticket, [
         Candidate(m.user_id, names[m.user_id], None, m.open_jobs, m.capacity)
