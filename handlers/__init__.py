@@ -15,7 +15,6 @@ from handlers import (
     calendar,
     cases,
     casework,
-    certificates,
     customer,
     decisions,
     fallback,
@@ -24,6 +23,7 @@ from handlers import (
     language,
     manager,
     questions,
+    resources,
     snippets,
     staffgroup,
     start,
@@ -52,5 +52,5 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     calendar.register(application)
     language.register(application)
     invites.register(application)
-    certificates.register(application)  # a manager's table file, when no step wanted it
+    resources.register(application)  # a manager's table file, when no step wanted it
     fallback.register(application)  # last in group 0: stale buttons, stray input
