@@ -128,7 +128,8 @@ async def _sweep_job(context: AppContext) -> None:
 
 async def send_certificate_warnings(services: Services) -> bool:
     """Certificates ending within 30 days, told once (with the sweep), then the sender woken."""
-    if await warn_expiring(services.uow(), services.clock, services.policy.certificates):
+    policy = services.policy
+    if await warn_expiring(services.uow(), services.clock, policy.certificates, zone=policy.zone):
         services.wake_sender()
         return True
     return False

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 
 from dispatch.catalogue import Localized
 from dispatch.clock import Clock
@@ -94,6 +94,8 @@ async def import_certificates(
     clock: Clock,
     kinds: Sequence[CertificateKind],
     rows: Sequence[Sequence[str]],
+    *,
+    zone: tzinfo,
 ) -> ImportReport:
     """Add or renew the certificates of a table (header row first). A line that cannot be
     read is reported with its number and why; the others are saved."""
@@ -105,7 +107,7 @@ async def import_certificates(
                 "The first row should name the columns: technician, certificate, number, valid until."
             )
         )
-    today = clock.now().date()
+    today = clock.now().astimezone(zone).date()
     async with uow:
         team = [technician for technician, _ in await uow.technicians.team()]
         held = {(c.technician_id, c.code): c for c in await uow.technicians.certificates()}
@@ -147,12 +149,17 @@ async def import_certificates(
 
 
 async def certificates_overview(
-    uow: UnitOfWork, clock: Clock, kinds: Sequence[CertificateKind], *, technician_id: int | None
+    uow: UnitOfWork,
+    clock: Clock,
+    kinds: Sequence[CertificateKind],
+    *,
+    technician_id: int | None,
+    zone: tzinfo,
 ) -> Msg | None:
     """Every certificate held (or one technician's), soonest expiry first, marked when it
     has expired or expires within 30 days; None when there are none."""
     names = {kind.code: kind.name for kind in kinds}
-    today = clock.now().date()
+    today = clock.now().astimezone(zone).date()
     async with uow:
         held = await uow.technicians.certificates(technician_id)
         who = await uow.technicians.names(sorted({c.technician_id for c in held}))
@@ -180,12 +187,14 @@ async def certificates_overview(
     return Msg(N_("📜 Certificates:\n{lines}"), {"lines": Lines(tuple(lines))})
 
 
-async def warn_expiring(uow: UnitOfWork, clock: Clock, kinds: Sequence[CertificateKind]) -> int:
+async def warn_expiring(
+    uow: UnitOfWork, clock: Clock, kinds: Sequence[CertificateKind], *, zone: tzinfo
+) -> int:
     """Tell each holder and the managers, once, of a certificate ending within 30 days;
     return how many messages were written."""
     names = {kind.code: kind.name for kind in kinds}
     now = clock.now()
-    today = now.date()
+    today = now.astimezone(zone).date()
     async with uow:
         due = await uow.technicians.expiring_unwarned(today + WARN_BEFORE)
         if not due:

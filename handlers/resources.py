@@ -43,6 +43,7 @@ async def show_certificates(update: Update, context: AppContext) -> None:
         context.clock,
         services.policy.certificates,
         technician_id=None if context.me.role is Role.MANAGER else context.me.id,
+        zone=services.settings.zone,
     )
     if overview is None:
         text = (
@@ -112,7 +113,11 @@ async def table_sent(update: Update, context: AppContext) -> None:
             )
             return
         report = await import_certificates(
-            services.uow(), context.clock, services.policy.certificates, rows
+            services.uow(),
+            context.clock,
+            services.policy.certificates,
+            rows,
+            zone=services.settings.zone,
         )
     except InvalidInput as exc:
         await say(update, context, context.t(exc.message, **exc.params))

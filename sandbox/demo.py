@@ -175,6 +175,7 @@ async def seed_demo(config: Path, env: dict[str, str], people: list[Member]) -> 
                 ["Tom", "heater_install", "HX-2002", (today + timedelta(days=365)).isoformat()],
                 ["陳志明", "heater_install", "HX-2003", (today + timedelta(days=20)).isoformat()],
             ],
+            zone=settings.zone,
         )
     finally:
         await engine.dispose()

@@ -165,3 +165,17 @@ async def test_a_file_that_is_not_a_certificates_table_gets_a_way_forward(desk: 
     assert customer.last.text == "This command is for managers. Send /help to see what you can do."
     await customer.command("certificates")
     assert customer.last.text == "This command is for staff. Send /help to see what you can do."
+
+
+async def test_a_certificate_ends_at_the_desks_midnight_not_at_utcs(desk: Desk) -> None:
+    manager = desk.person(MANAGER_ID, "Boss")
+    await manager.command("start")
+    await technician(desk, 601, "Tom Li", 0.004, skills=("heater",))
+    table = "technician,certificate,number,valid until\nTom Li,heater_install,HX-1,2026-11-22\n"
+    await manager.send_document("certificates.csv", CSV, table.encode())
+    await desk.advance(timedelta(hours=15))  # 17:00 UTC: already 1 am on the 23rd in Shanghai
+    await manager.command("certificates")
+    assert manager.last.text == (
+        "📜 Certificates:\nTom Li · Electric water heater installation licence No. HX-1 · "
+        f"⛔ expired {date_label(Language.EN, '2026-11-22')}"
+    )
