@@ -39,9 +39,11 @@ __all__ = [
     "JOB_RECORD",
     "JOB_TIME",
     "JOB_TIME_AS_ASKED",
+    "JOB_WAIT_FOR_PART",
     "LARGEST_ID",
     "OFFER_ACCEPT",
     "OFFER_DECLINE",
+    "PART_ARRIVED",
     "PLAN_APPROVE",
     "PLAN_NO_COMPENSATION",
     "PLAN_OWNER",
@@ -167,6 +169,10 @@ JOB_CHECK_IN = Route("jb:in", (Id(),))
 JOB_RECORD = Route("jb:rec", (Id(),))
 JOB_TIME_AS_ASKED = Route("jb:asked", (Id(),))
 JOB_CHECK_IN_BY_HAND = Route("jb:manual", (Id(),))
+# The job waits for a spare part (the technician types which); the part has arrived
+# (the technician's /jobs, or a manager's ping and case card).
+JOB_WAIT_FOR_PART = Route("jb:part", (Id(),))
+PART_ARRIVED = Route("jb:got", (Id(),))
 # A manager's hand assignment: the candidates of a ticket, then one technician.
 ASSIGN_LIST = Route("as:list", (Id(),))
 ASSIGN_TO = Route("as:to", (Id(), Id()))

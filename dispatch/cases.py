@@ -20,6 +20,7 @@ from dispatch.callbacks import (
     COMPLAINT_CAUSE,
     COMPLAINT_SEVERITY,
     COMPLAINT_STEP,
+    PART_ARRIVED,
     PLAN_APPROVE,
     PLAN_REFUSE,
     QUESTION_ANSWER,
@@ -127,6 +128,7 @@ GROUP_ROUTES = (
     RETURN_NEXT,
     ASSIGN_LIST,
     ASSIGN_TO,
+    PART_ARRIVED,
 )
 
 
@@ -180,6 +182,8 @@ def actions(ticket: Ticket, manager_id: int | None) -> list[Action]:
         Status.OFFERED,
     ):
         found.append(Action(N_("👷 Assign a technician"), ASSIGN_LIST.data(ticket.id)))
+    elif status is Status.WAITING_PART:
+        found.append(Action(N_("📦 The part has arrived"), PART_ARRIVED.data(ticket.id)))
     if ticket.details.get("owner_id") != manager_id:
         found.append(Action(N_("🙋 Take it"), CASE_TAKE.data(ticket.id)))
     found.append(Action(N_("💬 Write to the customer"), CASE_MESSAGE.data(ticket.id)))

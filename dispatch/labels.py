@@ -47,6 +47,7 @@ _FIELD = {
     "assigned": N_("Technician assigned"),
     "en_route": N_("Technician on the way"),
     "on_site": N_("Technician on site"),
+    "waiting_part": N_("Waiting for a spare part"),
     "completed": N_("Work done, waiting for your signature"),
     "disputed": N_("Service record disputed"),
     "signed": N_("Signed by you"),
@@ -165,5 +166,6 @@ STEP_LABELS: dict[str, str] = {
     SlaStep.COMPLAINT_PROGRESS: N_("news to the customer about a complaint"),
     SlaStep.RETURN_REVIEW: N_("reviewing a return or exchange"),
     SlaStep.RETURN_REFUND: N_("the refund or exchange"),
+    SlaStep.PART_REQUEST: N_("getting a spare part to the technician"),
 }
 LEVEL_LABELS: dict[int, str] = {1: N_("due soon"), 2: N_("overdue"), 3: N_("escalated")}

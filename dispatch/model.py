@@ -65,6 +65,7 @@ class Status(StrEnum):
     ASSIGNED = "assigned"
     EN_ROUTE = "en_route"
     ON_SITE = "on_site"
+    WAITING_PART = "waiting_part"  # paused until a spare part arrives (dispatch.part_requests)
     COMPLETED = "completed"
     DISPUTED = "disputed"
     SIGNED = "signed"

@@ -28,6 +28,7 @@ from dispatch.tables import ImportReport, find_technician, header_of
 __all__ = [
     "COLUMNS",
     "PartKind",
+    "counted_part",
     "import_stock",
     "is_stock_table",
     "stock_overview",
@@ -56,6 +57,16 @@ class PartKind:
 def is_stock_table(rows: Sequence[Sequence[str]]) -> bool:
     """Whether a file's first row is the header of a stocktake table."""
     return bool(rows) and header_of(rows[0], COLUMNS, optional=("reorder_level",)) is not None
+
+
+def counted_part(parts: Sequence[PartKind], text: str) -> tuple[PartKind | None, str, int]:
+    """A part as people write it with its count (``Drain pump x2``, ``2× 排水泵``): the
+    listed part it names (None when it is not on the list), the name as written, how many."""
+    match = _COUNTED.match(text)
+    if match is None:
+        return None, text.strip(), 1
+    name = match.group(2).strip()
+    return _part(parts, name), name, int(match.group(1) or match.group(3) or 1)
 
 
 def _part(parts: Sequence[PartKind], text: str) -> PartKind | None:
@@ -198,14 +209,11 @@ async def use_parts(
     managers: list[int] | None = None  # read once a listed part is taken
     where: Param = ""
     for entry in used:
-        match = _COUNTED.match(entry.get("name", ""))
-        if match is None:
-            continue
-        part = _part(parts, match.group(2))
+        part, _, count = counted_part(parts, entry.get("name", ""))
         if part is None or part.code not in held:
             continue
         line = held[part.code]
-        line.quantity = max(0, line.quantity - int(match.group(1) or match.group(3) or 1))
+        line.quantity = max(0, line.quantity - count)
         if managers is None:
             managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
             where = (await _holder_names(uow, [holder]))[holder]

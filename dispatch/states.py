@@ -31,13 +31,16 @@ def _machine(moves: Mapping[str, set[str]]) -> Mapping[Status, frozenset[Status]
 
 # repair and installation follow the field-service flow of SERVICE_RULES:
 # dispatch (offer) → accepted → on the way → on site → completed → signed → closed.
+# Before the work is done the job can wait for a spare part; its arrival gives the job
+# back to the technician (assigned), who sets a new visit time.
 _FIELD_JOB = _machine(
     {
         "new": {"offered", "assigned", "cancelled"},
         "offered": {"new", "assigned", "cancelled"},
-        "assigned": {"en_route", "on_site", "new", "offered", "cancelled"},
-        "en_route": {"on_site", "new", "offered"},
-        "on_site": {"completed"},
+        "assigned": {"en_route", "on_site", "waiting_part", "new", "offered", "cancelled"},
+        "en_route": {"on_site", "waiting_part", "new", "offered"},
+        "on_site": {"completed", "waiting_part"},
+        "waiting_part": {"assigned"},
         "completed": {"signed", "disputed"},
         "disputed": {"signed", "closed"},
         "signed": {"closed"},

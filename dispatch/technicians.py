@@ -53,6 +53,8 @@ class JobAction(StrEnum):
     ON_MY_WAY = "way"
     CHECK_IN = "in"
     RECORD = "rec"
+    WAIT_FOR_PART = "part"
+    PART_ARRIVED = "arrived"
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class Candidate:
 def job_actions(ticket: Ticket) -> list[JobAction]:
     """The next steps of a job, read off the state machine: on the way and check-in where
     those transitions are allowed, the visit time until the technician is on site, the
-    service record once there. On the way comes first until the technician left."""
+    service record once there. On the way comes first until the technician left. Until
+    the work is done the job can wait for a spare part, and then the part's arrival."""
     actions: list[JobAction] = []
     if allowed(ticket.kind, ticket.status, "en_route"):
         actions += [JobAction.CONFIRM_TIME, JobAction.ON_MY_WAY, JobAction.CHECK_IN]
@@ -85,6 +88,10 @@ def job_actions(ticket: Ticket) -> list[JobAction]:
         actions += [JobAction.CHECK_IN, JobAction.CONFIRM_TIME]
     elif ticket.status == "on_site":
         actions.append(JobAction.RECORD)
+    if allowed(ticket.kind, ticket.status, "waiting_part"):
+        actions.append(JobAction.WAIT_FOR_PART)
+    elif ticket.status == "waiting_part":
+        actions.append(JobAction.PART_ARRIVED)
     return actions
 
 

@@ -1,4 +1,5 @@
-"""/certificates, /parts and the tables managers send: certificates and stocktakes.
+"""/certificates, /parts and the tables managers send: certificates and stocktakes; the
+press that says a part a job waited for has arrived.
 
 A manager sends a CSV or XLSX file in the private chat; its header row says what it is
 (``dispatch.certificates.COLUMNS``). Each line is added or renewed; the lines that could
@@ -12,17 +13,25 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import AppContext
 from bot.tables import MAX_BYTES, TableError, read_table
+from dispatch.callbacks import PART_ARRIVED
 from dispatch.certificates import certificates_overview, import_certificates, is_certificates_table
-from dispatch.errors import InvalidInput
+from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.messages import N_, Lines
 from dispatch.model import Role
+from dispatch.part_requests import open_requests, part_arrived
 from dispatch.parts import import_stock, is_stock_table, stock_overview
 from dispatch.tables import ImportReport
-from handlers.common import require_manager, require_staff, say
+from handlers.common import clear_buttons, require_manager, require_staff, say
 
 __all__ = ["register"]
 
@@ -144,11 +153,21 @@ async def show_parts(update: Update, context: AppContext) -> None:
     """Managers see every holder's stock; a technician sees their own."""
     if not await require_staff(update, context):
         return
-    holder = None if context.me.role is Role.MANAGER else f"technician:{context.me.id}"
-    overview = await stock_overview(
-        context.services.uow(), context.services.policy.parts, holder=holder
-    )
-    if overview is None:
+    mine = None if context.me.role is Role.MANAGER else context.me.id
+    services = context.services
+    shown = [
+        context.t(found.msgid, **found.params)
+        for found in (
+            await stock_overview(
+                services.uow(),
+                services.policy.parts,
+                holder=None if mine is None else f"technician:{mine}",
+            ),
+            await open_requests(services.uow(), services.policy.parts, technician_id=mine),
+        )
+        if found is not None
+    ]
+    if not shown:
         await say(
             update,
             context,
@@ -158,7 +177,40 @@ async def show_parts(update: Update, context: AppContext) -> None:
             ),
         )
         return
-    await say(update, context, context.t(overview.msgid, **overview.params))
+    await say(update, context, "\n\n".join(shown))
+
+
+async def part_arrived_pressed(update: Update, context: AppContext) -> None:
+    """The part a job waited for is with the technician: pressed by them or a manager."""
+    query = update.callback_query
+    assert query is not None
+    if not await require_staff(update, context):
+        return
+    try:
+        ticket = await part_arrived(
+            context.services.uow(),
+            context.clock,
+            context.services.policy,
+            ticket_id=PART_ARRIVED.id(query.data),
+            actor_id=context.me.id,
+        )
+    except (NotFound, NotAllowed):
+        await query.answer(context.t("This job is no longer yours."), show_alert=True)
+        return
+    except IllegalTransition:
+        await query.answer(context.t("That step is already done."), show_alert=True)
+        return
+    await query.answer()
+    await clear_buttons(query)
+    await say(
+        update,
+        context,
+        context.t(
+            "📦 Part arrived: {number} is back on the technician's list, with its on-site clock running again.",
+            number=ticket.number,
+        ),
+    )
+    context.services.wake_sender()
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -171,3 +223,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("certificates", show_certificates))
     application.add_handler(CommandHandler("parts", show_parts))
     application.add_handler(MessageHandler(TABLES, table_sent))
+    application.add_handler(
+        CallbackQueryHandler(part_arrived_pressed, pattern=PART_ARRIVED.pattern)
+    )

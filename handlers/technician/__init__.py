@@ -29,18 +29,20 @@ from dispatch.callbacks import (
     JOB_RECORD,
     JOB_TIME,
     JOB_TIME_AS_ASKED,
+    JOB_WAIT_FOR_PART,
     OFFER_ACCEPT,
     OFFER_DECLINE,
 )
 from dispatch.messages import N_
 from dispatch.model import Role
 from handlers.forms import TEXT
-from handlers.technician import arrival, duty, jobs, offers, record
+from handlers.technician import arrival, duty, jobs, offers, record, waiting
 from handlers.technician.common import (
     ANY,
     CHECKIN,
     FAULT,
     FEES,
+    PART_WAIT,
     PARTS,
     PHOTOS,
     REVIEW,
@@ -59,6 +61,7 @@ def _steps() -> ConversationHandler[Any]:
         CallbackQueryHandler(jobs.ask_visit_time, pattern=JOB_TIME.pattern),
         CallbackQueryHandler(arrival.start_check_in, pattern=JOB_CHECK_IN.pattern),
         CallbackQueryHandler(record.start_record, pattern=JOB_RECORD.pattern),
+        CallbackQueryHandler(waiting.ask_missing_part, pattern=JOB_WAIT_FOR_PART.pattern),
     ]
     return ConversationHandler(
         entry_points=entry,
@@ -72,6 +75,7 @@ def _steps() -> ConversationHandler[Any]:
                 CallbackQueryHandler(arrival.manual_check_in, pattern=JOB_CHECK_IN_BY_HAND.pattern),
                 MessageHandler(filters.UpdateType.MESSAGE & ANY, arrival.check_in_hint),
             ],
+            PART_WAIT: [MessageHandler(TYPED, waiting.missing_part_typed)],
             WARRANTY: [
                 CallbackQueryHandler(record.warranty_chosen, pattern=r"^rc:w:(in|out|customer)$")
             ],

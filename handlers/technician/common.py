@@ -16,6 +16,7 @@ __all__ = [
     "FAULT",
     "FEES",
     "PARTS",
+    "PART_WAIT",
     "PHOTOS",
     "REVIEW",
     "TIME",
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 # The states of the one persistent "technician" conversation (see handlers.technician).
-TIME, CHECKIN, WARRANTY, FAULT, WORK, PARTS, FEES, PHOTOS, REVIEW = (
+TIME, CHECKIN, WARRANTY, FAULT, WORK, PARTS, FEES, PHOTOS, REVIEW, PART_WAIT = (
     "tech:time",
     "tech:checkin",
     "tech:warranty",
@@ -38,6 +39,7 @@ TIME, CHECKIN, WARRANTY, FAULT, WORK, PARTS, FEES, PHOTOS, REVIEW = (
     "tech:fees",
     "tech:photos",
     "tech:review",
+    "tech:part_wait",
 )
 ANY = filters.ALL & ~filters.COMMAND
 

@@ -9,7 +9,15 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.context import AppContext
-from dispatch.callbacks import JOB_CHECK_IN, JOB_ON_MY_WAY, JOB_RECORD, JOB_TIME, JOB_TIME_AS_ASKED
+from dispatch.callbacks import (
+    JOB_CHECK_IN,
+    JOB_ON_MY_WAY,
+    JOB_RECORD,
+    JOB_TIME,
+    JOB_TIME_AS_ASKED,
+    JOB_WAIT_FOR_PART,
+    PART_ARRIVED,
+)
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
 from dispatch.intake import Slot, visit_start
 from dispatch.labels import status_label
@@ -36,6 +44,8 @@ _ACTIONS = {
     JobAction.ON_MY_WAY: (N_("🚗 On my way"), JOB_ON_MY_WAY),
     JobAction.CHECK_IN: (N_("📍 Check in"), JOB_CHECK_IN),
     JobAction.RECORD: (N_("🧾 Fill in the service record"), JOB_RECORD),
+    JobAction.WAIT_FOR_PART: (N_("⏸ Waiting for a part"), JOB_WAIT_FOR_PART),
+    JobAction.PART_ARRIVED: (N_("📦 The part has arrived"), PART_ARRIVED),
 }
 
 

@@ -20,7 +20,7 @@ from storage.models import (
     TicketRow,
 )
 from storage.repositories.common import dialect_insert
-from storage.repositories.tickets import OPEN_FIELD_STATUSES, to_ticket
+from storage.repositories.tickets import LISTED_FIELD_STATUSES, OPEN_FIELD_STATUSES, to_ticket
 
 __all__ = ["SqlTechnicianRepository"]
 
@@ -223,7 +223,7 @@ class SqlTechnicianRepository:
             select(TicketRow)
             .where(
                 TicketRow.assigned_technician_id == user_id,
-                TicketRow.status.in_(OPEN_FIELD_STATUSES),
+                TicketRow.status.in_(LISTED_FIELD_STATUSES),
             )
             .order_by(TicketRow.id)
         )

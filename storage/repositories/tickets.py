@@ -26,11 +26,19 @@ from storage.models import (
 )
 from storage.repositories.common import dialect_insert
 
-__all__ = ["OPEN_FIELD_STATUSES", "SqlTicketRepository", "ticket_values", "to_ticket"]
+__all__ = [
+    "LISTED_FIELD_STATUSES",
+    "OPEN_FIELD_STATUSES",
+    "SqlTicketRepository",
+    "ticket_values",
+    "to_ticket",
+]
 
 
 # A field job holds a technician's capacity from acceptance until the work is done.
 OPEN_FIELD_STATUSES = ("assigned", "en_route", "on_site")
+# A technician's list (/jobs) also keeps the jobs waiting for a part, which hold no capacity.
+LISTED_FIELD_STATUSES = (*OPEN_FIELD_STATUSES, "waiting_part")
 
 
 _TICKET_FIELDS = (
@@ -289,6 +297,12 @@ class SqlTicketRepository:
             )
             or 0
         )
+
+    async def in_status(self, status: str, limit: int = 500) -> list[Ticket]:
+        rows = await self.session.scalars(
+            select(TicketRow).where(TicketRow.status == status).order_by(TicketRow.id).limit(limit)
+        )
+        return [to_ticket(row) for row in rows]
 
     async def waiting_for_dispatch(self, limit: int = 1000) -> list[Ticket]:
         rows = await self.session.scalars(

@@ -3,9 +3,11 @@ names leaving the technician's stock, and the managers' low-stock ping, once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from storage.models import PartStockRow
+from storage.models import PartStockRow, TicketRow
 from tests.handlers.test_dispatch import CUSTOMER, crew, request_installation  # noqa: F401
 from tests.harness import Desk, Person
 
@@ -76,3 +78,113 @@ async def test_a_stocktake_then_a_record_takes_its_parts_from_the_technicians_st
         "📦 Spare parts in stock:\nShanghai Minhang · Compressor capacitor: 12\n"
         "⚠️ Tom Li · Compressor capacitor: 3\nTom Li · Drain pump: 6"
     )
+
+
+async def test_a_job_waiting_for_a_part_pauses_its_on_site_clock_until_the_part_arrives(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, tom, _wu = crew
+    customer = desk.person(510, "Kai")
+    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
+    await tom.press("✅ Accept")
+    async with desk.db() as session:
+        row = await session.scalar(select(TicketRow))
+        assert row is not None and row.arrive_due_at is not None
+        number, first_due = row.number, row.arrive_due_at
+    await desk.advance(timedelta(hours=2))
+    paused_at = desk.clock.now()
+    await tom.command("jobs")
+    await tom.press("⏸ Waiting for a part")
+    assert tom.last.text == (
+        f"Which part is missing for {number}? Type its name and how many, for example "
+        "Compressor capacitor x1. Send /cancel to go back."
+    )
+    await tom.send("x")  # too short: asked again, nothing paused
+    assert tom.last.text == "That is a little short. Please write at least 2 characters."
+    manager.new_texts()
+    customer.new_texts()
+    await tom.send("Drain pump x2")
+    assert tom.last.text == (
+        f"⏸ {number} now waits for Drain pump ×2. The managers and the customer have been "
+        "told, and the on-site clock is paused. When the part is with you, press the button "
+        "below or use /jobs."
+    )
+    assert customer.new_texts() == [
+        f"🔧 {number} needs a spare part (Drain pump); we are getting it. The visit waits for "
+        "it; the technician will set a new visit time with you as soon as it arrives."
+    ]
+    [ping] = manager.new_texts()
+    assert ping.startswith(f"📦 {number} waits for a spare part: Drain pump ×2 for Tom Li.")
+    await manager.command("parts")
+    assert manager.last.text.startswith(
+        f"⏸ Jobs waiting for a part:\n{number} · Drain pump ×2 · Tom Li · since "
+    )
+
+    # Past the on-site limit while paused: nobody is told the technician is late.
+    await desk.advance(first_due - desk.clock.now() + timedelta(hours=6))
+    await desk.sweep()
+    late = [t for t in manager.new_texts() + tom.new_texts() if "on site" in t]
+    assert late == []
+
+    await manager.press("📦 The part has arrived")
+    assert manager.last.text == (
+        f"📦 Part arrived: {number} is back on the technician's list, with its on-site clock "
+        "running again."
+    )
+    assert tom.new_texts()[-1] == (
+        f"📦 The part for {number} has arrived. Please agree a visit time with the customer: /jobs"
+    )
+    assert customer.new_texts() == [
+        f"📦 The spare part for {number} has arrived. Tom Li will confirm the visit time with you."
+    ]
+    async with desk.db() as session:
+        row = await session.scalar(select(TicketRow))
+        assert row is not None
+        # The clock runs on with the 22 hours it had left when the job was paused.
+        assert (row.status, row.arrive_due_at) == (
+            "assigned",
+            desk.clock.now() + (first_due - paused_at),
+        )
+    await tom.press("📦 The part has arrived")  # a second press, from the older message
+    assert tom.alerts()[-1] == "That step is already done."
+    await tom.command("jobs")
+    assert [b["text"] for b in tom.last.inline_buttons] == [
+        "🕒 Confirm the visit time",
+        "🚗 On my way",
+        "📍 Check in",
+        "⏸ Waiting for a part",
+    ]
+
+
+async def test_a_part_found_missing_on_site_brings_a_return_visit_with_the_full_limit(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, tom, _wu = crew
+    customer = desk.person(510, "Kai")
+    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
+    await tom.press("✅ Accept")
+    await tom.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
+    await tom.command("jobs")
+    await tom.press("📍 Check in")
+    await tom.command("jobs")
+    await tom.press("⏸ Waiting for a part")
+    await tom.send("2× 压缩机电容")  # the Chinese name, the count first
+    assert tom.last.text.startswith("⏸ ") and "Compressor capacitor ×2" in tom.last.text
+    await desk.advance(timedelta(days=3))
+    await desk.sweep()
+    # The part request's own limit (2 working days) has passed: the managers hear of it.
+    assert any(
+        "getting a spare part to the technician was due" in text for text in manager.new_texts()
+    )
+    await tom.press("📦 The part has arrived")
+    async with desk.db() as session:
+        row = await session.scalar(select(TicketRow))
+        assert row is not None
+        # The customer lives in a priority area: a return visit within its 12 hours again.
+        assert (row.status, row.arrive_step, row.arrive_due_at) == (
+            "assigned",
+            "repair_on_site_priority",
+            desk.clock.now() + timedelta(hours=12),
+        )

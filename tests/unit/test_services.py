@@ -58,9 +58,18 @@ async def test_a_duty_switch_is_recorded_once_and_a_repeat_changes_nothing(
     [
         ("new", []),
         ("offered", []),
-        ("assigned", [JobAction.CONFIRM_TIME, JobAction.ON_MY_WAY, JobAction.CHECK_IN]),
-        ("en_route", [JobAction.CHECK_IN, JobAction.CONFIRM_TIME]),
-        ("on_site", [JobAction.RECORD]),
+        (
+            "assigned",
+            [
+                JobAction.CONFIRM_TIME,
+                JobAction.ON_MY_WAY,
+                JobAction.CHECK_IN,
+                JobAction.WAIT_FOR_PART,
+            ],
+        ),
+        ("en_route", [JobAction.CHECK_IN, JobAction.CONFIRM_TIME, JobAction.WAIT_FOR_PART]),
+        ("on_site", [JobAction.RECORD, JobAction.WAIT_FOR_PART]),
+        ("waiting_part", [JobAction.PART_ARRIVED]),
         ("completed", []),
         ("closed", []),
     ],
