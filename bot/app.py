@@ -37,6 +37,7 @@ from bot.staffroom import StaffRoomSender
 from dispatch.certificates import warn_expiring
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
+from dispatch.contracts import plan_visits, warn_ending
 from dispatch.monthly import send_monthly_report
 from dispatch.rounds import dispatch_round
 from dispatch.staffroom import ensure_desk_topics
@@ -118,7 +119,7 @@ async def _sweep_job(context: AppContext) -> None:
     await load_company_days(services.uow(), services.policy.work_calendar)
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
-    await send_certificate_warnings(services)
+    await field_service_duties(services)
     await send_due_monthly_report(services)
     application = context.application
     assert isinstance(application, DeskApplication)
@@ -126,13 +127,24 @@ async def _sweep_job(context: AppContext) -> None:
     await prune_handled(application)
 
 
-async def send_certificate_warnings(services: Services) -> bool:
-    """Certificates ending within 30 days, told once (with the sweep), then the sender woken."""
+async def field_service_duties(services: Services) -> bool:
+    """With the sweep: the planned visits of maintenance contracts that are due, and the
+    warnings of certificates and contracts ending within 30 days (each told once); then
+    the sender is woken."""
     policy = services.policy
-    if await warn_expiring(services.uow(), services.clock, policy.certificates, zone=policy.zone):
+    written = await plan_visits(
+        services.uow,
+        services.clock,
+        policy,
+        lead_days=services.settings.contracts.plan_days_ahead,
+    )
+    written += await warn_ending(services.uow(), services.clock, policy)
+    written += await warn_expiring(
+        services.uow(), services.clock, policy.certificates, zone=policy.zone
+    )
+    if written:
         services.wake_sender()
-        return True
-    return False
+    return bool(written)
 
 
 async def send_due_monthly_report(services: Services) -> bool:

@@ -22,10 +22,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from babel.numbers import list_currencies
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.lists_settings import (
+    CertificateSettings,
+    PartSettings,
+    PriceSettings,
+    ProductSettings,
+    Section,
+    SnippetSettings,
+)
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import Localized, PriceItem, Product, Snippet
@@ -52,10 +60,6 @@ class ConfigError(Exception):
     """One line: the key and what is wrong with it."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
 def _http_url(value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -63,7 +67,7 @@ def _http_url(value: str) -> str:
     return value
 
 
-class WebhookSettings(_Section):
+class WebhookSettings(Section):
     listen: str = "127.0.0.1"
     port: Annotated[int, Field(gt=0, lt=65536)] = 8443
     url_path: str = "telegram"
@@ -77,7 +81,7 @@ class WebhookSettings(_Section):
         return _http_url(value) if value else value
 
 
-class TelegramSettings(_Section):
+class TelegramSettings(Section):
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
@@ -87,7 +91,7 @@ class TelegramSettings(_Section):
     _check_base_url = field_validator("base_url", "base_file_url")(_http_url)
 
 
-class DatabaseSettings(_Section):
+class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///aftercare.db"
 
     @field_validator("url")
@@ -114,7 +118,7 @@ def _hours(value: str) -> str:
     return value
 
 
-class DeskSettings(_Section):
+class DeskSettings(Section):
     timezone: str = "Asia/Shanghai"
     calendar_country: str = "CN"
     # Where the desk's customers are, for regional wording (HK: Hong Kong's Traditional
@@ -202,14 +206,14 @@ class DeskSettings(_Section):
         return self.region or self.calendar_country
 
 
-class PlaceSettings(_Section):
+class PlaceSettings(Section):
     name: str
     latitude: Annotated[float, Field(ge=-90, le=90)]
     longitude: Annotated[float, Field(ge=-180, le=180)]
     radius_km: Annotated[float, Field(gt=0)] = 10
 
 
-class DispatchSettings(_Section):
+class DispatchSettings(Section):
     offer_timeout_minutes: Annotated[float, Field(gt=0)] = 10
     arrival_radius_m: Annotated[float, Field(gt=0)] = 300
     far_distance_km: Annotated[float, Field(gt=0)] = 100
@@ -224,7 +228,14 @@ class DispatchSettings(_Section):
     priority_areas: tuple[PlaceSettings, ...] = ()
 
 
-class SurveySettings(_Section):
+class ContractSettings(Section):
+    """Maintenance contracts (dispatch.contracts): each planned visit is created, and
+    proposed to the customer, ``plan_days_ahead`` days before its day."""
+
+    plan_days_ahead: Annotated[int, Field(ge=1, le=60)] = 7
+
+
+class SurveySettings(Section):
     """The follow-up visit (回访): sent ``after_days`` after the signature at
     ``send_at`` (never in quiet hours), one reminder ``reminder_hours`` later."""
 
@@ -241,7 +252,7 @@ class SurveySettings(_Section):
         return value
 
 
-class ReportSettings(_Section):
+class ReportSettings(Section):
     # A TrueType (.ttf / .ttc) font with Chinese, embedded in service reports.
     font: str = ""
 
@@ -251,38 +262,6 @@ class ReportSettings(_Section):
         if value and not Path(value).is_file():
             raise ValueError(f"{value!r} is not a font file")
         return value
-
-
-class LocalizedName(_Section):
-    en: str
-    zh_Hans: str
-    zh_Hant: str
-
-
-class ProductSettings(_Section):
-    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
-    name: LocalizedName
-    warranty_months: Annotated[int, Field(ge=0)] = 12
-
-
-class CertificateSettings(_Section):
-    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
-    name: LocalizedName
-    products: tuple[str, ...] = ()  # catalogue codes; empty: every product
-    kinds: tuple[Literal["repair", "installation"], ...] = ()  # empty: both
-
-
-class PartSettings(_Section):
-    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
-    name: LocalizedName
-    price: Annotated[float, Field(ge=0)] = 0.0
-    reorder_level: Annotated[int, Field(ge=0)] = 0
-
-
-class PriceSettings(_Section):
-    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
-    name: LocalizedName
-    price: Annotated[float, Field(ge=0)]
 
 
 def _limit_table(raw: Mapping[str, Any]) -> dict[str, Limit]:
@@ -299,19 +278,14 @@ def _limit_table(raw: Mapping[str, Any]) -> dict[str, Limit]:
     return table
 
 
-class SnippetSettings(_Section):
-    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
-    title: LocalizedName
-    text: LocalizedName
-
-
-class _File(_Section):
+class _File(Section):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
     desk: DeskSettings = DeskSettings()
     dispatch: DispatchSettings = DispatchSettings()
     reports: ReportSettings = ReportSettings()
     survey: SurveySettings = SurveySettings()
+    contracts: ContractSettings = ContractSettings()
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
@@ -329,6 +303,7 @@ class Settings:
         self.desk = raw.desk
         self.dispatch = raw.dispatch
         self.reports = raw.reports
+        self.contracts = raw.contracts
         self.sla = sla
         self.source = source
         self.products: tuple[Product, ...] = tuple(

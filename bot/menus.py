@@ -33,6 +33,7 @@ MENU_ORDER = (
     "technicians",
     "certificates",
     "parts",
+    "contracts",
     "snippets",
     "stats",
     "invite",

@@ -67,6 +67,9 @@ __all__ = [
     "TEAM_ACTIVE",
     "TEAM_EDIT",
     "TEAM_OPEN",
+    "VISIT_DAY",
+    "VISIT_OK",
+    "VISIT_OTHER",
     "Choice",
     "Id",
     "Route",
@@ -228,6 +231,11 @@ ARRIVAL_ANSWER = Route("va", (Choice(("ok", "no")), Id()))
 RECORD_SIGN = Route("sr:sign", (Id(),))
 RECORD_DISPUTE = Route("sr:dis", (Id(),))
 RECORD_SHOW = Route("sr:show", (Id(),))
+# A planned maintenance visit: the customer takes the proposed day, asks for the other
+# days, or picks one (a yyyymmdd number).
+VISIT_OK = Route("pv:ok", (Id(),))
+VISIT_OTHER = Route("pv:other", (Id(),))
+VISIT_DAY = Route("pv:day", (Id(), Id()))
 # Follow-up survey: ticket, item (timeliness, attitude, result), score; or no comment.
 SURVEY_RATING = Route("sv", (Id(), Choice(("t", "a", "r")), Choice(("1", "2", "3", "4", "5"))))
 SURVEY_SKIP = Route("sv", (Id(),), tail="skip")

@@ -36,7 +36,7 @@ from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import STEPS, SlaStep
 from dispatch.staffroom import refresh_room
-from dispatch.states import at_rest, is_open
+from dispatch.states import FIELD_KINDS, at_rest, is_open
 from dispatch.users import as_manager
 
 __all__ = [
@@ -177,7 +177,7 @@ def actions(ticket: Ticket, manager_id: int | None) -> list[Action]:
         found.append(Action(N_("📦 Goods received"), RETURN_NEXT.data(ticket.id)))
     elif kind is TicketKind.RETURN and status is Status.RECEIVED:
         found.append(Action(N_("✅ Refund or exchange done"), RETURN_NEXT.data(ticket.id)))
-    elif kind in (TicketKind.REPAIR, TicketKind.INSTALLATION) and status in (
+    elif kind in FIELD_KINDS and status in (
         Status.NEW,
         Status.OFFERED,
     ):
@@ -312,6 +312,7 @@ _ABOUT = {
     TicketKind.COMPLAINT: N_("💬 About your complaint {number}:\n{text}"),
     TicketKind.RETURN: N_("💬 About your return / exchange request {number}:\n{text}"),
     TicketKind.CONSULTATION: N_("💬 About your question {number}:\n{text}"),
+    TicketKind.MAINTENANCE: N_("💬 About your planned maintenance visit {number}:\n{text}"),
 }
 
 
@@ -385,7 +386,7 @@ def urgency(ticket: Ticket, now: datetime, limits: list[Running] | None = None) 
         return Urgency.BREACHED
     if limits and limits[0].due - now <= SOON:
         return Urgency.SOON
-    if ticket.kind in (TicketKind.REPAIR, TicketKind.INSTALLATION) and ticket.status in (
+    if ticket.kind in FIELD_KINDS and ticket.status in (
         Status.NEW,
         Status.OFFERED,
     ):

@@ -75,7 +75,7 @@ TARGETS = {"on_time": 90.0, "satisfaction": 85.0, "complaint_rate": 3.0}
 SERVICE_CAUSES = ("technician", "process")
 PERIODS = ("week", "month", "last_month")
 FIRST_TIME_FIX_DAYS = 30
-FIELD = ("repair", "installation")
+FIELD = ("repair", "installation", "maintenance")
 # The events that answer the customer when a person of the desk writes them.
 FIRST_RESPONSE_EVENTS = (EventKind.STATUS, EventKind.STAFF_REPLY, EventKind.VISIT_PLANNED)
 

@@ -35,6 +35,7 @@ KIND_LABELS: dict[TicketKind, str] = {
     TicketKind.COMPLAINT: N_("Complaint"),
     TicketKind.RETURN: N_("Return / exchange"),
     TicketKind.CONSULTATION: N_("Question"),
+    TicketKind.MAINTENANCE: N_("Planned maintenance visit"),
 }
 
 _COMMON = {
@@ -55,6 +56,7 @@ _FIELD = {
 _STATUS: dict[TicketKind, dict[str, str]] = {
     TicketKind.REPAIR: _FIELD,
     TicketKind.INSTALLATION: _FIELD,
+    TicketKind.MAINTENANCE: {**_FIELD, "proposed": N_("Visit date proposed to you")},
     TicketKind.COMPLAINT: {
         "forwarded": N_("Passed to the department responsible"),
         "verified": N_("Facts verified"),

@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "DEADLINES",
     "Attachment",
+    "Contract",
     "Deadline",
     "Event",
     "EventKind",
@@ -53,6 +54,7 @@ class TicketKind(StrEnum):
     COMPLAINT = "complaint"
     RETURN = "return"
     CONSULTATION = "consultation"
+    MAINTENANCE = "maintenance"  # a planned visit under a maintenance contract
 
 
 class Status(StrEnum):
@@ -60,6 +62,7 @@ class Status(StrEnum):
     its own subset."""
 
     NEW = "new"
+    PROPOSED = "proposed"  # a planned visit whose date the customer has not confirmed yet
     # repair and installation
     OFFERED = "offered"
     ASSIGNED = "assigned"
@@ -178,6 +181,33 @@ class Technician:
     on_duty: bool = False
     active: bool = True  # False while a manager has paused them: no duty, no offers
     last_location_at: datetime | None = None  # read only: kept by set_location
+
+
+@dataclass
+class Contract:
+    """A maintenance contract (维保合同, 000 part 4): planned visits every ``every_months``
+    months at one site, from ``starts_on`` to ``ends_on``. ``next_visit_on`` is the next
+    planned visit's day and ``plan_on`` the day the desk creates its ticket (indexed: the
+    planning pass reads only the contracts due)."""
+
+    id: int
+    number: str
+    customer_id: int
+    site: str
+    address: str
+    starts_on: date
+    ends_on: date
+    every_months: int
+    products: list[str] = field(default_factory=list)
+    latitude: float | None = None
+    longitude: float | None = None
+    services: str = ""
+    fee: float = 0.0
+    deposit: float = 0.0
+    next_visit_on: date | None = None
+    plan_on: date | None = None
+    ended_on: date | None = None  # ended early by a manager
+    end_warned_on: date | None = None  # the 30-day warning went out
 
 
 @dataclass

@@ -18,6 +18,7 @@ PREFIX: dict[TicketKind, str] = {
     TicketKind.COMPLAINT: "C",
     TicketKind.RETURN: "X",
     TicketKind.CONSULTATION: "Q",
+    TicketKind.MAINTENANCE: "M",
 }
 
 

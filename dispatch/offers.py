@@ -25,11 +25,11 @@ from dispatch.errors import ConcurrentUpdate, NotAllowed, NotFound, OfferClosed
 from dispatch.intake import Slot
 from dispatch.labels import SLOT_LABELS
 from dispatch.messages import N_, At, Button, Day, Msg, Number, Outgoing, Param, listed
-from dispatch.model import Offer, OfferStatus, Role, Ticket, TicketKind, Visit
+from dispatch.model import Offer, OfferStatus, Role, Ticket, Visit
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.staffroom import announce, open_room
-from dispatch.states import transition
+from dispatch.states import FIELD_KINDS, transition
 
 __all__ = [
     "OfferClosed",
@@ -42,8 +42,6 @@ __all__ = [
     "offer_next",
     "release_offer",
 ]
-
-FIELD_KINDS = (TicketKind.REPAIR, TicketKind.INSTALLATION)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dispatch.messages import Outgoing
 from dispatch.model import (
     Attachment,
     Certificate,
+    Contract,
     Event,
     Invite,
     Offer,
@@ -80,6 +81,9 @@ class UserRepository(Protocol):
     async def save(self, user: User) -> None: ...
     async def with_role(self, role: Role) -> list[User]: ...
     async def get_many(self, ids: list[int]) -> dict[int, User]: ...
+    async def by_phone(self, phone: str) -> User | None:
+        """The first user whose phone (E.164) this is."""
+        ...
 
 
 class TechnicianRepository(Protocol):
@@ -120,6 +124,25 @@ class TechnicianRepository(Protocol):
     async def expiring_unwarned(self, until: date) -> list[Certificate]:
         """Valid no later than ``until``, and the holder not warned yet."""
         ...
+
+
+class ContractRepository(Protocol):
+    async def get(self, number: str) -> Contract | None: ...
+    async def save(self, contract: Contract) -> Contract:
+        """Insert (id 0) or update by id."""
+        ...
+
+    async def due(self, today: date, limit: int) -> list[Contract]:
+        """Running contracts whose next visit is to be created by ``today``."""
+        ...
+
+    async def planned(self, changes: list[tuple[int, date | None, date | None]]) -> None:
+        """Each contract's next visit day and planning day, written together."""
+        ...
+
+    async def of_customer(self, customer_id: int) -> list[Contract]: ...
+    async def running(self, limit: int = 200) -> list[Contract]: ...
+    async def ending_unwarned(self, by: date) -> list[Contract]: ...
 
 
 class PartRepository(Protocol):
@@ -170,11 +193,16 @@ class RecordRepository(Protocol):
 
 
 class TicketRepository(Protocol):
-    async def next_number(self, prefix: str, day: date) -> int:
-        """Reserve the next sequence number for ``prefix`` on ``day``; safe under concurrency."""
+    async def next_number(self, prefix: str, day: date, count: int = 1) -> int:
+        """Reserve the next ``count`` sequence numbers for ``prefix`` on ``day`` and return
+        the first; safe under concurrency."""
         ...
 
     async def add(self, ticket: Ticket) -> Ticket: ...
+    async def add_many(self, tickets: list[Ticket]) -> list[Ticket]:
+        """Many new tickets at once (planned visits): ids set on them."""
+        ...
+
     async def get(self, ticket_id: int) -> Ticket | None: ...
     async def by_number(self, number: str) -> Ticket | None: ...
     async def save(self, ticket: Ticket) -> None:
@@ -430,6 +458,7 @@ class UnitOfWork(Protocol):
     inbox: InboxRepository
     staffroom: StaffRoomRepository
     parts: PartRepository
+    contracts: ContractRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -182,4 +182,5 @@ STARTS: dict[tuple[str, str], tuple[SlaStep, str]] = {
     ("consultation", "reopened"): (SlaStep.CONSULTATION_ANSWER, "now"),
     ("repair", "waiting_part"): (SlaStep.PART_REQUEST, "now"),
     ("installation", "waiting_part"): (SlaStep.PART_REQUEST, "now"),
+    ("maintenance", "waiting_part"): (SlaStep.PART_REQUEST, "now"),
 }

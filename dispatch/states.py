@@ -14,6 +14,7 @@ from dispatch.errors import IllegalTransition
 from dispatch.model import Event, EventKind, Status, Ticket, TicketKind
 
 __all__ = [
+    "FIELD_KINDS",
     "INITIAL_STATUS",
     "TERMINAL",
     "TRANSITIONS",
@@ -49,9 +50,17 @@ _FIELD_JOB = _machine(
     }
 )
 
+# A planned visit under a maintenance contract is proposed to the customer first; once they
+# confirm its date (or pick another) it is dispatched like a repair.
+_PLANNED_VISIT = {
+    **_FIELD_JOB,
+    Status.PROPOSED: frozenset({Status.NEW, Status.CANCELLED}),
+}
+
 TRANSITIONS: Mapping[TicketKind, Mapping[Status, frozenset[Status]]] = {
     TicketKind.REPAIR: _FIELD_JOB,
     TicketKind.INSTALLATION: _FIELD_JOB,
+    TicketKind.MAINTENANCE: _PLANNED_VISIT,
     # register → classify and forward to the responsible department → verify → plan
     # (a second manager approves compensation) → resolve → reply with the outcome and
     # close; found unfounded at any point before a plan: rejected with the reason, closed.
@@ -99,10 +108,18 @@ TRANSITIONS: Mapping[TicketKind, Mapping[Status, frozenset[Status]]] = {
 WAITING_FOR_CUSTOMER: Mapping[TicketKind, frozenset[Status]] = {
     TicketKind.REPAIR: frozenset({Status.COMPLETED}),
     TicketKind.INSTALLATION: frozenset({Status.COMPLETED}),
+    TicketKind.MAINTENANCE: frozenset({Status.PROPOSED, Status.COMPLETED}),
     TicketKind.COMPLAINT: frozenset(),
     TicketKind.RETURN: frozenset({Status.APPROVED}),
     TicketKind.CONSULTATION: frozenset({Status.ANSWERED}),
 }
+
+# The kinds a technician visits for: offered, checked in, recorded and signed alike.
+FIELD_KINDS: tuple[TicketKind, ...] = (
+    TicketKind.REPAIR,
+    TicketKind.INSTALLATION,
+    TicketKind.MAINTENANCE,
+)
 
 INITIAL_STATUS = Status.NEW
 TERMINAL: frozenset[Status] = frozenset({Status.CLOSED, Status.CANCELLED})

@@ -55,6 +55,11 @@ QUESTIONS: dict[TicketKind, dict[str, str]] = {
         "attitude": _TECHNICIAN,
         "result": N_("And with the installation?"),
     },
+    TicketKind.MAINTENANCE: {
+        "timeliness": _VISIT_TIMELINESS,
+        "attitude": _TECHNICIAN,
+        "result": N_("And with the maintenance visit?"),
+    },
     TicketKind.COMPLAINT: {
         "timeliness": N_(
             "How satisfied are you with how quickly we handled your complaint? "

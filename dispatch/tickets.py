@@ -35,6 +35,7 @@ __all__ = [
     "created_event",
     "customers_ticket",
     "new_ticket",
+    "new_tickets",
     "open_linked_complaint",
 ]
 
@@ -81,6 +82,29 @@ async def new_ticket(
         updated_at=now,
         intake_key=intake_key,
     )
+
+
+async def new_tickets(
+    uow: UnitOfWork, *, now: datetime, zone: ZoneInfo, kind: TicketKind, customer_ids: list[int]
+) -> list[Ticket]:
+    """Tickets in their first status for each customer, their numbers reserved together
+    (the planning pass's visits); not yet stored."""
+    if not customer_ids:
+        return []
+    day = now.astimezone(zone).date()
+    first = await uow.tickets.next_number(PREFIX[kind], day, len(customer_ids))
+    return [
+        Ticket(
+            id=0,
+            number=format_number(kind, day, first + i),
+            kind=kind,
+            status=INITIAL_STATUS,
+            customer_id=customer_id,
+            created_at=now,
+            updated_at=now,
+        )
+        for i, customer_id in enumerate(customer_ids)
+    ]
 
 
 async def open_linked_complaint(

@@ -15,6 +15,7 @@ from handlers import (
     calendar,
     cases,
     casework,
+    contracts,
     customer,
     decisions,
     fallback,
@@ -53,4 +54,5 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     language.register(application)
     invites.register(application)
     resources.register(application)  # a manager's table file, when no step wanted it
+    contracts.register(application)
     fallback.register(application)  # last in group 0: stale buttons, stray input

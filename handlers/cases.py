@@ -54,6 +54,7 @@ KINDS = {
     "returns": TicketKind.RETURN,
     "repairs": TicketKind.REPAIR,
     "installations": TicketKind.INSTALLATION,
+    "maintenance": TicketKind.MAINTENANCE,
 }
 
 

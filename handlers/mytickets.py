@@ -14,6 +14,7 @@ from telegram.ext import (
 )
 
 from bot.context import AppContext
+from dispatch.contracts import contracts_overview
 from dispatch.customer import Photo
 from dispatch.errors import IllegalTransition, InvalidInput, NotFound
 from dispatch.following import (
@@ -84,8 +85,12 @@ class MyTickets:
         return ticket_line(context, ticket)
 
     async def list_tickets(self, update: Update, context: AppContext) -> int:
-        """Shows the latest requests, each a button that opens it."""
+        """Shows the customer's maintenance contracts, then the latest requests, each a
+        button that opens it."""
         await self._ack(update)
+        contracts = await contracts_overview(context.services.uow(), customer_id=context.me.id)
+        if contracts is not None:
+            await say(update, context, context.t(contracts.msgid, **contracts.params))
         tickets = await customer_tickets(context.services.uow(), customer_id=context.me.id)
         if not tickets:
             await say(

@@ -25,6 +25,7 @@ from bot.context import AppContext
 from bot.tables import MAX_BYTES, TableError, read_table
 from dispatch.callbacks import PART_ARRIVED
 from dispatch.certificates import certificates_overview, import_certificates, is_certificates_table
+from dispatch.contract_table import import_contracts, is_contracts_table
 from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from dispatch.messages import N_, Lines
 from dispatch.model import Role
@@ -109,15 +110,34 @@ async def table_sent(update: Update, context: AppContext) -> None:
                 ),
             )
             return
+        if is_contracts_table(rows):
+            loaded = await import_contracts(
+                services.uow(),
+                context.clock,
+                services.policy,
+                rows,
+                region=services.settings.desk.calendar_country,
+                lead_days=services.settings.contracts.plan_days_ahead,
+            )
+            await say(
+                update,
+                context,
+                _loaded(
+                    context, N_("📄 Contracts loaded: {added} new, {renewed} renewed."), loaded
+                ),
+            )
+            return
         if not is_certificates_table(rows):
             await say(
                 update,
                 context,
                 context.t(
-                    "I can load two kinds of table; the first row names the columns, in English "
+                    "I can load three kinds of table; the first row names the columns, in English "
                     "or Chinese:\n• certificates: technician, certificate, number, valid until "
                     "(技师, 证书, 证书编号, 有效期至)\n• a stocktake: part, held by, quantity, "
-                    "reorder level (配件, 库存地点, 数量, 补货线)"
+                    "reorder level (配件, 库存地点, 数量, 补货线)\n• maintenance contracts: "
+                    "contract, customer phone, site, address, products, start, end, cadence "
+                    "(合同编号, 客户电话, 项目, 地址, 产品, 开始日期, 结束日期, 频次)"
                 ),
             )
             return

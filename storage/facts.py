@@ -47,7 +47,7 @@ from dispatch.kpis import (
     SERVICE_CAUSES,
     STEP_TIMES,
 )
-from dispatch.model import Event, EventKind, Status, TicketKind
+from dispatch.model import Event, EventKind, Status, Ticket, TicketKind
 from dispatch.sla import SlaStep
 from dispatch.states import WAITING_FOR_CUSTOMER
 from storage.models import Base, EventRow, SurveyRow, TicketRow
@@ -142,6 +142,22 @@ ARRIVAL_STEPS = (SlaStep.REPAIR_ON_SITE, SlaStep.REPAIR_ON_SITE_PRIORITY)
 
 def _step_column(name: str) -> Any:
     return Facts.c[name + "_h"]
+
+
+async def tickets_added(session: AsyncSession, tickets: Sequence[Ticket]) -> None:
+    """New tickets' rows in one statement (kinds that count against no other ticket)."""
+    await session.execute(
+        insert(Facts),
+        [
+            {
+                "ticket_id": t.id,
+                "kind": t.kind.value,
+                "customer_id": t.customer_id,
+                "created_at": t.created_at,
+            }
+            for t in tickets
+        ],
+    )
 
 
 async def ticket_added(session: AsyncSession, row: TicketRow) -> None:

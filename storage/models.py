@@ -125,6 +125,32 @@ class PartStockRow(Base):
     low_warned: Mapped[bool] = mapped_column(Boolean)
 
 
+class ContractRow(Base):
+    """A maintenance contract (dispatch.contracts); ``plan_on`` indexed for the planning pass."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (Index("ix_contracts_plan_on", "plan_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    site: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    products: Mapped[list[str]] = mapped_column(JSONType)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    every_months: Mapped[int] = mapped_column(Integer)
+    services: Mapped[str] = mapped_column(Text)
+    fee: Mapped[float] = mapped_column(Float)
+    deposit: Mapped[float] = mapped_column(Float)
+    next_visit_on: Mapped[date | None] = mapped_column(Date)
+    plan_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_warned_on: Mapped[date | None] = mapped_column(Date)
+
+
 class TicketCounterRow(Base):
     """The last number handed out per prefix and local day, for readable ticket numbers."""
 

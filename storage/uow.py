@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dispatch.ports import (
     AttachmentRepository,
     CalendarRepository,
+    ContractRepository,
     DeliveryRepository,
     EventRepository,
     InboxRepository,
@@ -43,6 +44,7 @@ from storage.repositories import (
     SqlUserRepository,
     SqlVisitRepository,
 )
+from storage.repositories.contracts import SqlContractRepository
 from storage.repositories.parts import SqlPartRepository
 from storage.stats import SqlStatsRepository
 from storage.updates import SqlInboxRepository, SqlRequestRepository
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
     inbox: InboxRepository
     staffroom: StaffRoomRepository
     parts: PartRepository
+    contracts: ContractRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -89,6 +92,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(session)
         self.technicians = SqlTechnicianRepository(session)
         self.parts = SqlPartRepository(session)
+        self.contracts = SqlContractRepository(session)
         self.tickets = SqlTicketRepository(session)
         self.events = SqlEventRepository(session)
         self.invites = SqlInviteRepository(session)

@@ -357,13 +357,13 @@ class Desk:
         await self.settle()
 
     async def sweep(self) -> int:
-        """One run of the SLA sweep and the certificate warnings (the sweep job's first
+        """One run of the SLA sweep and the field-service duties (the sweep job's first
         half), then deliver; returns what the SLA sweep wrote."""
-        from bot.app import send_certificate_warnings
+        from bot.app import field_service_duties
         from dispatch.sweep import sweep
 
         sent = await sweep(self.services.uow, self.clock, self.services.policy)
-        await send_certificate_warnings(self.services)
+        await field_service_duties(self.services)
         await self.settle()
         return sent
 

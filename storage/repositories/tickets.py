@@ -102,14 +102,49 @@ class SqlTicketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def next_number(self, prefix: str, day: date) -> int:
+    async def next_number(self, prefix: str, day: date, count: int = 1) -> int:
+        """The first of ``count`` sequence numbers reserved together."""
         # One atomic upsert: concurrent creators serialise on the counter row.
-        stmt = dialect_insert(self.session)(TicketCounterRow).values(prefix=prefix, day=day, last=1)
+        stmt = dialect_insert(self.session)(TicketCounterRow).values(
+            prefix=prefix, day=day, last=count
+        )
         stmt = stmt.on_conflict_do_update(
-            index_elements=["prefix", "day"], set_={"last": TicketCounterRow.last + 1}
+            index_elements=["prefix", "day"], set_={"last": TicketCounterRow.last + count}
         ).returning(TicketCounterRow.last)
         result = await self.session.execute(stmt)
-        return int(result.scalar_one())
+        return int(result.scalar_one()) - count + 1
+
+    async def add_many(self, tickets: list[Ticket]) -> list[Ticket]:
+        """Insert many new tickets in one statement, without the ORM's per-object work
+        (the planning pass's visits); kinds that touch other tickets' facts (complaints,
+        repairs) go through :meth:`add`."""
+        assert all(t.kind not in (TicketKind.COMPLAINT, TicketKind.REPAIR) for t in tickets)
+        if not tickets:
+            return tickets
+        rows = [
+            {
+                "number": ticket.number,
+                "kind": ticket.kind.value,
+                "customer_id": ticket.customer_id,
+                "created_at": ticket.created_at,
+                "version": 1,
+                **ticket_values(ticket),
+            }
+            for ticket in tickets
+        ]
+        # Core executemany, then the ids by the (unique) numbers: an INSERT ... RETURNING
+        # of many rows goes row by row on SQLite, ten times slower (bench/planned.py).
+        await self.session.execute(cast(Table, TicketRow.__table__).insert(), rows)
+        found = await self.session.execute(
+            select(TicketRow.number, TicketRow.id).where(
+                TicketRow.number.in_([t.number for t in tickets])
+            )
+        )
+        ids = {number: id_ for number, id_ in found}
+        for ticket in tickets:
+            ticket.id, ticket.version = ids[ticket.number], 1
+        await facts.tickets_added(self.session, tickets)
+        return tickets
 
     async def add(self, ticket: Ticket) -> Ticket:
         """Insert; a second ticket for the same intake key raises ConcurrentUpdate."""
@@ -293,7 +328,10 @@ class SqlTicketRepository:
             await self.session.scalar(
                 select(func.count())
                 .select_from(TicketRow)
-                .where(TicketRow.status == "new", TicketRow.kind.in_(("repair", "installation")))
+                .where(
+                    TicketRow.status == "new",
+                    TicketRow.kind.in_(("repair", "installation", "maintenance")),
+                )
             )
             or 0
         )
@@ -307,7 +345,10 @@ class SqlTicketRepository:
     async def waiting_for_dispatch(self, limit: int = 1000) -> list[Ticket]:
         rows = await self.session.scalars(
             select(TicketRow)
-            .where(TicketRow.status == "new", TicketRow.kind.in_(("repair", "installation")))
+            .where(
+                TicketRow.status == "new",
+                TicketRow.kind.in_(("repair", "installation", "maintenance")),
+            )
             .order_by(TicketRow.id)
             .limit(limit)
         )

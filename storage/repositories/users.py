@@ -83,6 +83,12 @@ class SqlUserRepository:
             )
         )
 
+    async def by_phone(self, phone: str) -> User | None:
+        row = await self.session.scalar(
+            select(UserRow).where(UserRow.phone == phone).order_by(UserRow.id).limit(1)
+        )
+        return None if row is None else to_user(row)
+
     async def get_many(self, ids: list[int]) -> dict[int, User]:
         if not ids:
             return {}

@@ -156,7 +156,7 @@ async def test_a_file_that_is_not_a_certificates_table_gets_a_way_forward(desk: 
     manager = desk.person(MANAGER_ID, "Boss")
     await manager.command("start")
     await manager.send_document("list.csv", CSV, b"name,phone\nAmy,123\n")
-    assert manager.last.text.startswith("I can load two kinds of table; the first row names")
+    assert manager.last.text.startswith("I can load three kinds of table; the first row names")
     await manager.send_document("broken.xlsx", XLSX, b"not a workbook")
     assert manager.last.text.startswith("I could not read this file.")
     customer = desk.person(510, "Kai")

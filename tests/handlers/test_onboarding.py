@@ -145,6 +145,7 @@ async def test_config_manager_is_a_manager_from_the_first_start(desk: Desk, lang
         "technicians",
         "certificates",
         "parts",
+        "contracts",
         "snippets",
         "stats",
         "invite",

@@ -61,6 +61,10 @@ async def _start(step: str, uow: UnitOfWorkFactory, clock: ManualClock, customer
         return await _repair(uow, clock, customer, NEAR_NOT_PRIORITY, step)
     if step == "repair_remote_answer":
         return await _repair(uow, clock, customer, FAR, step)
+    if step == "part_request":  # the job waits for a spare part
+        return await move(
+            await _repair(uow, clock, customer, HERE, step), "assigned", "waiting_part"
+        )
     if step.startswith("consultation"):
         ticket = (
             await submit_question(

@@ -151,7 +151,7 @@ BAD = [
         '[[certificates]]\ncode = "gas"\nname = { en = "Gas", zh_Hans = "燃气", zh_Hant = "燃氣" }\n'
         'kinds = ["complaint"]\n',
         {},
-        "config error: certificates.0.kinds.0: Input should be 'repair' or 'installation'",
+        "config error: certificates.0.kinds.0: Input should be 'repair', 'installation' or 'maintenance'",
     ),
     ("this is = = not toml", {}, "not valid TOML"),
 ]

@@ -1,0 +1,154 @@
+"""Maintenance contracts through the real bot: loaded from a manager's file, each planned
+visit proposed to the customer a week ahead, booked, dispatched, recorded, signed and
+surveyed like a repair; renewals, and the managers' warning 30 days before the end."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from dispatch.model import Language
+from storage.models import ContractRow, OfferRow, TicketRow
+from tests.handlers.test_dispatch import CUSTOMER, crew, request_installation  # noqa: F401
+from tests.harness import Desk, Person, date_label, day_label
+
+CSV = "text/csv"
+HEADER = "Contract,Customer phone,Site,Address,Products,Start,End,Cadence,Services,Fee,Latitude,Longitude\n"
+
+
+async def _customer_with_phone(desk: Desk) -> Person:
+    """A customer known by the phone they gave with an earlier request (13800138000)."""
+    customer = desk.person(510, "Kai")
+    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
+    customer.new_texts()
+    return customer
+
+
+async def test_a_contract_from_a_file_brings_its_monthly_visit_to_the_signed_survey(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, tom, wu = crew
+    customer = await _customer_with_phone(desk)
+    lat, lon = CUSTOMER
+    table = (
+        HEADER
+        + f'WB-001,138 0013 8000,Minhang office,"Building 3, room 1201",Air conditioner,2026-11-25,2027-11-24,monthly,Filter cleaning,"12,000",{lat},{lon}\n'
+        + "WB-002,13911112222,Depot,Road 1,aircon,2026-12-01,2027-11-30,monthly,,,,\n"
+        + "WB-003,13800138000,Depot,Road 1,Toaster,2026-12-01,2027-11-30,monthly,,,,\n"
+        + "WB-004,13800138000,Depot,Road 1,aircon,2026-12-01,2026-11-01,monthly,,,,\n"
+        + "WB-005,13800138000,Depot,Road 1,aircon,2026-12-01,2027-11-30,sometimes,,,,\n"
+    )
+    await manager.send_document("contracts.csv", CSV, table.encode())
+    assert manager.last.text == (
+        "📄 Contracts loaded: 1 new, 0 renewed.\n"
+        "These lines were left out; correct them and send the file again:\n"
+        "line 3: no customer with the phone 13911112222 has used the bot yet; ask them to send "
+        "/start and share their number\n"
+        "line 4: no product called Toaster\n"
+        "line 5: the contract ends before it starts\n"
+        "line 6: sometimes is not a cadence: write monthly, quarterly or every 2 months"
+    )
+
+    # A week ahead of 25 November (today is the 22nd): the visit is planned now.
+    await desk.sweep()
+    async with desk.db() as session:
+        visit = await session.scalar(select(TicketRow).where(TicketRow.kind == "maintenance"))
+        contract = await session.scalar(select(ContractRow))
+    assert visit is not None and contract is not None
+    assert (visit.status, visit.preferred_date) == ("proposed", date(2026, 11, 25))
+    assert (contract.next_visit_on, contract.plan_on) == (date(2026, 12, 25), date(2026, 12, 18))
+    assert customer.new_texts() == [
+        f"🗓 Planned maintenance {visit.number} under your contract WB-001 (Minhang office): "
+        f"we propose a visit on {day_label(Language.EN, '2026-11-25')}, Morning (9:00-12:00). "
+        "Does that day suit you?"
+    ]
+    await desk.sweep()  # a second pass plans nothing twice
+    assert customer.new_texts() == []
+    await customer.command("mytickets")
+    assert customer.last.text.startswith(
+        "📄 Maintenance contracts:\nWB-001 · Minhang office · Kai · monthly · next visit "
+        f"{day_label(Language.EN, '2026-12-25')} · ends {date_label(Language.EN, '2027-11-24')}"
+        "\n\nYour requests, newest first."
+    )
+
+    # The customer prefers the next day.
+    await customer.press("📅 Another day")
+    await customer.press(day_label(Language.EN, "2026-11-26"))
+    assert customer.last.text == (
+        f"✅ Booked: planned maintenance {visit.number} on "
+        f"{day_label(Language.EN, '2026-11-26')}, Morning (9:00-12:00). The technician will "
+        "call you before coming."
+    )
+    await customer.press("✅ That day suits me")  # the older button: already booked
+    assert customer.alerts()[-1] == "This visit is already booked."
+    async with desk.db() as session:
+        offers = list(await session.scalars(select(OfferRow).where(OfferRow.ticket_id == visit.id)))
+    assert len(offers) == 1
+    technician = tom if offers[0].technician_id == (await _user_id(desk, tom)) else wu
+    assert any(text.startswith(f"🔧 New job {visit.number}") for text in technician.new_texts())
+
+    # Dispatched, recorded, signed and surveyed like a repair.
+    await technician.press("✅ Accept")
+    await technician.share_location(lat + 0.001, lon, accuracy=10)
+    await technician.command("jobs")
+    await technician.press("📍 Check in")
+    await technician.press("🧾 Fill in the service record")
+    await technician.press("In warranty")
+    await technician.send("Dusty filters.")
+    await technician.send("Cleaned the filters, checked the refrigerant pressure.")
+    await technician.press("None")
+    await technician.press("Done")
+    await technician.press("✅ Send to the customer")
+    await customer.press("✍️ Correct: sign it")
+    async with desk.db() as session:
+        signed = await session.get(TicketRow, visit.id)
+    assert signed is not None and signed.status == "signed"
+    await desk.advance(timedelta(days=1))
+    await desk.sweep()
+    assert customer.last.text.endswith(
+        "How satisfied are you with how quickly we came? (1 = very unhappy, 5 = very happy)"
+    )
+
+
+async def _user_id(desk: Desk, person: Person) -> int:
+    async with desk.services.uow() as uow:
+        user = await uow.users.by_telegram_id(person.id)
+    assert user is not None
+    return user.id
+
+
+async def test_a_renewal_moves_the_end_and_the_end_warning_comes_once_30_days_before(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, _tom, _wu = crew
+    await _customer_with_phone(desk)
+    row = "WB-009,+86 138 0013 8000,Depot,Road 1,aircon,2026-01-10,{end},quarterly,,,,\n"
+    await manager.send_document("c.csv", CSV, (HEADER + row.format(end="2026-12-15")).encode())
+    assert manager.last.text == "📄 Contracts loaded: 1 new, 0 renewed."
+    manager.new_texts()
+    await desk.sweep()  # 23 days before the end
+    warning = (
+        "📄 Maintenance contract WB-009 (Depot, Kai) ends on {day}. Renew it by loading the "
+        "contract again with its new end date."
+    )
+    assert manager.new_texts() == [warning.format(day=date_label(Language.EN, "2026-12-15"))]
+    await desk.sweep()
+    assert manager.new_texts() == []
+
+    # Renewed for a year: the next warning comes 30 days before the new end.
+    await manager.send_document("c.csv", CSV, (HEADER + row.format(end="2027-12-15")).encode())
+    assert manager.last.text == "📄 Contracts loaded: 0 new, 1 renewed."
+    await desk.sweep()
+    manager.new_texts()
+    async with desk.db() as session:
+        contract = await session.scalar(select(ContractRow))
+    assert contract is not None
+    # Quarterly from 10 January: the next visit is 10 January 2027, planned a week before.
+    assert (contract.ends_on, contract.end_warned_on, contract.next_visit_on) == (
+        date(2027, 12, 15),
+        None,
+        date(2027, 1, 10),
+    )
