@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from dispatch.catalogue import Localized
 from dispatch.clock import Clock
@@ -31,6 +32,7 @@ __all__ = [
     "counted_part",
     "import_stock",
     "is_stock_table",
+    "part_fees",
     "stock_overview",
     "use_parts",
 ]
@@ -189,6 +191,21 @@ async def import_stock(
         await uow.outbox.add_many(pings, at=now)
         await uow.commit()
     return report, len(pings)
+
+
+def part_fees(parts: Sequence[PartKind], used: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
+    """The fee lines of the listed parts a service record names, priced by the parts list
+    (``part:<code>``, see DeskPolicy.fee_names); parts not on the list, or priced 0, add none."""
+    fees: dict[str, dict[str, Any]] = {}
+    for entry in used:
+        part, _, count = counted_part(parts, entry.get("name", ""))
+        if part is None or part.price <= 0:
+            continue
+        line = fees.setdefault(
+            part.code, {"code": f"part:{part.code}", "quantity": 0, "price": part.price}
+        )
+        line["quantity"] += count
+    return list(fees.values())
 
 
 async def use_parts(

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
-from dispatch.catalogue import PriceItem, Product, Snippet
+from dispatch.catalogue import Localized, PriceItem, Product, Snippet
 from dispatch.certificates import CertificateKind
 from dispatch.geo import Place
 from dispatch.parts import PartKind
@@ -91,3 +91,10 @@ class DeskPolicy:
 
     def product(self, code: str | None) -> Product | None:
         return next((p for p in self.products if p.code == code), None)
+
+    def fee_names(self) -> dict[str, Localized]:
+        """What each fee line of a service record is called: the price list's items by
+        code, the spare parts charged by ``part:<code>`` (dispatch.parts.part_fees)."""
+        names = {item.code: item.name for item in self.prices}
+        names.update({f"part:{part.code}": part.name for part in self.parts})
+        return names

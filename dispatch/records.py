@@ -26,7 +26,7 @@ from dispatch.model import (
     TicketKind,
     Visit,
 )
-from dispatch.parts import use_parts
+from dispatch.parts import part_fees, use_parts
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.states import allowed, transition
@@ -140,7 +140,7 @@ def _part_lines(parts: list[dict[str, Any]]) -> Param:
 
 def _fee_lines(policy: DeskPolicy, fees: list[dict[str, Any]]) -> Param:
     """One line per fee item, written out in the recipient's language by the sender."""
-    names = {p.code: p.name for p in policy.prices}
+    names = policy.fee_names()
     return listed(
         [
             Msg(
@@ -155,6 +155,12 @@ def _fee_lines(policy: DeskPolicy, fees: list[dict[str, Any]]) -> Param:
             if f["code"] in names
         ]
     )
+
+
+def _contract_of(ticket: Ticket) -> str | None:
+    """The maintenance contract a planned visit is made under (dispatch.contracts)."""
+    contract = ticket.details.get("contract") if ticket.kind is TicketKind.MAINTENANCE else None
+    return str(contract) if contract else None
 
 
 def canonical_record(ticket: Ticket, record: ServiceRecord, visit: Visit | None) -> str:
@@ -188,7 +194,11 @@ async def submit_record(
         ticket, visit = await technicians_job(uow, ticket_id, technician_id)
         prices = {p.code: p for p in policy.prices}
         fees: list[dict[str, Any]] = []
-        if record.warranty != "in":  # in-warranty quality faults are free
+        # In-warranty quality faults are free. A planned visit under a maintenance contract
+        # is priced by the contract: its labour and call-out are covered, the parts used
+        # are charged at the parts list's price.
+        covered = _contract_of(ticket) is not None
+        if record.warranty != "in" and not covered:
             for fee in record.fees:
                 item = prices.get(str(fee["code"]))
                 if item is None:
@@ -200,6 +210,8 @@ async def submit_record(
                         "price": item.price,
                     }
                 )
+        if record.warranty != "in":
+            fees += part_fees(policy.parts, record.parts)
         event = transition(ticket, "completed", at=now, actor_id=technician_id)
         stored = await uow.records.add(
             ServiceRecord(
@@ -235,6 +247,12 @@ def _record_message(
     """The record as the customer reads it before signing, with the buttons that sign it
     (and say so) or dispute it."""
     fee_text: Param = _fee_lines(policy, record.fees) if record.fees else Msg(N_("none"))
+    contract = _contract_of(ticket)
+    if contract is not None:
+        fee_text = Msg(
+            N_("{fees} (labour covered by maintenance contract {contract})"),
+            {"fees": fee_text, "contract": contract},
+        )
     return Outgoing(
         user_id=ticket.customer_id,
         # An installation's record says what was installed, not what was broken.

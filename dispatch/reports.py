@@ -45,7 +45,7 @@ async def service_report(uow: UnitOfWork, policy: DeskPolicy, *, ticket_id: int)
     def first(status: str) -> datetime | None:
         return next((e.created_at for e in events if e.to_status == status), None)
 
-    prices = {p.code: p for p in policy.prices}
+    names = policy.fee_names()
     return ServiceReport(
         ticket=ticket,
         record=record,
@@ -61,7 +61,7 @@ async def service_report(uow: UnitOfWork, policy: DeskPolicy, *, ticket_id: int)
             "completed": visit.completed_at if visit else None,
             "signed": record.signed_at,
         },
-        fees=[{**f, "name": prices[f["code"]].name} for f in record.fees if f["code"] in prices],
+        fees=[{**f, "name": names[f["code"]]} for f in record.fees if f["code"] in names],
         photo_file_ids=[
             a.file_id
             for a in attachments

@@ -14,6 +14,7 @@ from dispatch.errors import IllegalTransition, InvalidInput, NotAllowed, NotFoun
 from dispatch.intake import check_text, clean_text
 from dispatch.messages import Money, Param, listed
 from dispatch.model import TicketKind
+from dispatch.parts import part_fees
 from dispatch.records import WARRANTY_LABELS, RecordDraft, submit_record
 from handlers.common import clear_buttons, inline, say
 from handlers.technician.common import (
@@ -49,6 +50,10 @@ __all__ = [
 
 def _installing(context: AppContext) -> bool:
     return step_state(context).get("kind") == TicketKind.INSTALLATION.value
+
+
+def _planned_visit(context: AppContext) -> bool:
+    return step_state(context).get("kind") == TicketKind.MAINTENANCE.value
 
 
 def _draft(context: AppContext) -> RecordDraft:
@@ -265,14 +270,19 @@ def _listed(context: AppContext, items: list[str]) -> str:
 async def photos_done(update: Update, context: AppContext) -> str:
     await ack(update)
     draft = _draft(context)
-    prices = {p.code: p for p in context.services.policy.prices}
+    policy = context.services.policy
+    names = policy.fee_names()
     warranty_label = WARRANTY_LABELS[draft.warranty or "out"]
+    # As dispatch.records prices them: a planned visit's labour is the contract's; the
+    # listed parts used are charged at the parts list's price.
+    charged = [] if _planned_visit(context) else list(draft.fees.items())
+    charged += [(f["code"], f["quantity"]) for f in part_fees(policy.parts, draft.parts)]
     fees = _listed(
         context,
         [
-            context.t("{item} × {quantity}", item=prices[c].name.in_(context.lang), quantity=n)
-            for c, n in draft.fees.items()
-            if c in prices
+            context.t("{item} × {quantity}", item=names[c].in_(context.lang), quantity=n)
+            for c, n in charged
+            if c in names
         ],
     )
     parts = _listed(

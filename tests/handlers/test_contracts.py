@@ -95,12 +95,20 @@ async def test_a_contract_from_a_file_brings_its_monthly_visit_to_the_signed_sur
     await technician.command("jobs")
     await technician.press("📍 Check in")
     await technician.press("🧾 Fill in the service record")
-    await technician.press("In warranty")
-    await technician.send("Dusty filters.")
-    await technician.send("Cleaned the filters, checked the refrigerant pressure.")
-    await technician.press("None")
+    await technician.press("Out of warranty")
+    await technician.send("Dusty filters, a worn capacitor.")
+    await technician.send("Cleaned the filters, replaced the capacitor.")
+    await technician.send("capacitor - worn")
+    await technician.press("Call-out fee · CN¥50.00")
+    await technician.press("Done")
     await technician.press("Done")
     await technician.press("✅ Send to the customer")
+    # Priced by the contract: no call-out or labour; the part at the parts list's price.
+    assert customer.last.text.split("\n")[4:7] == [
+        "Parts replaced: capacitor (worn)",
+        "Fees: Compressor capacitor × 1 = CN¥45.00 (labour covered by maintenance contract WB-001)",
+        "Total: CN¥45.00",
+    ]
     await customer.press("✍️ Correct: sign it")
     async with desk.db() as session:
         signed = await session.get(TicketRow, visit.id)

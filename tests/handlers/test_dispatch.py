@@ -234,7 +234,8 @@ async def test_the_whole_repair_from_offer_to_signed_report(
         "Please check the service record:\nWarranty: Out of warranty\nFault found: Start capacitor of the compressor is bulging.\n"
         "Work done: Replaced the capacitor, topped up refrigerant, tested 30 minutes.\n"
         "Parts replaced: \n• capacitor (bulging)\n• refrigerant (low pressure)\n"
-        "Fees: \n• Call-out fee × 1\n• Labour, per hour × 2\nPhotos: 3"
+        # The capacitor is on the parts list: charged at its price, out of warranty.
+        "Fees: \n• Call-out fee × 1\n• Labour, per hour × 2\n• Compressor capacitor × 1\nPhotos: 3"
     )
     await near.press("✅ Send to the customer")
     assert customer.last.text == (
@@ -242,7 +243,7 @@ async def test_the_whole_repair_from_offer_to_signed_report(
         "Work done: Replaced the capacitor, topped up refrigerant, tested 30 minutes.\n"
         "Parts replaced: \n• capacitor (bulging)\n• refrigerant (low pressure)\n"
         "Fees: \n• Call-out fee × 1 = CN¥50.00\n• Labour, per hour × 2 = CN¥160.00\n"
-        "Total: CN¥210.00\n\n"
+        "• Compressor capacitor × 1 = CN¥45.00\nTotal: CN¥255.00\n\n"
         "Please check it. Sign it if it is right; once signed it cannot be changed."
     )
 
@@ -291,7 +292,12 @@ async def test_the_whole_repair_from_offer_to_signed_report(
     ]  # the report stays on the ticket
     text = _pdf_text(desk, report.media[0]["file_id"], tmp_path)
     assert f"Service report {ticket.number}" in text
-    assert "Tom Li" in text and "Out of warranty" in text and "210.00" in text
+    assert (
+        "Tom Li" in text
+        and "Out of warranty" in text
+        and "255.00" in text
+        and "Compressor capacitor" in text
+    )
     assert record.signed_hash in text.replace("\n", "")
 
 
