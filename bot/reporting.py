@@ -44,7 +44,8 @@ async def monthly_report(
         async with uow() as unit:
             records = await unit.stats.month(start.astimezone(UTC), end.astimezone(UTC))
             counts = await unit.stats.kpi_counts(start, end)
-        params = render_params(figures(policy, year, month, records, counts))
+            planned = await unit.stats.planned_visits(start.date(), end.date())
+        params = render_params(figures(policy, year, month, records, counts, planned))
         text = translator.render(language, REPORT, params, zone=settings.zone)
         made = []
         if files_too:

@@ -62,6 +62,7 @@ class MonthlyFigures:
     hours_to: dict[str, float | None]  # verified, planned, closed
     within_limit: dict[str, tuple[int, int]]  # step -> (met, reached)
     field_jobs: int
+    planned_visits: tuple[int, int]  # maintenance visits booked in the month, and on time
     on_time: float | None
     satisfaction: float | None
     complaint_rate: float | None
@@ -101,7 +102,12 @@ def _complaint_steps(
 
 
 def figures(
-    policy: DeskPolicy, year: int, month: int, records: MonthRecords, counts: KpiCounts
+    policy: DeskPolicy,
+    year: int,
+    month: int,
+    records: MonthRecords,
+    counts: KpiCounts,
+    planned: tuple[int, int] = (0, 0),
 ) -> MonthlyFigures:
     """The complaint analysis from the month's complaints, and the KPIs as /stats counts
     them (dispatch.kpis), so that both say the same of the same month."""
@@ -118,6 +124,7 @@ def figures(
         hours_to=hours,
         within_limit=within,
         field_jobs=counts.jobs_completed,
+        planned_visits=planned,
         on_time=counts.on_time,
         satisfaction=counts.satisfaction,
         complaint_rate=counts.complaint_rate,
@@ -158,6 +165,10 @@ def render_params(f: MonthlyFigures) -> dict[str, Param]:
         "plan_met": met("planned"),
         "close_hours": hours("closed"),
         "field_jobs": f.field_jobs,
+        "planned_met": Msg(
+            N_("{done} of {total}"),
+            {"done": f.planned_visits[1], "total": f.planned_visits[0]},
+        ),
         "on_time": kpi_param(f.on_time, TARGETS["on_time"]),
         "satisfaction": kpi_param(f.satisfaction, TARGETS["satisfaction"]),
         "complaint_rate": kpi_param(
@@ -173,7 +184,8 @@ REPORT = N_(
     "Hours to verification: {verify_hours} (within limit: {verify_met})\n"
     "Hours to a plan: {plan_hours} (within limit: {plan_met})\n"
     "Hours to close: {close_hours}\n\n"
-    "Field jobs: {field_jobs}\nOn-time rate: {on_time}\nSatisfaction: {satisfaction}\n"
+    "Field jobs: {field_jobs}\nPlanned maintenance visits on time: {planned_met}\n"
+    "On-time rate: {on_time}\nSatisfaction: {satisfaction}\n"
     "Complaint rate attributable to service: {complaint_rate}"
 )
 
@@ -214,7 +226,8 @@ async def send_monthly_report(
             return key, False
         records = await uow.stats.month(start.astimezone(UTC), end.astimezone(UTC))
         counts = await uow.stats.kpi_counts(start, end)
-        params = render_params(figures(policy, year, month, records, counts))
+        planned = await uow.stats.planned_visits(start.date(), end.date())
+        params = render_params(figures(policy, year, month, records, counts, planned))
         await announce(uow, policy, "desk:reports", REPORT, params, now, dedup_key=key)
         period = Period(start, end)
         for manager in await uow.users.with_role(Role.MANAGER):

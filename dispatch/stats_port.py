@@ -4,7 +4,7 @@ exported files read (the implementation is ``storage.stats``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from dispatch.kpis import KpiCounts, PeriodDetail
@@ -74,6 +74,11 @@ class StatsRepository(Protocol):
     ) -> PeriodDetail:
         """Step times, tickets per local day, complaint causes, technicians and the worst
         cases of one period (``offset_hours``: the zone's offset, for SQLite's days)."""
+        ...
+
+    async def planned_visits(self, first: date, end: date) -> tuple[int, int]:
+        """Planned maintenance visits booked for a day from ``first`` to before ``end``
+        (not cancelled), and how many of them the technician reached by the booked time."""
         ...
 
     async def sent(self, dedup_prefix: str) -> bool:

@@ -3,15 +3,16 @@ KPIs of any period (counted in storage.kpis)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.kpis import KpiCounts, PeriodDetail
 from dispatch.model import TicketKind
 from dispatch.stats_port import MonthRecords, MonthTicket, PeriodRows
 from storage import kpis
+from storage.facts import Facts
 from storage.models import EventRow, OutboxRow, TicketRow, UserRow
 
 __all__ = ["SqlStatsRepository"]
@@ -92,6 +93,25 @@ class SqlStatsRepository:
             technicians=await kpis.technician_figures(self.session, start, end),
             worst=await kpis.worst_cases(self.session, start, end),
         )
+
+    async def planned_visits(self, first: date, end: date) -> tuple[int, int]:
+        # On time as the technicians' on-time check-ins count it (storage.kpis): reached,
+        # and no on-site limit passed on the way.
+        reached = and_(Facts.c.arrival_h.is_not(None), Facts.c.late_arrival.is_(False))
+        due, on_time = (
+            await self.session.execute(
+                select(func.count(), func.count(case((reached, 1))))
+                .select_from(TicketRow)
+                .join(Facts, Facts.c.ticket_id == TicketRow.id)
+                .where(
+                    TicketRow.kind == TicketKind.MAINTENANCE,
+                    TicketRow.status != "cancelled",
+                    TicketRow.preferred_date >= first,
+                    TicketRow.preferred_date < end,
+                )
+            )
+        ).one()
+        return int(due), int(on_time)
 
     async def sent(self, dedup_prefix: str) -> bool:
         found = await self.session.scalar(

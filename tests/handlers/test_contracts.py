@@ -4,7 +4,7 @@ surveyed like a repair; renewals, and the managers' warning 30 days before the e
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -118,6 +118,12 @@ async def test_a_contract_from_a_file_brings_its_monthly_visit_to_the_signed_sur
     assert customer.last.text.endswith(
         "How satisfied are you with how quickly we came? (1 = very unhappy, 5 = very happy)"
     )
+
+    # November's report, on 5 December, counts the planned visit reached in time.
+    desk.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))  # 09:00 in Shanghai
+    assert await desk.monthly()
+    [report] = [t for t in manager.texts if t.startswith("📊 Complaint report for November")]
+    assert "\nPlanned maintenance visits on time: 1 of 1\n" in report
 
 
 async def _user_id(desk: Desk, person: Person) -> int:

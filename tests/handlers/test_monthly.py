@@ -169,6 +169,7 @@ async def test_the_october_report_arrives_on_the_fifth_with_the_right_figures(de
         "Hours to a plan: no data (within limit: 0 of 0)\n"
         "Hours to close: no data\n\n"
         "Field jobs: 4\n"
+        "Planned maintenance visits on time: 0 of 0\n"
         "On-time rate: 75 % (target 90 %) ❌\n"
         "Satisfaction: 50 % (target 85 %) ❌\n"
         "Complaint rate attributable to service: 50 % (target 3 %) ❌"

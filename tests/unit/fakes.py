@@ -115,6 +115,7 @@ class FakeStats:
         self.tickets: list[MonthTicket] = []
         self.reached: dict[int, dict[str, datetime]] = {}
         self.counts = KpiCounts(0, 0, 0, 0, 0, 0, 0)  # what the database would count
+        self.planned = (0, 0)  # planned maintenance visits: booked, on time
 
     async def opened_at(self) -> datetime | None:
         return self.opened
@@ -125,6 +126,9 @@ class FakeStats:
 
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
         return self.counts
+
+    async def planned_visits(self, first: date, end: date) -> tuple[int, int]:
+        return self.planned
 
     async def sent(self, dedup_prefix: str) -> bool:
         return any((m.dedup_key or "").startswith(dedup_prefix) for m in self.outbox.rows)
