@@ -37,7 +37,7 @@ from bot.staffroom import StaffRoomSender
 from dispatch.certificates import warn_expiring
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
-from dispatch.contracts import plan_visits, warn_ending
+from dispatch.contracts import book_unanswered, plan_visits, warn_ending
 from dispatch.monthly import send_monthly_report
 from dispatch.rounds import dispatch_round
 from dispatch.staffroom import ensure_desk_topics
@@ -138,6 +138,7 @@ async def field_service_duties(services: Services) -> bool:
         policy,
         lead_days=services.settings.contracts.plan_days_ahead,
     )
+    written += await book_unanswered(services.uow(), services.clock, policy)
     written += await warn_ending(services.uow(), services.clock, policy)
     written += await warn_expiring(
         services.uow(), services.clock, policy.certificates, zone=policy.zone

@@ -14,7 +14,7 @@ from dispatch.contracts import schedule_next
 from dispatch.dates import read_date
 from dispatch.errors import InvalidInput
 from dispatch.messages import N_, Msg
-from dispatch.model import Contract, Role
+from dispatch.model import Contract, Event, EventKind, Role
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.tables import ImportReport, header_of
@@ -126,6 +126,7 @@ async def import_contracts(
     *,
     region: str,
     lead_days: int,
+    manager_id: int | None = None,
 ) -> ImportReport:
     """Add, renew or correct the contracts of a table (header row first), each by its
     number; a line that cannot be read is reported with its number and why."""
@@ -137,7 +138,8 @@ async def import_contracts(
                 "The first row should name the columns: contract, customer phone, site, address, products, start, end, cadence."
             )
         )
-    today = clock.now().astimezone(policy.zone).date()
+    now = clock.now()
+    today = now.astimezone(policy.zone).date()
     async with uow:
         for line, row in enumerate(rows[1:], start=2):
             cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
@@ -163,6 +165,14 @@ async def import_contracts(
                 after = today
             schedule_next(contract, after, lead_days)
             await uow.contracts.save(contract)
+            await uow.events.add(
+                Event(
+                    kind=EventKind.CONTRACT_LOADED,
+                    created_at=now,
+                    actor_id=manager_id,
+                    details={"contract": contract.number, "ends_on": contract.ends_on.isoformat()},
+                )
+            )
             report.added += before is None
             report.renewed += before is not None
         await uow.commit()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from dispatch.callbacks import VISIT_OK, VISIT_OTHER
 from dispatch.clock import Clock
@@ -28,17 +28,20 @@ from dispatch.intake import Slot, visit_end
 from dispatch.labels import SLOT_LABELS
 from dispatch.lifecycle import move
 from dispatch.messages import N_, Button, Day, Lines, Msg, Outgoing, Param
-from dispatch.model import Contract, Role, Status, Ticket, TicketKind
+from dispatch.model import Contract, Event, EventKind, Role, Status, Ticket, TicketKind
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
 from dispatch.sla import SlaStep
 from dispatch.tickets import arm, created_event, customers_ticket, new_tickets
+from dispatch.users import as_manager
 
 __all__ = [
     "END_WARNING",
+    "book_unanswered",
     "confirm_visit",
     "contracts_overview",
+    "end_contract",
     "other_days",
     "plan_visits",
     "schedule_next",
@@ -46,6 +49,7 @@ __all__ = [
 ]
 
 END_WARNING = timedelta(days=30)
+ANSWER_BY = timedelta(days=2)  # a proposal unanswered this close to its day is kept
 BATCH = 500
 
 
@@ -188,33 +192,110 @@ async def confirm_visit(
             if day not in other_days(ticket, today):
                 raise NotFound("that day is not offered")
             ticket.preferred_date = day
-        booked = ticket.preferred_date or today
-        await move(uow, policy, ticket, Status.NEW, at=now, actor_id=customer_id)
-        slot = Slot(ticket.preferred_slot or Slot.MORNING.value)
-        await arm(uow, policy, ticket, SlaStep.REPAIR_DISPATCH, now)
-        await arm(
+        await _book(
             uow,
             policy,
             ticket,
-            SlaStep.REPAIR_ON_SITE,
             now,
-            not_before=visit_end(booked, slot, policy.zone),
-        )
-        await uow.outbox.add(
-            Outgoing(
-                customer_id,
-                N_(
-                    "✅ Booked: planned maintenance {number} on {day}, {slot}. The technician will call you before coming."
-                ),
-                {"number": ticket.number, "day": Day(booked), "slot": Msg(SLOT_LABELS[slot])},
-                ticket_id=ticket.id,
-                dedup_key=f"planned-ok:{ticket.id}",
+            actor_id=customer_id,
+            text=N_(
+                "✅ Booked: planned maintenance {number} on {day}, {slot}. The technician will call you before coming."
             ),
-            at=now,
         )
-        await offer_in(uow, policy, ticket, now)
         await uow.commit()
         return ticket
+
+
+async def _book(
+    uow: UnitOfWork,
+    policy: DeskPolicy,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    actor_id: int | None,
+    text: str,
+) -> None:
+    """Inside an open unit of work: the visit booked on its day, its dispatch and on-site
+    clocks started (the on-site one runs to the end of the booked morning), the customer
+    told, and the job offered like a repair booked for that day."""
+    booked = ticket.preferred_date or now.astimezone(policy.zone).date()
+    await move(uow, policy, ticket, Status.NEW, at=now, actor_id=actor_id)
+    slot = Slot(ticket.preferred_slot or Slot.MORNING.value)
+    await arm(uow, policy, ticket, SlaStep.REPAIR_DISPATCH, now)
+    await arm(
+        uow,
+        policy,
+        ticket,
+        SlaStep.REPAIR_ON_SITE,
+        now,
+        not_before=visit_end(booked, slot, policy.zone),
+    )
+    await uow.outbox.add(
+        Outgoing(
+            ticket.customer_id,
+            text,
+            {"number": ticket.number, "day": Day(booked), "slot": Msg(SLOT_LABELS[slot])},
+            ticket_id=ticket.id,
+            dedup_key=f"planned-ok:{ticket.id}",
+        ),
+        at=now,
+    )
+    await offer_in(uow, policy, ticket, now)
+
+
+async def book_unanswered(uow: UnitOfWork, clock: Clock, policy: DeskPolicy) -> int:
+    """A proposed visit the customer has not answered ANSWER_BY days before its day is
+    kept on that day and dispatched; the customer is told. Returns how many."""
+    async with uow:
+        now = clock.now()
+        today = now.astimezone(policy.zone).date()
+        waiting = [
+            ticket
+            for ticket in await uow.tickets.in_status(Status.PROPOSED)
+            if ticket.preferred_date is None or ticket.preferred_date - ANSWER_BY <= today
+        ]
+        for ticket in waiting:
+            await _book(
+                uow,
+                policy,
+                ticket,
+                now,
+                actor_id=None,
+                text=N_(
+                    "🗓 We have kept {day}, {slot} for planned maintenance {number}, as we did not hear from you. The technician will call you before coming; to change the day, write to us here."
+                ),
+            )
+        await uow.commit()
+        return len(waiting)
+
+
+async def end_contract(
+    uow: UnitOfWork, clock: Clock, policy: DeskPolicy, *, number: str, manager_id: int
+) -> Contract:
+    """A manager ends a contract today: no more visits are planned (those already
+    proposed or booked stay, and can be cancelled on their own). NotFound for an unknown
+    number, IllegalTransition when it has ended already."""
+    async with uow:
+        now = clock.now()
+        await as_manager(uow, manager_id, to="end a contract")
+        contract = await uow.contracts.get(number.strip())
+        if contract is None:
+            raise NotFound(f"contract {number}")
+        if contract.ended_on is not None:
+            raise IllegalTransition("contract", "ended", "ended")
+        contract.ended_on = now.astimezone(policy.zone).date()
+        contract.next_visit_on = contract.plan_on = None
+        await uow.contracts.save(contract)
+        await uow.events.add(
+            Event(
+                kind=EventKind.CONTRACT_ENDED,
+                created_at=now,
+                actor_id=manager_id,
+                details={"contract": contract.number},
+            )
+        )
+        await uow.commit()
+        return contract
 
 
 async def warn_ending(uow: UnitOfWork, clock: Clock, policy: DeskPolicy) -> int:

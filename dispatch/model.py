@@ -112,6 +112,8 @@ class EventKind(StrEnum):
     TECHNICIAN_PROFILE = "technician.profile"
     TECHNICIAN_DUTY = "technician.duty"
     CALENDAR_DAY = "calendar.day"
+    CONTRACT_LOADED = "contract.loaded"  # added, renewed or corrected (dispatch.contracts)
+    CONTRACT_ENDED = "contract.ended"
     ASSIGNED_BY_MANAGER = "assigned.by_manager"
     VISIT_PLANNED = "visit.planned"
     ARRIVAL_CLAIMED = "arrival.claimed"

@@ -118,6 +118,7 @@ async def table_sent(update: Update, context: AppContext) -> None:
                 rows,
                 region=services.settings.desk.calendar_country,
                 lead_days=services.settings.contracts.plan_days_ahead,
+                manager_id=context.me.id,
             )
             await say(
                 update,

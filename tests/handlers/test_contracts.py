@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from dispatch.model import Language
-from storage.models import ContractRow, OfferRow, TicketRow
+from storage.models import ContractRow, EventRow, OfferRow, TicketRow
 from tests.handlers.test_dispatch import CUSTOMER, crew, request_installation  # noqa: F401
 from tests.harness import Desk, Person, date_label, day_label
 
@@ -166,3 +166,92 @@ async def test_a_renewal_moves_the_end_and_the_end_warning_comes_once_30_days_be
         None,
         date(2027, 1, 10),
     )
+
+
+async def test_a_manager_adds_renews_and_ends_a_contract_in_chat(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, _tom, _wu = crew
+    await _customer_with_phone(desk)
+    await manager.command("contracts")
+    assert manager.last.text.startswith("No maintenance contracts yet.\n\nTo add or renew one")
+    await manager.send(
+        "/contracts add WB-100; 13800138000; Depot; Road 1; 空调; 2026-12-10; 2027-12-09; 季度巡检"
+    )
+    assert manager.last.text == "📄 Contract WB-100 saved."
+    await manager.send("/contracts add WB-101; 13800138000; Depot")
+    assert manager.last.text == (
+        "That contract could not be saved: some of its parts are missing. Please type it "
+        "again: number; customer phone; site; address; products; start; end; cadence."
+    )
+    await manager.send(
+        "/contracts add WB-101; 13800138000; Depot; Road 1; aircon; 2026-12-10; 2027-12-09; often"
+    )
+    assert manager.last.text.startswith(
+        "That contract could not be saved: often is not a cadence: write monthly, quarterly"
+    )
+    await manager.send(
+        "/contracts add WB-100; 13800138000; Depot; Road 1; aircon; 2026-12-10; 2028-12-09; quarterly"
+    )
+    assert manager.last.text == "📄 Contract WB-100 renewed."
+    await manager.command("contracts")
+    assert manager.last.text.startswith(
+        "📄 Maintenance contracts:\nWB-100 · Depot · Kai · every 3 months · next visit "
+        f"{day_label(Language.EN, '2026-12-10')} · ends {date_label(Language.EN, '2028-12-09')}"
+    )
+    await manager.send("/contracts end WB-100")
+    assert manager.last.text == (
+        "⏹ Contract WB-100 has ended: no more visits are planned for it. Visits already "
+        "booked stay; cancel them from their case if needed."
+    )
+    await manager.send("/contracts end WB-100")
+    assert manager.last.text == "Contract WB-100 has ended already."
+    await manager.send("/contracts end WB-999")
+    assert manager.last.text == "There is no contract WB-999."
+    async with desk.db() as session:
+        contract = await session.scalar(select(ContractRow))
+        kinds = list(
+            await session.scalars(
+                select(EventRow.kind).where(EventRow.kind.like("contract.%")).order_by(EventRow.id)
+            )
+        )
+    assert contract is not None
+    assert (contract.ended_on, contract.plan_on) == (date(2026, 11, 22), None)
+    assert kinds == ["contract.loaded", "contract.loaded", "contract.ended"]
+    await desk.advance(timedelta(days=20))
+    await desk.sweep()  # an ended contract plans nothing
+    async with desk.db() as session:
+        visits = list(
+            await session.scalars(select(TicketRow.id).where(TicketRow.kind == "maintenance"))
+        )
+    assert visits == []
+
+
+async def test_a_proposal_left_unanswered_is_kept_two_days_before_its_day(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, _tom, _wu = crew
+    customer = await _customer_with_phone(desk)
+    lat, lon = CUSTOMER
+    row = f"WB-7,13800138000,Office,Road 1,aircon,2026-11-26,2027-11-25,monthly,,,{lat},{lon}\n"
+    await manager.send_document("c.csv", CSV, (HEADER + row).encode())
+    await desk.sweep()
+    [proposal] = customer.new_texts()
+    assert proposal.startswith("🗓 Planned maintenance M-")
+    await desk.advance(timedelta(days=1))  # the 23rd: three days before, still waiting
+    await desk.sweep()
+    assert customer.new_texts() == []
+    await desk.advance(timedelta(days=1))  # the 24th: two days before
+    await desk.sweep()
+    async with desk.db() as session:
+        visit = await session.scalar(select(TicketRow).where(TicketRow.kind == "maintenance"))
+        offers = list(await session.scalars(select(OfferRow)))
+    assert visit is not None and visit.status in ("offered", "new")
+    assert customer.new_texts() == [
+        f"🗓 We have kept {day_label(Language.EN, '2026-11-26')}, Morning (9:00-12:00) for "
+        f"planned maintenance {visit.number}, as we did not hear from you. The technician "
+        "will call you before coming; to change the day, write to us here."
+    ]
+    assert any(offer.ticket_id == visit.id for offer in offers)
