@@ -214,28 +214,37 @@ async def use_parts(
     technician_id: int,
     used: Sequence[Mapping[str, str]],
     now: datetime,
+    *,
+    points: Sequence[str] = (),
 ) -> None:
-    """The parts a service record names leave the technician's own stock (``2× capacitor``
-    or ``capacitor x2`` for two), inside the caller's unit of work; a name not on the parts
-    list, or a part the technician holds no stock of, is recorded as typed and moves nothing."""
-    holder = f"technician:{technician_id}"
-    held = {s.part_code: s for s in await uow.parts.stock(holder)}
+    """The parts a service record names leave stock (``2× capacitor`` or ``capacitor x2``
+    for two), inside the caller's unit of work: the technician's own first, then the
+    service points ``points`` in that order (nearest the job first) for what they lacked.
+    A name not on the parts list, or a part nobody listed holds, moves nothing."""
+    holders = [f"technician:{technician_id}", *(f"point:{name}" for name in points)]
+    held: dict[tuple[str, str], StockLine] = {}
+    for holder in holders:
+        held.update({(holder, s.part_code): s for s in await uow.parts.stock(holder)})
     if not held:
         return
     pings: list[Outgoing] = []
     managers: list[int] | None = None  # read once a listed part is taken
-    where: Param = ""
     for entry in used:
         part, _, count = counted_part(parts, entry.get("name", ""))
-        if part is None or part.code not in held:
+        if part is None:
             continue
-        line = held[part.code]
-        line.quantity = max(0, line.quantity - count)
-        if managers is None:
-            managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
+        for holder in holders:
+            line = held.get((holder, part.code))
+            if count <= 0 or line is None or line.quantity <= 0:
+                continue
+            taken = min(count, line.quantity)
+            line.quantity -= taken
+            count -= taken
+            if managers is None:
+                managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
             where = (await _holder_names(uow, [holder]))[holder]
-        pings += _low_ping(line, part, where, managers)
-        await uow.parts.save(line)
+            pings += _low_ping(line, part, where, managers)
+            await uow.parts.save(line)
     await uow.outbox.add_many(pings, at=now)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from dispatch.callbacks import RECORD_DISPUTE, RECORD_SIGN
 from dispatch.clock import Clock
 from dispatch.errors import DomainError, IllegalTransition, NotAllowed, NotFound
+from dispatch.geo import distance_km
 from dispatch.messages import N_, Button, Money, Msg, Outgoing, Param, listed
 from dispatch.model import (
     Attachment,
@@ -157,6 +158,16 @@ def _fee_lines(policy: DeskPolicy, fees: list[dict[str, Any]]) -> Param:
     )
 
 
+def _nearest_points(policy: DeskPolicy, ticket: Ticket) -> list[str]:
+    """The service points by distance from the job (as configured where it has no
+    location): the stock a technician lacked is drawn from the nearest holding it."""
+    points = list(policy.service_points)
+    if ticket.latitude is not None and ticket.longitude is not None:
+        lat, lon = ticket.latitude, ticket.longitude
+        points.sort(key=lambda p: distance_km(lat, lon, p.latitude, p.longitude))
+    return [point.name for point in points]
+
+
 def _contract_of(ticket: Ticket) -> str | None:
     """The maintenance contract a planned visit is made under (dispatch.contracts)."""
     contract = ticket.details.get("contract") if ticket.kind is TicketKind.MAINTENANCE else None
@@ -229,7 +240,14 @@ async def submit_record(
         await uow.events.add(event)
         visit.completed_at = now
         await uow.visits.save(visit)
-        await use_parts(uow, policy.parts, technician_id, record.parts, now)
+        await use_parts(
+            uow,
+            policy.parts,
+            technician_id,
+            record.parts,
+            now,
+            points=_nearest_points(policy, ticket),
+        )
         for purpose, media_type, file_id, unique in record.photos:
             await uow.attachments.add(
                 Attachment(ticket.id, technician_id, purpose, media_type, file_id, unique, now)

@@ -49,11 +49,12 @@ async def test_a_stocktake_then_a_record_takes_its_parts_from_the_technicians_st
     await tom.send("Solid wall.")
     await tom.send("Mounted both units and ran them 30 minutes.")
     await tom.send(
-        "Drain pump x2 - seized in the old unit\ncapacitor - bulging\nfoam tape - wall hole"
+        "Drain pump x2 - seized in the old unit\ncapacitor x5 - bulging\nfoam tape - wall hole"
     )
     await tom.press("Done")
     await tom.press("✅ Send to the customer")
-    # The drain pumps fall below their level: one ping. The capacitor was below already.
+    # The drain pumps fall below their level: one ping. Tom had 4 capacitors (below their
+    # level already): the fifth comes from the service point nearest the job.
     assert manager.new_texts() == ["📦 Low stock: Drain pump at Tom Li: 1 left (reorder level 2)."]
     async with desk.db() as session:
         stock = {
@@ -61,13 +62,13 @@ async def test_a_stocktake_then_a_record_takes_its_parts_from_the_technicians_st
             for row in await session.scalars(select(PartStockRow))
         }
     assert stock == {
-        ("point", "capacitor"): 12,
-        ("technician", "capacitor"): 3,
+        ("point", "capacitor"): 11,
+        ("technician", "capacitor"): 0,
         ("technician", "drain_pump"): 1,
     }
     await tom.command("parts")
     assert tom.last.text == (
-        "📦 Spare parts in stock:\n⚠️ Tom Li · Compressor capacitor: 3\n⚠️ Tom Li · Drain pump: 1"
+        "📦 Spare parts in stock:\n⚠️ Tom Li · Compressor capacitor: 0\n⚠️ Tom Li · Drain pump: 1"
     )
 
     # Restocked above the level, the ping is armed again.
@@ -75,8 +76,8 @@ async def test_a_stocktake_then_a_record_takes_its_parts_from_the_technicians_st
     assert manager.new_texts() == ["📦 Stock counted: 0 new lines, 1 updated."]
     await manager.command("parts")
     assert manager.last.text == (
-        "📦 Spare parts in stock:\nShanghai Minhang · Compressor capacitor: 12\n"
-        "⚠️ Tom Li · Compressor capacitor: 3\nTom Li · Drain pump: 6"
+        "📦 Spare parts in stock:\nShanghai Minhang · Compressor capacitor: 11\n"
+        "⚠️ Tom Li · Compressor capacitor: 0\nTom Li · Drain pump: 6"
     )
 
 
