@@ -133,7 +133,8 @@ class ContractRepository(Protocol):
         ...
 
     async def due(self, today: date, limit: int) -> list[Contract]:
-        """Running contracts whose next visit is to be created by ``today``."""
+        """Claim the running contracts whose next visit is to be created by ``today``
+        (no other planner gets them; ``planned`` writes their next planning day)."""
         ...
 
     async def planned(self, changes: list[tuple[int, date | None, date | None]]) -> None:

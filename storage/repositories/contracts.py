@@ -59,13 +59,27 @@ class SqlContractRepository:
         return contract
 
     async def due(self, today: date, limit: int) -> list[Contract]:
-        rows = await self.session.scalars(
-            select(ContractRow)
+        """Claim the contracts due, in one statement: their planning day is cleared and the
+        caller writes the next one (planned) in the same transaction, so a crash un-claims
+        them by rollback. Planners in several processes never take the same contract: on
+        PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, and SQLite lets one writer
+        at a time."""
+        pick = (
+            select(ContractRow.id)
             .where(ContractRow.plan_on <= today)
             .order_by(ContractRow.plan_on, ContractRow.id)
             .limit(limit)
         )
-        return [_contract(row) for row in rows]
+        if self.session.bind.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        rows = await self.session.scalars(
+            update(ContractRow)
+            .where(ContractRow.id.in_(pick.scalar_subquery()), ContractRow.plan_on <= today)
+            .values(plan_on=None)
+            .returning(ContractRow)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted((_contract(row) for row in rows), key=lambda c: c.id)
 
     async def planned(self, changes: list[tuple[int, date | None, date | None]]) -> None:
         if changes:
