@@ -190,7 +190,7 @@ async def _read_line(
     if customer is None or customer.role is not Role.CUSTOMER:
         return Msg(
             N_(
-                "no customer with the phone {phone} has used the bot yet; ask them to send /start and share their number"
+                "no customer has given the bot the phone {phone} yet (they give it with their first request); check the number, or load the contract after their first request"
             ),
             {"phone": cells["customer"]},
         ), None

@@ -91,7 +91,7 @@ async def _add(update: Update, context: AppContext, line: str) -> None:
             update,
             context,
             context.t(
-                "That contract could not be saved: {problem}. Please type it again: number; customer phone; site; address; products; start; end; cadence.",
+                "That contract could not be saved: {problem}. Please send it again as /contracts add number; customer phone; site; address; products; start; end; cadence.",
                 problem=why if isinstance(why, Msg) else Msg(PARTS_MISSING),
             ),
         )

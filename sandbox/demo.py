@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from dispatch.certificates import import_certificates
 from dispatch.clock import SystemClock
+from dispatch.contract_table import import_contracts
 from dispatch.model import Role
+from dispatch.parts import import_stock
 from dispatch.technicians import save_technician_profile, set_duty
 from dispatch.users import register_user
 from sandbox.people import Someone
@@ -77,8 +79,67 @@ def demo_people() -> list[Member]:
         ),
         Member(Someone(3001, "Amy", "en"), Role.CUSTOMER),
         Member(Someone(3002, "李雷", "zh-hans"), Role.CUSTOMER),
-        Member(Someone(3003, "陳美玲", "zh-hant"), Role.CUSTOMER),
+        Member(Someone(3003, "陳美玲", "zh-hant"), Role.CUSTOMER, phone="+8613800003003"),
     ]
+
+
+async def _field_service(
+    uow: UnitOfWorkFactory, clock: SystemClock, settings: Settings, today: date
+) -> None:
+    """Spare parts in the vans and at the service point, and 陳美玲's contract, loaded
+    through the same services as a manager's files."""
+    policy = settings.policy
+    await import_stock(
+        uow(),
+        clock,
+        policy.parts,
+        policy.service_points,
+        [
+            ["part", "held by", "quantity", "reorder level"],
+            ["capacitor", "Tom", "3", ""],
+            ["drain_pump", "Tom", "1", ""],
+            ["capacitor", "李伟", "6", ""],
+            ["heating_element", "陳志明", "2", ""],
+            *[
+                [part.code, point.name, "20", ""]
+                for part in policy.parts
+                for point in policy.service_points[:1]
+            ],
+        ],
+    )
+    await import_contracts(
+        uow(),
+        clock,
+        policy,
+        [
+            [
+                "contract",
+                "customer phone",
+                "site",
+                "address",
+                "products",
+                "start",
+                "end",
+                "cadence",
+                "latitude",
+                "longitude",
+            ],
+            [
+                "WB-2026-001",
+                "13800003003",
+                "人民廣場辦公室",
+                "人民大道 200 號 12 樓",
+                "冷氣",
+                (today + timedelta(days=3)).isoformat(),
+                (today + timedelta(days=364)).isoformat(),
+                "月訪",
+                str(CITY[0]),
+                str(CITY[1]),
+            ],
+        ],
+        region=settings.desk.calendar_country,
+        lead_days=settings.contracts.plan_days_ahead,
+    )
 
 
 def write_config(
@@ -122,10 +183,14 @@ def write_config(
     return config, env
 
 
-async def seed_demo(config: Path, env: dict[str, str], people: list[Member]) -> None:
+async def seed_demo(
+    config: Path, env: dict[str, str], people: list[Member], *, field_service: bool = False
+) -> None:
     """Everyone registered, the technicians with their profiles, on duty, and the water
     heater installation licence held by Tom for a year and by 陳志明 for 20 more days (the
-    warning shows at once), loaded as a manager's file would be."""
+    warning shows at once), loaded as a manager's file would be. With ``field_service``
+    (the sandbox people try), also the technicians' spare parts and a maintenance contract
+    of 陳美玲's whose first visit is three days away (proposed to her at once)."""
     settings = load_settings(config, env=env, require_token=False)
     engine = make_engine(settings.database.url)
     uow = UnitOfWorkFactory(make_sessionmaker(engine))
@@ -143,6 +208,13 @@ async def seed_demo(config: Path, env: dict[str, str], people: list[Member]) -> 
                 telegram_language=person.language_code,
                 manager_ids=managers,
             )
+            if member.role is Role.CUSTOMER and member.phone:
+                async with uow() as unit:
+                    user = await unit.users.get(registration.user.id)
+                    assert user is not None
+                    user.phone = member.phone
+                    await unit.users.save(user)
+                    await unit.commit()
             if member.role is not Role.TECHNICIAN:
                 continue
             user_id = registration.user.id
@@ -177,5 +249,7 @@ async def seed_demo(config: Path, env: dict[str, str], people: list[Member]) -> 
             ],
             zone=settings.zone,
         )
+        if field_service:
+            await _field_service(uow, clock, settings, today)
     finally:
         await engine.dispose()

@@ -84,7 +84,7 @@ async def run_sandbox(
     if await upgrade.wait() != 0:
         await runner.cleanup()
         return 1
-    await seed_demo(config, env, people)
+    await seed_demo(config, env, people, field_service=True)
     log = (folder / "bot.log").open("ab")
     bot = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "--config", str(config), env=env, stdout=log, stderr=log

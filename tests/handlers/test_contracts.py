@@ -44,8 +44,9 @@ async def test_a_contract_from_a_file_brings_its_monthly_visit_to_the_signed_sur
     assert manager.last.text == (
         "📄 Contracts loaded: 1 new, 0 renewed.\n"
         "These lines were left out; correct them and send the file again:\n"
-        "line 3: no customer with the phone 13911112222 has used the bot yet; ask them to send "
-        "/start and share their number\n"
+        "line 3: no customer has given the bot the phone 13911112222 yet (they give it with "
+        "their first request); check the number, or load the contract after their first "
+        "request\n"
         "line 4: no product called Toaster\n"
         "line 5: the contract ends before it starts\n"
         "line 6: sometimes is not a cadence: write monthly, quarterly or every 2 months"
@@ -182,8 +183,9 @@ async def test_a_manager_adds_renews_and_ends_a_contract_in_chat(
     assert manager.last.text == "📄 Contract WB-100 saved."
     await manager.send("/contracts add WB-101; 13800138000; Depot")
     assert manager.last.text == (
-        "That contract could not be saved: some of its parts are missing. Please type it "
-        "again: number; customer phone; site; address; products; start; end; cadence."
+        "That contract could not be saved: some of its parts are missing. Please send it "
+        "again as /contracts add number; customer phone; site; address; products; start; "
+        "end; cadence."
     )
     await manager.send(
         "/contracts add WB-101; 13800138000; Depot; Road 1; aircon; 2026-12-10; 2027-12-09; often"
