@@ -39,6 +39,7 @@ from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
 from dispatch.contracts import book_unanswered, plan_visits, warn_ending
 from dispatch.monthly import send_monthly_report
+from dispatch.parts_list import load_parts_list
 from dispatch.rounds import dispatch_round
 from dispatch.staffroom import ensure_desk_topics
 from dispatch.sweep import sweep
@@ -76,6 +77,7 @@ async def _post_init(application: AnyApplication) -> None:
     """Runs once the bot is initialised, before polling or the webhook starts."""
     services = services_of(application)
     await load_company_days(services.uow(), services.policy.work_calendar)
+    await load_parts_list(services.uow(), services.policy.parts)
     await ensure_desk_topics(services.uow(), services.policy, services.clock.now())
     try:
         await services.menus.apply_defaults(application.bot, services.translator)
@@ -115,8 +117,9 @@ async def _post_init(application: AnyApplication) -> None:
 async def _sweep_job(context: AppContext) -> None:
     """Time limits: warnings, breaches, escalations and complaint progress, each once."""
     services = context.services
-    # Company days another process may have set.
+    # Company days and parts lists another process may have set.
     await load_company_days(services.uow(), services.policy.work_calendar)
+    await load_parts_list(services.uow(), services.policy.parts)
     if await sweep(services.uow, services.clock, services.policy):
         services.wake_sender()
     await field_service_duties(services)

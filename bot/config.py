@@ -36,12 +36,12 @@ from bot.lists_settings import (
 )
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
-from dispatch.catalogue import Localized, PriceItem, Product, Snippet
+from dispatch.catalogue import PriceItem, Product, Snippet
 from dispatch.certificates import CertificateKind
 from dispatch.contact import NEIGHBOURS
 from dispatch.geo import Place
-from dispatch.model import Language, TicketKind
-from dispatch.parts import PartKind
+from dispatch.model import Language, Localized, PartKind, TicketKind
+from dispatch.parts_list import PartsList
 from dispatch.policy import DeskPolicy, DispatchRules, SurveyRules
 from dispatch.sla import SLA_DEFAULTS, Limit, parse_limit
 
@@ -331,8 +331,14 @@ class Settings:
                 Place(p.name, p.latitude, p.longitude, p.radius_km) for p in places.priority_areas
             ),
             far_distance_km=places.far_distance_km,
-            parts=tuple(
-                PartKind(p.code, Localized(**p.name.model_dump()), p.price, p.reorder_level)
+            parts=PartsList(
+                PartKind(
+                    p.code,
+                    Localized(**p.name.model_dump()),
+                    p.price,
+                    p.reorder_level,
+                    frozenset(p.products),
+                )
                 for p in raw.parts
             ),
             certificates=tuple(
@@ -456,6 +462,12 @@ def load_settings(
             raise ConfigError(
                 f"config error: certificates.{certificate.code}: no product {unknown[0]!r} "
                 "in the catalogue"
+            )
+    for part in raw.parts:
+        unknown = sorted(set(part.products) - set(codes))
+        if unknown:
+            raise ConfigError(
+                f"config error: parts.{part.code}: no product {unknown[0]!r} in the catalogue"
             )
     if len({p.code for p in raw.parts}) != len(raw.parts):
         raise ConfigError("config error: parts: two parts share a code")

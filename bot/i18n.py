@@ -19,9 +19,8 @@ from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
-from dispatch.catalogue import Localized
 from dispatch.messages import At, Day, Delta, Lines, Money, Month, Msg, Number, Param
-from dispatch.model import Language
+from dispatch.model import Language, Localized
 
 __all__ = ["LANGUAGE_NAMES", "Translator", "language_for"]
 

@@ -48,6 +48,7 @@ class PartSettings(Section):
     name: LocalizedName
     price: Annotated[float, Field(ge=0)] = 0.0
     reorder_level: Annotated[int, Field(ge=0)] = 0
+    products: tuple[str, ...] = ()  # catalogue codes it fits; empty: any
 
 
 class PriceSettings(Section):

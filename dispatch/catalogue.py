@@ -8,19 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch.model import Language
+from dispatch.model import Localized
 
-__all__ = ["Localized", "PriceItem", "Product", "Snippet"]
-
-
-@dataclass(frozen=True)
-class Localized:
-    en: str
-    zh_Hans: str
-    zh_Hant: str
-
-    def in_(self, language: Language) -> str:
-        return str(getattr(self, language.value))
+__all__ = ["PriceItem", "Product", "Snippet"]
 
 
 @dataclass(frozen=True)

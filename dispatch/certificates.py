@@ -17,12 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
-from dispatch.catalogue import Localized
 from dispatch.clock import Clock
 from dispatch.dates import read_date
 from dispatch.errors import InvalidInput
 from dispatch.messages import N_, Day, Lines, Msg, Outgoing, Param
-from dispatch.model import Certificate, Role, Ticket, TicketKind
+from dispatch.model import Certificate, Localized, Role, Ticket, TicketKind
 from dispatch.ports import UnitOfWork
 from dispatch.tables import ImportReport, find_technician, header_of
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from dispatch.catalogue import Localized
+from dispatch.model import Localized
 
 __all__ = [
     "N_",

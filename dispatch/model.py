@@ -20,8 +20,10 @@ __all__ = [
     "EventKind",
     "Invite",
     "Language",
+    "Localized",
     "Offer",
     "OfferStatus",
+    "PartKind",
     "Priority",
     "Role",
     "ServiceRecord",
@@ -222,6 +224,28 @@ class Certificate:
     number: str
     valid_until: date
     warned_on: date | None = None  # when the 30-day expiry warning went out
+
+
+@dataclass(frozen=True)
+class Localized:
+    en: str
+    zh_Hans: str
+    zh_Hant: str
+
+    def in_(self, language: Language) -> str:
+        return str(getattr(self, language.value))
+
+
+@dataclass(frozen=True)
+class PartKind:
+    """One spare part of the parts list (dispatch.parts_list): its price is the national
+    price list's; ``products`` are the catalogue codes it fits (empty: any)."""
+
+    code: str
+    name: Localized
+    price: float = 0.0
+    reorder_level: int = 0  # the default for a stock line that names none
+    products: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -23,8 +23,8 @@ from dispatch.errors import IllegalTransition, NotAllowed, NotFound
 from dispatch.intake import check_text
 from dispatch.lifecycle import move
 from dispatch.messages import N_, At, Button, Lines, Msg, Outgoing, Param
-from dispatch.model import Role, Status, Ticket
-from dispatch.parts import PartKind, counted_part
+from dispatch.model import PartKind, Role, Status, Ticket
+from dispatch.parts import counted_part
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
 from dispatch.sla import SlaStep

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dispatch.catalogue import Localized
 from dispatch.clock import Clock
 from dispatch.errors import InvalidInput
 from dispatch.geo import Place
 from dispatch.messages import N_, Lines, Msg, Outgoing, Param
-from dispatch.model import Role, StockLine, Technician
+from dispatch.model import PartKind, Role, StockLine, Technician
 from dispatch.ports import UnitOfWork
 from dispatch.tables import ImportReport, find_technician, header_of
 
@@ -44,16 +42,6 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "reorder_level": ("reorder level", "reorder", "补货线", "補貨線", "最低库存", "最低庫存"),
 }
 _COUNTED = re.compile(r"^\s*(?:(\d{1,3})\s*[x×*]\s*)?(.+?)(?:\s*[x×*]\s*(\d{1,3}))?\s*$")
-
-
-@dataclass(frozen=True)
-class PartKind:
-    """One spare part of the parts list."""
-
-    code: str
-    name: Localized
-    price: float = 0.0
-    reorder_level: int = 0  # the default for a stock line that names none
 
 
 def is_stock_table(rows: Sequence[Sequence[str]]) -> bool:

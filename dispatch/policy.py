@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
-from dispatch.catalogue import Localized, PriceItem, Product, Snippet
+from dispatch.catalogue import PriceItem, Product, Snippet
 from dispatch.certificates import CertificateKind
 from dispatch.geo import Place
-from dispatch.parts import PartKind
+from dispatch.model import Localized
+from dispatch.parts_list import PartsList
 from dispatch.sla import SLA_DEFAULTS, WARN_FRACTION, Limit
 
 __all__ = ["DeskPolicy", "DispatchRules", "SurveyRules"]
@@ -58,7 +59,7 @@ class DeskPolicy:
     currency: str = "CNY"  # of the price list and every amount the desk writes (ISO 4217)
     surveys: SurveyRules = field(default_factory=SurveyRules)
     certificates: tuple[CertificateKind, ...] = ()  # which jobs need which (dispatch.certificates)
-    parts: tuple[PartKind, ...] = ()  # the spare parts list (dispatch.parts)
+    parts: PartsList = field(default_factory=PartsList)  # the spare parts (dispatch.parts_list)
 
     @property
     def work_calendar(self) -> WorkCalendar:

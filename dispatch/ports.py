@@ -23,6 +23,7 @@ from dispatch.model import (
     Event,
     Invite,
     Offer,
+    PartKind,
     Role,
     ServiceRecord,
     StaffPost,
@@ -154,6 +155,12 @@ class PartRepository(Protocol):
     async def save(self, line: StockLine) -> None:
         """Add it, or replace the holder's line of the same part."""
         ...
+
+    async def kinds(self) -> list[PartKind]:
+        """The parts lists managers loaded (dispatch.parts_list), by code."""
+        ...
+
+    async def save_kind(self, kind: PartKind) -> None: ...
 
 
 class OfferRepository(Protocol):

@@ -31,6 +31,7 @@ from dispatch.messages import N_, Lines
 from dispatch.model import Role
 from dispatch.part_requests import open_requests, part_arrived
 from dispatch.parts import import_stock, is_stock_table, stock_overview
+from dispatch.parts_list import import_parts_list, is_parts_list_table
 from dispatch.tables import ImportReport
 from handlers.common import clear_buttons, require_manager, require_staff, say
 
@@ -110,6 +111,18 @@ async def table_sent(update: Update, context: AppContext) -> None:
                 ),
             )
             return
+        if is_parts_list_table(rows):
+            listed = await import_parts_list(
+                services.uow(), services.policy.parts, services.policy.products, rows
+            )
+            await say(
+                update,
+                context,
+                _loaded(
+                    context, N_("🔩 Parts list loaded: {added} new, {renewed} updated."), listed
+                ),
+            )
+            return
         if is_contracts_table(rows):
             loaded = await import_contracts(
                 services.uow(),
@@ -133,12 +146,13 @@ async def table_sent(update: Update, context: AppContext) -> None:
                 update,
                 context,
                 context.t(
-                    "I can load three kinds of table; the first row names the columns, in English "
+                    "I can load four kinds of table; the first row names the columns, in English "
                     "or Chinese:\n• certificates: technician, certificate, number, valid until "
                     "(技师, 证书, 证书编号, 有效期至)\n• a stocktake: part, held by, quantity, "
-                    "reorder level (配件, 库存地点, 数量, 补货线)\n• maintenance contracts: "
-                    "contract, customer phone, site, address, products, start, end, cadence "
-                    "(合同编号, 客户电话, 项目, 地址, 产品, 开始日期, 结束日期, 频次)"
+                    "reorder level (配件, 库存地点, 数量, 补货线)\n• the parts list: code, name, "
+                    "简体名称, 繁體名稱, price, reorder level, products (编码, 价格, 补货线, 适用产品)"
+                    "\n• maintenance contracts: contract, customer phone, site, address, products, "
+                    "start, end, cadence (合同编号, 客户电话, 项目, 地址, 产品, 开始日期, 结束日期, 频次)"
                 ),
             )
             return

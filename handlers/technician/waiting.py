@@ -25,7 +25,8 @@ async def ask_missing_part(update: Update, context: AppContext) -> str | int:
     if not allowed(ticket.kind, ticket.status, Status.WAITING_PART):
         await say(update, context, context.t("That step is already done."))
         return ConversationHandler.END
-    parts = context.services.policy.parts
+    # The parts that fit the job's product, as an example and a reminder of their names.
+    parts = context.services.policy.parts.fitting(ticket.product_category)
     example = context.t("{part} x1", part=parts[0].name) if parts else "Drain pump x1"
     await say(
         update,

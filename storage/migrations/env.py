@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import storage.facts  # noqa: F401  (its table, ticket_facts, joins the metadata)
+import storage.facts
+import storage.field_models  # noqa: F401  (certificates, parts and contracts too)
 from storage.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.model import Contract
-from storage.models import ContractRow
+from storage.field_models import ContractRow
 
 __all__ = ["SqlContractRepository"]
 

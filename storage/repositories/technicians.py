@@ -13,12 +13,8 @@ from dispatch.model import (
     Technician,
     Ticket,
 )
-from storage.models import (
-    OfferRow,
-    TechnicianCertificateRow,
-    TechnicianRow,
-    TicketRow,
-)
+from storage.field_models import TechnicianCertificateRow
+from storage.models import OfferRow, TechnicianRow, TicketRow
 from storage.repositories.common import dialect_insert
 from storage.repositories.tickets import LISTED_FIELD_STATUSES, OPEN_FIELD_STATUSES, to_ticket
 

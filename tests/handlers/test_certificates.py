@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from dispatch.model import Language
-from storage.models import OfferRow, TechnicianCertificateRow, TicketRow, UserRow
+from storage.field_models import TechnicianCertificateRow
+from storage.models import OfferRow, TicketRow, UserRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_dispatch import request_installation, technician
 from tests.harness import Desk, date_label, day_label
@@ -156,7 +157,7 @@ async def test_a_file_that_is_not_a_certificates_table_gets_a_way_forward(desk: 
     manager = desk.person(MANAGER_ID, "Boss")
     await manager.command("start")
     await manager.send_document("list.csv", CSV, b"name,phone\nAmy,123\n")
-    assert manager.last.text.startswith("I can load three kinds of table; the first row names")
+    assert manager.last.text.startswith("I can load four kinds of table; the first row names")
     await manager.send_document("broken.xlsx", XLSX, b"not a workbook")
     assert manager.last.text.startswith("I could not read this file.")
     customer = desk.person(510, "Kai")

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from dispatch.model import Language
-from storage.models import ContractRow, EventRow, OfferRow, TicketRow
+from storage.field_models import ContractRow
+from storage.models import EventRow, OfferRow, TicketRow
 from tests.handlers.test_dispatch import CUSTOMER, crew, request_installation  # noqa: F401
 from tests.harness import Desk, Person, date_label, day_label
 

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from storage.models import PartStockRow, TicketRow
+from dispatch.parts_list import load_parts_list
+from storage.field_models import PartKindRow, PartStockRow
+from storage.models import TicketRow
 from tests.handlers.test_dispatch import CUSTOMER, crew, request_installation  # noqa: F401
 from tests.harness import Desk, Person
 
@@ -189,3 +191,64 @@ async def test_a_part_found_missing_on_site_brings_a_return_visit_with_the_full_
             "repair_on_site_priority",
             desk.clock.now() + timedelta(hours=12),
         )
+
+
+async def test_a_parts_list_file_adds_and_corrects_parts_and_outlives_a_restart(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, tom, _wu = crew
+    table = (
+        "编码,Name,简体名称,繁體名稱,价格,补货线,适用产品\n"
+        "fan_motor,Fan motor,风扇电机,風扇馬達,88,2,空调\n"
+        'capacitor,Compressor capacitor,压缩机电容,壓縮機電容,50,5,"aircon, fridge"\n'
+        "Bad Code!,X,X,X,1,,\n"
+        "belt,Belt,皮带,,10,,\n"
+        "valve,Valve,阀门,閥門,cheap,,\n"
+        "hose,Hose,软管,軟管,5,,toaster\n"
+    )
+    await manager.send_document("配件清单.csv", CSV, table.encode())
+    assert manager.last.text == (
+        "🔩 Parts list loaded: 1 new, 1 updated.\n"
+        "These lines were left out; correct them and send the file again:\n"
+        "line 4: Bad Code! is not a part code (letters, digits and _, at most 24)\n"
+        "line 5: the part needs its name in English, 简体 and 繁體\n"
+        "line 6: cheap is not an amount\n"
+        "line 7: no product called toaster"
+    )
+    async with desk.db() as session:
+        loaded = {
+            row.code: (row.price, row.products)
+            for row in await session.scalars(select(PartKindRow))
+        }
+    assert loaded == {"capacitor": (50.0, ["aircon", "fridge"]), "fan_motor": (88.0, ["aircon"])}
+
+    # The new part counts at once; another process (its list read from the database, as
+    # at start and with every sweep) counts it too.
+    stock = "part,held by,quantity\nfan_motor,Tom Li,3\n"
+    await manager.send_document("stock.csv", CSV, stock.encode())
+    assert manager.last.text == "📦 Stock counted: 1 new lines, 0 updated."
+    parts = desk.services.policy.parts
+    parts.use_loaded(())  # as a process that has not read the list yet
+    again = "part,held by,quantity\n风扇电机,Tom Li,4\n"
+    await manager.send_document("stock.csv", CSV, again.encode())
+    assert manager.last.text.endswith("line 2: no part called 风扇电机")
+    await load_parts_list(desk.services.uow(), parts)
+    await manager.send_document("stock.csv", CSV, again.encode())
+    assert manager.last.text == "📦 Stock counted: 0 new lines, 1 updated."
+    # Out of warranty the part is charged at the loaded price.
+    customer = desk.person(510, "Kai")
+    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
+    await tom.press("✅ Accept")
+    await tom.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
+    await tom.command("jobs")
+    await tom.press("📍 Check in")
+    await tom.press("🧾 Fill in the service record")
+    await tom.press("Out of warranty")
+    await tom.send("The fan did not turn.")
+    await tom.send("Replaced the fan motor.")
+    await tom.send("Fan motor - burnt")
+    await tom.press("Done")
+    await tom.press("Done")
+    await tom.press("✅ Send to the customer")
+    assert "Fees: Fan motor × 1 = CN¥88.00\nTotal: CN¥88.00" in customer.last.text

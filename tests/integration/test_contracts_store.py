@@ -14,7 +14,8 @@ from dispatch.contracts import plan_visits
 from dispatch.model import Role
 from dispatch.policy import DeskPolicy
 from dispatch.users import register_user
-from storage.models import ContractRow, EventRow, OutboxRow, TicketRow
+from storage.field_models import ContractRow
+from storage.models import EventRow, OutboxRow, TicketRow
 from storage.uow import UnitOfWorkFactory
 
 POLICY = DeskPolicy(zone=ZoneInfo("Asia/Shanghai"))
