@@ -258,3 +258,29 @@ async def test_a_proposal_left_unanswered_is_kept_two_days_before_its_day(
         "will call you before coming; to change the day, write to us here."
     ]
     assert any(offer.ticket_id == visit.id for offer in offers)
+
+
+async def test_the_customer_takes_the_proposed_day_and_a_technician_is_offered_it(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, tom, wu = crew
+    customer = await _customer_with_phone(desk)
+    lat, lon = CUSTOMER
+    row = f"WB-8,13800138000,Office,Road 1,aircon,2026-11-27,2027-11-26,monthly,,,{lat},{lon}\n"
+    await manager.send_document("c.csv", CSV, (HEADER + row).encode())
+    await desk.sweep()
+    await customer.press("✅ That day suits me")
+    async with desk.db() as session:
+        visit = await session.scalar(select(TicketRow).where(TicketRow.kind == "maintenance"))
+    assert visit is not None and visit.preferred_date == date(2026, 11, 27)
+    assert customer.last.text == (
+        f"✅ Booked: planned maintenance {visit.number} on "
+        f"{day_label(Language.EN, '2026-11-27')}, Morning (9:00-12:00). The technician will "
+        "call you before coming."
+    )
+    # Tom holds the installation's offer: Wu, free, is offered the visit.
+    assert any(t.startswith(f"🔧 New job {visit.number}") for t in wu.new_texts())
+    assert not any(visit.number in t for t in tom.new_texts())
+    # The proposal's buttons are gone once it is booked.
+    assert all(not m.inline_buttons for m in customer.messages if "we propose" in (m.text or ""))
