@@ -6,11 +6,13 @@ it, so a technician's skills are chosen from the catalogue.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dispatch.model import Localized
 
-__all__ = ["PriceItem", "Product", "Snippet"]
+__all__ = ["PriceItem", "Product", "Snippet", "products_named"]
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,24 @@ class PriceItem:
     code: str
     name: Localized
     price: float
+
+
+def products_named(products: Sequence[Product], text: str) -> tuple[list[str], str | None]:
+    """The catalogue codes a table's cell names (by code or by a name in any language,
+    separated by , ; 、 or /), in order, and the first name that is none of them."""
+    codes: list[str] = []
+    for name in (n.strip() for n in re.split(r"[,;、，；/]", text) if n.strip()):
+        wanted = name.casefold()
+        product = next(
+            (
+                p
+                for p in products
+                if wanted in (p.code, p.name.en.casefold(), p.name.zh_Hans, p.name.zh_Hant)
+            ),
+            None,
+        )
+        if product is None:
+            return codes, name
+        if product.code not in codes:
+            codes.append(product.code)
+    return codes, None

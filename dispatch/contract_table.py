@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from dispatch.catalogue import products_named
 from dispatch.clock import Clock
 from dispatch.contact import normalize_phone
 from dispatch.contracts import schedule_next
@@ -99,25 +100,6 @@ def _coordinate(text: str, bound: float) -> float | None:
     return value if -bound <= value <= bound else None
 
 
-def _products(policy: DeskPolicy, text: str) -> tuple[list[str], str | None]:
-    """The catalogue codes a cell names (by code or name, split by , ; 、), and the first
-    name that is none of them."""
-    codes: list[str] = []
-    for name in (n.strip() for n in re.split(r"[,;、，；/]", text) if n.strip()):
-        product = next(
-            (
-                p
-                for p in policy.products
-                if name.casefold() in (p.code, p.name.en.casefold(), p.name.zh_Hans, p.name.zh_Hant)
-            ),
-            None,
-        )
-        if product is None:
-            return codes, name
-        codes.append(product.code)
-    return codes, None
-
-
 async def import_contracts(
     uow: UnitOfWork,
     clock: Clock,
@@ -194,7 +176,7 @@ async def _read_line(
             ),
             {"phone": cells["customer"]},
         ), None
-    products, unknown = _products(policy, cells["products"])
+    products, unknown = products_named(policy.products, cells["products"])
     if unknown is not None:
         return Msg(N_("no product called {name}"), {"name": unknown}), None
     dates: list[date] = []

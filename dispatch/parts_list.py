@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import overload
 
-from dispatch.catalogue import Product
+from dispatch.catalogue import Product, products_named
 from dispatch.errors import InvalidInput
 from dispatch.messages import N_, Msg
 from dispatch.model import Localized, PartKind
@@ -83,25 +83,6 @@ def is_parts_list_table(rows: Sequence[Sequence[str]]) -> bool:
     return bool(rows) and header_of(rows[0], COLUMNS, optional=_OPTIONAL) is not None
 
 
-def _products(products: Sequence[Product], text: str) -> tuple[frozenset[str], str | None]:
-    """The catalogue codes a cell names, and the first name that is none of them."""
-    codes: set[str] = set()
-    for name in (n.strip() for n in re.split(r"[,;、，；/]", text) if n.strip()):
-        wanted = name.casefold()
-        product = next(
-            (
-                p
-                for p in products
-                if wanted in (p.code, p.name.en.casefold(), p.name.zh_Hans, p.name.zh_Hant)
-            ),
-            None,
-        )
-        if product is None:
-            return frozenset(codes), name
-        codes.add(product.code)
-    return frozenset(codes), None
-
-
 async def import_parts_list(
     uow: UnitOfWork,
     parts: PartsList,
@@ -161,9 +142,9 @@ def _read_line(
     level = cells.get("reorder_level", "") or "0"
     if not level.isdigit():
         return Msg(N_("{text} is not a quantity"), {"text": level}), None
-    fits, unknown = _products(products, cells.get("products", ""))
+    fits, unknown = products_named(products, cells.get("products", ""))
     if unknown is not None:
         return Msg(N_("no product called {name}"), {"name": unknown}), None
     return None, PartKind(
-        code, Localized(*(n[:80] for n in names)), round(price, 2), int(level), fits
+        code, Localized(*(n[:80] for n in names)), round(price, 2), int(level), frozenset(fits)
     )
