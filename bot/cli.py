@@ -19,6 +19,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest
 
+from bot.backup import BackupError, backup_sqlite, sqlite_file
 from bot.config import ConfigError, Settings, load_settings
 from dispatch.company_days import load_company_days
 from dispatch.errors import InvalidInput
@@ -166,6 +167,11 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     up = db_commands.add_parser("upgrade", help="create or upgrade the tables")
     up.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    backup = commands.add_parser(
+        "backup", help="a consistent, checked copy of the live SQLite database"
+    )
+    backup.add_argument("--to", type=Path, required=True, help="the new file, e.g. backup.db")
+    backup.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
     report = commands.add_parser("report", help="the monthly report or a period's figures")
     kinds = report.add_subparsers(dest="report_command", required=True)
     monthly = kinds.add_parser("monthly", help="a month's complaint report and KPIs")
@@ -215,6 +221,17 @@ def _report(args: argparse.Namespace) -> str:
     return "\n".join([text, *written])
 
 
+def _backup(args: argparse.Namespace) -> str:
+    source = sqlite_file(load_settings(args.config).database.url)
+    made = backup_sqlite(source, args.to)
+    return (
+        f"Backed up {made.source} to {made.target} ({made.pages} pages, integrity checked).\n"
+        f"To restore: stop the bot, move {made.source} and any {made.source.name}-wal and "
+        f"{made.source.name}-shm files aside, copy {made.target} to {made.source}, then start "
+        "the bot (aftercare run)."
+    )
+
+
 def _start(args: argparse.Namespace) -> int:
     """The README's first command: the real bot when a token is set, else the sandbox."""
     settings = load_settings(args.config)
@@ -261,9 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(args.host, args.port, args.data, args.faults)
         elif args.command == "report":
             print(_report(args))
+        elif args.command == "backup":
+            print(_backup(args))
         else:
             print(asyncio.run(_upgrade(load_settings(args.config))))
-    except (ConfigError, StartupError) as exc:
+    except (ConfigError, StartupError, BackupError) as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0
