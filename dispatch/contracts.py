@@ -49,7 +49,8 @@ __all__ = [
 ]
 
 END_WARNING = timedelta(days=30)
-ANSWER_BY = timedelta(days=2)  # a proposal unanswered this close to its day is kept
+ANSWER_BY = timedelta(days=2)  # a proposal unanswered this close to its day is kept...
+TIME_TO_ANSWER = timedelta(hours=20)  # ...once the customer has had this long to answer
 BATCH = 500
 
 
@@ -80,7 +81,7 @@ def schedule_next(contract: Contract, after: date, lead: int) -> None:
     )
 
 
-def _proposal(ticket: Ticket, contract: Contract) -> Outgoing:
+def _proposal(ticket: Ticket, contract: Contract, quiet_until: datetime | None) -> Outgoing:
     return Outgoing(
         ticket.customer_id,
         N_(
@@ -101,6 +102,7 @@ def _proposal(ticket: Ticket, contract: Contract) -> Outgoing:
         ),
         ticket_id=ticket.id,
         dedup_key=f"planned:{ticket.id}",
+        not_before=quiet_until,  # the customer did not ask: not in their quiet hours
     )
 
 
@@ -151,7 +153,11 @@ async def plan_visits(
         await uow.tickets.add_many(tickets)
         await uow.events.add_many([created_event(v, actor_id=None, at=now) for v in tickets])
         await uow.outbox.add_many(
-            [_proposal(v, c) for v, c in zip(tickets, planned, strict=True)], at=now
+            [
+                _proposal(v, c, policy.quiet_until(now))
+                for v, c in zip(tickets, planned, strict=True)
+            ],
+            at=now,
         )
         changes: list[tuple[int, date | None, date | None]] = []
         for contract in due:  # the following visit: the first after this one
@@ -237,6 +243,9 @@ async def _book(
             {"number": ticket.number, "day": Day(booked), "slot": Msg(SLOT_LABELS[slot])},
             ticket_id=ticket.id,
             dedup_key=f"planned-ok:{ticket.id}",
+            # The customer's own answer is told at once; a booking the desk made alone
+            # waits out their quiet hours.
+            not_before=None if actor_id == ticket.customer_id else policy.quiet_until(now),
         ),
         at=now,
     )
@@ -244,15 +253,22 @@ async def _book(
 
 
 async def book_unanswered(uow: UnitOfWork, clock: Clock, policy: DeskPolicy) -> int:
-    """A proposed visit the customer has not answered ANSWER_BY days before its day is
-    kept on that day and dispatched; the customer is told. Returns how many."""
+    """A proposed visit is kept on its day and dispatched, the customer told, when it is
+    still unanswered ANSWER_BY before the day and the customer had TIME_TO_ANSWER, or in
+    any case the day before (a visit planned late: the desk was down, or plans only a day
+    or two ahead). Returns how many."""
     async with uow:
         now = clock.now()
         today = now.astimezone(policy.zone).date()
         waiting = [
             ticket
             for ticket in await uow.tickets.in_status(Status.PROPOSED)
-            if ticket.preferred_date is None or ticket.preferred_date - ANSWER_BY <= today
+            if ticket.preferred_date is None
+            or ticket.preferred_date <= today + timedelta(days=1)
+            or (
+                ticket.preferred_date - ANSWER_BY <= today
+                and ticket.created_at <= now - TIME_TO_ANSWER
+            )
         ]
         for ticket in waiting:
             await _book(
@@ -262,7 +278,7 @@ async def book_unanswered(uow: UnitOfWork, clock: Clock, policy: DeskPolicy) -> 
                 now,
                 actor_id=None,
                 text=N_(
-                    "🗓 We have kept {day}, {slot} for planned maintenance {number}, as we did not hear from you. The technician will call you before coming; to change the day, write to us here."
+                    "🗓 Planned maintenance {number} is booked for {day}, {slot}. The technician will call you before coming; to change the day, open it in /mytickets and tell us which day suits you."
                 ),
             )
         await uow.commit()

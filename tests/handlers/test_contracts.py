@@ -253,9 +253,10 @@ async def test_a_proposal_left_unanswered_is_kept_two_days_before_its_day(
         offers = list(await session.scalars(select(OfferRow)))
     assert visit is not None and visit.status in ("offered", "new")
     assert customer.new_texts() == [
-        f"🗓 We have kept {day_label(Language.EN, '2026-11-26')}, Morning (9:00-12:00) for "
-        f"planned maintenance {visit.number}, as we did not hear from you. The technician "
-        "will call you before coming; to change the day, write to us here."
+        f"🗓 Planned maintenance {visit.number} is booked for "
+        f"{day_label(Language.EN, '2026-11-26')}, Morning (9:00-12:00). The technician will "
+        "call you before coming; to change the day, open it in /mytickets and tell us which "
+        "day suits you."
     ]
     assert any(offer.ticket_id == visit.id for offer in offers)
 
@@ -284,3 +285,28 @@ async def test_the_customer_takes_the_proposed_day_and_a_technician_is_offered_i
     assert not any(visit.number in t for t in tom.new_texts())
     # The proposal's buttons are gone once it is booked.
     assert all(not m.inline_buttons for m in customer.messages if "we propose" in (m.text or ""))
+
+
+async def test_a_visit_planned_the_day_before_is_booked_at_once(
+    desk: Desk,
+    crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
+) -> None:
+    manager, _tom, _wu = crew
+    customer = await _customer_with_phone(desk)
+    lat, lon = CUSTOMER
+    row = f"WB-6,13800138000,Office,Road 1,aircon,2026-11-24,2027-11-23,monthly,,,{lat},{lon}\n"
+    await manager.send_document("c.csv", CSV, (HEADER + row).encode())
+    await desk.sweep()  # the 22nd: two days ahead, just proposed: the customer may answer
+    assert [" we propose a visit on " in t for t in customer.new_texts()] == [True]
+    await desk.advance(timedelta(hours=12))  # the 22nd, 22:00: tomorrow is the day before
+    await desk.sweep()
+    assert customer.new_texts() == []
+    await desk.advance(timedelta(hours=4))  # the 23rd, 02:00 in Shanghai: booked...
+    await desk.sweep()
+    async with desk.db() as session:
+        visit = await session.scalar(select(TicketRow).where(TicketRow.kind == "maintenance"))
+    assert visit is not None and visit.status != "proposed"
+    assert customer.new_texts() == []  # ...and told at 9:00, after the quiet hours
+    await desk.advance(timedelta(hours=7))
+    [booked] = customer.new_texts()
+    assert booked.startswith("🗓 Planned maintenance M-") and " is booked for " in booked
