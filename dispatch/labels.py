@@ -56,7 +56,7 @@ _FIELD = {
 _STATUS: dict[TicketKind, dict[str, str]] = {
     TicketKind.REPAIR: _FIELD,
     TicketKind.INSTALLATION: _FIELD,
-    TicketKind.MAINTENANCE: {**_FIELD, "proposed": N_("Visit date proposed to you")},
+    TicketKind.MAINTENANCE: {**_FIELD, "proposed": N_("Visit date proposed")},
     TicketKind.COMPLAINT: {
         "forwarded": N_("Passed to the department responsible"),
         "verified": N_("Facts verified"),
