@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 
 from bot.backup import BackupError, backup_sqlite, sqlite_file
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure as configure_logs
 from dispatch.company_days import load_company_days
 from dispatch.errors import InvalidInput
 from dispatch.model import Language
@@ -112,6 +113,7 @@ async def _upgrade(settings: Settings) -> str:
 
 
 def _run(settings: Settings) -> None:
+    configure_logs(settings.logging)
     asyncio.run(_check_database(settings))
     username = asyncio.run(check_token(settings))
     from bot.app import build_application  # imported late: start-up checks come first
@@ -261,14 +263,7 @@ def _sandbox(host: str, port: int, folder: Path, faults: float = 0.0) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # APScheduler writes two INFO lines per job run (the fleet job runs every 5 s: some
-    # 35,000 lines a day that say nothing); its warnings and errors still show.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logs()  # the config's [logging] applies once it is read (_run)
     try:
         if args.command == "run":
             _run(load_settings(args.config, require_token=True))

@@ -34,6 +34,7 @@ from bot.lists_settings import (
     Section,
     SnippetSettings,
 )
+from bot.logs import LoggingSettings
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import PriceItem, Product, Snippet
@@ -286,6 +287,7 @@ class _File(Section):
     reports: ReportSettings = ReportSettings()
     survey: SurveySettings = SurveySettings()
     contracts: ContractSettings = ContractSettings()
+    logging: LoggingSettings = LoggingSettings()
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
@@ -304,6 +306,7 @@ class Settings:
         self.dispatch = raw.dispatch
         self.reports = raw.reports
         self.contracts = raw.contracts
+        self.logging = raw.logging
         self.sla = sla
         self.source = source
         self.products: tuple[Product, ...] = tuple(

@@ -154,6 +154,11 @@ BAD = [
         "config error: certificates.0.kinds.0: Input should be 'repair', 'installation' or 'maintenance'",
     ),
     ("this is = = not toml", {}, "not valid TOML"),
+    (
+        '[logging]\nformat = "xml"\n',
+        {},
+        "config error: logging.format: Input should be 'text' or 'json'",
+    ),
 ]
 
 
