@@ -3,8 +3,8 @@
 A handled update writes nothing; a line means something an operator may act on (start,
 errors, Telegram refusing a call). ``[logging] format = "json"`` writes each line as a
 JSON object (time, level, logger, message, and any extra fields) for a log collector,
-through python-json-logger. No line carries what a user wrote or who they are: the
-error alerts say where and what kind (bot.alerts), never the text.
+through python-json-logger. Lines name users and chats by their ids; an error's
+traceback is the one place that may hold what the failing code was handling.
 """
 
 from __future__ import annotations
