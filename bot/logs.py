@@ -16,7 +16,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from bot.lists_settings import Section
 
-__all__ = ["LoggingSettings", "configure"]
+__all__ = ["LoggingSettings", "configure", "unconfigure"]
 
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that say too much at INFO: the HTTP client logs every call to Telegram, and
@@ -30,9 +30,16 @@ class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-def configure(settings: LoggingSettings | None = None) -> None:
-    """One handler on stderr in the chosen format; the chatty libraries at WARNING."""
+def configure(settings: LoggingSettings | None = None, *, force: bool = False) -> None:
+    """Our handler on stderr in the chosen format, and the chatty libraries at WARNING.
+    Like logging.basicConfig, it leaves alone a process whose logging someone else set up
+    (a test runner, an embedding program), unless ``force``."""
+    global _ours
     settings = settings or LoggingSettings()
+    root = logging.getLogger()
+    others = [h for h in root.handlers if h is not _ours]
+    if others and not force:
+        return
     handler = logging.StreamHandler()
     if settings.format == "json":
         handler.setFormatter(
@@ -43,8 +50,23 @@ def configure(settings: LoggingSettings | None = None) -> None:
         )
     else:
         handler.setFormatter(logging.Formatter(TEXT))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
+    if _ours is not None:
+        root.removeHandler(_ours)
+    root.addHandler(handler)
+    _ours = handler
     root.setLevel(settings.level)
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # A missing font weight is told once per chart: the charts still draw.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+def unconfigure() -> None:
+    """Our handler removed (tests)."""
+    global _ours
+    if _ours is not None:
+        logging.getLogger().removeHandler(_ours)
+        _ours = None
+
+
+_ours: logging.Handler | None = None
