@@ -26,6 +26,17 @@ async def _customer_with_phone(desk: Desk) -> Person:
     return customer
 
 
+async def _proposed(desk: Desk, manager: Person, number: str, start: str, end: str) -> Person:
+    """A monthly contract at the customer's place loaded from a file, and the sweep that
+    proposes its first visit; the customer (known by their phone) is returned."""
+    customer = await _customer_with_phone(desk)
+    lat, lon = CUSTOMER
+    row = f"{number},13800138000,Office,Road 1,aircon,{start},{end},monthly,,,{lat},{lon}\n"
+    await manager.send_document("c.csv", CSV, (HEADER + row).encode())
+    await desk.sweep()
+    return customer
+
+
 async def test_a_contract_from_a_file_brings_its_monthly_visit_to_the_signed_survey(
     desk: Desk,
     crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
@@ -236,11 +247,7 @@ async def test_a_proposal_left_unanswered_is_kept_two_days_before_its_day(
     crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
 ) -> None:
     manager, _tom, _wu = crew
-    customer = await _customer_with_phone(desk)
-    lat, lon = CUSTOMER
-    row = f"WB-7,13800138000,Office,Road 1,aircon,2026-11-26,2027-11-25,monthly,,,{lat},{lon}\n"
-    await manager.send_document("c.csv", CSV, (HEADER + row).encode())
-    await desk.sweep()
+    customer = await _proposed(desk, manager, "WB-7", "2026-11-26", "2027-11-25")
     [proposal] = customer.new_texts()
     assert proposal.startswith("🗓 Planned maintenance M-")
     await desk.advance(timedelta(days=1))  # the 23rd: three days before, still waiting
@@ -266,11 +273,7 @@ async def test_the_customer_takes_the_proposed_day_and_a_technician_is_offered_i
     crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
 ) -> None:
     manager, tom, wu = crew
-    customer = await _customer_with_phone(desk)
-    lat, lon = CUSTOMER
-    row = f"WB-8,13800138000,Office,Road 1,aircon,2026-11-27,2027-11-26,monthly,,,{lat},{lon}\n"
-    await manager.send_document("c.csv", CSV, (HEADER + row).encode())
-    await desk.sweep()
+    customer = await _proposed(desk, manager, "WB-8", "2026-11-27", "2027-11-26")
     await customer.press("✅ That day suits me")
     async with desk.db() as session:
         visit = await session.scalar(select(TicketRow).where(TicketRow.kind == "maintenance"))

@@ -16,6 +16,17 @@ from tests.harness import Desk, Person
 CSV = "text/csv"
 
 
+async def _on_site(desk: Desk, tom: Person) -> Person:
+    """Kai's installation, accepted by Tom, who checks in by location; Kai is returned."""
+    customer = desk.person(510, "Kai")
+    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
+    await tom.press("✅ Accept")
+    await tom.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
+    await tom.command("jobs")
+    await tom.press("📍 Check in")
+    return customer
+
+
 async def test_a_stocktake_then_a_record_takes_its_parts_from_the_technicians_stock(
     desk: Desk,
     crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
@@ -40,12 +51,7 @@ async def test_a_stocktake_then_a_record_takes_its_parts_from_the_technicians_st
         "line 7: many is not a quantity",
     ]
 
-    customer = desk.person(510, "Kai")
-    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
-    await tom.press("✅ Accept")
-    await tom.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
-    await tom.command("jobs")
-    await tom.press("📍 Check in")
+    await _on_site(desk, tom)
     await tom.press("🧾 Fill in the service record")
     await tom.press("In warranty")
     await tom.send("Solid wall.")
@@ -165,12 +171,7 @@ async def test_a_part_found_missing_on_site_brings_a_return_visit_with_the_full_
     crew: tuple[Person, Person, Person],  # noqa: F811 (the fixture imported above)
 ) -> None:
     manager, tom, _wu = crew
-    customer = desk.person(510, "Kai")
-    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
-    await tom.press("✅ Accept")
-    await tom.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
-    await tom.command("jobs")
-    await tom.press("📍 Check in")
+    await _on_site(desk, tom)
     await tom.command("jobs")
     await tom.press("⏸ Waiting for a part")
     await tom.send("2× 压缩机电容")  # the Chinese name, the count first
@@ -237,12 +238,7 @@ async def test_a_parts_list_file_adds_and_corrects_parts_and_outlives_a_restart(
     await manager.send_document("stock.csv", CSV, again.encode())
     assert manager.last.text == "📦 Stock counted: 0 new lines, 1 updated."
     # Out of warranty the part is charged at the loaded price.
-    customer = desk.person(510, "Kai")
-    await request_installation(customer, "Air conditioner", "KFR-35GW", "A split unit.")
-    await tom.press("✅ Accept")
-    await tom.share_location(CUSTOMER[0] + 0.001, CUSTOMER[1], accuracy=10)
-    await tom.command("jobs")
-    await tom.press("📍 Check in")
+    customer = await _on_site(desk, tom)
     await tom.press("🧾 Fill in the service record")
     await tom.press("Out of warranty")
     await tom.send("The fan did not turn.")
