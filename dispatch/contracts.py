@@ -41,8 +41,8 @@ __all__ = [
     "book_unanswered",
     "confirm_visit",
     "contracts_overview",
+    "days_to_pick",
     "end_contract",
-    "other_days",
     "plan_visits",
     "schedule_next",
     "warn_ending",
@@ -169,12 +169,12 @@ async def plan_visits(
         return len(tickets)
 
 
-def other_days(ticket: Ticket, today: date) -> list[date]:
-    """The days a customer may pick instead of the proposed one: the week around it,
-    from tomorrow on."""
+def days_to_pick(ticket: Ticket, today: date) -> list[date]:
+    """The days a customer may pick: the week around the proposed one (which is among
+    them), from tomorrow on."""
     proposed = ticket.preferred_date or today
     first = max(today + timedelta(days=1), proposed - timedelta(days=3))
-    return [first + timedelta(days=i) for i in range(7) if first + timedelta(days=i) != proposed]
+    return [first + timedelta(days=i) for i in range(7)]
 
 
 async def confirm_visit(
@@ -195,7 +195,7 @@ async def confirm_visit(
         if ticket.status != Status.PROPOSED:
             raise IllegalTransition(ticket.kind.value, ticket.status, Status.NEW)
         if day is not None:
-            if day not in other_days(ticket, today):
+            if day not in days_to_pick(ticket, today):
                 raise NotFound("that day is not offered")
             ticket.preferred_date = day
         await _book(

@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import AppContext
 from dispatch.callbacks import VISIT_DAY, VISIT_OK, VISIT_OTHER
 from dispatch.contract_table import import_contracts
-from dispatch.contracts import confirm_visit, contracts_overview, end_contract, other_days
+from dispatch.contracts import confirm_visit, contracts_overview, days_to_pick, end_contract
 from dispatch.errors import IllegalTransition, InvalidInput, NotFound
 from dispatch.following import customer_ticket
 from dispatch.messages import N_, Msg
@@ -173,7 +173,7 @@ async def day_picked(update: Update, context: AppContext) -> None:
 
 
 async def other_day(update: Update, context: AppContext) -> None:
-    """The days the customer may pick instead, one button each."""
+    """The days the customer may pick, one button each; the proposal's own buttons go."""
     query = update.callback_query
     assert query is not None
     try:
@@ -187,8 +187,9 @@ async def other_day(update: Update, context: AppContext) -> None:
         await query.answer(context.t("This visit is already booked."), show_alert=True)
         return
     await query.answer()
+    await clear_buttons(query)  # the proposed day is among the days listed below
     today = context.clock.now().astimezone(context.services.policy.zone).date()
-    days = other_days(ticket, today)
+    days = days_to_pick(ticket, today)
     rows = [
         [
             (

@@ -94,7 +94,10 @@ async def test_a_contract_from_a_file_brings_its_monthly_visit_to_the_signed_sur
         f"{day_label(Language.EN, '2026-11-26')}, Morning (9:00-12:00). The technician will "
         "call you before coming."
     )
-    await customer.press("✅ That day suits me")  # the older button: already booked
+    # The proposal's buttons went with "Another day"; an old press of one is refused.
+    [proposal] = [m for m in customer.messages if "we propose" in (m.text or "")]
+    assert proposal.inline_buttons == []
+    await customer.press_data(proposal, f"pv:ok:{visit.id}")
     assert customer.alerts()[-1] == "This visit is already booked."
     async with desk.db() as session:
         offers = list(await session.scalars(select(OfferRow).where(OfferRow.ticket_id == visit.id)))
