@@ -23,7 +23,7 @@ from dispatch.errors import InvalidInput
 from dispatch.messages import N_, Day, Lines, Msg, Outgoing, Param
 from dispatch.model import Certificate, Localized, Role, Ticket, TicketKind
 from dispatch.ports import UnitOfWork
-from dispatch.tables import ImportReport, find_technician, header_of
+from dispatch.tables import ImportReport, find_technician, header_of, lines_of
 
 __all__ = [
     "COLUMNS",
@@ -110,10 +110,7 @@ async def import_certificates(
     async with uow:
         team = [technician for technician, _ in await uow.technicians.team()]
         held = {(c.technician_id, c.code): c for c in await uow.technicians.certificates()}
-        for line, row in enumerate(rows[1:], start=2):
-            cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
-            if not any(cells.values()):
-                continue
+        for line, cells in lines_of(rows, columns):
             technician = find_technician(team, cells["technician"])
             kind = _kind(kinds, cells["certificate"])
             try:

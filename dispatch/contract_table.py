@@ -18,7 +18,7 @@ from dispatch.messages import N_, Msg
 from dispatch.model import Contract, Event, EventKind, Role
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork
-from dispatch.tables import ImportReport, header_of
+from dispatch.tables import ImportReport, header_of, lines_of
 
 __all__ = ["COLUMNS", "import_contracts", "is_contracts_table", "read_cadence"]
 
@@ -123,10 +123,7 @@ async def import_contracts(
     now = clock.now()
     today = now.astimezone(policy.zone).date()
     async with uow:
-        for line, row in enumerate(rows[1:], start=2):
-            cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
-            if not any(cells.values()):
-                continue
+        for line, cells in lines_of(rows, columns):
             problem, contract = await _read_line(uow, policy, cells, today, region)
             if problem is not None or contract is None:
                 report.problems.append(

@@ -28,7 +28,7 @@ from dispatch.intake import Slot, visit_end
 from dispatch.labels import SLOT_LABELS
 from dispatch.lifecycle import move
 from dispatch.messages import N_, Button, Day, Lines, Msg, Outgoing, Param
-from dispatch.model import Contract, Event, EventKind, Role, Status, Ticket, TicketKind
+from dispatch.model import Contract, Event, EventKind, Role, Status, Ticket, TicketKind, User
 from dispatch.offers import offer_in
 from dispatch.policy import DeskPolicy
 from dispatch.ports import UnitOfWork, UnitOfWorkFactory
@@ -270,6 +270,8 @@ async def book_unanswered(uow: UnitOfWork, clock: Clock, policy: DeskPolicy) -> 
                 and ticket.created_at <= now - TIME_TO_ANSWER
             )
         ]
+        if not waiting:
+            return 0
         for ticket in waiting:
             await _book(
                 uow,
@@ -350,9 +352,9 @@ async def warn_ending(uow: UnitOfWork, clock: Clock, policy: DeskPolicy) -> int:
     return len(messages)
 
 
-def _name(customers: Mapping[int, object], customer_id: int) -> str:
+def _name(customers: Mapping[int, User], customer_id: int) -> str:
     customer = customers.get(customer_id)
-    return str(getattr(customer, "display_name", "?"))
+    return customer.display_name if customer else "?"
 
 
 async def contracts_overview(uow: UnitOfWork, *, customer_id: int | None) -> Msg | None:

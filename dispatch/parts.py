@@ -22,7 +22,7 @@ from dispatch.geo import Place
 from dispatch.messages import N_, Lines, Msg, Outgoing, Param
 from dispatch.model import PartKind, Role, StockLine, Technician
 from dispatch.ports import UnitOfWork
-from dispatch.tables import ImportReport, find_technician, header_of
+from dispatch.tables import ImportReport, find_technician, header_of, lines_of
 
 __all__ = [
     "COLUMNS",
@@ -139,10 +139,7 @@ async def import_stock(
         managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
         held = {(s.holder, s.part_code): s for s in await uow.parts.stock()}
         point_names = {p.name.casefold(): p.name for p in points}
-        for line, row in enumerate(rows[1:], start=2):
-            cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
-            if not any(cells.values()):
-                continue
+        for line, cells in lines_of(rows, columns):
             part = _part(parts, cells["part"])
             found = _holder(point_names, team, cells["holder"])
             level_text = cells.get("reorder_level", "")
@@ -217,6 +214,7 @@ async def use_parts(
         return
     pings: list[Outgoing] = []
     managers: list[int] | None = None  # read once a listed part is taken
+    where: dict[str, Param] = {}
     for entry in used:
         part, _, count = counted_part(parts, entry.get("name", ""))
         if part is None:
@@ -230,8 +228,8 @@ async def use_parts(
             count -= taken
             if managers is None:
                 managers = [m.id for m in await uow.users.with_role(Role.MANAGER)]
-            where = (await _holder_names(uow, [holder]))[holder]
-            pings += _low_ping(line, part, where, managers)
+                where = await _holder_names(uow, holders)
+            pings += _low_ping(line, part, where[holder], managers)
             await uow.parts.save(line)
     await uow.outbox.add_many(pings, at=now)
 

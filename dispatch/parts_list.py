@@ -18,7 +18,7 @@ from dispatch.errors import InvalidInput
 from dispatch.messages import N_, Msg
 from dispatch.model import Localized, PartKind
 from dispatch.ports import UnitOfWork
-from dispatch.tables import ImportReport, header_of
+from dispatch.tables import ImportReport, header_of, lines_of
 
 __all__ = [
     "COLUMNS",
@@ -101,10 +101,7 @@ async def import_parts_list(
         )
     async with uow:
         known = {kind.code for kind in await uow.parts.kinds()} | {kind.code for kind in parts}
-        for line, row in enumerate(rows[1:], start=2):
-            cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
-            if not any(cells.values()):
-                continue
+        for line, cells in lines_of(rows, columns):
             problem, kind = _read_line(cells, products)
             if problem is not None or kind is None:
                 report.problems.append(

@@ -4,13 +4,13 @@ English or Chinese (in any order), and a technician named by a cell."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dispatch.messages import Msg
 from dispatch.model import Technician
 
-__all__ = ["ImportReport", "find_technician", "header_of"]
+__all__ = ["ImportReport", "find_technician", "header_of", "lines_of"]
 
 
 @dataclass
@@ -36,6 +36,17 @@ def header_of(
                 found[column] = i
                 break
     return found if set(columns) - set(optional) <= set(found) else None
+
+
+def lines_of(
+    rows: Sequence[Sequence[str]], columns: Mapping[str, int]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each line after the header with its number as a spreadsheet shows it (the header is
+    line 1) and its cells by field, trimmed; blank lines are skipped."""
+    for line, row in enumerate(rows[1:], start=2):
+        cells = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
+        if any(cells.values()):
+            yield line, cells
 
 
 def find_technician(team: Sequence[Technician], text: str) -> Technician | None:
