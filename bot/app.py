@@ -30,6 +30,7 @@ from bot.inbox import (
 )
 from bot.insight import PeriodFiles
 from bot.menus import Menus
+from bot.metrics import DeskMetrics
 from bot.outbox import ChatPacer, OutboxSender
 from bot.replies import ReplyGate
 from bot.report import ServiceReports
@@ -247,6 +248,7 @@ def build_application(
         clock=clock,
         translator=Translator(region=settings.desk.wording_region),
         menus=Menus(),
+        metrics=DeskMetrics(monotonic=lambda: clock.now().timestamp()),
     )
     builder: Any = (
         ApplicationBuilder()
@@ -265,7 +267,11 @@ def build_application(
         .concurrent_updates(ChatOrderedProcessor())
         # Holds each update's replies until it is done; paces and retries every other call.
         # With rate_limited=False (tests, benchmarks) PTB's global 30/s pacing is left out.
-        .rate_limiter(ReplyGate(pacer=pacer, global_limits=rate_limited, sleep=sleep))
+        .rate_limiter(
+            ReplyGate(
+                pacer=pacer, global_limits=rate_limited, sleep=sleep, metrics=services.metrics
+            )
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -302,7 +308,7 @@ def build_application(
     application.bot_data[SENDER] = sender
     services.wake_sender = sender.wake
     assert isinstance(application, DeskApplication)
-    application.wire(inbox, clock, sender)
+    application.wire(inbox, clock, sender, services.metrics)
     handlers.register_all(application)
     application.add_error_handler(
         _error_handler(

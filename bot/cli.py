@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest
 
@@ -117,21 +117,14 @@ def _run(settings: Settings) -> None:
     asyncio.run(_check_database(settings))
     username = asyncio.run(check_token(settings))
     from bot.app import build_application  # imported late: start-up checks come first
+    from bot.serve import serve
 
     application = build_application(settings)
     log.info("AfterCare is starting as %s (%s mode)", username, settings.telegram.mode)
-    if settings.telegram.mode == "webhook":
-        hook = settings.telegram.webhook
-        application.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=hook.url_path,
-            webhook_url=hook.url,
-            secret_token=hook.secret_token or None,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        asyncio.run(serve(application, settings))
+    except OSError as exc:
+        raise StartupError(f"cannot listen: {exc.strerror or exc}") from None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -229,6 +229,15 @@ class DispatchSettings(Section):
     priority_areas: tuple[PlaceSettings, ...] = ()
 
 
+class HealthSettings(Section):
+    """``/healthz`` and ``/metrics`` (bot.web); see config.example.toml."""
+
+    listen: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, lt=65536)] = 8081
+    outbox_max_wait_seconds: Annotated[int, Field(ge=10)] = 300
+    inbox_max_wait_seconds: Annotated[int, Field(ge=10)] = 300
+
+
 class ContractSettings(Section):
     """Maintenance contracts (dispatch.contracts): each planned visit is created, and
     proposed to the customer, ``plan_days_ahead`` days before its day."""
@@ -288,6 +297,7 @@ class _File(Section):
     survey: SurveySettings = SurveySettings()
     contracts: ContractSettings = ContractSettings()
     logging: LoggingSettings = LoggingSettings()
+    health: HealthSettings = HealthSettings()
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
@@ -307,6 +317,7 @@ class Settings:
         self.reports = raw.reports
         self.contracts = raw.contracts
         self.logging = raw.logging
+        self.health = raw.health
         self.sla = sla
         self.source = source
         self.products: tuple[Product, ...] = tuple(

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from bot.i18n import Translator, language_for
 from bot.menus import Menus
+from bot.metrics import DeskMetrics
 from dispatch.assignment import FleetCache
 from dispatch.clock import Clock
 from dispatch.messages import Param
@@ -38,6 +39,8 @@ class Services:
     last_monthly_report: str | None = None
     # Wakes the outbox sender after a transaction wrote to the outbox (set by bot.app).
     wake_sender: Callable[[], None] = lambda: None
+    # What /metrics shows (bot.web); counted by bot.inbox and bot.replies.
+    metrics: DeskMetrics = field(default_factory=DeskMetrics)
 
     @property
     def policy(self) -> DeskPolicy:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
+from bot.metrics import DeskMetrics, update_kind
 from bot.outbox import OutboxSender
 from bot.replies import CURRENT_UPDATE, HeldCall, UpdateWork, fold_replies
 from dispatch.clock import Clock
@@ -157,13 +159,17 @@ class DeskApplication(Application):  # type: ignore[type-arg]
     inbox: InboxSteps
     clock: Clock
     in_flight: set[int]
+    metrics: DeskMetrics
     pruned_at: datetime | None = None
 
-    def wire(self, inbox: InboxSteps, clock: Clock, sender: OutboxSender) -> None:
+    def wire(
+        self, inbox: InboxSteps, clock: Clock, sender: OutboxSender, metrics: DeskMetrics
+    ) -> None:
         self.inbox = inbox
         self.clock = clock
         self.in_flight = set()
         self._sender = sender
+        self.metrics = metrics
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update) or CURRENT_UPDATE.get() is not None:
@@ -177,6 +183,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
         An earlier try may have left outbox rows waiting for this update even where this
         try writes none (a service that finds its work already done), so they are looked for.
         """
+        started = time.perf_counter()
         work = UpdateWork(update.update_id, chat_of(update))
         self.in_flight.add(update.update_id)
         token = CURRENT_UPDATE.set(work)
@@ -196,6 +203,7 @@ class DeskApplication(Application):  # type: ignore[type-arg]
             # handler did (or failed to do), a plain answer goes with the update's replies.
             work.held.append(HeldCall("answerCallbackQuery", {"callback_query_id": query.id}))
         await self._finish(update, work, handling)
+        self.metrics.handled(update_kind(update), time.perf_counter() - started)
 
     async def _finish(self, update: Update, work: UpdateWork, handling: Handling) -> None:
         """The update's effects that are ours to keep, and its done mark, in one commit."""

@@ -29,11 +29,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter  # no public import exists
 
+from bot.metrics import DeskMetrics
 from bot.outbox import OUTBOX_DELIVERY, SENDING_METHODS, ChatPacer, retry_after_seconds
 
 __all__ = ["CURRENT_UPDATE", "HELD_METHODS", "HeldCall", "ReplyGate", "UpdateWork"]
@@ -144,8 +145,10 @@ class ReplyGate(BaseRateLimiter[None]):
         max_attempts: int = 6,
         max_backoff: float = 30.0,
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+        metrics: DeskMetrics | None = None,
     ) -> None:
         self.pacer = pacer
+        self.metrics = metrics or DeskMetrics()
         # PTB's limiter keeps its 20 a minute per group; the overall rate is EvenPace's.
         self.inner = AIORateLimiter(max_retries=0, overall_max_rate=0) if global_limits else None
         self.overall = EvenPace(sleep=sleep) if global_limits else None
@@ -177,9 +180,26 @@ class ReplyGate(BaseRateLimiter[None]):
         async def call() -> ApiResult:
             if self.overall is not None and endpoint in SENDING_METHODS:
                 await self.overall.turn()
-            if self.inner is None:
-                return await callback(*args, **kwargs)
-            return await self.inner.process_request(callback, args, kwargs, endpoint, data, None)
+            try:
+                if self.inner is None:
+                    result = await callback(*args, **kwargs)
+                else:
+                    result = await self.inner.process_request(
+                        callback, args, kwargs, endpoint, data, None
+                    )
+            except RetryAfter:
+                self.metrics.telegram_throttled(data.get("chat_id"))
+                raise
+            except (BadRequest, Forbidden):
+                self.metrics.telegram_answered()  # an answer, if not the one hoped for
+                raise
+            except NetworkError:
+                raise  # 5xx, resets, time-outs: Telegram did not answer
+            except TelegramError:
+                self.metrics.telegram_answered()
+                raise
+            self.metrics.telegram_answered()
+            return result
 
         if OUTBOX_DELIVERY.get():
             return await call()  # the outbox sender paces and retries through the database

@@ -10,6 +10,7 @@ services onboarding uses, before it starts.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -142,6 +143,13 @@ async def _field_service(
     )
 
 
+def free_port() -> int:
+    """A TCP port free on this machine right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def write_config(
     folder: Path,
     base_url: str,
@@ -151,15 +159,18 @@ def write_config(
     staff_group: int | None = None,
     token: str = TOKEN,
     quiet_hours: bool = True,
+    health_port: int = 0,
     extra: str = "",
 ) -> tuple[Path, dict[str, str]]:
     """The example config pointed at a local Bot API server, on a SQLite file in
     ``folder``, and the environment to run ``aftercare`` with it. Without
     ``quiet_hours`` customers hear from the desk at any hour (a demo tried at night would
     otherwise hold every message to a customer until 9:00, and the follow-up survey to
-    the next morning)."""
+    the next morning). ``/healthz`` and ``/metrics`` are served on ``health_port`` (0:
+    not served, so that desks side by side do not contend for the default port)."""
     root = Path(__file__).resolve().parents[1]
     text = (root / "config.example.toml").read_text(encoding="utf-8")
+    text = text.replace("port = 8081", f"port = {health_port}")
     text = text.replace('base_url = "https://api.telegram.org/bot"', f'base_url = "{base_url}"')
     text = text.replace(
         'base_file_url = "https://api.telegram.org/file/bot"', f'base_file_url = "{base_file_url}"'

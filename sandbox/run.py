@@ -20,7 +20,7 @@ from aiohttp import web
 
 from dispatch.model import Role
 from sandbox.botapi import BotApiCore, Faults
-from sandbox.demo import STAFF_GROUP, TOKEN, demo_people, seed_demo, write_config
+from sandbox.demo import STAFF_GROUP, TOKEN, demo_people, free_port, seed_demo, write_config
 from sandbox.page import World
 from sandbox.server import BotApiServer
 
@@ -77,6 +77,7 @@ async def run_sandbox(
         managers=managers,
         staff_group=STAFF_GROUP,
         quiet_hours=False,
+        health_port=(health_port := free_port()),
     )
     upgrade = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "db", "upgrade", "--config", str(config), env=env
@@ -93,7 +94,8 @@ async def run_sandbox(
         print(
             f"\nAfterCare's sandbox is running: open http://{host}:{port}/ in a browser.\n"
             "Everyone in it is made up; nothing leaves this machine. Ctrl-C stops it.\n"
-            f"The bot's log: {folder / 'bot.log'}\n"
+            f"The bot's log: {folder / 'bot.log'}; its health and metrics: "
+            f"http://127.0.0.1:{health_port}/healthz and /metrics\n"
             "To run on Telegram instead: get a token from @BotFather, then\n"
             "  export AFTERCARE_TELEGRAM_TOKEN=<the token> and run the same command again.\n",
             flush=True,

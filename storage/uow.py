@@ -30,6 +30,7 @@ from dispatch.ports import (
 )
 from storage.calendar import SqlCalendarRepository
 from storage.outbox import SqlDeliveryRepository
+from storage.readings import SqlReadingsRepository
 from storage.repositories import (
     SqlAttachmentRepository,
     SqlEventRepository,
@@ -108,6 +109,7 @@ class SqlUnitOfWork:
         self.delivery = SqlDeliveryRepository(session)
         self.inbox = SqlInboxRepository(session)
         self.staffroom = SqlStaffRoomRepository(session)
+        self.readings = SqlReadingsRepository(session)  # /healthz and /metrics (bot.web)
         return self
 
     async def __aexit__(

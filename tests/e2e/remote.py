@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -25,7 +24,7 @@ from sqlalchemy import text
 
 from dispatch.model import Role
 from sandbox.botapi import BotApiCore, SentMessage
-from sandbox.demo import STAFF_GROUP, demo_people, seed_demo, write_config
+from sandbox.demo import STAFF_GROUP, demo_people, free_port, seed_demo, write_config
 from sandbox.people import (
     Someone,
     callback_query,
@@ -47,12 +46,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # second Telegram wants between two messages to one chat, which the bot keeps.
 QUIET = 1.2
 PATIENCE = 45.0  # seconds a person waits for an answer before the test fails (a loaded machine)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -148,6 +141,8 @@ class BotProcess:
     log: Path
     process: asyncio.subprocess.Process | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Where its /healthz and /metrics are served (the webhook's port in webhook mode).
+    web: str = ""
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -185,6 +180,7 @@ async def running_desk(
     people = demo_people()
     managers = tuple(m.someone.id for m in people if m.role is Role.MANAGER)
     tg.core.add_forum(STAFF_GROUP, "AfterCare staff")
+    port = free_port()
     config, env = write_config(
         folder,
         tg.base_url,
@@ -193,12 +189,12 @@ async def running_desk(
         staff_group=STAFF_GROUP,
         token=TOKEN,
         quiet_hours=False,
+        health_port=port,
     )
     text = config.read_text(encoding="utf-8").replace(
         "sweep_interval_seconds = 30", "sweep_interval_seconds = 15"
     )
     if mode == "webhook":
-        port = free_port()
         text = text.replace('mode = "polling"', 'mode = "webhook"')
         text = text.replace("port = 8443", f"port = {port}")
         text = text.replace('url = ""', f'url = "http://127.0.0.1:{port}/telegram"', 1)
@@ -208,7 +204,7 @@ async def running_desk(
         env["AFTERCARE_DATABASE_URL"] = database_url
     await upgrade(config, env)
     await seed_demo(config, env, people)
-    bot = BotProcess(config, folder / "bot.log", env=env)
+    bot = BotProcess(config, folder / "bot.log", env=env, web=f"http://127.0.0.1:{port}")
     await bot.start()
     try:
         yield bot

@@ -22,8 +22,9 @@ from PIL import Image
 
 from bot.i18n import Translator
 from dispatch.model import Language
+from sandbox.demo import free_port
 from sandbox.run import run_sandbox
-from tests.e2e.remote import ROOT, free_port
+from tests.e2e.remote import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and not os.environ.get("CI"):

@@ -15,7 +15,7 @@ from tests.e2e.remote import WEBHOOK_SECRET, Remote, running_desk, telegram
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_a_question_asked_and_answered_over_http(tmp_path: Path, mode: str) -> None:
-    async with telegram() as tg, running_desk(tmp_path, tg, mode=mode):
+    async with telegram() as tg, running_desk(tmp_path, tg, mode=mode) as bot:
         mia = Remote(tg, Someone(1002, "Mia", "en"))
         await mia.command("start")
         amy = Remote(tg, Someone(3002, "李雷", "zh-hans"))
@@ -32,6 +32,20 @@ async def test_a_question_asked_and_answered_over_http(tmp_path: Path, mode: str
         # The log says what happened, not that the scheduler ticked (every 5 s).
         log = (tmp_path / "bot.log").read_text(encoding="utf-8")
         assert "AfterCare is starting" in log and " INFO apscheduler" not in log
+        # The operator's view: healthy, and the updates counted by what they carried.
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"{bot.web}/healthz") as answer:
+                health = await answer.json()
+                assert (answer.status, health["status"]) == (200, "ok"), health
+                assert health["database"] == health["telegram"] == "ok"
+                assert health["inbox_unfinished"] == 0
+            async with client.get(f"{bot.web}/metrics") as answer:
+                metrics = _samples(await answer.text())
+        assert metrics['aftercare_updates_handled_total{kind="message"}'] >= 4
+        assert metrics['aftercare_updates_handled_total{kind="callback_query"}'] >= 2
+        assert metrics['aftercare_update_handling_seconds_count{kind="message"}'] >= 4
+        assert metrics["aftercare_active"] == 1
+        assert metrics["aftercare_outbox_due"] == 0
         if mode == "webhook":
             assert tg.core.webhook is not None
             url = str(tg.core.webhook["url"])
@@ -43,3 +57,13 @@ async def test_a_question_asked_and_answered_over_http(tmp_path: Path, mode: str
                 headers = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}
                 async with client.post(url, json=forged, headers=headers) as answer:
                     assert answer.status == 403
+
+
+def _samples(exposition: str) -> dict[str, float]:
+    """Prometheus' text format: each sample's name with its labels, and its value."""
+    samples = {}
+    for line in exposition.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples

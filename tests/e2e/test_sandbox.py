@@ -15,8 +15,9 @@ import aiohttp
 import pytest
 
 from bot.cli import main
+from sandbox.demo import free_port
 from sandbox.run import run_sandbox
-from tests.e2e.remote import ROOT, free_port
+from tests.e2e.remote import ROOT
 
 
 async def _state(client: aiohttp.ClientSession, base: str) -> dict[str, Any]:
