@@ -36,7 +36,7 @@ from telegram.ext import ApplicationBuilder, TypeHandler
 
 from bot.app import SENDER, build_application, sender_of
 from bot.inbox import DeskApplication, chat_of
-from bot.outbox import ChatPacer
+from bot.pacing import ChatPacer
 from dispatch.clock import ManualClock
 from sandbox.botapi import BotApiCore
 from sandbox.transport import InProcessRequest

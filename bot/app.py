@@ -31,10 +31,12 @@ from bot.inbox import (
 from bot.insight import PeriodFiles
 from bot.menus import Menus
 from bot.metrics import DeskMetrics
-from bot.outbox import ChatPacer, OutboxSender
+from bot.outbox import OutboxSender
+from bot.pacing import ChatPacer
 from bot.replies import ReplyGate
 from bot.report import ServiceReports
 from bot.staffroom import StaffRoomSender
+from bot.verify import seal_events
 from dispatch.certificates import warn_expiring
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
@@ -50,7 +52,7 @@ from storage.persistence import SqlPersistence
 from storage.sole import SoleProcess
 from storage.uow import UnitOfWorkFactory
 
-__all__ = ["build_application", "services_of"]
+__all__ = ["SOLE", "build_application", "services_of"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ SENDER = "outbox_sender"
 SOLE = "sole_process"
 # An update stored this long ago and still not done was dropped by a failure: handle it again.
 INBOX_STUCK_AFTER = timedelta(minutes=1)
+# On a graceful stop, the outbox delivers what is due for at most this long.
+FLUSH_SECONDS = 5.0
 
 
 def services_of(application: AnyApplication) -> Services:
@@ -86,12 +90,14 @@ async def _post_init(application: AnyApplication) -> None:
         log.warning("could not set the default command menu", exc_info=True)
     # What the last run left unfinished is handled before new updates are fetched.
     assert isinstance(application, DeskApplication)
-    sole = SoleProcess(services.engine)
-    application.bot_data[SOLE] = sole
+    sole = application.bot_data.get(SOLE)
+    if not isinstance(sole, SoleProcess):  # not started by bot.serve, which holds it already
+        sole = application.bot_data[SOLE] = SoleProcess(services.engine)
     only_process = await sole.claim()
     if not only_process:
         log.info("another process shares the desk: what the last run claimed waits for its lease")
     await recover(application, only_process=only_process)
+    await seal_events(services.uow)  # what a killed run recorded and had not sealed
     task = asyncio.get_running_loop().create_task(sender_of(application).run(), name="outbox")
     application.bot_data[SENDER_TASK] = task
     if application.job_queue is not None:
@@ -129,6 +135,7 @@ async def _sweep_job(context: AppContext) -> None:
     assert isinstance(application, DeskApplication)
     await replay_unfinished(application, older_than=INBOX_STUCK_AFTER)
     await prune_handled(application)
+    await seal_events(services.uow)
 
 
 async def field_service_duties(services: Services) -> bool:
@@ -177,11 +184,28 @@ async def _dispatch_job(context: AppContext) -> None:
 
 
 async def _post_stop(application: AnyApplication) -> None:
+    """A graceful stop: the sender finishes the delivery in hand, then what is due goes
+    out (each for at most FLUSH_SECONDS)."""
+    sender = sender_of(application)
     task = application.bot_data.pop(SENDER_TASK, None)
     if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        sender.stop()
+        try:
+            await asyncio.wait_for(task, FLUSH_SECONDS)
+        except TimeoutError:
+            log.warning(
+                "the outbox sender did not finish in time; what it held goes at the next start"
+            )
+    try:
+        await seal_events(services_of(application).uow)
+    except Exception:  # sealed at the next start
+        log.warning("could not seal the last events", exc_info=True)
+    try:
+        await asyncio.wait_for(sender.flush(), FLUSH_SECONDS)
+    except TimeoutError:
+        log.info("stopping with messages still due; they go at the next start")
+    except Exception:  # the database is away: the messages wait in it for the next start
+        log.warning("the outbox could not be flushed", exc_info=True)
 
 
 async def _post_shutdown(application: AnyApplication) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -112,7 +112,8 @@ async def _upgrade(settings: Settings) -> str:
     return f"database {_safe_url(settings.database.url)} is at revision {revision}"
 
 
-def _run(settings: Settings) -> None:
+def _run(settings: Settings) -> int:
+    """0 once stopped; 1 when the desk's lock was lost (bot.serve)."""
     configure_logs(settings.logging)
     asyncio.run(_check_database(settings))
     username = asyncio.run(check_token(settings))
@@ -122,7 +123,7 @@ def _run(settings: Settings) -> None:
     application = build_application(settings)
     log.info("AfterCare is starting as %s (%s mode)", username, settings.telegram.mode)
     try:
-        asyncio.run(serve(application, settings))
+        return asyncio.run(serve(application, settings))
     except OSError as exc:
         raise StartupError(f"cannot listen: {exc.strerror or exc}") from None
 
@@ -167,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--to", type=Path, required=True, help="the new file, e.g. backup.db")
     backup.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    verify = commands.add_parser(
+        "verify", help="check that no recorded event or signed service record was changed"
+    )
+    verify.add_argument(
+        "--head", help="a chain head an earlier verify printed: it must still be in the chain"
+    )
+    verify.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
     report = commands.add_parser("report", help="the monthly report or a period's figures")
     kinds = report.add_subparsers(dest="report_command", required=True)
     monthly = kinds.add_parser("monthly", help="a month's complaint report and KPIs")
@@ -227,6 +235,19 @@ def _backup(args: argparse.Namespace) -> str:
     )
 
 
+async def _verify(settings: Settings, head: str | None) -> tuple[str, bool]:
+    from bot.verify import verify_desk
+
+    engine = make_engine(settings.database.url)
+    try:
+        result = await verify_desk(
+            UnitOfWorkFactory(make_sessionmaker(engine)), datetime.now(UTC), earlier_head=head
+        )
+    finally:
+        await engine.dispose()
+    return result.report(), not result.findings
+
+
 def _start(args: argparse.Namespace) -> int:
     """The README's first command: the real bot when a token is set, else the sandbox."""
     settings = load_settings(args.config)
@@ -237,8 +258,7 @@ def _start(args: argparse.Namespace) -> int:
         )
         return _sandbox("127.0.0.1", 8080, Path("sandbox-desk"))
     print(asyncio.run(_upgrade(settings)))
-    _run(load_settings(args.config, require_token=True))
-    return 0
+    return _run(load_settings(args.config, require_token=True))
 
 
 def _sandbox(host: str, port: int, folder: Path, faults: float = 0.0) -> int:
@@ -259,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logs()  # the config's [logging] applies once it is read (_run)
     try:
         if args.command == "run":
-            _run(load_settings(args.config, require_token=True))
+            return _run(load_settings(args.config, require_token=True))
         elif args.command == "start":
             return _start(args)
         elif args.command == "sandbox":
@@ -268,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_report(args))
         elif args.command == "backup":
             print(_backup(args))
+        elif args.command == "verify":
+            text, intact = asyncio.run(_verify(load_settings(args.config), args.head))
+            print(text)
+            return 0 if intact else 1
         else:
             print(asyncio.run(_upgrade(load_settings(args.config))))
     except (ConfigError, StartupError, BackupError) as exc:

@@ -50,10 +50,11 @@ class HealthCheck:
     metrics: DeskMetrics
     limits: HealthSettings
 
-    async def check(self) -> Health:
+    async def check(self, *, ask_telegram: bool = True) -> Health:
         health = Health()
         await self._database(health)
-        await self._telegram(health)
+        if ask_telegram:
+            await self._telegram(health)
         return health
 
     async def _database(self, health: Health) -> None:

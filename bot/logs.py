@@ -59,6 +59,9 @@ def configure(settings: LoggingSettings | None = None, *, force: bool = False) -
         logging.getLogger(name).setLevel(logging.WARNING)
     # A missing font weight is told once per chart: the charts still draw.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    # PTB's limiter writes a traceback for every 429 it passes on; bot.replies and the
+    # outbox wait and retry (at INFO), so it is no error of ours.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 
 def unconfigure() -> None:

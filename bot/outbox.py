@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.i18n import Translator, language_for
+from bot.pacing import ChatPacer, retry_after_seconds
 from dispatch.clock import Clock
 from dispatch.messages import params_from_json
 from dispatch.model import Language
@@ -48,11 +48,9 @@ from dispatch.ports import DeliveryRepository, PendingMessage, UnitOfWorkFactory
 __all__ = [
     "OUTBOX_DELIVERY",
     "SENDING_METHODS",
-    "ChatPacer",
     "FileMaker",
     "MadeFiles",
     "OutboxSender",
-    "retry_after_seconds",
 ]
 
 log = logging.getLogger(__name__)
@@ -93,55 +91,6 @@ class MadeFiles:
 
 # Makes the files of a row of its kind (bot.insight: "charts", "export").
 FileMaker = Callable[[PendingMessage], Awaitable[MadeFiles]]
-
-
-class ChatPacer:
-    """A token bucket per chat: ``burst`` at once, then ``per_second``."""
-
-    def __init__(
-        self,
-        *,
-        burst: float = 1,
-        per_second: float = 1.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.burst = burst
-        self.per_second = per_second
-        self.monotonic = monotonic
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._paused_until: dict[int, float] = {}
-
-    def take(self, chat_id: int) -> bool:
-        now = self.monotonic()
-        if self._paused_until.get(chat_id, 0.0) > now:
-            return False
-        tokens, last = self._buckets.get(chat_id, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.per_second)
-        if tokens < 1:
-            self._buckets[chat_id] = (tokens, now)
-            return False
-        self._buckets[chat_id] = (tokens - 1, now)
-        return True
-
-    def wait_time(self, chat_id: int) -> float:
-        """Seconds until this chat may be sent to again (0 when it may now)."""
-        now = self.monotonic()
-        paused = self._paused_until.get(chat_id, 0.0) - now
-        tokens, last = self._buckets.get(chat_id, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.per_second)
-        refill = 0.0 if tokens >= 1 else (1 - tokens) / self.per_second
-        return max(paused, refill, 0.0)
-
-    def pause(self, chat_id: int, seconds: float) -> None:
-        self._paused_until[chat_id] = self.monotonic() + seconds
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    """How long Telegram asks to wait, in seconds."""
-    with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _chat_of(message: PendingMessage) -> int:
@@ -191,6 +140,9 @@ class DeliverySteps:
 
     async def release(self, message_ids: list[int]) -> None:
         await self._run(lambda d: d.release(message_ids))
+
+    async def anything_due(self, now: datetime) -> bool:
+        return bool(await self._run(lambda d: d.due(now, 1)))
 
     async def sent_many(self, sent: list[tuple[int, int | None]], now: datetime) -> None:
         await self._run(lambda d: d.sent_many(sent, now))
@@ -249,8 +201,14 @@ class OutboxSender:
         self.reports = reports
         self.makers = dict(makers or {})
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """``run`` returns after the delivery in hand."""
+        self._stopping = True
         self._wake.set()
 
     def _take(self, message: PendingMessage) -> bool:
@@ -482,9 +440,19 @@ class OutboxSender:
             )
         return 1
 
-    async def run(self, *, idle_seconds: float = 1.0) -> None:
-        """Deliver forever: drain, then wait for a wake-up or ``idle_seconds``."""
+    async def flush(self, pause: float = 0.2) -> None:
+        """Deliver until nothing is due (a graceful stop; the caller bounds the time). A
+        message waiting for its chat's turn is waited for; one failing keeps its retry time
+        and waits for the next start."""
         while True:
+            await self.drain()
+            if not await self.store.anything_due(self.clock.now()):
+                return
+            await asyncio.sleep(pause)
+
+    async def run(self, *, idle_seconds: float = 1.0) -> None:
+        """Deliver until stopped: drain, then wait for a wake-up or ``idle_seconds``."""
+        while not self._stopping:
             try:
                 delivered = await self.drain()
             except Exception:  # a database hiccup must not kill the sender

@@ -35,7 +35,8 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter  # no public import exists
 
 from bot.metrics import DeskMetrics
-from bot.outbox import OUTBOX_DELIVERY, SENDING_METHODS, ChatPacer, retry_after_seconds
+from bot.outbox import OUTBOX_DELIVERY, SENDING_METHODS
+from bot.pacing import ChatPacer, retry_after_seconds
 
 __all__ = ["CURRENT_UPDATE", "HELD_METHODS", "HeldCall", "ReplyGate", "UpdateWork"]
 

@@ -30,7 +30,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from bot.cards import render_card
 from bot.config import Settings
 from bot.i18n import Translator
-from bot.outbox import OUTBOX_DELIVERY, ChatPacer, retry_after_seconds
+from bot.outbox import OUTBOX_DELIVERY
+from bot.pacing import ChatPacer, retry_after_seconds
 from dispatch.callbacks import CASE_TAKE
 from dispatch.cases import (
     URGENCY_MARKS,

@@ -43,6 +43,8 @@ class WebServer:
     def __init__(self, health: HealthCheck, webhook: Webhook | None = None) -> None:
         self.health = health
         self.webhook = webhook
+        # A standby (bot.serve) takes no updates and does not ask Telegram how it is.
+        self.standing_by = True
         self._runner: web.AppRunner | None = None
 
     def app(self) -> web.Application:
@@ -65,8 +67,11 @@ class WebServer:
             self._runner = None
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        health = await self.health.check()
-        return web.json_response(health.as_json(), status=200 if health.ok else 503)
+        health = await self.health.check(ask_telegram=not self.standing_by)
+        body = health.as_json()
+        if health.ok and self.standing_by:
+            body["status"] = "standby"
+        return web.json_response(body, status=200 if health.ok else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         metrics = self.health.metrics
@@ -79,6 +84,8 @@ class WebServer:
     async def _update(self, request: web.Request) -> web.Response:
         hook = self.webhook
         assert hook is not None
+        if self.standing_by:  # the reverse proxy tries the active process instead
+            return web.Response(status=503, text="standing by")
         if hook.secret_token:
             given = request.headers.get(SECRET_HEADER, "")
             if not hmac.compare_digest(given.encode(), hook.secret_token.encode()):

@@ -294,6 +294,18 @@ class EventRow(Base):
     created_at: Mapped[datetime]
 
 
+class EventSealRow(Base):
+    """The audit log's hash chain (storage.audit): seal ``seq`` covers one event with the
+    hash of that event and of the seal before it. Its own table, as events are never
+    updated."""
+
+    __tablename__ = "event_seals"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(Integer, unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class OutboxRow(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "dead_at", "next_attempt_at"),)

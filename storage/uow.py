@@ -28,6 +28,7 @@ from dispatch.ports import (
     UserRepository,
     VisitRepository,
 )
+from storage.audit import SqlAuditRepository
 from storage.calendar import SqlCalendarRepository
 from storage.outbox import SqlDeliveryRepository
 from storage.readings import SqlReadingsRepository
@@ -110,6 +111,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(session)
         self.staffroom = SqlStaffRoomRepository(session)
         self.readings = SqlReadingsRepository(session)  # /healthz and /metrics (bot.web)
+        self.audit = SqlAuditRepository(session)  # the hash chain (bot.verify)
         return self
 
     async def __aexit__(

@@ -27,7 +27,7 @@ from bot.config import Settings, load_settings
 from bot.context import Services
 from bot.i18n import Translator
 from bot.inbox import DeskApplication, chat_of, recover
-from bot.outbox import ChatPacer
+from bot.pacing import ChatPacer
 from dispatch.clock import ManualClock
 from dispatch.model import Language
 from dispatch.staffroom import ensure_desk_topics

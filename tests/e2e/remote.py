@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
@@ -210,6 +211,35 @@ async def running_desk(
         yield bot
     finally:
         assert await bot.stop() == 0, (folder / "bot.log").read_text()
+
+
+async def second_process(bot: BotProcess, name: str) -> BotProcess:
+    """Another ``aftercare run`` on ``bot``'s desk, with its own config and log beside
+    ``bot``'s: the same settings, its web side on a port of its own (in webhook mode its
+    webhook too, so Telegram is pointed at it when it takes over, as a proxy would)."""
+    port = free_port()
+    old = bot.web.rsplit(":", 1)[1]
+    text = bot.config.read_text(encoding="utf-8").replace(f"port = {old}", f"port = {port}")
+    text = text.replace(f"127.0.0.1:{old}/", f"127.0.0.1:{port}/")
+    config = bot.config.with_name(f"{name}.toml")
+    config.write_text(text, encoding="utf-8")
+    second = BotProcess(
+        config, bot.log.with_name(f"{name}.log"), env=bot.env, web=f"http://127.0.0.1:{port}"
+    )
+    await second.start()
+    return second
+
+
+async def web_status(bot: BotProcess) -> tuple[int, dict[str, Any]]:
+    """What ``bot``'s /healthz answers (599 while it does not listen)."""
+    try:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(f"{bot.web}/healthz") as answer,
+        ):
+            return answer.status, await answer.json()
+    except aiohttp.ClientConnectionError:
+        return 599, {}
 
 
 async def upgrade(config: Path, env: dict[str, str]) -> None:

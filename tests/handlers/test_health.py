@@ -42,12 +42,16 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     await opened.close()
 
 
-async def _client(desk: Desk, webhook: Webhook | None = None) -> TestClient[Any, Any]:
+async def _client(
+    desk: Desk, webhook: Webhook | None = None, *, standby: bool = False
+) -> TestClient[Any, Any]:
     services = desk.services
     check = HealthCheck(
         services.uow, desk.clock, desk.app.bot, services.metrics, services.settings.health
     )
-    client: TestClient[Any, Any] = TestClient(TestServer(WebServer(check, webhook).app()))
+    server = WebServer(check, webhook)
+    server.standing_by = standby
+    client: TestClient[Any, Any] = TestClient(TestServer(server.app()))
     await client.start_server()
     return client
 
@@ -161,5 +165,24 @@ async def test_the_webhook_keeps_an_update_before_its_200_and_refuses_strangers(
                     "SELECT count(*) FROM inbox WHERE update_id = ?", (update["update_id"],)
                 ).fetchone() == (1,)
         assert desk.app.update_queue.qsize() == 1  # queued once, for the Application to handle
+    finally:
+        await client.close()
+
+
+async def test_a_standby_says_so_and_takes_no_updates(desk: Desk) -> None:
+    """While another process runs the desk: healthy as a standby (Telegram not asked), and
+    a webhook call gets 503, so that the reverse proxy passes it to the active process."""
+    hook = Webhook("telegram", "s3cret", desk.app.bot, desk.app.update_queue)
+    client = await _client(desk, hook, standby=True)
+    try:
+        desk.api.faults = TelegramDown()
+        desk.clock.advance(timedelta(minutes=2))
+        status, health = await _health(client)
+        assert (status, health["status"], health["database"]) == (200, "standby", "ok")
+        assert "telegram" not in health
+        secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+        update = {"update_id": desk.next_update_id()}
+        assert (await client.post("/telegram", json=update, headers=secret)).status == 503
+        assert desk.app.update_queue.qsize() == 0
     finally:
         await client.close()

@@ -444,12 +444,12 @@ async def test_the_figures_kept_as_cases_move_are_those_the_log_gives(desk: Desk
     """A job worked through the bot, its survey with a low score (which opens a complaint
     about it) and a question whose first-reply limit passes: the figures written as each step happened are the ones
     derived afterwards from the event log."""
-    from tests.handlers.test_survey import _signed_job
+    from tests.handlers.test_survey import signed_job
 
     boss = desk.person(MANAGER_ID, "Boss")
     await boss.command("start")
     customer = desk.person(803, "Cai")
-    await _signed_job(desk, customer)
+    await signed_job(desk, customer)
     desk.clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     await desk.sweep()
     for score in ("4", "2", "4"):

@@ -13,7 +13,7 @@ from tests.handlers.test_intake import repair_until_review
 from tests.harness import Desk, Person
 
 
-async def _signed_job(desk: Desk, customer: Person) -> str:
+async def signed_job(desk: Desk, customer: Person) -> str:
     tech = await technician(desk, 811, "Tom Li", 0.001)
     await repair_until_review(customer)
     await customer.press("✅ Confirm and send")
@@ -38,7 +38,7 @@ async def test_the_survey_comes_the_next_morning_and_records_the_answers(desk: D
     manager = desk.person(MANAGER_ID, "Boss")
     await manager.command("start")
     customer = desk.person(801, "Amy")
-    number = await _signed_job(desk, customer)  # signed on Sunday at 10:00 Shanghai time
+    number = await signed_job(desk, customer)  # signed on Sunday at 10:00 Shanghai time
     before = len(customer.texts)
     desk.clock.set(datetime(2026, 11, 23, 1, 59, tzinfo=UTC))  # Monday 09:59
     await desk.sweep()
@@ -74,7 +74,7 @@ async def test_the_survey_comes_the_next_morning_and_records_the_answers(desk: D
 async def test_an_unanswered_survey_gets_one_reminder(desk: Desk) -> None:
     customer = desk.person(802, "Bea")
     await desk.person(MANAGER_ID, "Boss").command("start")
-    number = await _signed_job(desk, customer)
+    number = await signed_job(desk, customer)
     await customer.command("language")
     await customer.press("简体中文")  # the survey follows the customer's own choice
     desk.clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
@@ -94,7 +94,7 @@ async def test_a_low_score_opens_a_complaint_and_tells_the_managers(desk: Desk) 
     manager = desk.person(MANAGER_ID, "Boss")
     await manager.command("start")
     customer = desk.person(803, "Cai")
-    number = await _signed_job(desk, customer)
+    number = await signed_job(desk, customer)
     desk.clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     await desk.sweep()
     await customer.press("4")

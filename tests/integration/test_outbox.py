@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.outbox import ChatPacer, DeliverySteps
+from bot.outbox import DeliverySteps
+from bot.pacing import ChatPacer
 from dispatch.clock import ManualClock
 from dispatch.messages import N_, At, Button, Msg, Outgoing
 from dispatch.model import Language

@@ -331,23 +331,20 @@ async def test_a_tickets_figures_are_kept_as_it_moves_on_each_database(
 
 
 async def test_one_process_at_a_time_knows_it_runs_the_desk_alone(engine: AsyncEngine) -> None:
-    """On PostgreSQL the first process holds the desk's lock, a second shares the desk,
-    and once the first is gone (its connection closed) the next one holds it; SQLite
-    has only ever one process."""
+    """The first process holds the desk's lock (PostgreSQL's advisory lock, or SQLite's
+    lock file), a second one does not, and once the first is gone the next one holds it."""
     from storage.sole import SoleProcess
 
-    first, second = SoleProcess(engine), SoleProcess(engine)
-    assert await first.claim()
-    if engine.dialect.name == "postgresql":
-        other = make_engine(engine.url.render_as_string(hide_password=False))
-        try:
-            late = SoleProcess(other)
-            assert not await late.claim()
-            await first.release()
-            assert await late.claim()
-            await late.release()
-        finally:
-            await other.dispose()
-    else:
-        assert await second.claim()
-    await first.release()
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        first, late = SoleProcess(engine), SoleProcess(other)
+        assert await first.claim()
+        assert await first.claim()  # held already
+        assert not await late.claim()
+        assert await first.still_held()
+        await first.release()
+        assert await late.claim()
+        assert not await first.claim()
+        await late.release()
+    finally:
+        await other.dispose()

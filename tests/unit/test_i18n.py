@@ -262,7 +262,16 @@ def test_each_kind_is_surveyed_in_its_own_words_in_every_language(language: Lang
 
 # Modules whose texts only operators read, on the console or in the log: English by design
 # (the README tells operators so), never sent to anybody in a chat.
-OPERATOR_MODULES = ("bot/cli.py", "bot/config.py", "bot/alerts.py")
+# What an operator reads in a terminal or a monitoring tool, in English like the log:
+# the command line, the config's errors, /healthz's reasons, `aftercare verify`'s findings.
+OPERATOR_MODULES = (
+    "bot/cli.py",
+    "bot/config.py",
+    "bot/alerts.py",
+    "bot/health.py",
+    "bot/verify.py",
+    "dispatch/audit.py",
+)
 # Strings built in code that nobody reads in a chat, with why.
 MACHINE_TEXTS = {
     ("bot/inbox.py", "tried "): "why an update was given up, in the operator's log",
