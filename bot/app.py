@@ -41,6 +41,7 @@ from dispatch.certificates import warn_expiring
 from dispatch.clock import Clock, SystemClock
 from dispatch.company_days import load_company_days
 from dispatch.contracts import book_unanswered, plan_visits, warn_ending
+from dispatch.limits import MessageGate
 from dispatch.monthly import send_monthly_report
 from dispatch.parts_list import load_parts_list
 from dispatch.rounds import dispatch_round
@@ -273,6 +274,7 @@ def build_application(
         translator=Translator(region=settings.desk.wording_region),
         menus=Menus(),
         metrics=DeskMetrics(monotonic=lambda: clock.now().timestamp()),
+        message_gate=MessageGate(settings.limits.messages_per_minute),
     )
     builder: Any = (
         ApplicationBuilder()

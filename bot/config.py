@@ -35,6 +35,13 @@ from bot.lists_settings import (
     SnippetSettings,
 )
 from bot.logs import LoggingSettings
+from bot.sections import (
+    ContractSettings,
+    HealthSettings,
+    LimitSettings,
+    ReportSettings,
+    SurveySettings,
+)
 from dispatch.assignment import Weights
 from dispatch.calendar import WorkCalendar
 from dispatch.catalogue import PriceItem, Product, Snippet
@@ -229,51 +236,6 @@ class DispatchSettings(Section):
     priority_areas: tuple[PlaceSettings, ...] = ()
 
 
-class HealthSettings(Section):
-    """``/healthz`` and ``/metrics`` (bot.web); see config.example.toml."""
-
-    listen: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=0, lt=65536)] = 8081
-    outbox_max_wait_seconds: Annotated[int, Field(ge=10)] = 300
-    inbox_max_wait_seconds: Annotated[int, Field(ge=10)] = 300
-
-
-class ContractSettings(Section):
-    """Maintenance contracts (dispatch.contracts): each planned visit is created, and
-    proposed to the customer, ``plan_days_ahead`` days before its day."""
-
-    plan_days_ahead: Annotated[int, Field(ge=1, le=60)] = 7
-
-
-class SurveySettings(Section):
-    """The follow-up visit (回访): sent ``after_days`` after the signature at
-    ``send_at`` (never in quiet hours), one reminder ``reminder_hours`` later."""
-
-    after_days: Annotated[int, Field(ge=0, le=14)] = 1
-    send_at: str = "10:00"
-    reminder_hours: Annotated[float, Field(gt=0)] = 24
-    low_score: Annotated[int, Field(ge=1, le=4)] = 2
-
-    @field_validator("send_at")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"{value!r} is not a time like '10:00'")
-        return value
-
-
-class ReportSettings(Section):
-    # A TrueType (.ttf / .ttc) font with Chinese, embedded in service reports.
-    font: str = ""
-
-    @field_validator("font")
-    @classmethod
-    def _font(cls, value: str) -> str:
-        if value and not Path(value).is_file():
-            raise ValueError(f"{value!r} is not a font file")
-        return value
-
-
 def _limit_table(raw: Mapping[str, Any]) -> dict[str, Limit]:
     table = dict(SLA_DEFAULTS)
     for key, value in raw.items():
@@ -298,6 +260,7 @@ class _File(Section):
     contracts: ContractSettings = ContractSettings()
     logging: LoggingSettings = LoggingSettings()
     health: HealthSettings = HealthSettings()
+    limits: LimitSettings = LimitSettings()
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
@@ -318,6 +281,7 @@ class Settings:
         self.contracts = raw.contracts
         self.logging = raw.logging
         self.health = raw.health
+        self.limits = raw.limits
         self.sla = sla
         self.source = source
         self.products: tuple[Product, ...] = tuple(
@@ -381,6 +345,7 @@ class Settings:
             warn_fraction=self.desk.warn_at_percent / 100,
             escalate_after=timedelta(hours=self.desk.escalate_after_hours),
             currency=self.desk.currency,
+            requests_per_hour=raw.limits.requests_per_hour,
             director_ids=self.desk.directors,
             staff_group=self.desk.staff_group,
             quiet_hours=(

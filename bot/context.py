@@ -15,6 +15,7 @@ from bot.menus import Menus
 from bot.metrics import DeskMetrics
 from dispatch.assignment import FleetCache
 from dispatch.clock import Clock
+from dispatch.limits import MessageGate
 from dispatch.messages import Param
 from dispatch.model import Language, User
 from dispatch.policy import DeskPolicy
@@ -41,6 +42,8 @@ class Services:
     wake_sender: Callable[[], None] = lambda: None
     # What /metrics shows (bot.web); counted by bot.inbox and bot.replies.
     metrics: DeskMetrics = field(default_factory=DeskMetrics)
+    # Customers' messages a minute, counted by the process taking them (handlers.guard).
+    message_gate: MessageGate = field(default_factory=lambda: MessageGate(30))
 
     @property
     def policy(self) -> DeskPolicy:

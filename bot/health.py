@@ -15,8 +15,8 @@ from typing import Any
 
 from telegram import Bot
 
-from bot.config import HealthSettings
 from bot.metrics import DeskMetrics, waited
+from bot.sections import HealthSettings
 from dispatch.clock import Clock
 from storage.uow import UnitOfWorkFactory
 

@@ -28,6 +28,7 @@ from dispatch.intake import (
     visit_end,
 )
 from dispatch.labels import SLOT_LABELS
+from dispatch.limits import TooManyRequests, check_new_request, note_limited
 from dispatch.messages import N_, Day, Msg, Number, Outgoing, Param
 from dispatch.model import Attachment, Deadline, Priority, Ticket, TicketKind
 from dispatch.offers import offer_in
@@ -162,6 +163,12 @@ async def _submit(
         if customer is None:
             raise NotFound(f"user {customer_id}")
         now = clock.now()
+        try:
+            await check_new_request(uow, customer_id, now, policy.requests_per_hour)
+        except TooManyRequests:
+            await uow.rollback()
+            await note_limited(uow_factory(), customer_id, "requests_per_hour", now)
+            raise
         ticket = await new_ticket(
             uow,
             now=now,

@@ -106,6 +106,7 @@ class EventKind(StrEnum):
     CREATED = "created"
     STATUS = "status"
     USER_REGISTERED = "user.registered"
+    USER_LIMITED = "user.limited"  # a flood limit stopped them (dispatch.limits)
     ROLE_CHANGED = "role.changed"
     LANGUAGE_CHOSEN = "user.language"
     INVITE_CREATED = "invite.created"

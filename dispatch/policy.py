@@ -60,6 +60,7 @@ class DeskPolicy:
     surveys: SurveyRules = field(default_factory=SurveyRules)
     certificates: tuple[CertificateKind, ...] = ()  # which jobs need which (dispatch.certificates)
     parts: PartsList = field(default_factory=PartsList)  # the spare parts (dispatch.parts_list)
+    requests_per_hour: int = 10  # new requests a customer may open in an hour (dispatch.limits)
 
     @property
     def work_calendar(self) -> WorkCalendar:

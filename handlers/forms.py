@@ -29,6 +29,7 @@ from bot.context import AppContext
 from dispatch.customer import Photo
 from dispatch.errors import InvalidInput
 from dispatch.intake import MAX_PHOTOS
+from dispatch.limits import TooManyRequests
 from dispatch.messages import At
 from handlers import drafts
 from handlers.common import (
@@ -200,7 +201,11 @@ class Form:
         assert query is not None
         await query.answer()
         await clear_buttons(query)
-        result = await self.submit(update, context, self.draft(context))
+        try:
+            result = await self.submit(update, context, self.draft(context))
+        except TooManyRequests as limited:  # the draft is kept, with its Confirm button
+            await say(update, context, context.t(limited.message, **limited.params))
+            return await self.review(update, context)
         drafts.discard(context, self.draft_flow(context))
         return result
 

@@ -12,8 +12,11 @@ from bot.context import AppContext
 from bot.replies import CURRENT_UPDATE
 from dispatch.callbacks import LARGEST_ID, readable
 from dispatch.errors import DuplicateRequest
+from dispatch.limits import Admission, note_limited
+from dispatch.messages import N_
 from dispatch.model import Role
 from dispatch.users import register_user
+from handlers.common import say
 
 __all__ = ["register"]
 
@@ -50,6 +53,8 @@ async def identify(update: Update, context: AppContext) -> None:
     context.user = registration.user
     if work is not None:
         work.user_id = registration.user.id
+    if registration.user.role is Role.CUSTOMER:
+        await _within_the_flood_limit(update, context)
     edited = update.edited_message
     if edited is not None and not (
         edited.location is not None and registration.user.role is Role.TECHNICIAN
@@ -68,6 +73,26 @@ async def identify(update: Update, context: AppContext) -> None:
         )
         raise ApplicationHandlerStop
 
+
+async def _within_the_flood_limit(update: Update, context: AppContext) -> None:
+    """A customer's updates past ``[limits] messages_per_minute`` are not read: the first
+    one is answered that we wait a minute (and the audit log notes it), the rest not at
+    all (a button press is still answered, by bot.inbox)."""
+    services = context.services
+    now = services.clock.now()
+    admission = services.message_gate.admit(context.me.id, now.timestamp())
+    if admission is Admission.ADMIT:
+        return
+    if admission is Admission.TELL:
+        await note_limited(services.uow(), context.me.id, "messages_per_minute", now)
+        await say(update, context, context.t(FLOODED))
+    raise ApplicationHandlerStop
+
+
+FLOODED = N_(
+    "You are sending messages faster than we can read them. Please wait a minute before "
+    "you write again: what you sent before this message is kept."
+)
 
 _CALLBACK = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
 

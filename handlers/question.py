@@ -9,12 +9,18 @@ from bot.context import AppContext
 from dispatch.customer import QuestionRequest, submit_question
 from dispatch.errors import InvalidInput
 from dispatch.intake import check_text
-from dispatch.messages import N_
+from dispatch.limits import TooManyRequests
+from dispatch.messages import N_, At
 from handlers import drafts
 from handlers.common import say
 from handlers.forms import TEXT, Form, Handlers, Step
 
 __all__ = ["QuestionForm"]
+
+QUESTION_LIMITED = N_(
+    "You have sent {count} requests in the last hour, the most we take in one hour. "
+    "Please send your question again after {time}."
+)
 
 
 class QuestionForm(Form):
@@ -47,14 +53,22 @@ class QuestionForm(Form):
         except InvalidInput as error:
             return await self.invalid(update, context, error, "question")
         draft = self.draft(context)
-        await submit_question(
-            context.services.uow,
-            context.clock,
-            context.services.policy,
-            customer_id=context.me.id,
-            intake_key=draft["key"],
-            request=QuestionRequest(question),
-        )
+        try:
+            await submit_question(
+                context.services.uow,
+                context.clock,
+                context.services.policy,
+                customer_id=context.me.id,
+                intake_key=draft["key"],
+                request=QuestionRequest(question),
+            )
+        except TooManyRequests as limited:
+            await say(
+                update,
+                context,
+                context.t(QUESTION_LIMITED, count=limited.count, time=At(limited.until)),
+            )
+            return self.state("question")
         drafts.discard(context, self.flow)
         return ConversationHandler.END
 

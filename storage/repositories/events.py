@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,6 +97,14 @@ class SqlEventRepository:
                 ],
             )
             await facts.events_added(self.session, events)
+
+    async def made_by(self, actor_id: int, kind: str, since: datetime) -> list[datetime]:
+        rows = await self.session.scalars(
+            select(EventRow.created_at).where(
+                EventRow.kind == kind, EventRow.created_at > since, EventRow.actor_id == actor_id
+            )
+        )
+        return list(rows)
 
     async def for_ticket(self, ticket_id: int) -> list[Event]:
         rows = await self.session.scalars(

@@ -206,6 +206,8 @@ async def test_every_bad_answer_is_explained_and_nothing_entered_is_lost(desk: D
     await customer.send_voice()
     assert customer.last.text.startswith("Sorry, I cannot use that here.\n\nWhat is wrong?")
     await customer.send("It makes a loud noise at night.")
+    # Typing all this took a person minutes (30 messages a minute is the flood limit).
+    await desk.advance(timedelta(minutes=1))
     await customer.send_album(4)
     await customer.send_album(3)
     assert "You can send at most 5 photos; the first 5 are kept." in customer.texts

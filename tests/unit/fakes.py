@@ -75,6 +75,13 @@ class FakeEvents:
     async def add(self, event: Event) -> None:
         self.rows.append(event)
 
+    async def made_by(self, actor_id: int, kind: str, since: datetime) -> list[datetime]:
+        return [
+            e.created_at
+            for e in self.rows
+            if e.actor_id == actor_id and e.kind == kind and e.created_at > since
+        ]
+
 
 class FakeOutbox:
     def __init__(self) -> None:
