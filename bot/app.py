@@ -48,6 +48,7 @@ from dispatch.rounds import dispatch_round
 from dispatch.staffroom import ensure_desk_topics
 from dispatch.sweep import sweep
 from dispatch.technicians import refresh_fleet
+from storage.crypto import configure as configure_keys
 from storage.db import make_engine, make_sessionmaker
 from storage.persistence import SqlPersistence
 from storage.sole import SoleProcess
@@ -260,6 +261,7 @@ def build_application(
     30 messages/s pacing: both for the in-process fake Bot API of tests and
     benchmarks, which measure the bot's own work, not Telegram's allowance.
     """
+    configure_keys(settings.privacy.key_ring())  # personal data encrypted at rest, or not
     engine = make_engine(settings.database.url)
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()

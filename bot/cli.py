@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -26,6 +27,8 @@ from dispatch.company_days import load_company_days
 from dispatch.errors import InvalidInput
 from dispatch.model import Language
 from dispatch.stats import settle_first_responses
+from storage.crypto import MissingKeys, check_keys, new_key
+from storage.crypto import configure as configure_keys
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.uow import UnitOfWorkFactory
@@ -46,12 +49,18 @@ def _safe_url(url: str) -> str:
 async def _check_database(settings: Settings) -> None:
     url = settings.database.url
     engine = make_engine(url)
+    configure_keys(settings.privacy.key_ring())
     try:
         try:
             current = await current_revision(engine)
         except Exception as exc:  # any driver error: report it, do not crash
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StartupError(f"database error: cannot open {_safe_url(url)}: {reason}") from None
+        if current == head_revision():
+            try:
+                await check_keys(engine)
+            except MissingKeys as exc:
+                raise StartupError(f"config error: privacy: {exc}") from None
     finally:
         await engine.dispose()
     head = head_revision()
@@ -168,6 +177,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--to", type=Path, required=True, help="the new file, e.g. backup.db")
     backup.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    keys = commands.add_parser("keys", help="the keys that encrypt personal data")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_commands.add_parser("new", help="print a new encryption key and a lookup key")
+    rotate = key_commands.add_parser(
+        "rotate", help="write every encrypted value again with the first key"
+    )
+    rotate.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
     verify = commands.add_parser(
         "verify", help="check that no recorded event or signed service record was changed"
     )
@@ -197,6 +213,7 @@ def _report(args: argparse.Namespace) -> str:
     from bot.reporting import monthly_report, stats_report  # matplotlib: only when asked
 
     settings = load_settings(args.config)
+    configure_keys(settings.privacy.key_ring())
     language = Language(args.language) if args.language else settings.desk.default_language
     try:
         if args.report_command == "monthly":
@@ -235,9 +252,38 @@ def _backup(args: argparse.Namespace) -> str:
     )
 
 
+def _keys(args: argparse.Namespace) -> str:
+    if args.keys_command == "new":
+        return (
+            f"AFTERCARE_DATA_KEYS={new_key()}\n"
+            f"AFTERCARE_LOOKUP_KEY={secrets.token_urlsafe(32)}\n"
+            "Keep both apart from the database (a password manager, the secrets file of the "
+            "service): without them the encrypted data cannot be read."
+        )
+    settings = load_settings(args.config)
+    ring = settings.privacy.key_ring()
+    if ring is None:
+        raise StartupError("keys: no keys are set ([privacy] keys and lookup_key)")
+    configure_keys(ring)
+    written = asyncio.run(_rotate(settings))
+    counts = ", ".join(f"{table} {count}" for table, count in written.items())
+    return f"Every encrypted value is now written with the first key ({counts} rows)."
+
+
+async def _rotate(settings: Settings) -> dict[str, int]:
+    from storage.rotation import rotate_keys
+
+    engine = make_engine(settings.database.url)
+    try:
+        return await rotate_keys(engine)
+    finally:
+        await engine.dispose()
+
+
 async def _verify(settings: Settings, head: str | None) -> tuple[str, bool]:
     from bot.verify import verify_desk
 
+    configure_keys(settings.privacy.key_ring())
     engine = make_engine(settings.database.url)
     try:
         result = await verify_desk(
@@ -288,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_report(args))
         elif args.command == "backup":
             print(_backup(args))
+        elif args.command == "keys":
+            print(_keys(args))
         elif args.command == "verify":
             text, intact = asyncio.run(_verify(load_settings(args.config), args.head))
             print(text)

@@ -39,6 +39,7 @@ from bot.sections import (
     ContractSettings,
     HealthSettings,
     LimitSettings,
+    PrivacySettings,
     ReportSettings,
     SurveySettings,
 )
@@ -261,6 +262,7 @@ class _File(Section):
     logging: LoggingSettings = LoggingSettings()
     health: HealthSettings = HealthSettings()
     limits: LimitSettings = LimitSettings()
+    privacy: PrivacySettings = PrivacySettings()
     sla: dict[str, Any] = Field(default_factory=dict)
     catalogue: tuple[ProductSettings, ...] = ()
     prices: tuple[PriceSettings, ...] = ()
@@ -282,6 +284,7 @@ class Settings:
         self.logging = raw.logging
         self.health = raw.health
         self.limits = raw.limits
+        self.privacy = raw.privacy
         self.sla = sla
         self.source = source
         self.products: tuple[Product, ...] = tuple(
@@ -386,6 +389,10 @@ def _env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> None:
         data.setdefault("telegram", {})["token"] = token
     if url := env.get("AFTERCARE_DATABASE_URL"):
         data.setdefault("database", {})["url"] = url
+    if keys := env.get("AFTERCARE_DATA_KEYS"):
+        data.setdefault("privacy", {})["keys"] = [k for k in keys.replace(" ", "").split(",") if k]
+    if lookup := env.get("AFTERCARE_LOOKUP_KEY"):
+        data.setdefault("privacy", {})["lookup_key"] = lookup
     if ids := env.get("AFTERCARE_MANAGER_IDS"):
         try:
             managers = [int(part) for part in ids.replace(" ", "").split(",") if part]
@@ -462,4 +469,6 @@ def load_settings(
         )
     if raw.telegram.mode == "webhook" and not raw.telegram.webhook.url:
         raise ConfigError("config error: telegram.webhook.url: required in webhook mode")
+    if bool(raw.privacy.keys) != bool(raw.privacy.lookup_key):
+        raise ConfigError("config error: privacy: set both keys and lookup_key, or neither")
     return Settings(raw, sla, source=source)

@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 from typing import Annotated
 
+from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 
 from bot.lists_settings import Section
+from storage.crypto import KeyRing
 
 __all__ = [
     "ContractSettings",
@@ -17,6 +19,37 @@ __all__ = [
     "ReportSettings",
     "SurveySettings",
 ]
+
+
+class PrivacySettings(Section):
+    """Personal data encrypted at rest (storage.crypto): Fernet keys, newest first, and the
+    key of the HMAC a phone number is found by. Both, or neither."""
+
+    keys: tuple[str, ...] = ()
+    lookup_key: str = ""
+
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            try:
+                Fernet(key.encode())
+            except ValueError:
+                raise ValueError(
+                    "each key must be a Fernet key (make one with `aftercare keys new`)"
+                ) from None
+        return value
+
+    @field_validator("lookup_key")
+    @classmethod
+    def _lookup(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("at least 32 characters (make one with `aftercare keys new`)")
+        return value
+
+    def key_ring(self) -> KeyRing | None:
+        """None without keys (bot.config refuses keys without a lookup key, and the reverse)."""
+        return KeyRing(self.keys, self.lookup_key) if self.keys and self.lookup_key else None
 
 
 class LimitSettings(Section):

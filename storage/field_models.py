@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.crypto import EncryptedText
 from storage.models import Base
 from storage.types import JSONType
 
@@ -76,7 +77,7 @@ class ContractRow(Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     site: Mapped[str] = mapped_column(String(120))
-    address: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(EncryptedText)  # storage.crypto
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     products: Mapped[list[str]] = mapped_column(JSONType)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.crypto import EncryptedJSON, EncryptedText
 from storage.types import JSONType, UTCDateTime
 
 __all__ = [
@@ -69,9 +70,12 @@ class UserRow(Base):
     # The user's own choice; None means "follow my Telegram language".
     language: Mapped[str | None] = mapped_column(String(8))
     telegram_language: Mapped[str | None] = mapped_column(String(16))
-    display_name: Mapped[str] = mapped_column(String(128))
-    username: Mapped[str | None] = mapped_column(String(64))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    # Personal data: encrypted when keys are set (storage.crypto); the phone is found by
+    # its HMAC.
+    display_name: Mapped[str] = mapped_column(EncryptedText)
+    username: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -131,10 +135,10 @@ class TicketRow(Base):
     product_category: Mapped[str | None] = mapped_column(String(32))
     product_model: Mapped[str | None] = mapped_column(String(128))
     purchase_date: Mapped[date | None] = mapped_column(Date)
-    address: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(EncryptedText)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedText)
     preferred_date: Mapped[date | None] = mapped_column(Date)
     preferred_slot: Mapped[str | None] = mapped_column(String(16))
     assigned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -316,7 +320,7 @@ class OutboxRow(Base):
     # text (with buttons), location, photos (file ids), service_report (a PDF made at sending)
     kind: Mapped[str] = mapped_column(String(24), default="text", server_default="text")
     template: Mapped[str] = mapped_column(Text)
-    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    params: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     buttons: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     # Same key twice is the same message: the second insert is ignored.
     dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True)
@@ -366,7 +370,7 @@ class StaffPostRow(Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("staff_topics.id"), index=True)
     # topic (create it), card (show the case as it is now), text, copy, close, reopen
     kind: Mapped[str] = mapped_column(String(16))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
@@ -428,7 +432,7 @@ class InboxRow(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     received_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -445,5 +449,5 @@ class PersistenceRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(128))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     updated_at: Mapped[datetime]

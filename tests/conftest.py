@@ -8,9 +8,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dispatch.clock import ManualClock
+from storage.crypto import configure as configure_keys
 from storage.db import make_engine, make_sessionmaker
 from storage.uow import UnitOfWorkFactory
 from tests.databases import postgres_schema, sqlite_database
+
+
+@pytest.fixture(autouse=True)
+def _no_key_ring_left_behind() -> object:
+    """The key ring is the process's (storage.crypto): a test that set one leaves none."""
+    yield
+    configure_keys(None)
 
 
 @pytest.fixture

@@ -12,11 +12,18 @@ from dispatch.model import (
     Role,
     User,
 )
+from storage.crypto import key_ring
 from storage.models import (
     UserRow,
 )
 
 __all__ = ["SqlUserRepository", "to_user"]
+
+
+def phone_lookup(phone: str | None) -> str | None:
+    """What a phone number is found by: its HMAC under the lookup key (None: no keys)."""
+    ring = key_ring()
+    return None if ring is None or phone is None else ring.lookup(phone)
 
 
 def to_user(row: UserRow) -> User:
@@ -79,14 +86,16 @@ class SqlUserRepository:
                 display_name=user.display_name,
                 username=user.username,
                 phone=user.phone,
+                phone_lookup=phone_lookup(user.phone),
                 unreachable_at=user.unreachable_at,
             )
         )
 
     async def by_phone(self, phone: str) -> User | None:
-        row = await self.session.scalar(
-            select(UserRow).where(UserRow.phone == phone).order_by(UserRow.id).limit(1)
-        )
+        """Found by the phone's HMAC when personal data is encrypted (storage.crypto)."""
+        lookup = phone_lookup(phone)
+        found = UserRow.phone == phone if lookup is None else UserRow.phone_lookup == lookup
+        row = await self.session.scalar(select(UserRow).where(found).order_by(UserRow.id).limit(1))
         return None if row is None else to_user(row)
 
     async def get_many(self, ids: list[int]) -> dict[int, User]:

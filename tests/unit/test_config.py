@@ -273,3 +273,47 @@ def test_amounts_are_written_in_the_desks_currency_as_each_language_writes_money
     assert translator.format_money(Language.ZH_HANS, 210, "CNY") == "¥210.00"
     assert translator.format_money(Language.ZH_HANT, 210, "TWD") == "$210.00"
     assert translator.format_money(Language.ZH_HANT, 210, "HKD") == "HK$210.00"
+
+
+async def test_run_refuses_encrypted_data_it_has_no_key_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Started without the keys (or with other ones), the bot says so before it starts,
+    instead of failing on the first customer it reads; `aftercare keys new` makes keys."""
+    from bot.cli import StartupError, _check_database
+    from bot.config import load_settings as load
+    from dispatch.clock import SystemClock
+    from dispatch.users import register_user
+    from storage.crypto import KeyRing, configure
+    from storage.db import make_engine, make_sessionmaker
+    from storage.migrate import upgrade
+    from storage.uow import UnitOfWorkFactory
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/desk.db"
+    engine = make_engine(url)
+    await upgrade(engine)
+    assert main(["keys", "new"]) == 0
+    made = [line.split("=", 1) for line in capsys.readouterr().out.splitlines() if "=" in line]
+    keys = {name: value for name, value in made}
+    configure(KeyRing([keys["AFTERCARE_DATA_KEYS"]], keys["AFTERCARE_LOOKUP_KEY"]))
+    await register_user(
+        UnitOfWorkFactory(make_sessionmaker(engine))(),
+        SystemClock(),
+        telegram_id=7001,
+        display_name="王芳",
+        username=None,
+        telegram_language="zh-hans",
+        manager_ids=(),
+    )
+    await engine.dispose()
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{url}"\n')
+    with pytest.raises(StartupError) as refused:
+        await _check_database(load(path))
+    assert str(refused.value) == (
+        "config error: privacy: the database holds encrypted personal data: "
+        "set [privacy] keys and lookup_key"
+    )
+    for name, value in keys.items():
+        monkeypatch.setenv(name, value)
+    await _check_database(load(path))  # with its keys: ready to start
