@@ -273,6 +273,7 @@ def _keys(args: argparse.Namespace) -> str:
 async def _rotate(settings: Settings) -> dict[str, int]:
     from storage.rotation import rotate_keys
 
+    await _check_database(settings)  # upgraded, and readable with these keys
     engine = make_engine(settings.database.url)
     try:
         return await rotate_keys(engine)
@@ -283,7 +284,7 @@ async def _rotate(settings: Settings) -> dict[str, int]:
 async def _verify(settings: Settings, head: str | None) -> tuple[str, bool]:
     from bot.verify import verify_desk
 
-    configure_keys(settings.privacy.key_ring())
+    await _check_database(settings)  # upgraded, and readable with these keys
     engine = make_engine(settings.database.url)
     try:
         result = await verify_desk(

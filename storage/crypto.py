@@ -1,5 +1,6 @@
-"""Personal data encrypted at rest: customers' phone numbers, addresses and names, the raw
-updates in the inbox, the messages in the outbox and the drafts of conversations.
+"""Personal data encrypted at rest: customers' phone numbers, addresses and names, what
+they describe in a request, the raw updates in the inbox, the messages in the outbox and
+the drafts of conversations.
 
 With keys configured (``[privacy] keys``, newest first), the columns typed
 :class:`EncryptedText` and :class:`EncryptedJSON` are written encrypted with the first

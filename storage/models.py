@@ -131,7 +131,7 @@ class TicketRow(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(EncryptedText, default="")  # customers' words
     product_category: Mapped[str | None] = mapped_column(String(32))
     product_model: Mapped[str | None] = mapped_column(String(128))
     purchase_date: Mapped[date | None] = mapped_column(Date)

@@ -29,7 +29,7 @@ __all__ = ["ENCRYPTED_COLUMNS", "rotate_keys"]
 # Every column typed EncryptedText or EncryptedJSON (storage.models, storage.field_models).
 ENCRYPTED_COLUMNS: dict[Any, tuple[str, ...]] = {
     UserRow: ("display_name", "username", "phone"),
-    TicketRow: ("address", "contact_phone"),
+    TicketRow: ("description", "address", "contact_phone"),
     ContractRow: ("address",),
     OutboxRow: ("params",),
     StaffPostRow: ("payload",),

@@ -23,7 +23,15 @@ from tests.harness import Desk, make_settings
 
 LOOKUP = "a-lookup-key-of-at-least-32-characters"
 # What the two customers below type or are called.
-SECRETS = ("13800138000", "13912345678", "Building 3", "Century Avenue", "Zhang", "Qiao")
+SECRETS = (
+    "13800138000",
+    "13912345678",
+    "Building 3",
+    "Century Avenue",
+    "Zhang",
+    "Qiao",
+    "shows E4",  # what they describe
+)
 
 
 def _keyed(url: str, *keys: str) -> Settings:
