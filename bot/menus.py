@@ -26,6 +26,8 @@ MENU_ORDER = (
     "return",
     "ask",
     "mytickets",
+    "privacy",
+    "forget",
     "duty",
     "jobs",
     "queue",

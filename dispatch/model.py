@@ -107,6 +107,7 @@ class EventKind(StrEnum):
     STATUS = "status"
     USER_REGISTERED = "user.registered"
     USER_LIMITED = "user.limited"  # a flood limit stopped them (dispatch.limits)
+    USER_FORGOTTEN = "user.forgotten"  # their personal data erased (dispatch.privacy)
     ROLE_CHANGED = "role.changed"
     LANGUAGE_CHOSEN = "user.language"
     INVITE_CREATED = "invite.created"
@@ -171,6 +172,7 @@ class User:
     phone: str | None = None
     unreachable_at: datetime | None = None
     created_at: datetime | None = None
+    forgotten_at: datetime | None = None  # their personal data erased (dispatch.privacy)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from dispatch.model import (
     User,
     Visit,
 )
+from dispatch.privacy_port import PrivacyRepository
 from dispatch.stats_port import StatsRepository
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "OutboxRepository",
     "PartRepository",
     "PendingMessage",
+    "PrivacyRepository",
     "RecordRepository",
     "RequestRepository",
     "StaffRoomRepository",
@@ -470,6 +472,7 @@ class UnitOfWork(Protocol):
     staffroom: StaffRoomRepository
     parts: PartRepository
     contracts: ContractRepository
+    privacy: PrivacyRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -78,8 +78,9 @@ async def register_user(
                 user.role,
                 user.unreachable_at,
             )
-            user.display_name = clean_text(display_name)[:128]
-            user.username = username
+            if user.forgotten_at is None:  # an erased customer's name is not taken again
+                user.display_name = clean_text(display_name)[:128]
+                user.username = username
             user.telegram_language = telegram_language
             if telegram_id in manager_ids and user.role is not Role.MANAGER:
                 await uow.events.add(

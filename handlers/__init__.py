@@ -23,6 +23,7 @@ from handlers import (
     invites,
     language,
     manager,
+    privacy,
     questions,
     resources,
     snippets,
@@ -55,4 +56,5 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     invites.register(application)
     resources.register(application)  # a manager's table file, when no step wanted it
     contracts.register(application)
+    privacy.register(application)
     fallback.register(application)  # last in group 0: stale buttons, stray input

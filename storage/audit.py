@@ -108,7 +108,7 @@ class SqlAuditRepository:
         return [
             SignedRecord(
                 number=number,
-                payload=record.signed_payload or "",
+                payload=record.signed_payload,
                 signed_hash=record.signed_hash or "",
                 event_hash=(details or {}).get("sha256"),
                 ticket_id=record.ticket_id,

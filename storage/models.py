@@ -76,6 +76,7 @@ class UserRow(Base):
     username: Mapped[str | None] = mapped_column(EncryptedText)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
     phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    forgotten_at: Mapped[datetime | None]  # their personal data erased (/forget)
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

@@ -18,6 +18,7 @@ from dispatch.ports import (
     OfferRepository,
     OutboxRepository,
     PartRepository,
+    PrivacyRepository,
     RecordRepository,
     RequestRepository,
     StaffRoomRepository,
@@ -48,6 +49,7 @@ from storage.repositories import (
 )
 from storage.repositories.contracts import SqlContractRepository
 from storage.repositories.parts import SqlPartRepository
+from storage.repositories.privacy import SqlPrivacyRepository
 from storage.stats import SqlStatsRepository
 from storage.updates import SqlInboxRepository, SqlRequestRepository
 
@@ -76,6 +78,7 @@ class SqlUnitOfWork:
     staffroom: StaffRoomRepository
     parts: PartRepository
     contracts: ContractRepository
+    privacy: PrivacyRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -112,6 +115,7 @@ class SqlUnitOfWork:
         self.staffroom = SqlStaffRoomRepository(session)
         self.readings = SqlReadingsRepository(session)  # /healthz and /metrics (bot.web)
         self.audit = SqlAuditRepository(session)  # the hash chain (bot.verify)
+        self.privacy = SqlPrivacyRepository(session)  # /privacy and /forget
         return self
 
     async def __aexit__(

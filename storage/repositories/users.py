@@ -38,6 +38,7 @@ def to_user(row: UserRow) -> User:
         phone=row.phone,
         unreachable_at=row.unreachable_at,
         created_at=row.created_at,
+        forgotten_at=row.forgotten_at,
     )
 
 
