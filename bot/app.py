@@ -44,6 +44,7 @@ from dispatch.contracts import book_unanswered, plan_visits, warn_ending
 from dispatch.limits import MessageGate
 from dispatch.monthly import send_monthly_report
 from dispatch.parts_list import load_parts_list
+from dispatch.privacy import anonymise_closed
 from dispatch.rounds import dispatch_round
 from dispatch.staffroom import ensure_desk_topics
 from dispatch.sweep import sweep
@@ -64,6 +65,7 @@ SENDER = "outbox_sender"
 SOLE = "sole_process"
 # An update stored this long ago and still not done was dropped by a failure: handle it again.
 INBOX_STUCK_AFTER = timedelta(minutes=1)
+RETENTION_PASS_EVERY = timedelta(hours=1)
 # On a graceful stop, the outbox delivers what is due for at most this long.
 FLUSH_SECONDS = 5.0
 
@@ -138,6 +140,19 @@ async def _sweep_job(context: AppContext) -> None:
     await replay_unfinished(application, older_than=INBOX_STUCK_AFTER)
     await prune_handled(application)
     await seal_events(services.uow)
+    await anonymise_when_due(services)
+
+
+async def anonymise_when_due(services: Services) -> int:
+    """Once an hour, with the sweep: closed tickets past [privacy] retention_days lose
+    their personal data (dispatch.privacy)."""
+    days = services.settings.privacy.retention_days
+    now = services.clock.now()
+    last = services.last_retention_pass
+    if not days or (last is not None and now - last < RETENTION_PASS_EVERY):
+        return 0
+    services.last_retention_pass = now
+    return await anonymise_closed(services.uow(), services.clock, timedelta(days=days))
 
 
 async def field_service_duties(services: Services) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,6 +39,8 @@ class Services:
     fleet_cache: FleetCache = field(default_factory=FleetCache)
     # The last monthly report known to be sent, so later sweeps skip the outbox lookup.
     last_monthly_report: str | None = None
+    # When closed tickets were last checked against the retention period (bot.app).
+    last_retention_pass: datetime | None = None
     # Wakes the outbox sender after a transaction wrote to the outbox (set by bot.app).
     wake_sender: Callable[[], None] = lambda: None
     # What /metrics shows (bot.web); counted by bot.inbox and bot.replies.

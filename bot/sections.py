@@ -27,6 +27,8 @@ class PrivacySettings(Section):
 
     keys: tuple[str, ...] = ()
     lookup_key: str = ""
+    # Closed tickets lose their personal data this many days after closing (0: never).
+    retention_days: Annotated[int, Field(ge=0)] = 1095
 
     @field_validator("keys")
     @classmethod

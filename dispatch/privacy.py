@@ -6,6 +6,7 @@ tells the managers of every case still open, and is recorded (``user.forgotten``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from dispatch.clock import Clock
 from dispatch.errors import NotFound
@@ -16,7 +17,7 @@ from dispatch.privacy_port import KeptTicket
 from dispatch.states import at_rest
 from dispatch.users import tell_managers
 
-__all__ = ["Kept", "forget_customer", "what_we_keep"]
+__all__ = ["Kept", "anonymise_closed", "forget_customer", "what_we_keep"]
 
 CUSTOMER_FORGOTTEN = N_(
     "🔒 {number}: the customer asked us to erase their personal data. The case stays "
@@ -85,3 +86,13 @@ async def forget_customer(uow: UnitOfWork, clock: Clock, *, user_id: int) -> lis
         )
         await uow.commit()
         return still_open
+
+
+async def anonymise_closed(uow: UnitOfWork, clock: Clock, retention: timedelta) -> int:
+    """Tickets closed longer than ``retention`` ago lose their personal data (the sweep,
+    a thousand at a time); how many did."""
+    async with uow:
+        now = clock.now()
+        done = await uow.privacy.anonymise_closed(now - retention, now)
+        await uow.commit()
+        return done

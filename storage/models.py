@@ -147,6 +147,8 @@ class TicketRow(Base):
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     priority_area: Mapped[bool] = mapped_column(Boolean, default=False)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Closed longer than the retention period: its personal data removed (dispatch.privacy).
+    anonymised_at: Mapped[datetime | None]
     # The customer's draft id: confirming one draft twice can never make two tickets.
     intake_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
     # Deadlines (see dispatch.model.DEADLINES). For each: when it is due, which SLA step

@@ -58,6 +58,39 @@ class SqlPrivacyRepository:
         )
         return [(str(number), str(address)) for number, address in rows]
 
+    async def anonymise_closed(self, closed_before: datetime, now: datetime) -> int:
+        """Closed or cancelled tickets untouched since ``closed_before``: what says who or
+        where goes (as ``erase`` does for one customer), the figures stay."""
+        due = select(TicketRow.id).where(
+            TicketRow.status.in_(("closed", "cancelled")),
+            TicketRow.updated_at < closed_before,
+            TicketRow.anonymised_at.is_(None),
+        )
+        ids = list(await self.session.scalars(due.limit(1000)))
+        if not ids:
+            return 0
+        await self.session.execute(
+            update(TicketRow)
+            .where(TicketRow.id.in_(ids))
+            .values(
+                description="",
+                address=None,
+                contact_phone=None,
+                latitude=None,
+                longitude=None,
+                anonymised_at=now,
+            )
+        )
+        await self.session.execute(
+            update(ServiceRecordRow)
+            .where(ServiceRecordRow.ticket_id.in_(ids))
+            .values(signed_payload=None)
+        )
+        await self.session.execute(
+            update(SurveyRow).where(SurveyRow.ticket_id.in_(ids)).values(comment=None)
+        )
+        return len(ids)
+
     async def erase(self, user_id: int, telegram_id: int, now: datetime) -> None:
         tickets = select(TicketRow.id).where(TicketRow.customer_id == user_id)
         await self.session.execute(

@@ -1,6 +1,7 @@
 """Encrypted columns on each database: what SQL reads is not what was written, what the
 desk reads is; a phone is found by its HMAC; plain values from before are read as they
-are; without the key, the error says what to set."""
+are; without the key, the error says what to set. And closed tickets' personal data
+removed after the retention period."""
 
 from __future__ import annotations
 
@@ -59,3 +60,47 @@ async def test_encrypted_on_disk_read_as_written_and_found_by_phone(
     with pytest.raises(MissingKeys, match=r"set \[privacy\] keys and lookup_key"):
         async with uow() as work:
             await work.users.get(hidden)
+
+
+async def test_closed_tickets_lose_personal_data_after_the_retention_period(
+    engine: AsyncEngine, uow: UnitOfWorkFactory
+) -> None:
+    """Closed three years ago: description, address, phone and location go, the figures
+    stay; a ticket closed later, or still open, keeps them; each is done once."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from dispatch.model import TicketKind
+    from dispatch.privacy import anonymise_closed
+    from dispatch.tickets import create_ticket
+
+    clock = ManualClock(datetime(2023, 1, 10, 2, 0, tzinfo=UTC))
+    customer = await _customer(uow, 7003, "陳美玲", "+85291234567")
+    fields = {"description": "漏水", "address": "九龍 1 號", "contact_phone": "+85291234567"}
+    made = [
+        await create_ticket(
+            uow(),
+            clock,
+            ZoneInfo("Asia/Hong_Kong"),
+            customer_id=customer,
+            kind=TicketKind.REPAIR,
+            fields=fields,
+        )
+        for _ in range(3)
+    ]
+    async with engine.begin() as conn:  # the first two closed then; the third still open
+        await conn.execute(
+            text("UPDATE tickets SET status = 'closed' WHERE id IN (:a, :b)"),
+            {"a": made[0].id, "b": made[1].id},
+        )
+    clock.set(datetime(2026, 1, 11, 2, 0, tzinfo=UTC))
+    assert await anonymise_closed(uow(), clock, timedelta(days=1095)) == 2
+    assert await anonymise_closed(uow(), clock, timedelta(days=1095)) == 0
+    async with uow() as work:
+        after = [await work.tickets.get(t.id) for t in made]
+    assert [(t.description, t.address, t.contact_phone) for t in after if t] == [
+        ("", None, None),
+        ("", None, None),
+        ("漏水", "九龍 1 號", "+85291234567"),
+    ]
+    assert [t.kind for t in after if t] == [TicketKind.REPAIR] * 3
