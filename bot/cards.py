@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
-from dispatch.cases import CaseView
+from dispatch.cases import CaseView, may_see_phone
 from dispatch.labels import STAFF_EVENT_LABELS, STEP_LABELS, kind_label, status_label
 from dispatch.messages import At, Delta, Msg, Param
 from dispatch.model import Language
@@ -16,9 +16,16 @@ __all__ = ["render_card"]
 
 
 def render_card(
-    translator: Translator, language: Language, zone: ZoneInfo, now: datetime, view: CaseView
+    translator: Translator,
+    language: Language,
+    zone: ZoneInfo,
+    now: datetime,
+    view: CaseView,
+    viewer_id: int | None = None,
 ) -> str:
-    """What the case is, who is on it, the limits running and the latest steps."""
+    """What the case is, who is on it, the limits running and the latest steps; the
+    customer's phone only for the manager holding the case (``viewer_id``; None: the
+    staff group's card, which everyone there reads)."""
 
     def t(msgid: str, **params: Param) -> str:
         return translator.render(language, msgid, params, zone=zone)
@@ -35,6 +42,11 @@ def render_card(
             "Customer: {name}, {phone}",
             name=view.customer.display_name if view.customer else "?",
             phone=ticket.contact_phone or "-",
+        )
+        if may_see_phone(view, viewer_id)
+        else t(
+            "Customer: {name} (their phone is shown to whoever holds the case)",
+            name=view.customer.display_name if view.customer else "?",
         ),
         t("Held by: {owner}", owner=view.owner.display_name)
         if view.owner

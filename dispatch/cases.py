@@ -52,6 +52,7 @@ __all__ = [
     "case_customer",
     "case_view",
     "group_actions",
+    "may_see_phone",
     "message_customer",
     "queue",
     "reminders_off",
@@ -90,6 +91,12 @@ class CaseView:
     events: list[tuple[Event, str | None]]  # the latest, with the actor's name
     actions: list[Action]
     pending_plan: bool
+
+
+def may_see_phone(view: CaseView, viewer_id: int | None) -> bool:
+    """Staff see a customer's phone only on the cases they work: on a case's card, the
+    manager holding it (the technician on a job has it in the job's own messages)."""
+    return viewer_id is not None and view.owner is not None and view.owner.id == viewer_id
 
 
 class CaseTaken(DomainError):

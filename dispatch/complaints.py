@@ -124,11 +124,11 @@ async def ping_complaint(
     text = (
         N_(
             "⚠️ Serious complaint {number} ({topic}): the customer reports property loss or injury.\n"
-            "{description}\nCustomer: {customer}, {phone}. Verify within {verify}."
+            "{description}\nCustomer: {customer}. Verify within {verify}."
         )
         if serious
         else N_(
-            "📣 New complaint {number} ({topic}) from {customer}, {phone}:\n{description}\n"
+            "📣 New complaint {number} ({topic}) from {customer}:\n{description}\n"
             "Accept it and pass it on within {forward}."
         )
     )
@@ -136,8 +136,7 @@ async def ping_complaint(
         "number": ticket.number,
         "topic": Msg(COMPLAINT_TOPICS[ComplaintTopic(ticket.details.get("topic", "other"))]),
         "description": ticket.description,
-        "customer": customer_name,
-        "phone": ticket.contact_phone or "-",
+        "customer": customer_name,  # the phone: on the card of whoever holds the case
         "verify": limit_text(sla[SlaStep.COMPLAINT_VERIFY]),
         "forward": limit_text(sla[SlaStep.COMPLAINT_FORWARD]),
     }

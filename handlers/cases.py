@@ -61,7 +61,12 @@ KINDS = {
 def card_text(context: AppContext, view: CaseView) -> str:
     services = context.services
     return render_card(
-        services.translator, context.lang, services.settings.zone, context.clock.now(), view
+        services.translator,
+        context.lang,
+        services.settings.zone,
+        context.clock.now(),
+        view,
+        viewer_id=context.me.id,
     )
 
 

@@ -67,7 +67,7 @@ async def test_the_whole_procedure_with_compensation_approved_by_a_second_manage
     ticket = await _complaint(desk, customer)
     ping = boss.last
     assert ping.text == (
-        f"📣 New complaint {ticket.number} (a technician visit) from Kim, +8613800138000:\n"
+        f"📣 New complaint {ticket.number} (a technician visit) from Kim:\n"
         "The technician scratched the floor and left without cleaning up.\n"
         "Accept it and pass it on within 1 working day."
     )
@@ -82,8 +82,12 @@ async def test_the_whole_procedure_with_compensation_approved_by_a_second_manage
     await boss.press("🙋 Take it")
     assert boss.last.text.startswith(f"{ticket.number} is yours now.\n\n📁 {ticket.number}")
     assert "Held by: Boss" in boss.last.text
+    assert "\nCustomer: Kim, +8613800138000\n" in boss.last.text  # the case is his to work
     await deputy.press("🙋 我来负责")
     assert deputy.alerts()[-1] == f"Boss 已认领 {ticket.number}。"
+    await deputy.command("case", ticket.number)  # not hers: no phone on her card
+    assert "\n客户：Kim（电话仅向处理此案件的经理显示）\n" in deputy.last.text
+    assert "13800138000" not in deputy.last.text
 
     # Accept and classify: forwarded to the department the cause names.
     await boss.press("📥 Accept and classify")

@@ -418,7 +418,7 @@ async def test_a_serious_complaint_pings_each_manager_exactly_once(desk: Desk) -
     assert boss.new_texts() == [
         f"⚠️ 严重投诉 {ticket.number}（技师上门服务）：客户反映有财产损失或人身伤害。\n"
         "The technician scratched the floor and left without cleaning up.\n"
-        "客户：Jun，+8613800138000。请在 2 个工作日内核实。"
+        "客户：Jun。请在 2 个工作日内核实。"
     ]
     assert len(deputy.new_texts()) == 1
     await desk.deliver()
