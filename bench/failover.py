@@ -39,7 +39,8 @@ from tests.e2e.remote import (
     running_desk,
     second_process,
     telegram,
-    web_status,
+    until,
+    web_says,
 )
 
 PATIENCE = 120.0
@@ -61,14 +62,6 @@ class TimedCore(BotApiCore):
         return result
 
 
-async def _until(check: Any, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"not within {seconds} s")
-        await asyncio.sleep(0.1)
-
-
 async def one_run(customers: int, rounds: int) -> dict[str, Any]:
     ids = [5000 + n for n in range(customers)]
     core = TimedCore(set(ids), flood_limits=True)
@@ -76,9 +69,9 @@ async def one_run(customers: int, rounds: int) -> dict[str, Any]:
         folder = Path(directory)
         async with fresh_database("postgres", folder) as url, telegram(core) as tg:
             async with running_desk(folder, tg, mode="polling", database_url=url) as active:
-                await _until(lambda: _status(active, "ok"))
+                await until(lambda: web_says(active, "ok"))
                 standby = await second_process(active, "standby")
-                await _until(lambda: _status(standby, "standby"))
+                await until(lambda: web_says(standby, "standby"))
                 people = [Remote(tg, Someone(i, f"F{i}", "en"), patience=PATIENCE) for i in ids]
                 confirmed: Counter[str] = Counter()
                 unanswered = 0
@@ -117,11 +110,6 @@ async def one_run(customers: int, rounds: int) -> dict[str, Any]:
         "doubled": sum(n - 1 for n in registered.values()) + sum(n - 1 for n in confirmed.values()),
         "questions": asked,
     }
-
-
-async def _status(bot: Any, status: str) -> bool:
-    code, body = await web_status(bot)
-    return code == 200 and body.get("status") == status
 
 
 async def run(customers: int, rounds: int, runs: int) -> dict[str, Any]:

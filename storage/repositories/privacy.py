@@ -10,6 +10,7 @@ delivery (inbox, outbox, staff room). Never commits.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,11 +68,15 @@ class SqlPrivacyRepository:
             TicketRow.anonymised_at.is_(None),
         )
         ids = list(await self.session.scalars(due.limit(1000)))
-        if not ids:
-            return 0
+        if ids:
+            await self._strip_tickets(ids, now)
+        return len(ids)
+
+    async def _strip_tickets(self, tickets: Any, now: datetime) -> None:
+        """The tickets (ids, or a select of them) keep their figures and nothing personal."""
         await self.session.execute(
             update(TicketRow)
-            .where(TicketRow.id.in_(ids))
+            .where(TicketRow.id.in_(tickets))
             .values(
                 description="",
                 address=None,
@@ -83,13 +88,12 @@ class SqlPrivacyRepository:
         )
         await self.session.execute(
             update(ServiceRecordRow)
-            .where(ServiceRecordRow.ticket_id.in_(ids))
-            .values(signed_payload=None)
+            .where(ServiceRecordRow.ticket_id.in_(tickets))
+            .values(signed_payload=None)  # the hash stays, as the audit log's
         )
         await self.session.execute(
-            update(SurveyRow).where(SurveyRow.ticket_id.in_(ids)).values(comment=None)
+            update(SurveyRow).where(SurveyRow.ticket_id.in_(tickets)).values(comment=None)
         )
-        return len(ids)
 
     async def erase(self, user_id: int, telegram_id: int, now: datetime) -> None:
         tickets = select(TicketRow.id).where(TicketRow.customer_id == user_id)
@@ -104,30 +108,11 @@ class SqlPrivacyRepository:
                 forgotten_at=now,
             )
         )
-        await self.session.execute(
-            update(TicketRow)
-            .where(TicketRow.customer_id == user_id)
-            .values(
-                description="",
-                address=None,
-                contact_phone=None,
-                latitude=None,
-                longitude=None,
-                product_model=None,
-            )
-        )
+        await self._strip_tickets(tickets, now)
         await self.session.execute(
             update(ContractRow)
             .where(ContractRow.customer_id == user_id)
             .values(address="", latitude=None, longitude=None, plan_on=None, ended_on=now.date())
-        )
-        await self.session.execute(
-            update(ServiceRecordRow)
-            .where(ServiceRecordRow.ticket_id.in_(tickets))
-            .values(signed_payload=None)  # the hash stays, as the audit log's
-        )
-        await self.session.execute(
-            update(SurveyRow).where(SurveyRow.ticket_id.in_(tickets)).values(comment=None)
         )
         await self.session.execute(
             update(InboxRow).where(InboxRow.chat_id == telegram_id).values(payload={})

@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,6 +240,21 @@ async def web_status(bot: BotProcess) -> tuple[int, dict[str, Any]]:
             return answer.status, await answer.json()
     except aiohttp.ClientConnectionError:
         return 599, {}
+
+
+async def web_says(bot: BotProcess, status: str) -> bool:
+    """Whether ``bot``'s /healthz answers 200 with this status (ok, standby)."""
+    code, body = await web_status(bot)
+    return code == 200 and body.get("status") == status
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 60.0) -> None:
+    """Until ``check()`` is true, asked every 0.1 s; AssertionError after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s")
+        await asyncio.sleep(0.1)
 
 
 async def upgrade(config: Path, env: dict[str, str]) -> None:

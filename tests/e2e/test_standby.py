@@ -21,6 +21,8 @@ from tests.e2e.remote import (
     running_desk,
     second_process,
     telegram,
+    until,
+    web_says,
     web_status,
 )
 
@@ -29,22 +31,13 @@ WINDOW = 6  # seconds before a kill in which a reply Telegram took may be sent a
 PATIENCE = 90.0
 
 
-async def _until(condition: object, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await condition():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s")
-
-
 @pytest.mark.postgres
 async def test_the_standby_takes_over_when_the_active_process_is_killed(tmp_path: Path) -> None:
     async with fresh_database("postgres", tmp_path) as url, telegram() as tg:
         async with running_desk(tmp_path, tg, mode="polling", database_url=url) as active:
-            await _until(lambda: _status_is(active, "ok"))
+            await until(lambda: web_says(active, "ok"))
             standby = await second_process(active, "standby")
-            await _until(lambda: _status_is(standby, "standby"))
+            await until(lambda: web_says(standby, "standby"))
             people = [
                 Remote(tg, Someone(4100 + n, f"S{n}", "en"), patience=PATIENCE)
                 for n in range(CUSTOMERS)
@@ -92,11 +85,6 @@ async def test_the_standby_takes_over_when_the_active_process_is_killed(tmp_path
             assert 0 <= killed_at - confirmations[0].date <= WINDOW
 
 
-async def _status_is(bot: object, status: str) -> bool:
-    answer = await web_status(bot)  # type: ignore[arg-type]
-    return answer[0] == 200 and answer[1].get("status") == status
-
-
 @pytest.mark.postgres
 async def test_a_frozen_active_process_is_replaced_and_stops_when_it_wakes(tmp_path: Path) -> None:
     """SIGSTOP: the process keeps its connections open but says nothing (a hung machine).
@@ -104,9 +92,9 @@ async def test_a_frozen_active_process_is_replaced_and_stops_when_it_wakes(tmp_p
     finds its lock gone and stops with exit code 1 instead of taking updates too."""
     async with fresh_database("postgres", tmp_path) as url, telegram() as tg:
         async with running_desk(tmp_path, tg, mode="polling", database_url=url) as active:
-            await _until(lambda: _status_is(active, "ok"))
+            await until(lambda: web_says(active, "ok"))
             standby = await second_process(active, "standby")
-            await _until(lambda: _status_is(standby, "standby"))
+            await until(lambda: web_says(standby, "standby"))
             assert active.process is not None
             active.process.send_signal(signal.SIGSTOP)
             amy = Remote(tg, Someone(4200, "Amy", "en"), patience=PATIENCE)
