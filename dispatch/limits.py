@@ -25,6 +25,7 @@ __all__ = [
 
 REQUESTS_WINDOW = timedelta(hours=1)
 MESSAGES_WINDOW_SECONDS = 60.0
+PRUNE_ABOVE = 10_000  # users with a window kept before the idle ones are dropped
 
 REQUESTS_LIMITED = N_(
     "You have sent {count} requests in the last hour, the most we take in one hour. "
@@ -75,7 +76,13 @@ class MessageGate:
         self._seen: dict[int, deque[float]] = {}
         self._told: dict[int, float] = {}
 
+    def __len__(self) -> int:
+        """How many users' windows are kept."""
+        return len(self._seen)
+
     def admit(self, user_id: int, now: float) -> Admission:
+        if len(self._seen) > PRUNE_ABOVE:
+            self._forget_idle(now)
         seen = self._seen.setdefault(user_id, deque())
         while seen and seen[0] <= now - MESSAGES_WINDOW_SECONDS:
             seen.popleft()
@@ -87,3 +94,14 @@ class MessageGate:
             self._told[user_id] = now
             return Admission.TELL
         return Admission.DROP
+
+    def _forget_idle(self, now: float) -> None:
+        """Users silent for a whole minute need no window: kept memory stays bounded."""
+        idle = [
+            u
+            for u, seen in self._seen.items()
+            if not seen or seen[-1] <= now - MESSAGES_WINDOW_SECONDS
+        ]
+        for user_id in idle:
+            del self._seen[user_id]
+            self._told.pop(user_id, None)

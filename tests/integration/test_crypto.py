@@ -104,3 +104,26 @@ async def test_closed_tickets_lose_personal_data_after_the_retention_period(
         ("漏水", "九龍 1 號", "+85291234567"),
     ]
     assert [t.kind for t in after if t] == [TicketKind.REPAIR] * 3
+
+
+async def test_encrypted_json_columns_on_each_database(
+    engine: AsyncEngine, uow: UnitOfWorkFactory
+) -> None:
+    """The outbox's parameters (JSONB on PostgreSQL) hold a token, and read back whole."""
+    from dispatch.messages import Outgoing
+
+    configure(KeyRing([Fernet.generate_key().decode()], LOOKUP))
+    customer = await _customer(uow, 7004, "李雷", "+8613800004444")
+    params = {"address": "人民大道 200 号", "phone": "+8613800004444", "n": 3}
+    async with uow() as work:
+        await work.outbox.add(
+            Outgoing(user_id=customer, text="Address: {address}", params=params),
+            at=datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
+        )
+        await work.commit()
+    async with engine.connect() as conn:
+        raw = str((await conn.execute(text("SELECT params FROM outbox"))).scalar_one())
+    assert "_enc1" in raw and "4444" not in raw and "人民" not in raw
+    async with uow() as work:
+        [message] = await work.delivery.due(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+    assert message.params == params
