@@ -110,11 +110,11 @@ async def test_encrypted_json_columns_on_each_database(
     engine: AsyncEngine, uow: UnitOfWorkFactory
 ) -> None:
     """The outbox's parameters (JSONB on PostgreSQL) hold a token, and read back whole."""
-    from dispatch.messages import Outgoing
+    from dispatch.messages import Outgoing, Param
 
     configure(KeyRing([Fernet.generate_key().decode()], LOOKUP))
     customer = await _customer(uow, 7004, "李雷", "+8613800004444")
-    params = {"address": "人民大道 200 号", "phone": "+8613800004444", "n": 3}
+    params: dict[str, Param] = {"address": "人民大道 200 号", "phone": "+8613800004444", "n": 3}
     async with uow() as work:
         await work.outbox.add(
             Outgoing(user_id=customer, text="Address: {address}", params=params),
