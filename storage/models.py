@@ -301,6 +301,19 @@ class EventRow(Base):
     created_at: Mapped[datetime]
 
 
+class EventTextRow(Base):
+    """What someone wrote, recorded by an event (a follow-up, an answer, a comment): kept
+    here, encrypted with the personal data and erasable with it (/forget, retention),
+    while the event keeps only ``text_id`` and the text's SHA-256 (storage.repositories
+    .events), so the audit log's chain never has to change."""
+
+    __tablename__ = "event_texts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    text: Mapped[str | None] = mapped_column(EncryptedText)
+
+
 class EventSealRow(Base):
     """The audit log's hash chain (storage.audit): seal ``seq`` covers one event with the
     hash of that event and of the seal before it. Its own table, as events are never

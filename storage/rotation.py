@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.crypto import key_ring
 from storage.field_models import ContractRow
 from storage.models import (
+    EventTextRow,
     InboxRow,
     OutboxRow,
     PersistenceRow,
@@ -35,6 +36,7 @@ ENCRYPTED_COLUMNS: dict[Any, tuple[str, ...]] = {
     StaffPostRow: ("payload",),
     InboxRow: ("payload",),
     PersistenceRow: ("data",),
+    EventTextRow: ("text",),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,7 @@ from storage import facts
 from storage.models import (
     AttachmentRow,
     EventRow,
+    EventTextRow,
 )
 
 __all__ = ["SqlAttachmentRepository", "SqlEventRepository"]
@@ -60,9 +63,29 @@ class SqlAttachmentRepository:
         ]
 
 
+# Details that hold what someone wrote (a message, an answer, notes, an outcome, a
+# comment): kept apart from the event (models.EventTextRow). Reasons stay in the event:
+# mostly codes (a declined offer, an expired invite), read by the statistics.
+WRITTEN_KEYS = frozenset({"text", "comment", "answer", "notes", "outcome"})
+
+
 class SqlEventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def _details(self, event: Event) -> dict[str, Any]:
+        """The details as the event row keeps them: what someone wrote moves to
+        ``event_texts`` (erasable, encrypted with personal data), and the row keeps its
+        id and SHA-256 (models.EventTextRow)."""
+        details = dict(event.details)
+        for key in WRITTEN_KEYS & details.keys():
+            text = str(details.pop(key))
+            row = EventTextRow(ticket_id=event.ticket_id, text=text)
+            self.session.add(row)
+            await self.session.flush()
+            details[f"{key}_id"] = row.id
+            details[f"{key}_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+        return details
 
     async def add(self, event: Event) -> None:
         self.session.add(
@@ -72,7 +95,7 @@ class SqlEventRepository:
                 kind=event.kind,
                 from_status=event.from_status,
                 to_status=event.to_status,
-                details=dict(event.details),
+                details=await self._details(event),
                 created_at=event.created_at,
             )
         )
@@ -90,7 +113,7 @@ class SqlEventRepository:
                         "kind": e.kind,
                         "from_status": e.from_status,
                         "to_status": e.to_status,
-                        "details": dict(e.details),
+                        "details": await self._details(e),
                         "created_at": e.created_at,
                     }
                     for e in events
@@ -107,9 +130,17 @@ class SqlEventRepository:
         return list(rows)
 
     async def for_ticket(self, ticket_id: int) -> list[Event]:
-        rows = await self.session.scalars(
-            select(EventRow).where(EventRow.ticket_id == ticket_id).order_by(EventRow.id)
+        """The ticket's events, with what people wrote put back in (an erased text reads
+        as empty)."""
+        rows = list(
+            await self.session.scalars(
+                select(EventRow).where(EventRow.ticket_id == ticket_id).order_by(EventRow.id)
+            )
         )
+        written = await self.session.execute(
+            select(EventTextRow.id, EventTextRow.text).where(EventTextRow.ticket_id == ticket_id)
+        )
+        texts: dict[int, str | None] = {int(row[0]): row[1] for row in written}
         return [
             Event(
                 id=row.id,
@@ -119,7 +150,17 @@ class SqlEventRepository:
                 actor_id=row.actor_id,
                 from_status=Status(row.from_status) if row.from_status else None,
                 to_status=Status(row.to_status) if row.to_status else None,
-                details=dict(row.details or {}),
+                details=_written_back(row.details or {}, texts),
             )
             for row in rows
         ]
+
+
+def _written_back(details: dict[str, Any], texts: dict[int, str | None]) -> dict[str, Any]:
+    """An event's details with each text it refers to in place of the reference."""
+    shown = dict(details)
+    for key in WRITTEN_KEYS:
+        if f"{key}_id" in shown:
+            shown[key] = texts.get(int(shown.pop(f"{key}_id"))) or ""
+            shown.pop(f"{key}_sha256", None)
+    return shown

@@ -3,7 +3,8 @@
 Erasing keeps what the statistics count (tickets with their kinds, times and steps, the
 events, the survey scores) and the hashes of signed records; it removes what says who
 the customer is or where they live: name, username, phone, addresses and locations,
-descriptions, signed texts, survey comments, and the copies of their messages kept for
+descriptions, signed texts, survey comments, what was written on their cases (the
+events' texts, models.EventTextRow), and the copies of their messages kept for
 delivery (inbox, outbox, staff room). Never commits.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatch.privacy_port import KeptTicket
 from storage.field_models import ContractRow
 from storage.models import (
+    EventTextRow,
     InboxRow,
     OutboxRow,
     ServiceRecordRow,
@@ -93,6 +95,9 @@ class SqlPrivacyRepository:
         )
         await self.session.execute(
             update(SurveyRow).where(SurveyRow.ticket_id.in_(tickets)).values(comment=None)
+        )
+        await self.session.execute(
+            update(EventTextRow).where(EventTextRow.ticket_id.in_(tickets)).values(text=None)
         )
 
     async def erase(self, user_id: int, telegram_id: int, now: datetime) -> None:

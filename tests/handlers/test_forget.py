@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.verify import seal_events, verify_desk
-from storage.models import EventRow, InboxRow, ServiceRecordRow, TicketRow, UserRow
+from storage.models import EventRow, EventTextRow, InboxRow, ServiceRecordRow, TicketRow, UserRow
 from tests.conftest import MANAGER_ID
 from tests.handlers.test_intake import repair_until_review
 from tests.handlers.test_survey import signed_job
@@ -25,6 +25,16 @@ async def test_privacy_shows_what_is_kept_and_forget_erases_it(desk: Desk) -> No
     await repair_until_review(amy)  # and a second repair, still open
     await amy.press("✅ Confirm and send")
     await desk.advance(timedelta(minutes=5))
+    await amy.command("ask")  # a question, answered: the answer is written on her case
+    await amy.send("Does the warranty cover the filter?")
+    await boss.press("✍️ Answer")
+    await boss.send("Yes, the filter is covered for two years.")
+    await boss.press("✅ Send: this answers the question")
+    assert "Yes, the filter is covered for two years." in amy.last.text
+    async with desk.db() as session:
+        written = list(await session.scalars(select(EventTextRow.text)))
+    assert written == ["Yes, the filter is covered for two years."]
+    await desk.advance(timedelta(minutes=5))
     await amy.command("privacy")
     shown = amy.last.text.splitlines()
     assert shown[:4] == [
@@ -34,14 +44,15 @@ async def test_privacy_shows_what_is_kept_and_forget_erases_it(desk: Desk) -> No
         "Phone: +8613800138000",
     ]
     assert "Addresses you gave:" in shown and "Building 3, room 1201" in shown
-    assert "Your requests (2):" in shown
+    assert "Your requests (3):" in shown
     assert f"{signed} · Repair · Signed by you" in shown
     assert shown[-1].endswith("Send /forget to have your personal data erased.")
 
     await amy.command("forget")
     assert "You still have open requests:" in amy.last.text
     still_open = [line for line in amy.last.text.splitlines() if line.startswith("R-")]
-    assert still_open == [signed, "R-20261122-0002"]  # signed, its survey still to come
+    assert still_open == [signed, "R-20261122-0002"]  # signed, its survey still to come;
+    # the question, answered, is at rest
     await amy.press("Keep my data")
     assert amy.last.text == "Nothing was erased."
     await amy.command("forget")
@@ -58,22 +69,26 @@ async def test_privacy_shows_what_is_kept_and_forget_erases_it(desk: Desk) -> No
     await amy.command("privacy")  # (Telegram sends her name with it: kept 30 days at most)
     shown = amy.last.text.splitlines()
     assert shown[2:4] == ["Telegram username: not given", "Phone: not given"]
-    assert "Addresses you gave:" not in shown and "Your requests (2):" in shown
+    assert "Addresses you gave:" not in shown and "Your requests (3):" in shown
     async with desk.db() as session:
         user = await session.scalar(select(UserRow).where(UserRow.telegram_id == 801))
         tickets = list(await session.scalars(select(TicketRow).order_by(TicketRow.id)))
         record = await session.scalar(select(ServiceRecordRow))
-        before = select(InboxRow.payload).where(InboxRow.update_id < erased_at_update)
+        before = select(InboxRow.payload).where(
+            InboxRow.update_id < erased_at_update, InboxRow.chat_id == 801
+        )  # her own chat (staff chats' raw updates go with the 30 days' pruning)
         payloads = [p for p in await session.scalars(before) if "Zhang" in str(p)]
         forgotten = await session.scalar(select(EventRow).where(EventRow.kind == "user.forgotten"))
+        written = list(await session.scalars(select(EventTextRow.text)))
     assert user is not None and user.forgotten_at is not None
     assert (user.display_name, user.phone, user.username) == (f"#{user.id}", None, None)
     assert all(
         t.address is None and t.contact_phone is None and t.description == "" for t in tickets
     )
-    assert [t.kind for t in tickets] == ["repair", "repair"]  # the figures stay
+    assert [t.kind for t in tickets] == ["repair", "repair", "consultation"]  # figures stay
     assert record is not None and record.signed_payload is None and record.signed_hash
     assert payloads == [] and forgotten is not None
+    assert written == [None]  # the answer on her case, erased; the event and its hash stay
     await seal_events(desk.services.uow)
     assert (await verify_desk(desk.services.uow, desk.clock.now())).findings == []
 
