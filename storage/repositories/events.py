@@ -64,9 +64,10 @@ class SqlAttachmentRepository:
 
 
 # Details that hold what someone wrote (a message, an answer, notes, an outcome, a
-# comment): kept apart from the event (models.EventTextRow). Reasons stay in the event:
-# mostly codes (a declined offer, an expired invite), read by the statistics.
-WRITTEN_KEYS = frozenset({"text", "comment", "answer", "notes", "outcome"})
+# comment, and on a ticket a reason: a cancellation's, a dispute's, a refusal's): kept
+# apart from the event (models.EventTextRow). Reasons of events on no ticket (an expired
+# invite) are codes and stay.
+WRITTEN_KEYS = frozenset({"text", "comment", "answer", "notes", "outcome", "reason"})
 
 
 class SqlEventRepository:
@@ -78,7 +79,8 @@ class SqlEventRepository:
         ``event_texts`` (erasable, encrypted with personal data), and the row keeps its
         id and SHA-256 (models.EventTextRow)."""
         details = dict(event.details)
-        for key in WRITTEN_KEYS & details.keys():
+        written = WRITTEN_KEYS if event.ticket_id is not None else WRITTEN_KEYS - {"reason"}
+        for key in written & details.keys():
             text = str(details.pop(key))
             row = EventTextRow(ticket_id=event.ticket_id, text=text)
             self.session.add(row)

@@ -584,12 +584,12 @@ async def test_a_request_is_cancelled_with_a_reason_before_work_starts(desk: Des
     assert customer.last.text == f"{ticket.number} 已取消。"
     [stored] = await _tickets(desk)
     assert stored.status == "cancelled" and stored.sla_due_at is None
-    async with desk.db() as session:
-        event = await session.scalar(select(EventRow).where(EventRow.to_status == "cancelled"))
-    assert event is not None and event.details == {
-        "reason": "已经在网上找到答案了",
-        "by": "customer",
-    }
+    async with desk.services.uow() as uow:  # as the desk reads its log
+        [event] = [e for e in await uow.events.for_ticket(stored.id) if e.to_status == "cancelled"]
+    assert event.details == {"reason": "已经在网上找到答案了", "by": "customer"}
+    async with desk.db() as session:  # the reason itself kept beside the log, erasable
+        row = await session.scalar(select(EventRow).where(EventRow.to_status == "cancelled"))
+    assert row is not None and set(row.details) == {"reason_id", "reason_sha256", "by"}
 
 
 async def test_a_request_in_progress_cannot_be_cancelled(desk: Desk) -> None:
