@@ -127,3 +127,36 @@ async def test_encrypted_json_columns_on_each_database(
     async with uow() as work:
         [message] = await work.delivery.due(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
     assert message.params == params
+
+
+async def test_keys_rotate_on_each_database(engine: AsyncEngine, uow: UnitOfWorkFactory) -> None:
+    """Plain values from before the keys and values under the old key are all written
+    with the new one; the old key can then go."""
+    from dispatch.messages import Outgoing
+    from storage.rotation import rotate_keys
+
+    plain = await _customer(uow, 7005, "王芳", "+8613800005555")
+    old = Fernet.generate_key().decode()
+    configure(KeyRing([old], LOOKUP))
+    hidden = await _customer(uow, 7006, "李雷", "+8613800006666")
+    async with uow() as work:
+        await work.outbox.add(
+            Outgoing(user_id=hidden, text="{x}", params={"x": "人民大道"}),
+            at=datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
+        )
+        await work.commit()
+    new = Fernet.generate_key().decode()
+    configure(KeyRing([new, old], LOOKUP))
+    written = await rotate_keys(engine)
+    assert written["users"] == 2 and written["outbox"] == 1
+    configure(KeyRing([new], LOOKUP))  # the old key dropped
+    async with uow() as work:
+        first, second = await work.users.get(plain), await work.users.get(hidden)
+        found = await work.users.by_phone("+8613800005555")  # its lookup written too
+        [message] = await work.delivery.due(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+    assert first is not None and second is not None and found is not None
+    assert (first.display_name, second.display_name, found.id) == ("王芳", "李雷", plain)
+    assert message.params == {"x": "人民大道"}
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT display_name FROM users"))
+        assert all(str(name).startswith("enc1:") for (name,) in rows)
