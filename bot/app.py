@@ -139,7 +139,7 @@ async def _sweep_job(context: AppContext) -> None:
     assert isinstance(application, DeskApplication)
     await replay_unfinished(application, older_than=INBOX_STUCK_AFTER)
     await prune_handled(application)
-    await seal_events(services.uow)
+    await seal_events(services.uow, recent_only=True)
     await anonymise_when_due(services)
 
 

@@ -25,13 +25,14 @@ log = logging.getLogger(__name__)
 SEALING_GRACE = timedelta(minutes=5)
 
 
-async def seal_events(uow: UnitOfWorkFactory) -> int:
-    """Seal what is not sealed yet; 0 if another process extended the chain first."""
+async def seal_events(uow: UnitOfWorkFactory, *, recent_only: bool = False) -> int:
+    """Seal what is not sealed yet; 0 if another process extended the chain first.
+    ``recent_only``: the sweep's light look (storage.audit)."""
     total = 0
     try:
         while True:
             async with uow() as work:
-                sealed = await work.audit.seal_pending()
+                sealed = await work.audit.seal_pending(recent_only=recent_only)
                 await work.commit()
             total += sealed
             if not sealed:

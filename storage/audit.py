@@ -18,6 +18,8 @@ from storage.models import EventRow, EventSealRow, ServiceRecordRow, TicketRow
 
 __all__ = ["SqlAuditRepository"]
 
+STRAGGLERS = 1000  # event ids below the last sealed one that the sweep still looks at
+
 
 def _text(row: EventRow) -> str:
     return event_text(
@@ -49,14 +51,20 @@ class SqlAuditRepository:
         ).first()
         return (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
 
-    async def seal_pending(self, limit: int = 2000) -> int:
-        """Seal up to ``limit`` unsealed events; returns how many were sealed."""
+    async def seal_pending(self, limit: int = 2000, *, recent_only: bool = False) -> int:
+        """Seal up to ``limit`` unsealed events; returns how many were sealed.
+
+        ``recent_only`` (the sweep's, every 30 s) looks only above the last sealed event
+        less STRAGGLERS, through the indexes, instead of at the whole log; an event whose
+        transaction committed after later ones were sealed is that close. The full look
+        is made at start-up and at a clean stop."""
         sealed = select(EventSealRow.event_id).where(EventSealRow.event_id == EventRow.id)
-        rows = list(
-            await self.session.scalars(
-                select(EventRow).where(~sealed.exists()).order_by(EventRow.id).limit(limit)
-            )
-        )
+        query = select(EventRow).where(~sealed.exists())
+        if recent_only:
+            last = await self.session.scalar(select(func.max(EventSealRow.event_id)))
+            if last is not None:
+                query = query.where(EventRow.id > last - STRAGGLERS)
+        rows = list(await self.session.scalars(query.order_by(EventRow.id).limit(limit)))
         if not rows:
             return 0
         seq, previous = await self.head()

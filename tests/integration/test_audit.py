@@ -100,3 +100,15 @@ async def test_two_sealers_at_once_never_fork_the_chain(
     assert await seal_events(uow) == 0
     result = await verify_desk(uow, T0 + timedelta(days=1))
     assert (result.events, result.findings) == (4, [])
+
+
+async def test_the_sweeps_light_look_seals_what_came_since(uow: UnitOfWorkFactory) -> None:
+    """The sweep looks above the last sealed event only (less a margin for late commits)
+    and seals the same as the full look would."""
+    assert await seal_events(uow, recent_only=True) == 0  # an empty log
+    await _record(uow, 3)
+    assert await seal_events(uow, recent_only=True) == 3  # nothing sealed yet: everything
+    await _record(uow, 2, start=3)
+    assert await seal_events(uow, recent_only=True) == 2
+    result = await verify_desk(uow, T0 + timedelta(days=1))
+    assert (result.events, result.findings) == (5, [])
