@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.audit import GENESIS, SealedEvent, SignedRecord, event_text, next_hash
 from storage.models import EventRow, EventSealRow, ServiceRecordRow, TicketRow
+from storage.sqlite_driver import on_the_worker
 
 __all__ = ["SqlAuditRepository"]
 
@@ -51,6 +52,7 @@ class SqlAuditRepository:
         ).first()
         return (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
 
+    @on_the_worker
     async def seal_pending(self, limit: int = 2000, *, recent_only: bool = False) -> int:
         """Seal up to ``limit`` unsealed events; returns how many were sealed.
 
@@ -76,6 +78,7 @@ class SqlAuditRepository:
         await self.session.execute(insert(EventSealRow), seals)
         return len(seals)
 
+    @on_the_worker
     async def seals_after(self, seq: int, limit: int = 5000) -> list[SealedEvent]:
         """The seals after number ``seq``, in order, with their events as they read now."""
         rows = await self.session.execute(
@@ -90,6 +93,7 @@ class SqlAuditRepository:
             for seal, event in rows
         ]
 
+    @on_the_worker
     async def unsealed(self, before: datetime) -> int:
         """How many events recorded before ``before`` carry no seal."""
         sealed = select(EventSealRow.event_id).where(EventSealRow.event_id == EventRow.id)
@@ -100,6 +104,7 @@ class SqlAuditRepository:
         )
         return int(count or 0)
 
+    @on_the_worker
     async def signed_records(self) -> list[SignedRecord]:
         signed_events = (
             select(EventRow.ticket_id, EventRow.details)

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import connector
+
 __all__ = ["make_engine", "make_sessionmaker"]
 
 
@@ -38,7 +40,12 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> A
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"timeout": 10}
+        database = parsed.database
+        if database and database != ":memory:" and not parsed.query:
+            # Statements inside a transaction run on the event loop (storage.sqlite_driver).
+            kwargs["async_creator"] = connector(database, timeout=10)
+        else:
+            kwargs["connect_args"] = {"timeout": 10}
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)

@@ -14,6 +14,7 @@ from dispatch.stats_port import MonthRecords, MonthTicket, PeriodRows
 from storage import kpis
 from storage.facts import Facts
 from storage.models import EventRow, OutboxRow, TicketRow, UserRow
+from storage.sqlite_driver import on_the_worker
 
 __all__ = ["SqlStatsRepository"]
 
@@ -26,6 +27,7 @@ class SqlStatsRepository:
         first: datetime | None = await self.session.scalar(select(func.min(UserRow.created_at)))
         return first
 
+    @on_the_worker
     async def month(self, start: datetime, end: datetime) -> MonthRecords:
         """The month's complaints and when each reached each status: the complaint
         analysis reads them one by one (a few in a hundred of the month's tickets); every
@@ -71,6 +73,7 @@ class SqlStatsRepository:
                 reached.setdefault(ticket_id, {}).setdefault(status, at)
         return MonthRecords(tickets=tickets, reached=reached)
 
+    @on_the_worker
     async def kpi_counts(self, start: datetime, end: datetime) -> KpiCounts:
         return await kpis.kpi_counts(self.session, start, end)
 
@@ -80,9 +83,11 @@ class SqlStatsRepository:
     async def settle_first_responses(self, hours: dict[int, float]) -> None:
         await kpis.settle_first_responses(self.session, hours)
 
+    @on_the_worker
     async def rows(self, start: datetime, end: datetime) -> PeriodRows:
         return await kpis.period_rows(self.session, start, end)
 
+    @on_the_worker
     async def figures(
         self, start: datetime, end: datetime, offset_hours: int, zone: str
     ) -> PeriodDetail:
@@ -94,6 +99,7 @@ class SqlStatsRepository:
             worst=await kpis.worst_cases(self.session, start, end),
         )
 
+    @on_the_worker
     async def planned_visits(self, first: date, end: date) -> tuple[int, int]:
         # On time as the technicians' on-time check-ins count it (storage.kpis): reached,
         # and no on-site limit passed on the way.

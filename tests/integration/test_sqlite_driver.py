@@ -1,0 +1,74 @@
+"""storage.sqlite_driver: which thread runs what, and that a transaction still is one."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+
+from storage.db import make_engine, make_sessionmaker
+from storage.sqlite_driver import off_the_loop
+
+
+def _traced(path: Path) -> tuple[Any, list[tuple[str, bool]]]:
+    """An engine whose every SQL statement is noted with whether the loop's thread ran it."""
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, bool]] = []
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        def note(statement: str) -> None:
+            seen.append((statement.split()[0].upper(), threading.get_ident() == loop_thread))
+
+        dbapi_connection.driver_connection._conn.set_trace_callback(note)
+
+    return engine, seen
+
+
+async def test_statements_in_a_transaction_run_on_the_loop_begin_and_commit_do_not(
+    tmp_path: Path,
+) -> None:
+    engine, seen = _traced(tmp_path / "d.db")
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        await session.commit()
+    seen.clear()
+    async with sessions() as session:
+        await session.execute(text("INSERT INTO t VALUES (1)"))
+        await session.execute(text("SELECT x FROM t"))
+        await session.commit()
+    assert seen == [("BEGIN", False), ("INSERT", True), ("SELECT", True), ("COMMIT", False)]
+    seen.clear()
+    async with sessions() as session:
+        with off_the_loop():
+            await session.execute(text("SELECT count(*) FROM t"))
+        await session.rollback()
+    assert seen == [("BEGIN", False), ("SELECT", False), ("ROLLBACK", False)]
+    await engine.dispose()
+
+
+async def test_a_transaction_is_still_atomic_and_waits_for_the_write_lock(tmp_path: Path) -> None:
+    engine, _ = _traced(tmp_path / "d.db")
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        await session.commit()
+    async with sessions() as first:
+        await first.execute(text("INSERT INTO t VALUES (1)"))
+        # A second writer waits for BEGIN IMMEDIATE on its worker thread; the loop goes on.
+        second = sessions()
+        waiting = asyncio.create_task(second.execute(text("INSERT INTO t VALUES (2)")))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await first.rollback()
+    await waiting
+    await second.commit()
+    await second.close()
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT x FROM t"))).scalars().all() == [2]
+    await engine.dispose()
