@@ -12,7 +12,7 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot.alerts import OperatorAlerts
@@ -24,6 +24,7 @@ from bot.inbox import (
     DeskApplication,
     InboxQueue,
     InboxSteps,
+    KeepBeforeAsking,
     prune_handled,
     recover,
     replay_unfinished,
@@ -293,6 +294,7 @@ def build_application(
         metrics=DeskMetrics(monotonic=lambda: clock.now().timestamp()),
         message_gate=MessageGate(settings.limits.messages_per_minute),
     )
+    queue = InboxQueue(inbox, clock)
     builder: Any = (
         ApplicationBuilder()
         .token(settings.telegram.token)
@@ -306,7 +308,7 @@ def build_application(
             )
         )
         .application_class(DeskApplication)
-        .update_queue(InboxQueue(inbox, clock))
+        .update_queue(queue)
         .concurrent_updates(ChatOrderedProcessor())
         # Holds each update's replies until it is done; paces and retries every other call.
         # With rate_limited=False (tests, benchmarks) PTB's global 30/s pacing is left out.
@@ -320,7 +322,10 @@ def build_application(
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    # As PTB builds it (one connection), with polling's batch kept before the next call.
+    updates_request = request or HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(KeepBeforeAsking(updates_request, queue.keep_fetched))
     application: AnyApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
     # The staff group takes about 20 messages a minute in all its topics: one every 3 s,

@@ -1,8 +1,10 @@
 """Every update handled to the end: stored before handling, done with its effects, replayed.
 
-- :class:`InboxQueue` is PTB's update queue. Polling puts each fetched update into it
-  before asking Telegram for the next batch (which confirms this one), and the webhook
-  before answering 200, so storing it in ``put`` means it is kept before Telegram forgets it.
+- :class:`InboxQueue` is PTB's update queue. Polling puts a fetched batch into it and
+  then asks Telegram for the next batch, which confirms this one: the batch is kept in one
+  transaction just before that call goes out (:class:`KeepBeforeAsking`, the getUpdates
+  request), and only then handled. The webhook keeps each update before its 200
+  (:meth:`InboxQueue.keep`). Either way an update is kept before Telegram forgets it.
 - :class:`DeskApplication` handles an update with its replies held (:mod:`bot.replies`),
   then writes, in one transaction, the conversation's new state, the update's done mark
   and the held replies (to the outbox). A crash before that commit leaves the update
@@ -24,12 +26,14 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
+from telegram._utils.types import ODVInput
 from telegram.ext import Application, BaseUpdateProcessor
+from telegram.request import BaseRequest, RequestData
 
 from bot.metrics import DeskMetrics, update_kind
 from bot.outbox import OutboxSender
@@ -44,6 +48,7 @@ __all__ = [
     "ChatOrderedProcessor",
     "DeskApplication",
     "InboxQueue",
+    "KeepBeforeAsking",
     "chat_of",
     "prune_handled",
     "recover",
@@ -71,10 +76,17 @@ class InboxSteps:
     async def store(
         self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
     ) -> bool:
+        return bool(await self.store_many([(update_id, chat_id, payload)], now))
+
+    async def store_many(
+        self, updates: list[tuple[int, int | None, dict[str, Any]]], now: datetime
+    ) -> set[int]:
+        """Keep ``(update_id, chat_id, payload)`` triples in one transaction; return the
+        ids kept now (an id stored before is a duplicate)."""
         async with self.uow() as uow:
-            stored = await uow.inbox.store(update_id, chat_id, payload, now)
+            kept = await uow.inbox.store_many(updates, now)
             await uow.commit()
-            return stored
+            return kept
 
     async def unfinished(self, *, received_before: datetime) -> list[StoredUpdate]:
         async with self.uow() as uow:
@@ -98,22 +110,87 @@ class InboxSteps:
 
 
 class InboxQueue(asyncio.Queue[object]):
-    """PTB's update queue, storing each update before it is queued; duplicates stop here."""
+    """PTB's update queue: an update is queued for handling once kept; duplicates stop here."""
 
     def __init__(self, inbox: InboxSteps, clock: Clock) -> None:
         super().__init__()
         self.inbox = inbox
         self.clock = clock
+        self._fetched: list[Update] = []  # polling's latest batch, not kept yet
+        self._keeping = asyncio.Lock()
 
     async def put(self, item: object) -> None:
+        """Polling's updates wait with the rest of their batch for :meth:`keep_fetched`
+        (called before the next getUpdates); anything else (PTB's stop signal) is queued
+        after them."""
         if isinstance(item, Update):
-            stored = await self.inbox.store(
-                item.update_id, chat_of(item), item.to_dict(), self.clock.now()
-            )
-            if not stored:
-                log.info("update %s came again; it is (being) handled already", item.update_id)
-                return
+            self._fetched.append(item)
+            return
+        await self.keep_fetched()
         await super().put(item)
+
+    async def keep(self, update: Update) -> None:
+        """The webhook's update: kept at once (before the 200), then queued."""
+        await self.keep_fetched()
+        await self._keep([update])
+
+    async def keep_fetched(self) -> None:
+        """Keep polling's batch in one transaction and queue it; on failure the batch
+        waits for the next try (Telegram is not told either: the call that tells it waits)."""
+        async with self._keeping:
+            batch, self._fetched = self._fetched, []
+            try:
+                await self._keep(batch)
+            except BaseException:
+                self._fetched[:0] = batch
+                raise
+
+    async def _keep(self, updates: list[Update]) -> None:
+        if not updates:
+            return
+        kept = await self.inbox.store_many(
+            [(u.update_id, chat_of(u), u.to_dict()) for u in updates], self.clock.now()
+        )
+        for update in updates:
+            if update.update_id in kept:
+                await super().put(update)
+            else:
+                log.info("update %s came again; it is (being) handled already", update.update_id)
+
+
+class KeepBeforeAsking(BaseRequest):
+    """The getUpdates request. Asking for the next batch tells Telegram it may forget the
+    last one, so the last one is kept (:meth:`InboxQueue.keep_fetched`) just before: one
+    commit a batch instead of one an update, and nothing forgotten that was not kept."""
+
+    def __init__(self, inner: BaseRequest, keep: Callable[[], Awaitable[None]]) -> None:
+        self.inner = inner
+        self.keep = keep
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        await self.keep()
+        return await self.inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -170,6 +247,13 @@ class DeskApplication(Application):  # type: ignore[type-arg]
         self.in_flight = set()
         self._sender = sender
         self.metrics = metrics
+
+    @property
+    def inbox_queue(self) -> InboxQueue:
+        """PTB's update queue, as built (bot.app): the webhook keeps updates through it."""
+        queue = self.update_queue
+        assert isinstance(queue, InboxQueue)
+        return queue
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update) or CURRENT_UPDATE.get() is not None:

@@ -32,6 +32,7 @@ from telegram.ext import Application
 from bot.app import SOLE, services_of
 from bot.config import Settings
 from bot.health import HealthCheck
+from bot.inbox import DeskApplication
 from bot.web import Webhook, WebServer
 from storage.sole import SoleProcess
 
@@ -57,9 +58,10 @@ async def serve(application: Application[Any, Any, Any, Any, Any, Any], settings
     webhook_mode = settings.telegram.mode == "webhook"
     server: WebServer | None = None
     if webhook_mode:
+        assert isinstance(application, DeskApplication)
         server = WebServer(
             health,
-            Webhook(hook.url_path, hook.secret_token, application.bot, application.update_queue),
+            Webhook(hook.url_path, hook.secret_token, application.bot, application.inbox_queue),
         )
     elif settings.health.port:
         server = WebServer(health)

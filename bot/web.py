@@ -9,7 +9,6 @@ update put on the Application's queue, which stores it in the inbox, before the 
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -20,6 +19,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.health import HealthCheck
+from bot.inbox import InboxQueue
 from bot.metrics import CONTENT_TYPE
 
 __all__ = ["WebServer", "Webhook"]
@@ -36,7 +36,7 @@ class Webhook:
     path: str
     secret_token: str
     bot: Bot
-    queue: asyncio.Queue[object]  # the Application's (bot.inbox.InboxQueue)
+    queue: InboxQueue  # the Application's
 
 
 class WebServer:
@@ -96,5 +96,5 @@ class WebServer:
             update = Update.de_json(data, hook.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400, text="not an update")
-        await hook.queue.put(update)
+        await hook.queue.keep(update)
         return web.Response()

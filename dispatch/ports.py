@@ -8,7 +8,7 @@ Repositories never commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -393,6 +393,9 @@ class InboxRepository(Protocol):
     async def store(
         self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
     ) -> bool: ...
+    async def store_many(
+        self, updates: Sequence[tuple[int, int | None, dict[str, Any]]], now: datetime
+    ) -> set[int]: ...
     async def mark_done(
         self,
         update_id: int,

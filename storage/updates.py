@@ -9,12 +9,12 @@ done; what is left unfinished is handled again, in order per chat.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,18 +72,31 @@ class SqlInboxRepository:
         self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
     ) -> bool:
         """Keep an update before anything handles it; False if it was stored before."""
-        result = await self.session.execute(
-            _insert(self.session)(InboxRow)
-            .values(
-                update_id=update_id,
-                chat_id=chat_id,
-                payload=payload,
-                received_at=now,
-                attempts=0,
-            )
+        return bool(await self.store_many([(update_id, chat_id, payload)], now))
+
+    async def store_many(
+        self, updates: Sequence[tuple[int, int | None, dict[str, Any]]], now: datetime
+    ) -> set[int]:
+        """Keep updates (id, chat, payload) in one statement; return the ids new here."""
+        if not updates:
+            return set()
+        table = cast(Table, InboxRow.__table__)
+        kept = await self.session.scalars(
+            _insert(self.session)(table)
             .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(table.c.update_id),
+            [
+                {
+                    "update_id": update_id,
+                    "chat_id": chat_id,
+                    "payload": payload,
+                    "received_at": now,
+                    "attempts": 0,
+                }
+                for update_id, chat_id, payload in updates
+            ],
         )
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+        return set(kept)
 
     async def mark_done(
         self,

@@ -138,7 +138,7 @@ async def test_a_stalled_outbox_and_an_unfinished_update_are_reported(desk: Desk
 async def test_the_webhook_keeps_an_update_before_its_200_and_refuses_strangers(
     tmp_path: Path, desk: Desk
 ) -> None:
-    hook = Webhook("telegram", "s3cret", desk.app.bot, desk.app.update_queue)
+    hook = Webhook("telegram", "s3cret", desk.app.bot, desk.app.inbox_queue)
     client = await _client(desk, hook)
     database = desk.settings.database.url.split("///", 1)[1]
     update = {
@@ -172,7 +172,7 @@ async def test_the_webhook_keeps_an_update_before_its_200_and_refuses_strangers(
 async def test_a_standby_says_so_and_takes_no_updates(desk: Desk) -> None:
     """While another process runs the desk: healthy as a standby (Telegram not asked), and
     a webhook call gets 503, so that the reverse proxy passes it to the active process."""
-    hook = Webhook("telegram", "s3cret", desk.app.bot, desk.app.update_queue)
+    hook = Webhook("telegram", "s3cret", desk.app.bot, desk.app.inbox_queue)
     client = await _client(desk, hook, standby=True)
     try:
         desk.api.faults = TelegramDown()

@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from bot.app import AnyApplication, build_application, services_of
 from dispatch.clock import ManualClock
 from sandbox.botapi import BotApiCore
@@ -71,6 +73,28 @@ async def _texts_once(api: BotApiCore, chat_id: int, count: int) -> list[str]:
     return [m.text for m in api.messages[chat_id]]
 
 
+def _inbox_writes_per_commit(app: AnyApplication) -> list[int]:
+    """How many inbox inserts each committed transaction made (those that made any)."""
+    counts: list[int] = []
+    engine = services_of(app).engine.sync_engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def note(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO inbox"):
+            conn.info["inbox_rows"] = conn.info.get("inbox_rows", 0) + 1
+
+    @event.listens_for(engine, "commit")
+    def committed(conn: Any) -> None:
+        if inserts := conn.info.pop("inbox_rows", 0):
+            counts.append(inserts)
+
+    @event.listens_for(engine, "rollback")
+    def rolled_back(conn: Any) -> None:
+        conn.info.pop("inbox_rows", None)
+
+    return counts
+
+
 async def test_polling_keeps_each_update_before_telegram_forgets_it_and_answers_each_once(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -87,6 +111,7 @@ async def test_polling_keeps_each_update_before_telegram_forgets_it_and_answers_
 
     api.on_confirm = confirmed
     app = await _start(url, api, clock)
+    inbox_writes = _inbox_writes_per_commit(app)
     try:
         for chat in (501, 502, 503):  # three customers at once, each answered
             api.push_update(_text_update(api, chat, "/start"))
@@ -96,6 +121,10 @@ async def test_polling_keeps_each_update_before_telegram_forgets_it_and_answers_
     finally:
         await _stop(app)
     assert unstored_when_confirmed == []
+    # The batch getUpdates brought, kept in one statement of one transaction.
+    assert inbox_writes == [1]
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM inbox").fetchone() == (3,)
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone() == (0,)
 

@@ -40,3 +40,19 @@ async def test_an_update_is_stored_once_replayed_in_order_and_pruned_when_old(
     async with sessions() as session:
         left = [(r.update_id, r.done_at) for r in await session.scalars(select(InboxRow))]
     assert left == [(9, None)]  # unfinished updates are never pruned
+
+
+async def test_a_polling_batch_is_kept_in_one_statement_and_its_duplicates_told_apart(
+    engine: AsyncEngine,
+) -> None:
+    inbox = InboxSteps(UnitOfWorkFactory(make_sessionmaker(engine)))
+    assert await inbox.store_many([(11, 401, {"update_id": 11})], T0) == {11}
+    batch = [(10, 402, {"update_id": 10}), (11, 401, {"update_id": 11}), (12, None, {})]
+    assert await inbox.store_many(batch, T0) == {10, 12}  # 11 was kept before
+    assert await inbox.store_many([], T0) == set()
+    stored = await inbox.unfinished(received_before=T0)
+    assert [(u.update_id, u.chat_id, u.payload) for u in stored] == [
+        (10, 402, {"update_id": 10}),
+        (11, 401, {"update_id": 11}),
+        (12, None, {}),
+    ]
