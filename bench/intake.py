@@ -151,7 +151,8 @@ async def _drive(
     sender = app.bot_data.get(SENDER)  # the bare baselines have none: they reply directly
     started = time.perf_counter()
     for step in range(len(plans[0])):
-        updates = [Update.de_json(plan[step](), app.bot) for plan in plans]
+        sent = [plan[step]() for plan in plans]  # as Telegram sends them
+        updates = [Update.de_json(data, app.bot) for data in sent]
         for first in range(0, len(updates), BATCH):
             batch = updates[first : first + BATCH]
             keeping = 0.0
@@ -160,7 +161,11 @@ async def _drive(
                 # (bot.inbox.KeepBeforeAsking); each update's time counts the whole keeping.
                 t0 = time.perf_counter()
                 await app.inbox.store_many(
-                    [(u.update_id, chat_of(u), u.to_dict()) for u in batch], START
+                    [
+                        (u.update_id, chat_of(u), data)
+                        for u, data in zip(batch, sent[first : first + BATCH], strict=True)
+                    ],
+                    START,
                 )
                 keeping = time.perf_counter() - t0
             for update in batch:

@@ -325,7 +325,7 @@ def build_application(
         builder = builder.request(request)
     # As PTB builds it (one connection), with polling's batch kept before the next call.
     updates_request = request or HTTPXRequest(connection_pool_size=1)
-    builder = builder.get_updates_request(KeepBeforeAsking(updates_request, queue.keep_fetched))
+    builder = builder.get_updates_request(KeepBeforeAsking(updates_request, queue))
     application: AnyApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
     # The staff group takes about 20 messages a minute in all its topics: one every 3 s,
@@ -341,7 +341,9 @@ def build_application(
     )
     sender = OutboxSender(
         also=staffroom.drain,
-        uow=services.uow,
+        # A claim, a sent mark or a retry lost with the machine (not the process) costs a
+        # message sent again, never one lost: those commits need no fsync.
+        uow=UnitOfWorkFactory(sessions).without_fsync(),
         bot=application.bot,
         translator=services.translator,
         settings=settings,

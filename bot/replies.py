@@ -72,6 +72,9 @@ class UpdateWork:
     chat_id: int | None
     user_id: int | None = None  # the acting user's id in our database, set by the guard
     duplicate: bool = False  # handled to the end before: nothing to finish
+    # Kept in the inbox by this process and not handled yet: it cannot have been handled
+    # to the end before, so the guard need not look (bot.inbox.InboxSteps.fresh).
+    fresh: bool = False
     held: list[HeldCall] = field(default_factory=list)
 
 

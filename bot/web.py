@@ -96,5 +96,5 @@ class WebServer:
             update = Update.de_json(data, hook.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400, text="not an update")
-        await hook.queue.keep(update)
+        await hook.queue.keep(update, data)
         return web.Response()

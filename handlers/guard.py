@@ -33,7 +33,7 @@ async def identify(update: Update, context: AppContext) -> None:
         raise ApplicationHandlerStop  # private chats, and the staff group (handlers.staffgroup)
     # The user found or made. A redelivered update stops at the inbox (bot.inbox.InboxQueue)
     # and never gets here; one handled to the end before is still refused here, for an
-    # update handed to the Application without the queue.
+    # update handed to the Application without the queue or handled again after a crash.
     work = CURRENT_UPDATE.get()
     try:
         registration = await register_user(
@@ -44,7 +44,7 @@ async def identify(update: Update, context: AppContext) -> None:
             username=user.username,
             telegram_language=user.language_code,
             manager_ids=services.settings.desk.managers,
-            request_id=update.update_id,
+            request_id=None if work is not None and work.fresh else update.update_id,
         )
     except DuplicateRequest:
         if work is not None:

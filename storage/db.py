@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_driver import connector
+from storage.sqlite_driver import FSYNC, connector
 
 __all__ = ["make_engine", "make_sessionmaker"]
 
@@ -35,6 +35,11 @@ def _begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _begin_on_postgres(conn: Any) -> None:
+    if not FSYNC.get():  # storage.sqlite_driver.without_fsync
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
     """Build the async engine; ``schema`` sets PostgreSQL's search_path (tests use it)."""
     parsed = make_url(url)
@@ -53,7 +58,9 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> A
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     kwargs["pool_pre_ping"] = True
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "begin", _begin_on_postgres)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

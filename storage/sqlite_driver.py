@@ -19,6 +19,11 @@ So only a contended ``BEGIN``, a ``COMMIT`` that has rows to make durable (the f
 this, hence this subclass (written against aiosqlite 0.22, which the lock pins;
 ``tests/integration/test_sqlite_driver.py`` checks which thread runs what).
 
+:func:`without_fsync` marks transactions whose loss on a power cut costs a repeat, never
+data (the outbox's claims and sent marks): they commit with ``synchronous=NORMAL``,
+which in WAL mode survives the process's crash (the pages are in the file, with the OS)
+but not the machine's, and needs no fsync, so their COMMIT runs on the loop too.
+
 A long read inside a transaction (a year's KPIs, an export, the audit chain) would hold
 the event loop for its length: :func:`off_the_loop` sends a block's statements to the
 worker thread, and :func:`on_the_worker` a repository method's.
@@ -36,12 +41,33 @@ from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 
-__all__ = ["InlineConnection", "connector", "off_the_loop", "on_the_worker"]
+__all__ = [
+    "FSYNC",
+    "InlineConnection",
+    "connector",
+    "off_the_loop",
+    "on_the_worker",
+    "without_fsync",
+]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 _OFF_THE_LOOP: ContextVar[bool] = ContextVar("sqlite_off_the_loop", default=False)
+# False inside :func:`without_fsync` (read when a transaction begins; storage.db for PostgreSQL).
+FSYNC: ContextVar[bool] = ContextVar("aftercare_fsync", default=True)
+
+
+@contextlib.contextmanager
+def without_fsync() -> Iterator[None]:
+    """Transactions begun in this block keep across a crash of the process, not of the
+    machine (SQLite ``synchronous=NORMAL``; PostgreSQL ``synchronous_commit=off``, lost
+    only if the database server crashes): for records whose loss costs a repeat."""
+    token = FSYNC.set(False)
+    try:
+        yield
+    finally:
+        FSYNC.reset(token)
 
 
 @contextlib.contextmanager
@@ -72,19 +98,30 @@ class InlineConnection(aiosqlite.Connection):
 
     busy_timeout_ms = 10_000  # set from the connection's timeout (connector)
     _changes_at_begin = 0
+    _fsync = True  # this transaction's commit is made durable (FULL) or not (NORMAL)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         sqlite = self._connection
-        if sqlite is None or not self._running or _OFF_THE_LOOP.get() or fn == sqlite.close:
+        if sqlite is None or not self._running or fn == sqlite.close:
             return await self._on_the_worker(fn, *args, **kwargs)
+        if fn == sqlite.rollback:
+            return fn()
         if fn == sqlite.commit:
-            if sqlite.total_changes == self._changes_at_begin:
-                return fn()  # nothing to make durable
+            if not _OFF_THE_LOOP.get() and (
+                not self._fsync or sqlite.total_changes == self._changes_at_begin
+            ):
+                return fn()  # nothing to make durable, or asked not to
             return await self._on_the_worker(fn)
-        if fn == sqlite.rollback or fn == sqlite.cursor or sqlite.in_transaction:
+        if _OFF_THE_LOOP.get():
+            return await self._on_the_worker(fn, *args, **kwargs)
+        if fn == sqlite.cursor or sqlite.in_transaction:
             return fn(*args, **kwargs)
         if _begins(fn, args):
             self._changes_at_begin = sqlite.total_changes
+            fsync = FSYNC.get()
+            if fsync != self._fsync:  # this transaction's durability (without_fsync)
+                sqlite.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
+                self._fsync = fsync
             try:
                 return self._without_waiting(sqlite, fn, *args)
             except sqlite3.OperationalError as busy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import Token
 from types import TracebackType
 from typing import Self
 
@@ -50,6 +51,7 @@ from storage.repositories import (
 from storage.repositories.contracts import SqlContractRepository
 from storage.repositories.parts import SqlPartRepository
 from storage.repositories.privacy import SqlPrivacyRepository
+from storage.sqlite_driver import FSYNC
 from storage.stats import SqlStatsRepository
 from storage.updates import SqlInboxRepository, SqlRequestRepository
 
@@ -80,9 +82,11 @@ class SqlUnitOfWork:
     contracts: ContractRepository
     privacy: PrivacyRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, fsync: bool = True) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._fsync = fsync
+        self._durability: Token[bool] | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -91,6 +95,8 @@ class SqlUnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
+        if not self._fsync:
+            self._durability = FSYNC.set(False)
         session = self._sessions()
         self._session = session
         self._committed = False
@@ -130,6 +136,9 @@ class SqlUnitOfWork:
         finally:
             await self.session.close()
             self._session = None
+            if self._durability is not None:
+                FSYNC.reset(self._durability)
+                self._durability = None
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -141,8 +150,14 @@ class SqlUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, fsync: bool = True) -> None:
         self._sessions = sessions
+        self._fsync = fsync
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, fsync=self._fsync)
+
+    def without_fsync(self) -> UnitOfWorkFactory:
+        """Units of work whose commits survive the process's crash, not the machine's
+        (storage.sqlite_driver.without_fsync): for records whose loss costs a repeat."""
+        return UnitOfWorkFactory(self._sessions, fsync=False)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from telegram import Update
 
+from bot.inbox import chat_of, replay_unfinished
 from dispatch.clock import ManualClock
 from dispatch.model import Language
+from sandbox.people import command_entities, private_message
 from storage.models import InboxRow, OutboxRow, TicketRow
 from tests.conftest import MANAGER_ID
 from tests.databases import sqlite_database
@@ -108,3 +112,29 @@ async def test_an_intake_cut_at_any_statement_is_answered_once_and_makes_one_tic
             point += 1
         assert cuts >= 3, f"step {cut_step} was cut {cuts} times: the test tests too little"
         assert doubled <= 2, f"step {cut_step}: {doubled} doubles in {cuts} kills"
+
+
+async def test_an_update_handled_again_while_it_waited_in_the_queue_is_answered_once(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """Kept by polling, then stuck behind a long queue: the sweep handles it again after a
+    minute; when its turn in the queue comes, it is known done and not answered again."""
+    desk = await Desk.open(make_settings(await sqlite_database(tmp_path)), clock)
+    try:
+        customer = desk.person(401, "Amy")
+        message = private_message(
+            desk.api, customer.someone, int(clock.now().timestamp()), **command_entities("/help")
+        )
+        update = Update.de_json({"update_id": desk.next_update_id(), "message": message}, None)
+        kept = await desk.app.inbox.store_many(
+            [(update.update_id, chat_of(update), update.to_dict())], clock.now()
+        )
+        assert kept == {update.update_id}
+        await desk.advance(timedelta(minutes=2))
+        assert await replay_unfinished(desk.app, older_than=timedelta(minutes=1)) == 1
+        await desk.app.process_update(update)  # its turn in the queue
+        await desk.deliver()
+        helps = [t for t in customer.texts if t.startswith("Here is what you can do:")]
+        assert len(helps) == 1
+    finally:
+        await desk.close()

@@ -7,6 +7,7 @@ The other conversation tests hand updates to the Application directly; these run
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -113,8 +114,9 @@ async def test_polling_keeps_each_update_before_telegram_forgets_it_and_answers_
     app = await _start(url, api, clock)
     inbox_writes = _inbox_writes_per_commit(app)
     try:
-        for chat in (501, 502, 503):  # three customers at once, each answered
-            api.push_update(_text_update(api, chat, "/start"))
+        pushed = [_text_update(api, chat, "/start") for chat in (501, 502, 503)]
+        for update in pushed:  # three customers at once, each answered
+            api.push_update(update)
         for chat in (501, 502, 503):
             [welcome] = await _texts_once(api, chat, 1)
             assert welcome.startswith(f"Welcome to AfterCare after-sales service, P{chat}.")
@@ -124,7 +126,8 @@ async def test_polling_keeps_each_update_before_telegram_forgets_it_and_answers_
     # The batch getUpdates brought, kept in one statement of one transaction.
     assert inbox_writes == [1]
     with sqlite3.connect(database) as db:
-        assert db.execute("SELECT count(*) FROM inbox").fetchone() == (3,)
+        kept = db.execute("SELECT payload FROM inbox ORDER BY update_id").fetchall()
+    assert [json.loads(payload) for (payload,) in kept] == pushed  # as Telegram sent them
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone() == (0,)
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event, text
 
 from storage.db import make_engine, make_sessionmaker
-from storage.sqlite_driver import off_the_loop
+from storage.sqlite_driver import off_the_loop, without_fsync
 
 
 def _traced(path: Path) -> tuple[Any, list[tuple[str, bool]]]:
@@ -63,7 +63,33 @@ async def test_only_a_commit_with_rows_to_make_durable_leaves_the_loop(tmp_path:
         with off_the_loop():
             await session.execute(text("SELECT count(*) FROM t"))
             await session.rollback()
-    assert seen == [("BEGIN", False), ("SELECT", False), ("ROLLBACK", False)]
+    assert seen == [("BEGIN", False), ("SELECT", False), ("ROLLBACK", True)]
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT x FROM t"))).scalars().all() == [1]
+    await engine.dispose()
+
+
+async def test_a_transaction_without_fsync_commits_on_the_loop_and_the_next_syncs_again(
+    tmp_path: Path,
+) -> None:
+    engine, seen = _traced(tmp_path / "d.db")
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        await session.commit()
+
+    async def synchronous() -> int:
+        async with sessions() as session:
+            return int((await session.execute(text("PRAGMA synchronous"))).scalar_one())
+
+    seen.clear()
+    with without_fsync():
+        async with sessions() as session:
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            assert (await session.execute(text("PRAGMA synchronous"))).scalar() == 1  # NORMAL
+            await session.commit()
+    assert seen == [("BEGIN", True), ("INSERT", True), ("COMMIT", True)]
+    assert await synchronous() == 2  # FULL again for everything else
     async with sessions() as session:
         assert (await session.execute(text("SELECT x FROM t"))).scalars().all() == [1]
     await engine.dispose()

@@ -23,7 +23,7 @@ from dispatch.policy import DeskPolicy
 from dispatch.stats import settle_first_responses
 from dispatch.tickets import create_ticket
 from dispatch.users import register_user
-from storage.db import make_engine
+from storage.db import make_engine, make_sessionmaker
 from storage.migrate import current_revision, head_revision
 from storage.models import Base, EventRow, TicketRow
 from storage.uow import UnitOfWorkFactory
@@ -348,3 +348,34 @@ async def test_one_process_at_a_time_knows_it_runs_the_desk_alone(engine: AsyncE
         await late.release()
     finally:
         await other.dispose()
+
+
+async def test_units_of_work_without_fsync_commit_lightly_and_the_others_durably(
+    engine: AsyncEngine,
+) -> None:
+    """The outbox's claims and sent marks (bot.app) commit without waiting for the disk;
+    every other transaction still does, on the same connections."""
+    uow = UnitOfWorkFactory(make_sessionmaker(engine))
+    postgres = engine.dialect.name == "postgresql"
+    durability = text("SHOW synchronous_commit" if postgres else "PRAGMA synchronous")
+
+    async def setting(factory: UnitOfWorkFactory) -> object:
+        async with factory() as u:
+            found = await u.session.scalar(durability)
+            await u.commit()
+            return found
+
+    assert await setting(uow.without_fsync()) == ("off" if postgres else 1)  # 1: NORMAL
+    assert await setting(uow) == ("on" if postgres else 2)  # 2: FULL
+    clock = ManualClock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+    registered = await register_user(
+        uow.without_fsync()(),
+        clock,
+        telegram_id=77,
+        display_name="Li Lei",
+        username=None,
+        telegram_language="zh-hans",
+        manager_ids=(),
+    )
+    async with uow() as u:
+        assert (await u.users.by_telegram_id(77)) == registered.user
