@@ -19,11 +19,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
@@ -121,13 +120,14 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
             for (kind, key), value in batch.items()
             if value is not _DROP
         ]
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         for kind, key in drops:
             await session.execute(
                 delete(PersistenceRow).where(PersistenceRow.kind == kind, PersistenceRow.key == key)
             )
-        if rows:
-            stmt = insert(PersistenceRow)
+        if not rows:
+            return
+        if session.bind.dialect.name == "postgresql":
+            stmt = pg_insert(PersistenceRow)
             await session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["kind", "key"],
@@ -135,6 +135,11 @@ class SqlPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, A
                 ),
                 rows,
             )
+        else:
+            # With every update: SQLAlchemy 2.0 cannot cache a dialect's upsert (compiled
+            # again at each call), and REPLACE says the same here (nothing refers to a row).
+            table = cast(Table, PersistenceRow.__table__)
+            await session.execute(insert(table).prefix_with("OR REPLACE"), rows)
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         stored = await self._load(_USER)

@@ -81,7 +81,7 @@ def _inbox_writes_per_commit(app: AnyApplication) -> list[int]:
 
     @event.listens_for(engine, "before_cursor_execute")
     def note(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("INSERT INTO inbox"):
+        if statement.startswith("INSERT") and " INTO inbox " in statement:
             conn.info["inbox_rows"] = conn.info.get("inbox_rows", 0) + 1
 
     @event.listens_for(engine, "commit")
