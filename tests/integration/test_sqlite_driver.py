@@ -13,8 +13,9 @@ from storage.db import make_engine, make_sessionmaker
 from storage.sqlite_driver import off_the_loop, without_fsync
 
 
-def _traced(path: Path) -> tuple[Any, list[tuple[str, bool]]]:
-    """An engine whose every SQL statement is noted with whether the loop's thread ran it."""
+async def _traced(path: Path) -> tuple[Any, list[tuple[str, bool]]]:
+    """An engine on a database with a table ``t``, whose every SQL statement from here on
+    is noted with whether the loop's thread ran it."""
     engine = make_engine(f"sqlite+aiosqlite:///{path}")
     loop_thread = threading.get_ident()
     seen: list[tuple[str, bool]] = []
@@ -28,16 +29,16 @@ def _traced(path: Path) -> tuple[Any, list[tuple[str, bool]]]:
 
         dbapi_connection.driver_connection._conn.set_trace_callback(note)
 
+    async with make_sessionmaker(engine)() as session:
+        await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        await session.commit()
+    seen.clear()
     return engine, seen
 
 
 async def test_only_a_commit_with_rows_to_make_durable_leaves_the_loop(tmp_path: Path) -> None:
-    engine, seen = _traced(tmp_path / "d.db")
+    engine, seen = await _traced(tmp_path / "d.db")
     sessions = make_sessionmaker(engine)
-    async with sessions() as session:
-        await session.execute(text("CREATE TABLE t (x INTEGER)"))
-        await session.commit()
-    seen.clear()
     async with sessions() as session:
         await session.execute(text("INSERT INTO t VALUES (1)"))
         await session.execute(text("SELECT x FROM t"))
@@ -72,11 +73,8 @@ async def test_only_a_commit_with_rows_to_make_durable_leaves_the_loop(tmp_path:
 async def test_a_transaction_without_fsync_commits_on_the_loop_and_the_next_syncs_again(
     tmp_path: Path,
 ) -> None:
-    engine, seen = _traced(tmp_path / "d.db")
+    engine, seen = await _traced(tmp_path / "d.db")
     sessions = make_sessionmaker(engine)
-    async with sessions() as session:
-        await session.execute(text("CREATE TABLE t (x INTEGER)"))
-        await session.commit()
 
     async def synchronous() -> int:
         async with sessions() as session:
@@ -96,11 +94,8 @@ async def test_a_transaction_without_fsync_commits_on_the_loop_and_the_next_sync
 
 
 async def test_a_transaction_is_still_atomic_and_waits_for_the_write_lock(tmp_path: Path) -> None:
-    engine, _ = _traced(tmp_path / "d.db")
+    engine, _ = await _traced(tmp_path / "d.db")
     sessions = make_sessionmaker(engine)
-    async with sessions() as session:
-        await session.execute(text("CREATE TABLE t (x INTEGER)"))
-        await session.commit()
     async with sessions() as first:
         await first.execute(text("INSERT INTO t VALUES (1)"))
         # A second writer finds the database busy and waits for BEGIN IMMEDIATE on its

@@ -351,7 +351,7 @@ async def test_one_process_at_a_time_knows_it_runs_the_desk_alone(engine: AsyncE
 
 
 async def test_units_of_work_without_fsync_commit_lightly_and_the_others_durably(
-    engine: AsyncEngine,
+    engine: AsyncEngine, clock: ManualClock
 ) -> None:
     """The outbox's claims and sent marks (bot.app) commit without waiting for the disk;
     every other transaction still does, on the same connections."""
@@ -367,15 +367,7 @@ async def test_units_of_work_without_fsync_commit_lightly_and_the_others_durably
 
     assert await setting(uow.without_fsync()) == ("off" if postgres else 1)  # 1: NORMAL
     assert await setting(uow) == ("on" if postgres else 2)  # 2: FULL
-    clock = ManualClock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
-    registered = await register_user(
-        uow.without_fsync()(),
-        clock,
-        telegram_id=77,
-        display_name="Li Lei",
-        username=None,
-        telegram_language="zh-hans",
-        manager_ids=(),
-    )
+    user_id = await _customer(uow.without_fsync(), clock, telegram_id=77)
     async with uow() as u:
-        assert (await u.users.by_telegram_id(77)) == registered.user
+        found = await u.users.by_telegram_id(77)
+    assert found is not None and found.id == user_id
