@@ -99,10 +99,16 @@ class InlineConnection(aiosqlite.Connection):
     busy_timeout_ms = 10_000  # set from the connection's timeout (connector)
     _changes_at_begin = 0
     _fsync = True  # this transaction's commit is made durable (FULL) or not (NORMAL)
+    # Calls handed to the worker, and those it has finished: each counter is written by
+    # one thread only. Nothing runs on the loop while the worker still has a call (one
+    # whose awaiting task was cancelled, say): the connection is used by one thread at a time.
+    _handed = 0
+    _finished = 0
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         sqlite = self._connection
-        if sqlite is None or not self._running or fn == sqlite.close:
+        worker_busy = self._handed != self._finished
+        if sqlite is None or not self._running or fn == sqlite.close or worker_busy:
             return await self._on_the_worker(fn, *args, **kwargs)
         if fn == sqlite.rollback:
             return fn()
@@ -130,7 +136,14 @@ class InlineConnection(aiosqlite.Connection):
         return await self._on_the_worker(fn, *args, **kwargs)
 
     async def _on_the_worker(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        def counted() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._finished += 1
+
+        self._handed += 1
+        return await super()._execute(counted)  # type: ignore[no-untyped-call]
 
     def _without_waiting(
         self, sqlite: sqlite3.Connection, fn: Callable[..., Any], *args: Any

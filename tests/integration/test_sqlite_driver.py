@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event, text
 
 from storage.db import make_engine, make_sessionmaker
-from storage.sqlite_driver import off_the_loop, without_fsync
+from storage.sqlite_driver import connector, off_the_loop, without_fsync
 
 
 async def _traced(path: Path) -> tuple[Any, list[tuple[str, bool]]]:
@@ -113,3 +113,31 @@ async def test_a_transaction_is_still_atomic_and_waits_for_the_write_lock(tmp_pa
         # The connection waits its full timeout again after a BEGIN tried without waiting.
         assert (await session.execute(text("PRAGMA busy_timeout"))).scalar() == 10_000
     await engine.dispose()
+
+
+async def test_nothing_runs_on_the_loop_while_the_worker_still_has_a_call(tmp_path: Path) -> None:
+    """A call whose task was cancelled goes on on the worker; the next call waits its turn
+    there rather than use the connection from the loop's thread at the same time."""
+    connection = await connector(str(tmp_path / "d.db"), timeout=10)()
+    loop_thread = threading.get_ident()
+    ran: list[tuple[str, bool]] = []
+    connection._conn.set_trace_callback(
+        lambda sql: ran.append((sql.split()[0].upper(), threading.get_ident() == loop_thread))
+    )
+    await connection.execute("BEGIN")
+    with off_the_loop():
+        long_read = asyncio.create_task(
+            connection.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                " WHERE i < 3000000) SELECT count(*) FROM n"
+            )
+        )
+        await asyncio.sleep(0.05)
+    long_read.cancel()
+    await asyncio.gather(long_read, return_exceptions=True)
+    cursor = await connection.execute("SELECT 2")  # in a transaction: the loop's, if idle
+    assert await cursor.fetchall() == [(2,)]
+    assert ran[-1] == ("SELECT", False)  # the worker was still reading: it waited there
+    cursor = await connection.execute("SELECT 3")
+    assert ran[-1] == ("SELECT", True)  # the worker idle again: on the loop
+    await connection.close()
