@@ -203,7 +203,13 @@ class SqlInboxRepository:
         """
         session = self.session
         ids: list[int] = []
-        if replies:
+        if replies and session.bind.dialect.name == "sqlite":
+            # One INSERT for all: SQLite numbers one statement's rows in the order given
+            # (each id the largest so far plus one), so the ids sorted follow the replies.
+            # SQLAlchemy's ordered RETURNING would send one INSERT a row.
+            table = cast(Table, OutboxRow.__table__)
+            ids = sorted(await session.scalars(insert(table).returning(table.c.id), replies))
+        elif replies:
             ids = list(
                 await session.scalars(
                     insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox import InboxSteps
+from dispatch.model import Role
 from storage.db import make_sessionmaker
-from storage.models import InboxRow
+from storage.models import InboxRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
 
 T0 = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -55,4 +57,45 @@ async def test_a_polling_batch_is_kept_in_one_statement_and_its_duplicates_told_
         (10, 402, {"update_id": 10}),
         (11, 401, {"update_id": 11}),
         (12, None, {}),
+    ]
+
+
+async def test_an_updates_replies_are_written_in_one_go_and_their_ids_follow_their_order(
+    engine: AsyncEngine,
+) -> None:
+    uow = UnitOfWorkFactory(make_sessionmaker(engine))
+    async with uow() as u:
+        user = await u.users.add(
+            telegram_id=88,
+            role=Role.CUSTOMER,
+            display_name="Amy",
+            username=None,
+            telegram_language="en",
+            at=T0,
+        )
+        await u.commit()
+    methods = ["answerCallbackQuery", "editMessageReplyMarkup", "sendMessage", "sendLocation"]
+    replies: list[dict[str, Any]] = [
+        {
+            "user_id": user.id,
+            "kind": "call",
+            "template": method,
+            "params": {"api": {"n": n}},
+            "buttons": [],
+            "created_at": T0,
+            "next_attempt_at": T0,
+            "attempts": 1,
+            "claimed_until": T0,
+            "ref": None,
+        }
+        for n, method in enumerate(methods)
+    ]
+    async with uow() as u:
+        ids = await u.inbox.release_outbox(1, wrote_outbox=False, replies=replies)
+        await u.commit()
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    async with make_sessionmaker(engine)() as session:
+        rows = {r.id: r for r in await session.scalars(select(OutboxRow))}
+    assert [(rows[i].template, rows[i].params) for i in ids] == [
+        (method, {"api": {"n": n}}) for n, method in enumerate(methods)
     ]
