@@ -293,9 +293,9 @@ class DeskApplication(Application):  # type: ignore[type-arg]
         started = time.perf_counter()
         work = UpdateWork(update.update_id, chat_of(update))
         if update.update_id in self.inbox.fresh:
+            # Fresh once only: after a replay (of an update stuck in a long queue), its
+            # turn in the queue looks for the earlier handling and finds it done.
             self.inbox.fresh.discard(update.update_id)
-            # A replay may have finished it meanwhile (a long queue): only its first
-            # handling here skips the look.
             work.fresh = not again
         self.in_flight.add(update.update_id)
         token = CURRENT_UPDATE.set(work)

@@ -390,9 +390,6 @@ class InboxRepository(Protocol):
     """Updates stored before they are handled and marked done with their effects (the
     bot's inbox, bot/inbox.py)."""
 
-    async def store(
-        self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
-    ) -> bool: ...
     async def store_many(
         self, updates: Sequence[tuple[int, int | None, dict[str, Any]]], now: datetime
     ) -> set[int]: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextvars import Token
+import contextlib
 from types import TracebackType
 from typing import Self
 
@@ -51,7 +51,7 @@ from storage.repositories import (
 from storage.repositories.contracts import SqlContractRepository
 from storage.repositories.parts import SqlPartRepository
 from storage.repositories.privacy import SqlPrivacyRepository
-from storage.sqlite_driver import FSYNC
+from storage.sqlite_driver import without_fsync
 from storage.stats import SqlStatsRepository
 from storage.updates import SqlInboxRepository, SqlRequestRepository
 
@@ -86,7 +86,7 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self._session: AsyncSession | None = None
         self._fsync = fsync
-        self._durability: Token[bool] | None = None
+        self._durability = contextlib.ExitStack()
 
     @property
     def session(self) -> AsyncSession:
@@ -96,7 +96,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         if not self._fsync:
-            self._durability = FSYNC.set(False)
+            self._durability.enter_context(without_fsync())
         session = self._sessions()
         self._session = session
         self._committed = False
@@ -136,9 +136,7 @@ class SqlUnitOfWork:
         finally:
             await self.session.close()
             self._session = None
-            if self._durability is not None:
-                FSYNC.reset(self._durability)
-                self._durability = None
+            self._durability.close()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -43,13 +43,13 @@ HANDLING_UPDATE: contextvars.ContextVar[Handling | None] = contextvars.ContextVa
 )
 
 
-def insert_or_skip(session: AsyncSession, table: Table, unique: str) -> Any:
+def _insert_or_skip(session: AsyncSession, table: Table, unique: str) -> Any:
     """An INSERT that skips a row whose ``unique`` column is taken.
 
     SQLAlchemy 2.0 cannot cache a dialect's ``on_conflict_do_nothing`` (no cache key: it is
-    compiled again at every call, 0.2-0.5 ms here); on SQLite, where the inbox's and
-    persistence's rows are written with every update, ``INSERT OR IGNORE`` says the same
-    for a table whose other constraints the row meets, and is cached.
+    compiled again at every call, 0.2-0.5 ms here); on SQLite, where the inbox is written
+    with every batch, ``INSERT OR IGNORE`` says the same for rows that meet the table's
+    other constraints, and is cached.
     """
     if session.bind.dialect.name == "postgresql":
         return pg_insert(table).on_conflict_do_nothing(index_elements=[unique])
@@ -76,21 +76,16 @@ class SqlInboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def store(
-        self, update_id: int, chat_id: int | None, payload: dict[str, Any], now: datetime
-    ) -> bool:
-        """Keep an update before anything handles it; False if it was stored before."""
-        return bool(await self.store_many([(update_id, chat_id, payload)], now))
-
     async def store_many(
         self, updates: Sequence[tuple[int, int | None, dict[str, Any]]], now: datetime
     ) -> set[int]:
-        """Keep updates (id, chat, payload) in one statement; return the ids new here."""
+        """Keep updates (id, chat, payload) before anything handles them, in one statement;
+        return the ids new here (one stored before came again)."""
         if not updates:
             return set()
         table = cast(Table, InboxRow.__table__)
         kept = await self.session.scalars(
-            insert_or_skip(self.session, table, "update_id").returning(table.c.update_id),
+            _insert_or_skip(self.session, table, "update_id").returning(table.c.update_id),
             [
                 {
                     "update_id": update_id,
